@@ -1,3 +1,45 @@
-"""mgdsl: a declarative architecture-graph compiler for multigrid neural networks."""
+"""mgdsl: a declarative architecture-graph compiler for multigrid neural networks.
+
+The pipeline: `.mg` text -> AST (`parse`) -> checked graph IR (`build_graph`, `load`)
+-> analyses (`stats`) -> backends (`render`, `to_fx`, `load_module`, `emit_source`).
+Importing mgdsl does not import torch; the torch backends load it on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mgdsl.api import build_graph, check_files, load, parse, stats
+from mgdsl.errors import MgError
+from mgdsl.limits import LIMITS
 
 __version__ = "0.1.0"
+__all__ = ["parse", "build_graph", "load", "stats", "check_files", "render", "to_fx",
+           "load_module", "emit_source", "MgError", "LIMITS", "__version__"]
+
+
+def render(ir, path=None, **options: Any):
+    """Draw a checked IR like the paper's Figure 3 (see `mgdsl.render.diagram`)."""
+    from mgdsl.render.diagram import render as _render
+
+    return _render(ir, path, **options)
+
+
+def to_fx(ir, **options: Any):
+    """Compile a checked IR to a `torch.fx.GraphModule` (see `mgdsl.codegen.fx`)."""
+    from mgdsl.codegen.fx import to_fx as _to_fx
+
+    return _to_fx(ir, **options)
+
+
+def load_module(target, network: str | None = None, *, init: str = "paper",
+                fold_bn: bool = False, **params: Any):
+    """A `.mg` path or zoo name -> a ready `torch.fx.GraphModule`."""
+    return to_fx(load(target, network, **params), init=init, fold_bn=fold_bn)
+
+
+def emit_source(ir, **options: Any) -> str:
+    """Standalone PyTorch source for a checked IR (see `mgdsl.codegen.source`)."""
+    from mgdsl.codegen.source import emit_source as _emit
+
+    return _emit(ir, **options)

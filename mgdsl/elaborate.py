@@ -1,0 +1,608 @@
+"""AST -> graph IR: evaluate a network's body, calling blocks and primitives, adding nodes.
+
+Scopes. Variables are lexical: a network (with its sections and repeats) is one variable
+scope; each block call is a fresh scope holding its parameters. Names of IR nodes follow
+the *dynamic* scopes: `section` names and block calls (`resmg1` = the second call of
+`resmg` in that scope) and the op itself (`conv0`), then the grid level (`g2`).
+`default op.arg = v` sets a primitive's default for the rest of the scope and every
+block called from it.
+
+Errors. A statement that fails is recorded and its targets become poisoned; statements
+that read a poisoned variable are skipped silently, so one mistake is reported once and
+independent mistakes are all reported together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from mgdsl import primitives as prim
+from mgdsl.errors import (
+    MgError,
+    MgErrors,
+    MgLimitError,
+    MgNameError,
+    MgShapeError,
+    MgTypeError,
+    Span,
+    did_you_mean,
+)
+from mgdsl.ir.graph import IRBuilder
+from mgdsl.limits import LIMITS
+from mgdsl.ops import OPS
+from mgdsl.program import BlockInfo, Program
+from mgdsl.syntax import ast
+from mgdsl.values import POISON, Grid, Pyramid, type_name
+
+__all__ = ["elaborate", "CallContext", "parse_override"]
+
+CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
+MAX_INT = 2**62
+
+
+class _Skip(Exception):
+    """A poisoned value was read: skip the statement without a new diagnostic."""
+
+
+class _Return(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+@dataclass
+class Frame:
+    """One dynamic scope: a network, a section or a block call."""
+
+    vars: dict[str, Any]
+    path: tuple[str, ...]
+    section: str | None
+    parent: Frame | None
+    in_std: bool = False
+    call_span: Span | None = None
+    block: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    defaults: dict[tuple[str, str], Any] = field(default_factory=dict)
+    sections: set[str] = field(default_factory=set)
+
+    def next_segment(self, name: str) -> str:
+        """`name0`, `name1`, ... for successive uses of `name` in this scope."""
+        k = self.counters.get(name, 0)
+        self.counters[name] = k + 1
+        return f"{name}{k}"
+
+    def default(self, op: str, arg: str) -> Any:
+        """The innermost `default op.arg = v` in force, or `_MISSING`."""
+        frame: Frame | None = self
+        while frame is not None:
+            if (op, arg) in frame.defaults:
+                return frame.defaults[(op, arg)]
+            frame = frame.parent
+        return _MISSING
+
+
+_MISSING = object()
+
+
+@dataclass
+class CallContext:
+    """What a primitive sees of the call: where it is, and how to add a node."""
+
+    elab: Elaborator
+    func: str
+    span: Span
+    origin: Span
+    segment: str
+
+    def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None) -> Grid:
+        """Add an IR node computing `op` of `inputs`; checks its shape and the limits."""
+        spec = OPS[op]
+        shape = spec.shape(args, [g.shape for g in inputs])
+        if any(s < 1 for s in shape):
+            src = "x".join(map(str, inputs[0].shape))
+            raise MgShapeError(f"`{self.func}` turns a {src} grid into "
+                               f"{'x'.join(map(str, shape))}", self.span, code="E302",
+                               hint="the grid is too small for this kernel, stride or pooling")
+        if len(shape) == 3 and max(shape[1:]) > LIMITS.max_resolution:
+            raise MgLimitError(f"a grid of {shape[1]}x{shape[2]} exceeds the resolution limit "
+                               f"{LIMITS.max_resolution}", self.span, code="E506",
+                               hint="raise mgdsl.limits.LIMITS.max_resolution")
+        if shape[0] > LIMITS.max_channels * 16 * (1 if len(shape) == 3 else 1 << 20):
+            raise MgLimitError(f"{shape[0]:,} channels exceed the limit", self.span, code="E504")
+        e = self.elab
+        params = spec.params(args, [g.shape for g in inputs], shape)
+        e.total_params += params
+        if e.total_params > LIMITS.max_params:
+            raise MgLimitError(f"the network exceeds {LIMITS.max_params:,} parameters",
+                               self.span, code="E507", hint="raise mgdsl.limits.LIMITS.max_params")
+        frame = e.frame
+        grid = "" if level is None or op in ("input", "output") else f".g{level}"
+        scope = frame.path + (self.segment,)
+        nid = e.builder.add(op, [g.node for g in inputs], shape=shape, level=level, args=args,
+                            name=".".join(scope) + grid, scope=scope, section=frame.section,
+                            span=self.span, origin=self.origin)
+        return Grid(nid, level, shape)
+
+
+def parse_override(text: str) -> Any:
+    """A `--set k=v` value: int, float, `true`/`false`, a `[a, b]` list, else a string."""
+    t = text.strip()
+    if t in ("true", "false"):
+        return t == "true"
+    if t.startswith("[") and t.endswith("]"):
+        return tuple(parse_override(x) for x in t[1:-1].split(",") if x.strip())
+    for conv in (int, float):
+        try:
+            return conv(t)
+        except ValueError:
+            pass
+    return t.strip('"')
+
+
+class Elaborator:
+    """Evaluates one network of a program into an IR graph."""
+
+    def __init__(self, program: Program, network: ast.NetworkDef) -> None:
+        self.program = program
+        self.network = network
+        self.builder = IRBuilder(network.name, network.span.file)
+        self.errors: list[MgError] = []
+        self.steps = 0
+        self.total_params = 0
+        self.call_stack: list[str] = []
+        self.frame = Frame({}, (), None, None)
+
+    # --------------------------------------------------------------------- entry point
+
+    def run(self, overrides: dict[str, Any]) -> nx.DiGraph:
+        net = self.network
+        names = [p.name for p in net.params]
+        for key in overrides:
+            if key not in names:
+                hint = did_you_mean(key, names) or (
+                    f"`{net.name}` has parameters: {', '.join(names)}" if names
+                    else f"`{net.name}` has no parameters")
+                raise MgNameError(f"network `{net.name}` has no parameter `{key}`", net.span,
+                                  code="E202", hint=hint)
+        frame = self.frame
+        for p in net.params:
+            if p.name in overrides:
+                value = overrides[p.name]
+            elif p.default is not None:
+                value = self.eval(p.default)
+            else:
+                raise MgNameError(f"network parameter `{p.name}` has no default and no value",
+                                  p.span, code="E203", hint=f"pass it with --set {p.name}=...")
+            frame.vars[p.name] = value
+        self.builder.graph.graph["params"] = {p.name: frame.vars[p.name] for p in net.params}
+        self.exec_body(net.body, where="network")
+        if self.errors:
+            raise MgErrors(self.errors)
+        return self.builder.graph
+
+    # ----------------------------------------------------------------------- statements
+
+    def exec_body(self, body: tuple[ast.Stmt, ...], *, where: str) -> None:
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.Return) and where == "block" and i != len(body) - 1:
+                raise MgNameError("statements after `return` never run", body[i + 1].span,
+                                  code="E208", hint="`return` must be the last statement")
+            self.exec_stmt(stmt, where=where)
+
+    def exec_stmt(self, stmt: ast.Stmt, *, where: str) -> None:
+        self.steps += 1
+        if self.steps > LIMITS.max_steps:
+            raise MgLimitError(f"elaboration ran more than {LIMITS.max_steps:,} statements",
+                               stmt.span, code="E508",
+                               hint="lower the repeat counts, or raise mgdsl.limits.LIMITS.max_steps")
+        try:
+            self._exec(stmt, where)
+        except (_Skip, _Return) as exc:
+            if isinstance(exc, _Return):
+                raise
+            self._poison(stmt)
+        except MgLimitError:
+            raise
+        except MgError as exc:
+            if where != "network" and not isinstance(stmt, (ast.Repeat, ast.Section)):
+                raise
+            if not isinstance(stmt, (ast.Repeat, ast.Section)) or exc not in self.errors:
+                self.errors.append(exc)
+            self._poison(stmt)
+
+    def _poison(self, stmt: ast.Stmt) -> None:
+        for name in _assigned(stmt):
+            self.frame.vars[name] = POISON
+
+    def _exec(self, stmt: ast.Stmt, where: str) -> None:
+        frame = self.frame
+        if isinstance(stmt, ast.Assign):
+            frame.vars[stmt.target] = self.eval(stmt.value)
+        elif isinstance(stmt, ast.SliceAssign):
+            self._slice_assign(stmt)
+        elif isinstance(stmt, ast.Repeat):
+            self._repeat(stmt, where)
+        elif isinstance(stmt, ast.Section):
+            self._section(stmt, where)
+        elif isinstance(stmt, ast.InputDecl):
+            self._input(stmt, where)
+        elif isinstance(stmt, ast.OutputDecl):
+            self._output(stmt, where)
+        elif isinstance(stmt, ast.Return):
+            if where != "block":
+                raise MgNameError("`return` is only allowed in a block", stmt.span, code="E208",
+                                  hint="a network names its results with `output NAME = ...`")
+            raise _Return(self.eval(stmt.value))
+        elif isinstance(stmt, ast.Default):
+            self._default(stmt)
+        else:  # pragma: no cover - the grammar has no other statements
+            raise TypeError(stmt)
+
+    def _repeat(self, stmt: ast.Repeat, where: str) -> None:
+        count = prim.as_int(self._ctx("repeat", stmt.count.span), self.eval(stmt.count),
+                            "the repeat count", minimum=0, maximum=LIMITS.max_repeat)
+        for i in range(count):
+            if stmt.var:
+                self.frame.vars[stmt.var] = i
+            before = len(self.errors)
+            for inner in stmt.body:
+                if isinstance(inner, ast.Return):
+                    raise MgNameError("`return` cannot stand inside `repeat`", inner.span,
+                                      code="E208")
+                self.exec_stmt(inner, where=where)
+            if len(self.errors) > before:  # report a failing body once, not `count` times
+                for inner in stmt.body:
+                    self._poison(inner)
+                return
+
+    def _section(self, stmt: ast.Section, where: str) -> None:
+        parent = self.frame
+        if stmt.name in parent.sections:
+            raise MgNameError(f"section `{stmt.name}` appears twice here", stmt.span, code="E206",
+                              hint="give each section its own name")
+        parent.sections.add(stmt.name)
+        self.frame = Frame(parent.vars, parent.path + (stmt.name,), stmt.name, parent,
+                           in_std=parent.in_std, call_span=parent.call_span, block=parent.block)
+        try:
+            self.exec_body(stmt.body, where=where)
+        finally:
+            self.frame = parent
+
+    def _input(self, stmt: ast.InputDecl, where: str) -> None:
+        if where != "network":
+            raise MgNameError("`input` is only allowed in a network", stmt.span, code="E208")
+        ctx = self._ctx("input", stmt.span)
+        dims = [prim.as_int(ctx, self.eval(d), what, maximum=limit)
+                for d, what, limit in zip(stmt.dims, ("channels", "height", "width"),
+                                          (LIMITS.max_channels, LIMITS.max_resolution,
+                                           LIMITS.max_resolution), strict=True)]
+        inputs = self.builder.graph.graph["inputs"]
+        if stmt.name in inputs:
+            raise MgNameError(f"input `{stmt.name}` is declared twice", stmt.span, code="E206")
+        ctx.segment = stmt.name
+        grid = ctx.node("input", [], {"shape": tuple(dims), "name": stmt.name}, 0)
+        inputs[stmt.name] = grid.node
+        self.frame.vars[stmt.name] = Pyramid((grid,))
+
+    def _output(self, stmt: ast.OutputDecl, where: str) -> None:
+        if where != "network":
+            raise MgNameError("`output` is only allowed in a network", stmt.span, code="E208",
+                              hint="blocks hand back their result with `return`")
+        outputs = self.builder.graph.graph["outputs"]
+        if stmt.name in outputs:
+            raise MgNameError(f"output `{stmt.name}` is declared twice", stmt.span, code="E206")
+        value = self.eval(stmt.value)
+        ctx = self._ctx("output", stmt.value.span)
+        p = prim.as_tensor(ctx, value, "an output")
+        if len(p) != 1:
+            raise MgShapeError(f"an output must be one grid or vector, got a {p.describe()}",
+                               stmt.value.span, code="E307",
+                               hint="pick one grid, e.g. `p[0]` for the finest")
+        ctx.segment = stmt.name
+        g = p.grids[0]
+        outputs[stmt.name] = ctx.node("output", [g], {"name": stmt.name}, g.level).node
+
+    def _default(self, stmt: ast.Default) -> None:
+        spec = prim.PRIMITIVES.get(stmt.op)
+        if spec is None:
+            raise MgNameError(f"`{stmt.op}` is not a built-in op", stmt.span, code="E201",
+                              hint=did_you_mean(stmt.op, prim.PRIMITIVES))
+        if stmt.arg not in spec.defaults_allowed:
+            raise MgNameError(f"`{stmt.op}` has no optional argument `{stmt.arg}`", stmt.span,
+                              code="E202",
+                              hint=did_you_mean(stmt.arg, spec.defaults_allowed)
+                              or f"its optional arguments: {', '.join(sorted(spec.defaults_allowed))}")
+        self.frame.defaults[(stmt.op, stmt.arg)] = self.eval(stmt.value)
+
+    def _slice_assign(self, stmt: ast.SliceAssign) -> None:
+        current = self.lookup(stmt.target, stmt.span)
+        ctx = self._ctx("slice assignment", stmt.span)
+        base = prim.as_tensor(ctx, current, f"`{stmt.target}`")
+        lo, hi = self._bounds(stmt.index, len(base), stmt.span)
+        value = prim.as_tensor(ctx, self.eval(stmt.value), "the assigned value")
+        old = base.grids[lo:hi]
+        if tuple(g.level for g in old) != value.levels:
+            raise MgShapeError(
+                f"`{stmt.target}[...]` holds {len(old)} grid(s) on levels "
+                f"{[g.level for g in old]} but the value has {len(value)} on levels "
+                f"{list(value.levels)}", stmt.span, code="E304",
+                hint="slice assignment replaces grids level for level")
+        self.frame.vars[stmt.target] = Pyramid(base.grids[:lo] + value.grids + base.grids[hi:])
+
+    # ---------------------------------------------------------------------- expressions
+
+    def lookup(self, name: str, span: Span) -> Any:
+        if name in self.frame.vars:
+            value = self.frame.vars[name]
+        elif name in CONSTANTS:
+            value = CONSTANTS[name]
+        else:
+            candidates = list(self.frame.vars) + list(CONSTANTS)
+            hint = did_you_mean(name, candidates)
+            if name in self.program.blocks or name in prim.PRIMITIVES:
+                hint = f"`{name}` is a function: call it as `{name}(...)`"
+            raise MgNameError(f"unknown name `{name}`", span, code="E200", hint=hint)
+        if value is POISON:
+            raise _Skip()
+        return value
+
+    def eval(self, expr: ast.Expr) -> Any:
+        if isinstance(expr, ast.Num):
+            return expr.value
+        if isinstance(expr, ast.Str):
+            return expr.value
+        if isinstance(expr, ast.Name):
+            return self.lookup(expr.id, expr.span)
+        if isinstance(expr, ast.ListExpr):
+            items = tuple(self.eval(x) for x in expr.items)
+            for x, node in zip(items, expr.items, strict=True):
+                if isinstance(x, (Pyramid, tuple)):
+                    raise MgTypeError(f"a list holds numbers, not a {type_name(x)}", node.span,
+                                      code="E404", hint="combine grids with `concat(...)`")
+            return items
+        if isinstance(expr, ast.BinOp):
+            return self._binop(expr)
+        if isinstance(expr, ast.Neg):
+            value = self.eval(expr.operand)
+            return self._arith("-", 0, value, expr) if not isinstance(value, tuple) else \
+                tuple(self._arith("-", 0, v, expr) for v in value)
+        if isinstance(expr, ast.Call):
+            return self.call(expr)
+        if isinstance(expr, ast.Index):
+            return self._index(expr)
+        raise TypeError(expr)  # pragma: no cover
+
+    def _binop(self, expr: ast.BinOp) -> Any:
+        a, b = self.eval(expr.left), self.eval(expr.right)
+        if isinstance(a, Pyramid) or isinstance(b, Pyramid):
+            if expr.op == "+" and isinstance(a, Pyramid) and isinstance(b, Pyramid):
+                ctx = self._ctx("+", expr.span)
+                return prim.add(ctx, a, b)
+            raise MgTypeError(f"cannot apply `{expr.op}` to a {type_name(a)} and a "
+                              f"{type_name(b)}", expr.span, code="E406",
+                              hint="tensors support `+` (grid by grid) only")
+        if isinstance(a, tuple) or isinstance(b, tuple):
+            if isinstance(a, tuple) and isinstance(b, tuple):
+                if len(a) != len(b):
+                    raise MgTypeError(f"lists of different lengths ({len(a)} and {len(b)})",
+                                      expr.span, code="E406")
+                return tuple(self._arith(expr.op, x, y, expr) for x, y in zip(a, b, strict=True))
+            if isinstance(a, tuple):
+                return tuple(self._arith(expr.op, x, b, expr) for x in a)
+            return tuple(self._arith(expr.op, a, y, expr) for y in b)
+        return self._arith(expr.op, a, b, expr)
+
+    def _arith(self, op: str, a: Any, b: Any, expr: ast.Expr) -> Any:
+        for v in (a, b):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise MgTypeError(f"cannot apply `{op}` to a {type_name(v)}", expr.span,
+                                  code="E406")
+        if op in ("/", "//") and b == 0:
+            raise MgTypeError("division by zero", expr.span, code="E407")
+        if op == "+":
+            r = a + b
+        elif op == "-":
+            r = a - b
+        elif op == "*":
+            r = a * b
+        elif op == "//":
+            r = a // b
+        elif isinstance(a, int) and isinstance(b, int):
+            if a % b:
+                raise MgTypeError(f"{a}/{b} is not an integer", expr.span, code="E402",
+                                  hint=f"use `//` to round down ({a // b}), or pick values "
+                                       "that divide exactly")
+            r = a // b
+        else:
+            r = a / b
+        if isinstance(r, int) and abs(r) > MAX_INT:
+            raise MgLimitError("an integer grew beyond 2^62", expr.span, code="E509")
+        if isinstance(r, float) and r != r:  # NaN from inf - inf
+            raise MgTypeError("the result is not a number", expr.span, code="E407")
+        return r
+
+    def _bounds(self, index: ast.Expr | ast.Slice, n: int, span: Span) -> tuple[int, int]:
+        ctx = self._ctx("index", span)
+        if isinstance(index, ast.Slice):
+            lo = 0 if index.lo is None else self._int_index(ctx, index.lo)
+            hi = n if index.hi is None else self._int_index(ctx, index.hi)
+            lo, hi = (lo + n if lo < 0 else lo), (hi + n if hi < 0 else hi)
+            if not (0 <= lo <= n and 0 <= hi <= n):
+                raise MgShapeError(f"slice out of range for {n} items", index.span, code="E308",
+                                   hint=f"valid positions are 0..{n - 1} (or -{n}..-1)")
+            return lo, max(lo, hi)
+        i = self._int_index(ctx, index)
+        j = i + n if i < 0 else i
+        if not 0 <= j < n:
+            raise MgShapeError(f"index {i} out of range for {n} item{'s' * (n != 1)}", index.span,
+                               code="E308",
+                               hint=f"valid positions are 0..{n - 1} (or -{n}..-1)" if n
+                               else "the value is empty")
+        return j, j + 1
+
+    def _int_index(self, ctx: CallContext, expr: ast.Expr) -> int:
+        v = self.eval(expr)
+        return prim.as_int(ctx, v, "an index", minimum=-MAX_INT)
+
+    def _index(self, expr: ast.Index) -> Any:
+        value = self.eval(expr.value)
+        if isinstance(value, Pyramid):
+            lo, hi = self._bounds(expr.index, len(value), expr.span)
+            return Pyramid(value.grids[lo:hi])
+        if isinstance(value, tuple):
+            lo, hi = self._bounds(expr.index, len(value), expr.span)
+            return value[lo] if not isinstance(expr.index, ast.Slice) else value[lo:hi]
+        raise MgTypeError(f"cannot index a {type_name(value)}", expr.span, code="E406")
+
+    # ----------------------------------------------------------------------------- calls
+
+    def _user_span(self, span: Span) -> Span:
+        frame = self.frame
+        return frame.call_span if frame.in_std and frame.call_span else span
+
+    def _ctx(self, func: str, span: Span) -> CallContext:
+        return CallContext(self, func, self._user_span(span), span, func)
+
+    def call(self, expr: ast.Call) -> Any:
+        name = expr.func
+        if name in prim.PRIMITIVES:
+            return self._call_primitive(prim.PRIMITIVES[name], expr)
+        block = self.program.blocks.get(name)
+        if block is not None:
+            return self._call_block(block, expr)
+        candidates = list(prim.PRIMITIVES) + list(self.program.blocks)
+        hint = did_you_mean(name, candidates)
+        if hint is None and not self.program.blocks:
+            hint = 'standard blocks such as `cbr` and `mgconv` need `use "std.mg"`'
+        raise MgNameError(f"unknown function `{name}`", self._user_span(expr.func_span),
+                          code="E201", hint=hint)
+
+    def _bind(self, func: str, params: list[tuple[str, Any]], expr: ast.Call,
+              variadic: bool) -> tuple[list[Any], dict[str, Any]]:
+        span = self._user_span(expr.span)
+        if variadic:
+            if expr.kwargs:
+                raise MgTypeError(f"`{func}` takes no keyword arguments", span, code="E408")
+            return [self.eval(a) for a in expr.args], {}
+        names = [p for p, _ in params]
+        if len(expr.args) > len(names):
+            raise MgTypeError(f"`{func}` takes at most {len(names)} argument"
+                              f"{'s' * (len(names) != 1)} ({', '.join(names)}), got "
+                              f"{len(expr.args)}", span, code="E408")
+        bound: dict[str, Any] = {}
+        for pname, arg in zip(names, expr.args, strict=False):
+            bound[pname] = self.eval(arg)
+        for kw in expr.kwargs:
+            if kw.name not in names:
+                raise MgNameError(f"`{func}` has no argument `{kw.name}`",
+                                  self._user_span(kw.span), code="E202",
+                                  hint=did_you_mean(kw.name, names)
+                                  or f"its arguments: {', '.join(names)}")
+            if kw.name in bound:
+                raise MgTypeError(f"argument `{kw.name}` of `{func}` given twice",
+                                  self._user_span(kw.span), code="E408")
+            bound[kw.name] = self.eval(kw.value)
+        return [], bound
+
+    def _call_primitive(self, spec: prim.Primitive, expr: ast.Call) -> Any:
+        positional, bound = self._bind(spec.name, list(spec.params), expr, spec.variadic)
+        ctx = CallContext(self, spec.name, self._user_span(expr.span), expr.span,
+                          self.frame.next_segment(spec.name))
+        if spec.variadic:
+            return spec.apply(ctx, *positional)
+        for pname, default in spec.params:
+            if pname in bound:
+                continue
+            value = self.frame.default(spec.name, pname)
+            if value is _MISSING:
+                if default is prim.REQUIRED:
+                    raise MgTypeError(f"`{spec.name}` needs argument `{pname}`", ctx.span,
+                                      code="E409", hint=spec.doc)
+                value = default
+            bound[pname] = value
+        return spec.apply(ctx, **bound)
+
+    def _call_block(self, block: BlockInfo, expr: ast.Call) -> Any:
+        node = block.node
+        params = [(p.name, p.default) for p in node.params]
+        _, bound = self._bind(node.name, params, expr, variadic=False)
+        span = self._user_span(expr.span)
+        if node.name in self.call_stack:
+            chain = " -> ".join(self.call_stack[self.call_stack.index(node.name):] + [node.name])
+            raise MgNameError(f"block `{node.name}` calls itself ({chain})", span, code="E209",
+                              hint="blocks cannot be recursive; use `repeat`")
+        if len(self.call_stack) >= LIMITS.max_call_depth:
+            raise MgLimitError(f"blocks nested more than {LIMITS.max_call_depth} calls deep",
+                               span, code="E510")
+        caller = self.frame
+        frame = Frame({}, caller.path + (caller.next_segment(node.name),), caller.section,
+                      caller, in_std=block.is_std, call_span=span, block=node.name)
+        self.frame = frame
+        self.call_stack.append(node.name)
+        self.steps += 1
+        try:
+            for p in node.params:
+                if p.name in bound:
+                    frame.vars[p.name] = bound[p.name]
+                elif p.default is not None:
+                    frame.vars[p.name] = self.eval(p.default)
+                else:
+                    raise MgTypeError(f"block `{node.name}` needs argument `{p.name}`", span,
+                                      code="E409",
+                                      hint=f"`{node.name}({', '.join(n for n, _ in params)})`")
+            try:
+                self.exec_body(node.body, where="block")
+            except _Return as ret:
+                return ret.value
+            raise MgTypeError(f"block `{node.name}` returns nothing", node.span, code="E410",
+                              hint="end the block with `return ...`")
+        except MgError as exc:
+            if not block.is_std and exc.span is not None and exc.span.file == block.file:
+                exc.notes.append(f"in block `{node.name}` called at {span}")
+            elif block.is_std:
+                note = f"inside standard block `{node.name}`"
+                if note not in exc.notes:
+                    exc.notes.append(note)
+            raise
+        finally:
+            self.call_stack.pop()
+            self.frame = caller
+
+
+def _assigned(stmt: ast.Stmt) -> Iterator[str]:
+    if isinstance(stmt, (ast.Assign, ast.SliceAssign)):
+        yield stmt.target
+    elif isinstance(stmt, (ast.Repeat, ast.Section)):
+        for inner in stmt.body:
+            yield from _assigned(inner)
+    elif isinstance(stmt, ast.InputDecl):
+        yield stmt.name
+
+
+def elaborate(program: Program, network: str | None = None, **overrides: Any) -> nx.DiGraph:
+    """Build the IR of one network of `program` (the only one when `network` is None).
+
+    Raises `MgErrors` with every problem found.
+    """
+    nets = program.networks
+    if not nets:
+        raise MgNameError("the file defines no network", Span.point(program.entry.file),
+                          code="E210", hint="add `network NAME() { ... }`")
+    if network is None:
+        if len(nets) > 1:
+            raise MgNameError(f"the file defines {len(nets)} networks; choose one",
+                              nets[1].span, code="E211",
+                              hint="networks: " + ", ".join(n.name for n in nets))
+        net = nets[0]
+    else:
+        matches = [n for n in nets if n.name == network]
+        if not matches:
+            raise MgNameError(f"no network `{network}` in {program.entry.file}",
+                              Span.point(program.entry.file), code="E211",
+                              hint=did_you_mean(network, [n.name for n in nets])
+                              or "networks: " + ", ".join(n.name for n in nets))
+        net = matches[0]
+    return Elaborator(program, net).run(dict(overrides))

@@ -1,0 +1,127 @@
+"""The graph IR: a `networkx.DiGraph` of grid tensors and their data dependencies.
+
+One node per operation producing one grid tensor (or one vector after `flatten`). Node
+ids are integers in creation order, which is a topological order. Every backend (stats,
+diagrams, fx, source) reads this graph; none re-parses text.
+
+Node attributes
+===============
+
+=========  ==========================================================  ===============
+attribute  meaning                                                     filled by
+=========  ==========================================================  ===============
+op         primitive op name, a key of `mgdsl.ops.OPS` (`conv`, ...)    elaborate
+inputs     tuple of operand node ids in order (may repeat: `x + x`)    elaborate
+args       dict of the op's parameters (`out_ch`, `k`, `eps`, ...)      elaborate
+shape      output shape: `(C, H, W)` for grids, `(N,)` for vectors      elaborate
+level      pyramid level (0 = input resolution, +1 per halving);       elaborate
+           None for vectors
+name       unique dotted name following the scopes, e.g.               elaborate
+           `s2.resmg1.mgconv0.conv0.g1`; the fx/source module path
+scope      tuple of scope segments (sections, block calls, the op)     elaborate
+section    innermost `section` name, or None outside sections          elaborate
+span       `Span` of the text responsible, in the user's file (calls   elaborate
+           into the standard library point at the call site)
+origin     `Span` of the op in the file that wrote it (may be std.mg)  elaborate
+meta       dict of analysis results: `params`, `macs`, `live`, ...     analyses
+=========  ==========================================================  ===============
+
+Edge attributes (u -> v means v reads u)
+=======================================
+
+=====  =============================================================  ===============
+index  first operand position of u in v's `inputs` (0-based)          elaborate
+kind   `same` (u and v on one level), `down` (to a coarser level),    elaborate;
+       `up` (to a finer level), `skip` (into an `add`/`concat` from   `skip` by
+       a node that also reaches v along a longer path: residual       validate
+       shortcuts and U-NET skip concatenations)
+=====  =============================================================  ===============
+
+Graph attributes (`ir.graph[...]`)
+==================================
+
+=======  ===========================================================
+name     the network's name
+file     the file that defines it
+params   dict of the network parameters after defaults and overrides
+inputs   dict input name -> node id, in declaration order
+outputs  dict output name -> node id of its `output` node, in order
+=======  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from mgdsl.errors import MgLimitError, Span
+from mgdsl.limits import LIMITS
+
+__all__ = ["IRBuilder", "edge_kind", "operands", "topological_nodes"]
+
+
+def edge_kind(src_level: int | None, dst_level: int | None) -> str:
+    """`down`, `up` or `same` from the levels of an edge's ends."""
+    if src_level is None or dst_level is None or src_level == dst_level:
+        return "same"
+    return "down" if dst_level > src_level else "up"
+
+
+class IRBuilder:
+    """Adds nodes to a new IR graph, keeping names unique and the node count bounded."""
+
+    def __init__(self, name: str, file: str) -> None:
+        self.graph = nx.DiGraph(name=name, file=file, params={}, inputs={}, outputs={})
+        self._names: set[str] = set()
+
+    def unique_name(self, name: str) -> str:
+        """`name`, or `name_2`, `name_3`, ... if taken."""
+        if name not in self._names:
+            self._names.add(name)
+            return name
+        k = 2
+        while f"{name}_{k}" in self._names:
+            k += 1
+        self._names.add(f"{name}_{k}")
+        return f"{name}_{k}"
+
+    def add(
+        self,
+        op: str,
+        inputs: Iterable[int],
+        *,
+        shape: tuple[int, ...],
+        level: int | None,
+        args: dict[str, Any],
+        name: str,
+        scope: tuple[str, ...],
+        section: str | None,
+        span: Span,
+        origin: Span,
+    ) -> int:
+        """Add one node reading `inputs` (in operand order); returns its id."""
+        g = self.graph
+        if len(g) >= LIMITS.max_nodes:
+            raise MgLimitError(f"the network has more than {LIMITS.max_nodes:,} IR nodes", span,
+                               hint="raise mgdsl.limits.LIMITS.max_nodes", code="E503")
+        nid = len(g)
+        inputs = tuple(inputs)
+        g.add_node(nid, op=op, inputs=inputs, args=args, shape=tuple(shape), level=level,
+                   name=self.unique_name(name), scope=scope, section=section,
+                   span=span, origin=origin, meta={})
+        for index, src in enumerate(inputs):
+            if not g.has_edge(src, nid):
+                g.add_edge(src, nid, index=index, kind=edge_kind(g.nodes[src]["level"], level))
+        return nid
+
+
+def operands(ir: nx.DiGraph, node: int) -> tuple[int, ...]:
+    """The inputs of `node` in operand order."""
+    return ir.nodes[node]["inputs"]
+
+
+def topological_nodes(ir: nx.DiGraph) -> list[int]:
+    """Node ids in a topological order (creation order is one)."""
+    return sorted(ir.nodes)

@@ -1,0 +1,402 @@
+"""The built-in functions of the `.mg` language and how each one adds IR nodes.
+
+A primitive applies grid by grid unless it is cross-scale (`pyramid`, `concat`, `+`).
+Per-grid arguments (channels, kernel sizes, ...) take one value for every grid or a
+list with one value per grid. Composite blocks (mg-conv, residual units, multigrid
+pooling) are not here: they are written in `.mg` in the standard library (`std.mg`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
+from mgdsl.limits import LIMITS
+from mgdsl.values import Grid, Pyramid, type_name
+
+if TYPE_CHECKING:
+    from mgdsl.elaborate import CallContext
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """A built-in function: its parameters (name -> default, REQUIRED if none), whether
+    it takes any number of positional tensors, and the Python function that applies it."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...]
+    apply: Callable[..., Any]
+    variadic: bool = False
+    doc: str = ""
+    defaults_allowed: frozenset[str] = field(default_factory=frozenset)
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
+    """Register the decorated function as the built-in `name` with `params`."""
+
+    def register(fn):
+        PRIMITIVES[name] = Primitive(
+            name, tuple(params), fn, variadic, (fn.__doc__ or "").strip().splitlines()[0],
+            frozenset(p for p, d in params if d is not REQUIRED),
+        )
+        return fn
+
+    return register
+
+
+# ------------------------------------------------------------------------ argument checks
+
+
+def as_int(ctx: CallContext, value: Any, what: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """`value` as an integer >= `minimum`; integral floats are accepted, others are errors."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MgTypeError(f"{what} must be an integer, got a {type_name(value)}", ctx.span,
+                          code="E401")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise MgTypeError(f"{what} must be an integer, got {value:g}", ctx.span, code="E402",
+                              hint="use `//` to round down, or choose values that divide exactly")
+        value = int(value)
+    if value < minimum:
+        raise MgTypeError(f"{what} must be at least {minimum}, got {value}", ctx.span, code="E403")
+    if maximum is not None and value > maximum:
+        raise MgLimitError(f"{what} is {value:,}, above the limit of {maximum:,}", ctx.span,
+                           code="E504", hint="raise the matching limit in mgdsl.limits.LIMITS")
+    return value
+
+
+def as_float(ctx: CallContext, value: Any, what: str) -> float:
+    """`value` as a finite float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MgTypeError(f"{what} must be a number, got {value!r}", ctx.span, code="E401")
+    return float(value)
+
+
+def as_bool(ctx: CallContext, value: Any, what: str) -> bool:
+    """`value` as a boolean (`true` / `false`)."""
+    if not isinstance(value, bool):
+        raise MgTypeError(f"{what} must be `true` or `false`, got {value!r}", ctx.span, code="E401")
+    return value
+
+
+def as_choice(ctx: CallContext, value: Any, what: str, choices: Sequence[str]) -> str:
+    """`value` as one of the strings `choices`."""
+    if value not in choices:
+        raise MgTypeError(f"{what} must be one of {', '.join(repr(c) for c in choices)}, "
+                          f"got {value!r}", ctx.span, code="E401")
+    return value
+
+
+def as_tensor(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
+    """`value` as a pyramid (a grid is a one-grid pyramid)."""
+    if not isinstance(value, Pyramid):
+        raise MgTypeError(f"{what} of `{ctx.func}` must be a grid or pyramid, got a "
+                          f"{type_name(value)}", ctx.span, code="E404")
+    return value
+
+
+def as_grids(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
+    """`value` as a pyramid of spatial grids (not vectors); it may be empty (`p[:-1]` of a
+    one-grid pyramid), in which case per-grid ops return an empty pyramid too."""
+    p = as_tensor(ctx, value, what)
+    if any(len(g.shape) != 3 for g in p.grids):
+        raise MgShapeError(f"`{ctx.func}` needs spatial grids, got a vector", ctx.span,
+                           code="E306", hint="vectors come from `flatten`; apply it last")
+    return p
+
+
+def per_grid(ctx: CallContext, value: Any, n: int, what: str) -> list[Any]:
+    """One value per grid: a scalar is repeated, a list must have `n` items."""
+    if isinstance(value, tuple):
+        if len(value) != n:
+            raise MgShapeError(
+                f"{what} lists {len(value)} value{'s' * (len(value) != 1)} for a pyramid of "
+                f"{n} grid{'s' * (n != 1)}", ctx.span, code="E307",
+                hint=f"give one value per grid, finest first, or one value for all {n}")
+        return list(value)
+    return [value] * n
+
+
+def _level_shift(ctx: CallContext, level: int | None, factor: int, sign: int) -> int | None:
+    if level is None:
+        return None
+    if factor & (factor - 1):
+        return level  # a non-power-of-two stride keeps the level label
+    return level + sign * (factor.bit_length() - 1)
+
+
+# ------------------------------------------------------------------------------ per grid
+
+
+@primitive("conv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 3), ("stride", 1), ("pad", -1),
+           ("bias", True))
+def conv(ctx: CallContext, x, ch, k, stride, pad, bias):
+    """conv(x, ch, k = 3, stride = 1, pad = k // 2, bias = true): a convolution per grid."""
+    p = as_grids(ctx, x)
+    n = len(p)
+    chs = per_grid(ctx, ch, n, "channels")
+    ks = per_grid(ctx, k, n, "kernel sizes")
+    strides = per_grid(ctx, stride, n, "strides")
+    pads = per_grid(ctx, pad, n, "paddings")
+    bias = as_bool(ctx, bias, "bias")
+    out = []
+    for g, c, kk, s, pp in zip(p.grids, chs, ks, strides, pads, strict=True):
+        kk = as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution)
+        s = as_int(ctx, s, "stride", maximum=LIMITS.max_resolution)
+        pp = kk // 2 if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
+                                             maximum=LIMITS.max_resolution)
+        args = {"out_ch": as_int(ctx, c, "channels", maximum=LIMITS.max_channels),
+                "k": kk, "stride": s, "pad": pp, "bias": bias}
+        out.append(ctx.node("conv", [g], args, _level_shift(ctx, g.level, s, +1)))
+    return Pyramid(tuple(out))
+
+
+@primitive("deconv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 2), ("stride", 2), ("pad", 0),
+           ("bias", True))
+def deconv(ctx: CallContext, x, ch, k, stride, pad, bias):
+    """deconv(x, ch, k = 2, stride = 2, pad = 0, bias = true): a transposed convolution per grid."""
+    p = as_grids(ctx, x)
+    n = len(p)
+    chs = per_grid(ctx, ch, n, "channels")
+    ks = per_grid(ctx, k, n, "kernel sizes")
+    bias = as_bool(ctx, bias, "bias")
+    s = as_int(ctx, stride, "stride", maximum=64)
+    pad = as_int(ctx, pad, "padding", minimum=0, maximum=LIMITS.max_resolution)
+    out = []
+    for g, c, kk in zip(p.grids, chs, ks, strict=True):
+        args = {"out_ch": as_int(ctx, c, "channels", maximum=LIMITS.max_channels),
+                "k": as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution),
+                "stride": s, "pad": pad, "output_padding": 0, "bias": bias}
+        out.append(ctx.node("deconv", [g], args, _level_shift(ctx, g.level, s, -1)))
+    return Pyramid(tuple(out))
+
+
+@primitive("bn", ("x", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("gamma", "one"))
+def bn(ctx: CallContext, x, eps, momentum, gamma):
+    """bn(x, eps = 1e-5, momentum = 0.1, gamma = "one"|"uniform"): batch norm per grid."""
+    p = as_grids(ctx, x)
+    args = {"eps": as_float(ctx, eps, "eps"), "momentum": as_float(ctx, momentum, "momentum"),
+            "gamma": as_choice(ctx, gamma, "gamma", ("one", "uniform"))}
+    if not 0 < args["eps"] < 1:
+        raise MgTypeError(f"eps must be between 0 and 1, got {eps}", ctx.span, code="E403")
+    return Pyramid(tuple(ctx.node("bn", [g], dict(args), g.level) for g in p.grids))
+
+
+def _elementwise(op: str):
+    def apply(ctx: CallContext, x):
+        p = as_tensor(ctx, x)
+        return Pyramid(tuple(ctx.node(op, [g], {}, g.level) for g in p.grids))
+
+    apply.__doc__ = f"{op}(x): {op} on every grid."
+    return apply
+
+
+primitive("relu", ("x", REQUIRED))(_elementwise("relu"))
+primitive("sigmoid", ("x", REQUIRED))(_elementwise("sigmoid"))
+
+
+def _pool(op: str, ceil_default: bool):
+    def apply(ctx: CallContext, x, k, stride, pad, ceil):
+        p = as_grids(ctx, x)
+        k = as_int(ctx, k, "pooling size", maximum=LIMITS.max_resolution)
+        s = k if stride == -1 else as_int(ctx, stride, "stride", maximum=LIMITS.max_resolution)
+        pad = as_int(ctx, pad, "padding", minimum=0, maximum=k // 2)
+        args = {"k": k, "stride": s, "pad": pad, "ceil": as_bool(ctx, ceil, "ceil")}
+        return Pyramid(tuple(ctx.node(op, [g], dict(args), _level_shift(ctx, g.level, s, +1))
+                             for g in p.grids))
+
+    mode = "true" if ceil_default else "false"
+    apply.__doc__ = (f"{op}(x, k = 2, stride = k, pad = 0, ceil = {mode}): "
+                     f"{op[:3]} pooling of every grid.")
+    return primitive(op, ("x", REQUIRED), ("k", 2), ("stride", -1), ("pad", 0),
+                     ("ceil", ceil_default))(apply)
+
+
+_pool("maxpool", True)
+_pool("avgpool", False)
+
+
+@primitive("gap", ("x", REQUIRED))
+def gap(ctx: CallContext, x):
+    """gap(x): global average pooling of every grid to 1x1."""
+    p = as_grids(ctx, x)
+    return Pyramid(tuple(ctx.node("gap", [g], {}, g.level) for g in p.grids))
+
+
+@primitive("upsample", ("x", REQUIRED), ("like", None), ("scale", 2))
+def upsample(ctx: CallContext, x, like, scale):
+    """upsample(x, like = none, scale = 2): nearest upsampling, to the size of the grids of
+    `like` (one per grid) or by `scale`."""
+    p = as_grids(ctx, x)
+    if like is not None:
+        target = as_tensor(ctx, like, "`like`")
+        if len(target) != len(p):
+            raise MgShapeError(f"`like` has {len(target)} grids but the upsampled pyramid has "
+                               f"{len(p)}", ctx.span, code="E307")
+        sizes = [(t.shape[1:], t.level) for t in target.grids]
+    else:
+        s = as_int(ctx, scale, "scale", maximum=64)
+        sizes = [((g.shape[1] * s, g.shape[2] * s), _level_shift(ctx, g.level, s, -1))
+                 for g in p.grids]
+    out = []
+    for g, (size, level) in zip(p.grids, sizes, strict=True):
+        if len(size) != 2 or size[0] < g.shape[1] or size[1] < g.shape[2]:
+            raise MgShapeError(f"cannot upsample a {g.size_text()} grid to "
+                               f"{'x'.join(map(str, size))}", ctx.span, code="E302")
+        out.append(ctx.node("upsample", [g], {"size": tuple(size),
+                                              "from_size": tuple(g.shape[1:])}, level))
+    return Pyramid(tuple(out))
+
+
+@primitive("pad", ("x", REQUIRED), ("ch", REQUIRED))
+def pad(ctx: CallContext, x, ch):
+    """pad(x, ch): zero-pad every grid's channels at the end up to `ch` (identity if equal)."""
+    p = as_grids(ctx, x)
+    chs = per_grid(ctx, ch, len(p), "channels")
+    out = []
+    for g, c in zip(p.grids, chs, strict=True):
+        c = as_int(ctx, c, "channels", maximum=LIMITS.max_channels)
+        if c < g.channels:
+            raise MgShapeError(f"cannot zero-pad {g.channels} channels down to {c}", ctx.span,
+                               code="E301", hint="use a projection (a 1x1 conv) to reduce channels")
+        out.append(g if c == g.channels else ctx.node("pad", [g], {"out_ch": c}, g.level))
+    return Pyramid(tuple(out))
+
+
+@primitive("flatten", ("x", REQUIRED))
+def flatten(ctx: CallContext, x):
+    """flatten(x): a grid to a vector of C*H*W values."""
+    p = as_grids(ctx, x)
+    return Pyramid(tuple(ctx.node("flatten", [g], {}, None) for g in p.grids))
+
+
+@primitive("linear", ("x", REQUIRED), ("n", REQUIRED), ("bias", True), ("bias_init", "uniform"))
+def linear(ctx: CallContext, x, n, bias, bias_init):
+    """linear(x, n, bias = true, bias_init = "uniform"|"zero"): a fully connected layer on a vector."""
+    p = as_tensor(ctx, x)
+    if len(p) != 1 or len(p.grids[0].shape) != 1:
+        raise MgShapeError(f"`linear` needs one vector, got a {p.describe()}", ctx.span,
+                           code="E306", hint="write `linear(flatten(p[0]), n)`")
+    args = {"out": as_int(ctx, n, "output size", maximum=LIMITS.max_channels * 16),
+            "bias": as_bool(ctx, bias, "bias"),
+            "bias_init": as_choice(ctx, bias_init, "bias_init", ("uniform", "zero"))}
+    return Pyramid((ctx.node("linear", [p.grids[0]], args, None),))
+
+
+# ---------------------------------------------------------------------------- cross-scale
+
+
+@primitive("pyramid", ("x", REQUIRED), ("levels", REQUIRED))
+def pyramid(ctx: CallContext, x, levels):
+    """pyramid(x, levels): the input pyramid — `x` and copies average-pooled by 2, 4, ..."""
+    p = as_grids(ctx, x)
+    if len(p) != 1:
+        raise MgShapeError(f"`pyramid` builds from one grid, got a {p.describe()}", ctx.span,
+                           code="E307")
+    g = p.grids[0]
+    n = as_int(ctx, levels, "levels", maximum=LIMITS.max_levels)
+    grids = [g]
+    for i in range(1, n):
+        f = 2**i
+        if g.shape[1] < f or g.shape[2] < f:
+            raise MgShapeError(f"a {g.size_text()} grid cannot be pooled {n - 1} times",
+                               ctx.span, code="E302", hint="use fewer levels or a larger input")
+        args = {"k": f, "stride": f, "pad": 0, "ceil": False}
+        grids.append(ctx.node("avgpool", [g], args, None if g.level is None else g.level + i))
+    return Pyramid(tuple(grids))
+
+
+@primitive("concat", variadic=True)
+def concat(ctx: CallContext, *xs):
+    """concat(a, b, ...): concatenate channels level by level; a grid whose level has no
+    partner passes through, so the result covers every level of the operands."""
+    pyramids = [as_tensor(ctx, x, f"operand {i + 1}") for i, x in enumerate(xs)]
+    by_level: dict[int | None, list[Grid]] = {}
+    for p in pyramids:
+        for g in p.grids:
+            by_level.setdefault(g.level, []).append(g)
+    if not by_level:
+        return Pyramid(())
+    if None in by_level and len(by_level) > 1:
+        raise MgShapeError("cannot concatenate vectors with grids", ctx.span, code="E306")
+    levels = sorted(by_level, key=lambda v: -1 if v is None else v)
+    if None not in by_level and levels != list(range(levels[0], levels[-1] + 1)):
+        missing = sorted(set(range(levels[0], levels[-1] + 1)) - set(levels))
+        raise MgShapeError(f"the concatenation leaves a gap at level {missing[0]}", ctx.span,
+                           code="E304", hint="a pyramid must cover consecutive levels")
+    out = []
+    for lv in levels:
+        grids = by_level[lv]
+        first = grids[0]
+        for other in grids[1:]:
+            if other.shape[1:] != first.shape[1:]:
+                raise MgShapeError(
+                    f"cannot concatenate at level {lv}: a {first.size_text()} grid and a "
+                    f"{other.size_text()} grid", ctx.span, code="E302",
+                    hint="grids on one level must have one size; make the input size divisible "
+                         "by 2^(levels-1), or upsample with `like =`")
+        out.append(first if len(grids) == 1 else ctx.node("concat", grids, {}, lv))
+    return Pyramid(tuple(out))
+
+
+def add(ctx: CallContext, a: Pyramid, b: Pyramid) -> Pyramid:
+    """`a + b` for tensors: add grid to grid; both must have the same levels and shapes."""
+    if a.levels != b.levels:
+        raise MgShapeError(f"cannot add a {a.describe()} and a {b.describe()}: their levels "
+                           "differ", ctx.span, code="E303",
+                           hint="slice both sides to the same grids")
+    out = []
+    for i, (x, y) in enumerate(zip(a.grids, b.grids, strict=True)):
+        if x.shape != y.shape:
+            what = "channels" if x.shape[1:] == y.shape[1:] else "sizes"
+            hint = ("zero-pad the shortcut with `pad(p, ch)` or project it with a 1x1 conv"
+                    if what == "channels" else None)
+            raise MgShapeError(f"cannot add grid {i}: {'x'.join(map(str, x.shape))} and "
+                               f"{'x'.join(map(str, y.shape))} ({what} differ)", ctx.span,
+                               code="E301", hint=hint)
+        out.append(ctx.node("add", [x, y], {}, x.level))
+    return Pyramid(tuple(out))
+
+
+# ---------------------------------------------------------------------- value functions
+
+
+@primitive("len", ("x", REQUIRED))
+def length(ctx: CallContext, x):
+    """len(x): the number of grids of a pyramid, or of items of a list."""
+    if isinstance(x, tuple):
+        return len(x)
+    return len(as_tensor(ctx, x))
+
+
+@primitive("channels", ("x", REQUIRED))
+def channels(ctx: CallContext, x):
+    """channels(x): the list of channel counts of a pyramid's grids."""
+    return tuple(g.channels for g in as_tensor(ctx, x).grids)
+
+
+def _fold(name: str, fn):
+    def apply(ctx: CallContext, *xs):
+        values = xs[0] if len(xs) == 1 and isinstance(xs[0], tuple) else xs
+        if not values:
+            raise MgTypeError(f"`{name}` needs at least one value", ctx.span, code="E405")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise MgTypeError(f"`{name}` takes numbers, got a {type_name(v)}", ctx.span,
+                                  code="E401")
+        return fn(values)
+
+    apply.__doc__ = f"{name}(a, b, ...): the {name}imum of numbers (or of one list)."
+    return primitive(name, variadic=True)(apply)
+
+
+_fold("min", min)
+_fold("max", max)

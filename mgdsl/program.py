@@ -1,0 +1,147 @@
+"""A program: one entry file with everything it `use`s, and the blocks and networks in it.
+
+`use "file.mg"` is resolved relative to the including file first, then in the standard
+library shipped inside the package (`mgdsl/stdlib/`). Includes are loaded once each;
+cycles are errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameError, Span
+from mgdsl.limits import LIMITS
+from mgdsl.primitives import PRIMITIVES
+from mgdsl.syntax import ast
+from mgdsl.syntax.parser import parse_file, parse_text
+
+__all__ = ["Program", "BlockInfo", "load_program", "stdlib_dir"]
+
+
+def stdlib_dir() -> Path:
+    """The folder of the standard library's `.mg` files inside the installed package."""
+    return Path(str(resources.files("mgdsl.stdlib")))
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """A block definition and where it comes from."""
+
+    node: ast.BlockDef
+    file: str
+    is_std: bool
+
+
+@dataclass
+class Program:
+    """The parsed entry module, its includes, and the blocks and networks they define."""
+
+    entry: ast.Module
+    modules: dict[str, ast.Module] = field(default_factory=dict)
+    blocks: dict[str, BlockInfo] = field(default_factory=dict)
+
+    @property
+    def networks(self) -> list[ast.NetworkDef]:
+        """The networks defined in the entry file, in order."""
+        return [i for i in self.entry.items if isinstance(i, ast.NetworkDef)]
+
+
+def _resolve_use(use: ast.Use, including: str) -> tuple[Path, bool]:
+    std = stdlib_dir()
+    name = use.path if use.path.endswith(".mg") else use.path + ".mg"
+    if including and not including.startswith("<"):
+        local = Path(including).parent / name
+        if local.exists():
+            return local, _is_std(local, std)
+    candidate = std / name
+    if candidate.exists():
+        return candidate, True
+    raise MgFileError(f"cannot find `{use.path}` to use", use.span, code="E601",
+                      hint="paths are relative to the including file; the standard library "
+                           "has: " + ", ".join(sorted(p.name for p in std.glob("*.mg"))))
+
+
+def _is_std(path: Path, std: Path) -> bool:
+    try:
+        return path.resolve().parent == std.resolve()
+    except OSError:
+        return False
+
+
+def load_program(source: str | Path, *, text: str | None = None) -> Program:
+    """Parse `source` (a path, or a display name when `text` is given) and all its includes.
+
+    Collects every problem in every file it can reach and raises them together.
+    """
+    if text is not None:
+        entry = parse_text(text, str(source))
+    else:
+        entry = parse_file(source)
+    program = Program(entry, {entry.file: entry})
+    errors: list[MgError] = []
+    _register_blocks(program, entry, is_std=_is_std(Path(entry.file), stdlib_dir())
+                     if not entry.file.startswith("<") else False, errors=errors)
+    _load_uses(program, entry, stack=[_key(entry.file)], errors=errors)
+    if errors:
+        raise MgErrors(errors)
+    return program
+
+
+def _key(file: str) -> str:
+    if file.startswith("<"):
+        return file
+    try:
+        return str(Path(file).resolve())
+    except OSError:
+        return file
+
+
+def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
+               errors: list[MgError]) -> None:
+    for item in module.items:
+        if not isinstance(item, ast.Use):
+            continue
+        try:
+            path, is_std = _resolve_use(item, module.file)
+            key = _key(str(path))
+            if key in stack:
+                chain = " -> ".join(Path(s).name for s in stack[stack.index(key):] + [key])
+                raise MgFileError(f"`use` cycle: {chain}", item.span, code="E605",
+                                  hint="move the shared blocks into a file both can use")
+            if len(stack) > LIMITS.max_use_depth:
+                raise MgLimitError(f"`use` nested more than {LIMITS.max_use_depth} files deep",
+                                   item.span, code="E505")
+            if key in program.modules:
+                continue
+            sub = parse_file(path, span=item.span)
+            program.modules[key] = sub
+            _register_blocks(program, sub, is_std=is_std, errors=errors)
+            _load_uses(program, sub, stack=stack + [key], errors=errors)
+        except MgError as exc:
+            errors.append(exc)
+
+
+def _register_blocks(program: Program, module: ast.Module, *, is_std: bool,
+                     errors: list[MgError]) -> None:
+    for item in module.items:
+        if not isinstance(item, ast.BlockDef):
+            continue
+        if item.name in PRIMITIVES:
+            errors.append(MgNameError(f"block `{item.name}` has the name of a built-in function",
+                                      item.span, code="E207", hint="choose another name"))
+            continue
+        other = program.blocks.get(item.name)
+        if other is not None and other.node is not item:
+            errors.append(MgNameError(f"block `{item.name}` is defined twice", item.span,
+                                      code="E206", notes=[f"first defined at {other.node.span}"]))
+            continue
+        program.blocks[item.name] = BlockInfo(item, module.file, is_std)
+    seen: dict[str, Span] = {}
+    for item in module.items:
+        if isinstance(item, ast.NetworkDef):
+            if item.name in seen:
+                errors.append(MgNameError(f"network `{item.name}` is defined twice", item.span,
+                                          code="E206", notes=[f"first defined at {seen[item.name]}"]))
+            seen[item.name] = item.span

@@ -1,0 +1,49 @@
+# std.mg — the standard blocks of mgdsl, written in mgdsl itself.
+# Use it with `use "std.mg"`. Spec references are to the paper-zoo specification;
+# figures are those of Ke, Maire, Yu, "Multigrid Neural Architectures" (CVPR 2017).
+
+# Conv unit (spec §2.1): convolution, batch norm and ReLU on every grid.
+block cbr(p, ch, k = 3) { return relu(bn(conv(p, ch, k))) }
+
+# Conv and batch norm, no ReLU: output layers and the second conv of residual units.
+block cb(p, ch, k = 3) { return bn(conv(p, ch, k)) }
+
+# mg-conv (Figure 2 left, spec §2.2). Every grid sees its finer neighbour max-pooled,
+# itself, and its coarser neighbour upsampled to its exact size, concatenated in that
+# order, then its own convolution. On a one-grid pyramid this is a plain convolution.
+block mgconv(p, ch, k = 3) {
+    return conv(concat(maxpool(p[:-1]), p, upsample(p[1:], like = p[:-1])), ch, k)
+}
+
+# mg-conv restricted to some cross-scale edges: fine-to-coarse only, or coarse-to-fine only.
+block mgconv_down(p, ch, k = 3) { return conv(concat(maxpool(p[:-1]), p), ch, k) }
+block mgconv_up(p, ch, k = 3) { return conv(concat(p, upsample(p[1:], like = p[:-1])), ch, k) }
+
+# mg-conv units: with batch norm and ReLU, or batch norm only.
+block mgcbr(p, ch, k = 3) { return relu(bn(mgconv(p, ch, k))) }
+block mgcb(p, ch, k = 3) { return bn(mgconv(p, ch, k)) }
+
+# res-mg-unit (Figure 2 right, spec §2.4): two mg-convs and a shortcut per grid.
+# The identity shortcut is zero-padded in channels when the unit widens a grid.
+block resmg(p, ch, k = 3) { return relu(mgcb(mgcbr(p, ch, k), ch, k) + pad(p, ch)) }
+
+# res-mg-unit without the final ReLU (the MNIST output units).
+block resmg_linear(p, ch, k = 3) { return mgcb(mgcbr(p, ch, k), ch, k) + pad(p, ch) }
+
+# res-mg-unit whose shortcut is a projection (1x1 conv + batch norm), for units that
+# narrow a grid; `_linear` drops the final ReLU.
+block resmg_proj(p, ch, k = 3) { return relu(resmg_proj_linear(p, ch, k)) }
+block resmg_proj_linear(p, ch, k = 3) { return mgcb(mgcbr(p, ch, k), ch, k) + cb(p, ch, 1) }
+
+# Multigrid pooling (spec §2.5): max-pool every grid by 2.
+block mgpool(p) { return maxpool(p) }
+
+# Merging multigrid pooling: the second-coarsest grid, pooled, is concatenated with the
+# unpooled coarsest grid, so the pyramid loses a level.
+block mgpool_merge(p) { return concat(maxpool(p[:-1]), p[-1]) }
+
+# Input pyramid with one conv unit per grid (spec §2.3): no cross-grid mixing.
+block stems(image, ch, levels, k = 3) { return cbr(pyramid(image, levels), ch, k) }
+
+# Classifier head: flatten the finest remaining grid, then a linear layer.
+block classifier(p, classes) { return linear(flatten(p[0]), classes) }

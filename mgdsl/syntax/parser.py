@@ -1,0 +1,367 @@
+"""Text -> AST: the Lark parser (built once, LALR), syntax-error translation, file reading.
+
+Syntax errors are matched against `SYNTAX_ERRORS`, a table of bad examples (as lark's
+own grammar loader does), so that the message speaks of what a person typed rather than
+of parser states and terminal names. The table doubles as a test (tests/test_syntax_errors.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from mgdsl.errors import SOURCES, MgError, MgFileError, MgLimitError, MgSyntaxError, Span
+from mgdsl.limits import LIMITS
+from mgdsl.syntax import ast
+
+__all__ = ["parse_text", "parse_file", "read_source", "SYNTAX_ERRORS", "KEYWORDS"]
+
+KEYWORDS = ("use", "block", "network", "repeat", "section", "input", "output", "return", "default")
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = resources.files("mgdsl.syntax").joinpath("mg.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+# --------------------------------------------------------------------------- tree -> AST
+
+
+def _span(file: str, meta_or_token) -> Span:
+    m = meta_or_token
+    return Span(file, m.line, m.column, m.end_line, m.end_column)
+
+
+class _ToAst(Transformer):
+    """Structural only: every method builds a node and nothing can fail here."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    def _s(self, meta) -> Span:
+        return _span(self.file, meta)
+
+    @v_args(meta=True)
+    def start(self, meta, items):
+        return tuple(items)
+
+    @v_args(meta=True)
+    def use(self, meta, c):
+        return ast.Use(self._s(meta), c[0].value[1:-1])
+
+    @v_args(meta=True)
+    def params(self, meta, c):
+        return tuple(p for p in c if p is not None)
+
+    @v_args(meta=True)
+    def param(self, meta, c):
+        return ast.Param(self._s(meta), str(c[0]), c[1])
+
+    @v_args(meta=True)
+    def body(self, meta, c):
+        return (tuple(c), Span(self.file, meta.end_line, meta.end_column - 1,
+                               meta.end_line, meta.end_column))
+
+    @v_args(meta=True)
+    def block_def(self, meta, c):
+        body, end = c[2]
+        return ast.BlockDef(self._s(meta), str(c[0]), c[1] or (), body, end)
+
+    @v_args(meta=True)
+    def network_def(self, meta, c):
+        body, end = c[2]
+        return ast.NetworkDef(self._s(meta), str(c[0]), c[1] or (), body, end)
+
+    @v_args(meta=True)
+    def assign(self, meta, c):
+        return ast.Assign(self._s(meta), str(c[0]), c[1])
+
+    @v_args(meta=True)
+    def slice_assign(self, meta, c):
+        return ast.SliceAssign(self._s(meta), str(c[0]), c[1], c[2])
+
+    @v_args(meta=True)
+    def repeat(self, meta, c):
+        body, end = c[2]
+        return ast.Repeat(self._s(meta), c[0], str(c[1]) if c[1] is not None else None, body, end)
+
+    @v_args(meta=True)
+    def section(self, meta, c):
+        body, end = c[1]
+        return ast.Section(self._s(meta), str(c[0]), body, end)
+
+    @v_args(meta=True)
+    def input_decl(self, meta, c):
+        return ast.InputDecl(self._s(meta), str(c[0]), (c[1], c[2], c[3]))
+
+    @v_args(meta=True)
+    def output_decl(self, meta, c):
+        return ast.OutputDecl(self._s(meta), str(c[0]), c[1])
+
+    @v_args(meta=True)
+    def return_stmt(self, meta, c):
+        return ast.Return(self._s(meta), c[0])
+
+    @v_args(meta=True)
+    def default_stmt(self, meta, c):
+        return ast.Default(self._s(meta), str(c[0]), str(c[1]), c[2])
+
+    def _bin(op):  # noqa: N805 - a method factory
+        @v_args(meta=True)
+        def build(self, meta, c):
+            return ast.BinOp(self._s(meta), op, c[0], c[1])
+
+        return build
+
+    add, sub, mul, div, floordiv = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("//")
+
+    @v_args(meta=True)
+    def neg(self, meta, c):
+        return ast.Neg(self._s(meta), c[0])
+
+    @v_args(meta=True)
+    def index(self, meta, c):
+        return ast.Index(self._s(meta), c[0], c[1])
+
+    @v_args(meta=True)
+    def at(self, meta, c):
+        return c[0]
+
+    @v_args(meta=True)
+    def slice(self, meta, c):
+        return ast.Slice(self._s(meta), c[0], c[1])
+
+    @v_args(meta=True)
+    def call(self, meta, c):
+        name, args = c[0], c[1] or ()
+        positional = tuple(a for a in args if not isinstance(a, ast.Keyword))
+        keywords = tuple(a for a in args if isinstance(a, ast.Keyword))
+        return ast.Call(self._s(meta), str(name), _span(self.file, name), positional, keywords)
+
+    @v_args(meta=True)
+    def args(self, meta, c):
+        return tuple(a for a in c if a is not None)
+
+    @v_args(meta=True)
+    def kwarg(self, meta, c):
+        return ast.Keyword(self._s(meta), str(c[0]), c[1])
+
+    @v_args(meta=True)
+    def number(self, meta, c):
+        text = str(c[0])
+        if any(ch in text for ch in ".eE"):
+            return ast.Num(self._s(meta), float(text), text)
+        return ast.Num(self._s(meta), int(text), text)
+
+    @v_args(meta=True)
+    def string(self, meta, c):
+        return ast.Str(self._s(meta), str(c[0])[1:-1])
+
+    @v_args(meta=True)
+    def name(self, meta, c):
+        return ast.Name(self._s(meta), str(c[0]))
+
+    @v_args(meta=True)
+    def list(self, meta, c):
+        return ast.ListExpr(self._s(meta), tuple(x for x in c if x is not None))
+
+
+# ----------------------------------------------------------------------- syntax errors
+
+# (message, hint, bad examples). The first example whose parser state matches wins.
+SYNTAX_ERRORS: list[tuple[str, str, list[str]]] = [
+    ("missing `=` in an assignment", "write `name = expression`",
+     ["network N() { p relu(p) }", "network N() { p }"]),
+    ("a statement cannot start here", "statements are assignments, `input`, `output`, "
+     "`repeat`, `section`, `return` or `default`",
+     ["network N() { 3 }", "network N() { (p) }", "network N() { = 3 }", "network N() { + }"]),
+    ("missing `{` to open the body", "a body is written `{ ... }`",
+     ["network N() p = 1 }", "block b(p) return p }", "network N() { repeat 2 p = 1 }"]),
+    ("unclosed `{`: the file ends inside a body", "add the missing `}`",
+     ["network N() { p = 1", "network N() {", "block b(p) { return p"]),
+    ("unclosed `(`", "add the missing `)`",
+     ["network N() { p = f(1, 2 }", "network N() { p = (1 + 2 }", "network N(a = 1 { }"]),
+    ("unclosed `[`", "add the missing `]`",
+     ["network N() { p = [1, 2 }", "network N() { q = p[1: }"]),
+    ("an expression is missing", "an operand is missing before this point",
+     ["network N() { p = }", "network N() { p = 1 + }", "network N() { p = f(1, ) + }",
+      "network N() { p = * 2 }", "network N() { p = f(,) }"]),
+    ("two values in a row", "separate arguments and list items with `,`; "
+     "write operators between operands",
+     ["network N() { p = f(1 2) }", "network N() { p = [1 2] }"]),
+    ("`input` needs a shape `C x H x W`", "for example `input image: 3 x 32 x 32`",
+     ["network N() { input image 3 x 32 x 32 }", "network N() { input image: 3 x 32 }",
+      "network N() { input image: 3, 32, 32 }", "network N() { input: 3 x 3 x 3 }"]),
+    ("`output` needs a name and a value", "for example `output logits = linear(v, 10)`",
+     ["network N() { output = p }", "network N() { output y p }"]),
+    ("only blocks, networks and `use` may stand at the top level",
+     "put statements inside a `network NAME() { ... }`",
+     ["p = 1", "repeat 2 { }", "input x: 1 x 2 x 2", "3"]),
+    ("a block or network needs a parameter list", "write `block name(p, ...) { ... }`",
+     ["block b { }", "network N { }"]),
+    ("`use` needs a quoted file name", "for example `use \"blocks.mg\"`",
+     ["use blocks", "use 3"]),
+    ("a parameter name is expected", "parameters are `name` or `name = default`",
+     ["block b(1) { }", "network N(a = 1, 2) { }"]),
+    ("`default` sets an op argument: `default op.arg = value`", "for example `default bn.eps = 1e-3`",
+     ["network N() { default bn = 1 }", "network N() { default bn.eps 1 }"]),
+]
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string", "$END": "end of file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        term = _lark().get_terminal(name)
+    except KeyError:
+        return name.lower()
+    if term.pattern.type == "str":
+        return f"`{term.pattern.value}`"
+    return name.lower()
+
+
+def _expected(exc: UnexpectedInput) -> str:
+    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    words = sorted({_describe_terminal(n) for n in names})
+    if not words:
+        return ""
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return "expected " + ", ".join(words)
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    return f"`{tok.value}`"
+
+
+def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
+    line = getattr(exc, "line", 1) or 1
+    col = getattr(exc, "column", 1) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        hint = None
+        if char == "'":
+            hint = "strings use double quotes"
+        elif char in "%^&|!<>":
+            hint = "mgdsl arithmetic has + - * / // only"
+        return MgSyntaxError(f"unexpected character {char!r}", Span.point(file, line, col),
+                             hint=hint, code="E101")
+    tok = getattr(exc, "token", None)
+    if isinstance(exc, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
+        lines = text.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+        span = Span.point(file, line, col)
+        found = "end of file"
+    else:
+        span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
+                    tok.end_column or tok.column + 1)
+        found = _token_text(tok)
+    label = exc.match_examples(_lark().parse, {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
+                               use_accepts=True)
+    if tok is not None and tok.type != "$END" and tok.value in KEYWORDS and \
+            "NAME" in (getattr(exc, "expected", None) or ()):
+        return MgSyntaxError(f"`{tok.value}` is a keyword and cannot be used as a name here",
+                             span, hint=f"rename it, for example `{tok.value}_`", code="E103")
+    if label is not None:
+        message, hint, _ = SYNTAX_ERRORS[label]
+        return MgSyntaxError(f"{message} (found {found})", span, hint=hint,
+                             notes=[_expected(exc)] if _expected(exc) else [], code="E102")
+    return MgSyntaxError(f"unexpected {found}", span, hint=_expected(exc) or None, code="E100")
+
+
+# ------------------------------------------------------------------------------- parsing
+
+
+def _check_depth(tree: Tree, file: str) -> None:
+    """Reject absurdly nested expressions before any recursive pass touches them."""
+    limit = LIMITS.max_nesting
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            meta = node.meta
+            span = Span(file, getattr(meta, "line", 1), getattr(meta, "column", 1),
+                        getattr(meta, "end_line", 1), getattr(meta, "end_column", 2))
+            raise MgLimitError(f"expression nested more than {limit} levels deep", span,
+                               hint="split it with intermediate variables, or raise "
+                                    "mgdsl.limits.LIMITS.max_nesting", code="E501")
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+
+
+def parse_text(text: str, file: str = "<string>") -> ast.Module:
+    """Parse `.mg` source text into an `ast.Module`; raises `MgSyntaxError` on bad input.
+
+    >>> m = parse_text('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
+    >>> m.items[0].name
+    'N'
+    """
+    if len(text) > LIMITS.max_file_chars:
+        raise MgLimitError(f"file is {len(text):,} characters long (limit "
+                           f"{LIMITS.max_file_chars:,})", Span.point(file),
+                           hint="raise mgdsl.limits.LIMITS.max_file_chars", code="E502")
+    SOURCES.add(file, text)
+    comments: list[ast.Comment] = []
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise _translate(exc, text, file) from None
+    _check_depth(tree, file)
+    try:
+        for tok in _lark().lex(text, dont_ignore=True):
+            if tok.type == "COMMENT":
+                comments.append(ast.Comment(tok.line, tok.column, str(tok)))
+    except UnexpectedInput:  # the plain lexer is stricter than the parser's; keep no comments
+        comments.clear()
+    items = _ToAst(file).transform(tree)
+    return ast.Module(file, items, tuple(comments), text)
+
+
+def read_source(path: str | Path, *, span: Span | None = None) -> str:
+    """Read a `.mg` file as UTF-8 text, turning every OS/decoding problem into `MgFileError`."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E602")
+        size = p.stat().st_size
+        if size > LIMITS.max_file_chars * 4:
+            raise MgLimitError(f"`{path}` is {size:,} bytes (limit {LIMITS.max_file_chars:,} "
+                               "characters)", span, code="E502",
+                               hint="raise mgdsl.limits.LIMITS.max_file_chars")
+        data = p.read_bytes()
+    except MgError:
+        raise
+    except FileNotFoundError:
+        raise MgFileError(f"no such file: `{path}`", span, code="E601",
+                          hint="check the path; `use` paths are relative to the including file"
+                          ) from None
+    except PermissionError:
+        raise MgFileError(f"cannot read `{path}`: permission denied", span, code="E603") from None
+    except OSError as exc:
+        raise MgFileError(f"cannot read `{path}`: {exc.strerror or exc}", span, code="E603") from None
+    if b"\x00" in data:
+        raise MgFileError(f"`{path}` is a binary file, not .mg text", span, code="E604")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MgFileError(f"`{path}` is not valid UTF-8 (byte {exc.start})", span, code="E604",
+                          hint="save the file as UTF-8") from None
+
+
+def parse_file(path: str | Path, *, span: Span | None = None) -> ast.Module:
+    """Read and parse the `.mg` file at `path`."""
+    return parse_text(read_source(path, span=span), str(path))

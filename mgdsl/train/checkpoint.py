@@ -1,0 +1,156 @@
+"""Checkpoints: atomic writes, `weights_only` loading and the random-number-generator states.
+
+A checkpoint is a dict of tensors, dicts, lists, numbers and strings only, so that
+``torch.load(path, weights_only=True)`` reads it. Keys:
+
+``format`` ("mgdsl-checkpoint"), ``version``, ``model_spec`` ({"target", "params"}), ``task``,
+``config`` (a `TrainConfig` as a dict), ``world_size``, ``step`` (optimiser steps done),
+``model`` (state dict), ``optimizer``, ``scaler`` (fp16 grad scaler or None), ``rng``
+(torch, CUDA, numpy and Python generator states), ``losses`` (float64 tensor, one loss per
+step), ``epochs`` (the per-epoch metric rows so far) and ``epoch_progress`` (images, seconds
+and loss sum of the epoch in progress).
+
+`save_atomic` writes to a temporary file in the same directory, flushes and fsyncs it, then
+`os.replace`s it over the target, so a reader (or a run killed half-way through a save)
+always sees either the old or the new checkpoint, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mgdsl.errors import MgFileError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_NAME",
+    "save_atomic",
+    "write_text_atomic",
+    "load_checkpoint",
+    "capture_rng",
+    "restore_rng",
+]
+
+CHECKPOINT_FORMAT = "mgdsl-checkpoint"
+CHECKPOINT_VERSION = 1
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename inside `directory` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_atomic(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """`torch.save` `obj` to `path` atomically (temporary file, fsync, `os.replace`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to `path` atomically, like `save_atomic` (for CSV and JSON reports)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True``; MgFileError when missing or not ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise MgFileError(
+            f"checkpoint `{path}` does not exist",
+            code="E601",
+            hint="train first (`mgdsl train ... --out DIR`) or pass the right --checkpoint",
+        )
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise MgFileError(
+            f"cannot read checkpoint `{path}`: {exc}".splitlines()[0],
+            code="E602",
+            hint="the file is damaged or was not written by `mgdsl train`",
+        ) from exc
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise MgFileError(
+            f"`{path}` is not an mgdsl checkpoint",
+            code="E602",
+            hint="checkpoints are the `checkpoint.pt` files that `mgdsl train` writes",
+        )
+    return data
+
+
+def capture_rng() -> dict[str, Any]:
+    """The states of torch's CPU and CUDA generators, numpy's and Python's, as safe types."""
+    np_kind, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    py_version, py_state, py_gauss = random.getstate()
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "kind": str(np_kind),
+            "keys": torch.from_numpy(np.asarray(np_keys, dtype=np.int64)),
+            "pos": int(np_pos),
+            "has_gauss": int(np_has_gauss),
+            "gauss": float(np_gauss),
+        },
+        "python": {"version": int(py_version), "state": list(py_state), "gauss": py_gauss},
+        "cuda": [],
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    """Set every generator back to a `capture_rng` state."""
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(
+        (n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"])
+    )
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+    cuda_states = state.get("cuda") or []
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states[: torch.cuda.device_count()])

@@ -1,0 +1,152 @@
+"""`TrainConfig`: every knob of a training run, with the paper's defaults per task (§9).
+
+| task      | batch | iters/epoch | epochs | weight decay | loss          |
+|-----------|-------|-------------|--------|--------------|---------------|
+| mnist-seg | 64    | 150         | 200    | 5e-4         | mean BCE      |
+| mnist-spt | 64    | 800         | 200    | 5e-4         | mean BCE      |
+| cifar100  | 128   | 300         | 200    | 5e-4         | cross-entropy |
+| imagenet  | 256   | 10,000      | 100    | 1e-4         | cross-entropy |
+
+All use SGD, momentum 0.9, dampening 0, no Nesterov, weight decay on every parameter, base LR
+0.1 and the family's LR rule (see `mgdsl.train.schedules`). `batch_size` is the mini-batch of
+one forward pass summed over all processes; with `iter_size = k` the gradients of k of them
+are accumulated per optimiser step (the loss is scaled by 1/k), as the Torch scripts'
+``-iterSize`` does, so the effective batch is ``batch_size · iter_size``. The Torch scripts
+split some of these batches (CIFAR residual 64×2, MNIST spatial-transformation R-PMG 32×2,
+ImageNet 64×4 and 16×16) only to fit GPU memory; the defaults here use the effective batch
+with ``iter_size = 1``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from mgdsl.train.schedules import RULES, SCHEDULES, paper_rule
+
+__all__ = ["TrainConfig", "TaskDefaults", "PAPER_DEFAULTS", "paper_config"]
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """The paper's batch size, iterations per epoch, epochs and weight decay for one task."""
+
+    batch_size: int
+    iters_per_epoch: int
+    epochs: int
+    weight_decay: float
+
+
+PAPER_DEFAULTS: dict[str, TaskDefaults] = {
+    "mnist-seg": TaskDefaults(batch_size=64, iters_per_epoch=150, epochs=200, weight_decay=5e-4),
+    "mnist-spt": TaskDefaults(batch_size=64, iters_per_epoch=800, epochs=200, weight_decay=5e-4),
+    "cifar100": TaskDefaults(batch_size=128, iters_per_epoch=300, epochs=200, weight_decay=5e-4),
+    "imagenet": TaskDefaults(batch_size=256, iters_per_epoch=10_000, epochs=100, weight_decay=1e-4),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; `paper_config` fills in the paper's values.
+
+    Fields: `task` (name, for records), `epochs`, `iters_per_epoch` (optimiser steps),
+    `batch_size` (global mini-batch per forward pass), `iter_size` (mini-batches accumulated
+    per step), `lr` (base rate), `lr_rule` (``exp``/``step``/``imagenet``), `lr_schedule`
+    (``scaled``/``paper``/``constant``/``cosine``), `momentum`, `weight_decay`, `seed`,
+    `device` (``auto``/``cpu``/``cuda``/``cuda:N``), `amp` and `amp_dtype`
+    (``bf16``/``fp16``), `channels_last`, `compile`, `checkpoint_every` (extra checkpoints
+    every N steps; 0 = only at the end of each epoch), `eval_limit` (test samples per
+    evaluation; None = all), `eval_batch_size` (None = `batch_size`), `eval_every` (epochs
+    between evaluations; 0 = never), `progress` (rich progress bar when on a terminal) and
+    `quiet` (no output at all).
+    """
+
+    task: str
+    epochs: int
+    iters_per_epoch: int
+    batch_size: int
+    iter_size: int = 1
+    lr: float = 0.1
+    lr_rule: str = "exp"
+    lr_schedule: str = "scaled"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = False
+    amp_dtype: str = "bf16"
+    channels_last: bool = False
+    compile: bool = False
+    checkpoint_every: int = 0
+    eval_limit: int | None = None
+    eval_batch_size: int | None = None
+    eval_every: int = 1
+    progress: bool = True
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field with an impossible value."""
+        positive = ("epochs", "iters_per_epoch", "batch_size", "iter_size")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        if self.lr_rule not in RULES:
+            raise ValueError(f"lr rule must be one of {', '.join(RULES)}, got {self.lr_rule!r}")
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(
+                f"lr schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.amp_dtype not in ("bf16", "fp16"):
+            raise ValueError(f"amp dtype must be bf16 or fp16, got {self.amp_dtype!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.weight_decay < 0 or not 0 <= self.momentum < 1:
+            raise ValueError("weight decay must be >= 0 and momentum in [0, 1)")
+        for name in ("checkpoint_every", "eval_every"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', '-')} must be >= 0")
+        for name in ("eval_limit", "eval_batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
+
+    @property
+    def total_steps(self) -> int:
+        """Optimiser steps of the whole run."""
+        return self.epochs * self.iters_per_epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (JSON- and `weights_only`-safe)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config from `to_dict` output, ignoring unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
+    """The paper's training configuration for `task` and a model family, with `overrides`.
+
+    Overrides whose value is None are ignored, so CLI options left unset keep the paper's
+    value. Raises KeyError for an unknown task.
+    """
+    if task not in PAPER_DEFAULTS:
+        raise KeyError(task)
+    d = PAPER_DEFAULTS[task]
+    values: dict[str, Any] = {
+        "task": task,
+        "epochs": d.epochs,
+        "iters_per_epoch": d.iters_per_epoch,
+        "batch_size": d.batch_size,
+        "weight_decay": d.weight_decay,
+        "lr_rule": paper_rule(task, residual),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**values)

@@ -1,0 +1,107 @@
+"""Multi-process data parallelism through `torchrun` and `DistributedDataParallel`.
+
+``torchrun --nproc_per_node=N -m mgdsl train ...`` starts N processes with ``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` set. `Dist.from_env`
+reads them; `Dist.setup` joins the process group (``gloo`` on CPU, ``nccl`` on CUDA, where
+each process takes GPU ``LOCAL_RANK``). Each rank draws its own shard of the synthetic
+stream (``task.train_batches(..., rank=r, world_size=w)``) with ``batch_size / w`` samples
+per mini-batch, so the global batch stays the paper's; only rank 0 evaluates and writes files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["Dist"]
+
+
+@dataclass
+class Dist:
+    """This process's place in a (possibly one-process) data-parallel job."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when more than one process takes part."""
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """True on rank 0, the process that evaluates, prints and writes files."""
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> Dist:
+        """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` (set by torchrun); one process if unset."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", str(rank)))
+        return cls(rank=rank, world_size=world, local_rank=local)
+
+    def device(self, requested: str) -> torch.device:
+        """The device of this rank for a ``--device`` value (``auto``, ``cpu``, ``cuda[:N]``)."""
+        if requested == "auto":
+            requested = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(requested)
+        if device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", self.local_rank if self.enabled else 0)
+        return device
+
+    def setup(self, device: torch.device) -> None:
+        """Join the process group (gloo on CPU, nccl on CUDA) unless already joined."""
+        if not self.enabled:
+            return
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        if dist.is_initialized():
+            return
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            dist.init_process_group(backend, device_id=device)
+        else:
+            dist.init_process_group(backend)
+        self.owns_group = True
+
+    def teardown(self) -> None:
+        """Leave the process group if `setup` created it."""
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+        self.owns_group = False
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """`model` wrapped in DistributedDataParallel when several processes take part."""
+        if not self.enabled:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [device.index] if device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
+        """The mean of a tensor over all ranks (the tensor itself with one process)."""
+        if not self.enabled:
+            return value
+        value = value.detach().clone()
+        dist.all_reduce(value, op=dist.ReduceOp.SUM)
+        return value / self.world_size
+
+    def barrier(self) -> None:
+        """Wait for every rank (no-op with one process)."""
+        if self.enabled:
+            dist.barrier()
+
+    def broadcast_flag(self, flag: bool) -> bool:
+        """Rank 0's boolean, on every rank (used to stop all ranks together)."""
+        if not self.enabled:
+            return flag
+        box = [flag]
+        dist.broadcast_object_list(box, src=0)
+        return bool(box[0])

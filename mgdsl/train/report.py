@@ -1,0 +1,212 @@
+"""What a run writes and shows: `metrics.csv`, `metrics.json`, `loss.png`, `config.json`,
+the rich progress bar and the result tables.
+
+Every file is written atomically (temporary file + `os.replace`), so a run killed at any
+moment leaves complete files behind. The loss curve is drawn with matplotlib's Agg canvas
+directly, without pyplot, so the global backend is left alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mgdsl.train.checkpoint import write_text_atomic
+
+__all__ = [
+    "ProgressBar",
+    "write_metrics",
+    "write_json",
+    "plot_loss",
+    "epoch_line",
+    "results_table",
+    "scalar_items",
+]
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` with NaN/inf turned into None and tuples into lists, for strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # tensors and numpy values
+        return _jsonable(value.tolist())
+    return value
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write `data` as indented, strict JSON (NaN becomes null) atomically."""
+    text = json.dumps(_jsonable(data), indent=2, sort_keys=False, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def scalar_items(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of `row` that fit in a CSV cell: numbers, strings, booleans, None."""
+    return {k: v for k, v in row.items() if v is None or isinstance(v, (int, float, str, bool))}
+
+
+def write_metrics(out_dir: str | Path, rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
+    """Write the per-epoch `rows` to ``metrics.csv`` (scalars) and ``metrics.json`` (all)."""
+    out_dir = Path(out_dir)
+    columns: list[str] = []
+    for row in rows:
+        for key in scalar_items(row):
+            if key not in columns:
+                columns.append(key)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in scalar_items(row).items()})
+    write_text_atomic(out_dir / "metrics.csv", buffer.getvalue())
+    write_json(out_dir / "metrics.json", {**meta, "epochs": list(rows)})
+
+
+def plot_loss(
+    path: str | Path,
+    losses: Sequence[float],
+    iters_per_epoch: int,
+    rows: Sequence[Mapping[str, Any]] = (),
+    title: str = "",
+) -> Path:
+    """Draw the per-step training loss, its per-epoch mean and any test loss into a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    steps = list(range(1, len(losses) + 1))
+    epochs_axis = [s / iters_per_epoch for s in steps]
+    ax.plot(epochs_axis, list(losses), lw=0.6, alpha=0.45, color="tab:blue", label="train loss (step)")
+    if rows:
+        xs = [r["epoch"] for r in rows]
+        ax.plot(xs, [r.get("train_loss") for r in rows], "o-", ms=3, color="tab:blue",
+                label="train loss (epoch mean)")
+        test = [r.get("test_loss") for r in rows]
+        if any(v is not None for v in test):
+            ax.plot(xs, [math.nan if v is None else v for v in test], "s--", ms=3,
+                    color="tab:orange", label="test loss")
+    positive = [v for v in losses if math.isfinite(v) and v > 0]
+    if positive and max(positive) / min(positive) > 30:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if losses:
+        ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+    return path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.4f}"
+    return str(value)
+
+
+def epoch_line(row: Mapping[str, Any], epochs: int) -> str:
+    """One line summarising an epoch row, for logs and non-terminal output."""
+    parts = [f"epoch {row['epoch']}/{epochs}", f"lr {row['lr']:.3g}", f"loss {_fmt(row['train_loss'])}"]
+    for key, value in scalar_items(row).items():
+        if key.startswith("test_") and value is not None:
+            parts.append(f"{key} {_fmt(value)}")
+    parts.append(f"{row['images_per_second']:.1f} img/s")
+    return "  ".join(parts)
+
+
+def results_table(results: Mapping[str, Any], title: str = "") -> str:
+    """Render the scalar entries of `results` as a two-column rich table (plain text)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in scalar_items(results).items():
+        table.add_row(key, _fmt(value))
+    console = Console(file=io.StringIO(), width=100, force_terminal=False, color_system=None)
+    console.print(table)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+class ProgressBar:
+    """A rich progress bar over the optimiser steps, showing loss, images/s and LR.
+
+    It draws only when `enabled` and stderr is a terminal; otherwise every method is a no-op.
+    Use it as a context manager.
+    """
+
+    def __init__(self, total: int, completed: int = 0, *, enabled: bool = True, stream=None) -> None:
+        stream = stream or sys.stderr
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self._progress = None
+        self._task = None
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}  {task.fields[ips]} img/s  lr {task.fields[lr]}"),
+                TimeRemainingColumn(),
+                console=Console(file=stream),
+                transient=False,
+            )
+            self._task = self._progress.add_task(
+                "train", total=total, completed=completed, loss="-", ips="-", lr="-"
+            )
+
+    def __enter__(self) -> ProgressBar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, step: int, *, epoch: int, epochs: int, loss: float, ips: float, lr: float) -> None:
+        """Move the bar to `step` and show the latest loss, throughput and learning rate."""
+        if self._progress is None:
+            return
+        self._progress.update(
+            self._task,
+            completed=step,
+            description=f"epoch {epoch}/{epochs}",
+            loss=_fmt(loss),
+            ips=f"{ips:.1f}",
+            lr=f"{lr:.3g}",
+        )
+
+    def log(self, text: str) -> None:
+        """Print a line above the bar (or nothing when the bar is off)."""
+        if self._progress is not None:
+            self._progress.console.print(text, markup=False, highlight=False)

@@ -1,0 +1,107 @@
+"""Learning-rate schedules of the paper (§9 of the zoo spec) and the model-family test.
+
+The paper sets the learning rate once at the start of every epoch ``e`` (1-based) with one of
+three rules:
+
+* ``exp`` (non-residual models: VGG, MG, PMG, U-NET, U-MG, SG):
+  ``LR = base · 10^(−3(e−1)/199)`` over 200 epochs, i.e. 0.1 → 1e-4 exponentially;
+* ``step`` (residual models: RES, R-MG, R-PMG, R-SG): ``base``, ×0.2 from epochs 60, 120
+  and 160 of 200;
+* ``imagenet`` (both ImageNet models): ``base · 0.1^floor((e−1)/30)`` over 100 epochs.
+
+Schedule kinds (``--lr-schedule``):
+
+* ``scaled`` (the default) applies the paper's rule to the fraction ``e / E`` of the run, so a
+  5-epoch run still decays from 0.1 to 1e-4 (``exp``) or through all three steps (``step``).
+  For the paper's epoch count (200, or 100 on ImageNet) it is *identical* to ``paper``:
+  ``exp`` uses ``(e−1)/(E−1)`` in place of ``(e−1)/199``; ``step`` drops once for every
+  milestone fraction 0.3, 0.6, 0.8 with ``e ≥ fraction·E``; ``imagenet`` divides by 10 every
+  ``0.3·E`` epochs.
+* ``paper`` uses the paper's epoch numbers verbatim, whatever the run's length (a short run
+  then barely decays).
+* ``constant`` keeps ``base``; ``cosine`` is ``base · ½(1 + cos(π(e−1)/E))``.
+
+>>> round(lr_at(200, 200, rule="exp", schedule="scaled"), 6)
+0.0001
+>>> [lr_at(e, 5, rule="step", schedule="scaled") for e in (1, 2, 3, 4, 5)]
+[0.1, 0.020000000000000004, 0.004000000000000001, 0.0008000000000000003, 0.0008000000000000003]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["RULES", "SCHEDULES", "is_residual", "lr_at", "paper_rule", "paper_epochs"]
+
+RULES = ("exp", "step", "imagenet")
+SCHEDULES = ("scaled", "paper", "constant", "cosine")
+
+# the paper's epoch counts for each rule, and the step rule's milestones as fractions of them
+_PAPER_EPOCHS = {"exp": 200, "step": 200, "imagenet": 100}
+_STEP_MILESTONES = (60, 120, 160)
+_STEP_FACTOR = 0.2
+_IMAGENET_PERIOD = 30
+
+
+def is_residual(ir: Any) -> bool:
+    """True when the network IR (a ``networkx`` graph) contains an ``add`` node.
+
+    Residual models train with the paper's step rule, the others with the exponential one.
+    Any object with a ``nodes(data=True)`` view works; an iterable of node-attribute dicts
+    does too.
+    """
+    nodes: Iterable[Any]
+    if hasattr(ir, "nodes"):
+        nodes = (data for _, data in ir.nodes(data=True))
+    else:
+        nodes = ir
+    return any(isinstance(data, Mapping) and data.get("op") == "add" for data in nodes)
+
+
+def paper_rule(task: str, residual: bool) -> str:
+    """The paper's schedule rule for `task` and a model family: ``exp``, ``step`` or ``imagenet``."""
+    if task == "imagenet":
+        return "imagenet"
+    return "step" if residual else "exp"
+
+
+def paper_epochs(rule: str) -> int:
+    """How many epochs the paper trains with `rule` (200, or 100 for ImageNet)."""
+    return _PAPER_EPOCHS[rule]
+
+
+def lr_at(
+    epoch: int, total_epochs: int, *, rule: str, schedule: str = "scaled", base: float = 0.1
+) -> float:
+    """The learning rate of 1-based `epoch` in a run of `total_epochs` epochs.
+
+    `rule` is the paper's family rule (see the module docstring), `schedule` how it is
+    stretched over the run, `base` the initial rate (0.1 in the paper).
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown LR rule {rule!r}; expected one of {', '.join(RULES)}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown LR schedule {schedule!r}; expected one of {', '.join(SCHEDULES)}")
+    if epoch < 1 or total_epochs < 1:
+        raise ValueError("epochs are 1-based and a run has at least one epoch")
+    if schedule == "constant":
+        return base
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / total_epochs))
+    length = paper_epochs(rule) if schedule == "paper" else total_epochs
+    if rule == "exp":
+        span = max(length - 1, 1)
+        progress = min((epoch - 1) / span, 1.0) if length > 1 else 0.0
+        return base * 10.0 ** (-3.0 * progress)
+    if rule == "step":
+        drops = 0
+        for milestone in _STEP_MILESTONES:
+            threshold = milestone * length / _PAPER_EPOCHS["step"]
+            if epoch >= threshold:
+                drops += 1
+        return base * _STEP_FACTOR**drops
+    # imagenet: divide by 10 every 30 of 100 epochs
+    period = _IMAGENET_PERIOD * length / _PAPER_EPOCHS["imagenet"]
+    return base * 0.1 ** math.floor((epoch - 1) / period)
