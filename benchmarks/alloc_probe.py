@@ -56,19 +56,24 @@ def run_probe(batch: int, steps: int, warmup: int, channels_last: bool, threads:
 
     for _ in range(warmup):
         step()
-    times, faults = [], []
+    times, cpu, sys_cpu, faults = [], [], [], []
     for _ in range(steps):
-        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+        sys_cpu.append(r1.ru_stime - r0.ru_stime)
+        faults.append(r1.ru_minflt - r0.ru_minflt)
     return {
         "allocator": describe_allocator(),
         "channels_last": channels_last,
         "batch": batch,
         "median_s": statistics.median(times),
         "times": [round(t, 4) for t in times],
+        "cpu_s": statistics.median(cpu),
+        "sys_s": statistics.median(sys_cpu),
         "minflt_per_step": int(statistics.median(faults)),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
@@ -77,7 +82,8 @@ def run_probe(batch: int, steps: int, warmup: int, channels_last: bool, threads:
 def compare(args: argparse.Namespace, configs: dict[str, dict[str, str]]) -> None:
     """Run each config as a fresh process, interleaved for `args.rounds` rounds; print medians."""
     results: dict[str, list[dict]] = {name: [] for name in configs}
-    base = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "GLIBC_TUNABLES")}
+    drop = ("LD_PRELOAD", "GLIBC_TUNABLES", "MALLOC_CONF")
+    base = {k: v for k, v in os.environ.items() if k not in drop}
     base["MGDSL_ALLOCATOR"] = "system"  # the probe must not re-exec itself
     cmd = [sys.executable, __file__, "--batch", str(args.batch), "--steps", str(args.steps),
            "--warmup", str(args.warmup), "--threads", str(args.threads)]
@@ -89,14 +95,16 @@ def compare(args: argparse.Namespace, configs: dict[str, dict[str, str]]) -> Non
                                  check=True)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             results[name].append(res)
-            print(f"round {r} {name:10s} {res['median_s']:.3f}s "
+            print(f"round {r} {name:10s} {res['median_s']:.3f}s cpu={res['cpu_s']:.2f}s "
+                  f"sys={res['sys_s']:.2f}s "
                   f"minflt/step={res['minflt_per_step']} rss={res['max_rss_mb']}MB",
                   file=sys.stderr, flush=True)
     ref = statistics.median(x["median_s"] for x in results[next(iter(configs))])
     for name, rs in results.items():
         med = statistics.median(x["median_s"] for x in rs)
         flt = statistics.median(x["minflt_per_step"] for x in rs)
-        print(f"{name:10s} median {med:.3f}s  x{ref / med:.2f} vs first  "
+        cpu = statistics.median(x["cpu_s"] for x in rs)
+        print(f"{name:10s} median {med:.3f}s  x{ref / med:.2f} vs first  cpu {cpu:.2f}s  "
               f"minflt/step {flt:.0f}  allocator: {rs[0]['allocator']}")
 
 
@@ -113,11 +121,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tunables", action="append", default=[],
                     help="GLIBC_TUNABLES value to include in --compare (repeatable)")
+    ap.add_argument("--jemalloc-conf", action="append", default=[],
+                    help="extra jemalloc config with this MALLOC_CONF in --compare (repeatable)")
     args = ap.parse_args()
     if args.compare:
         configs: dict[str, dict[str, str]] = {"glibc": {}}
         if os.path.exists(JEMALLOC):
             configs["jemalloc"] = {"LD_PRELOAD": JEMALLOC}
+            for i, conf in enumerate(args.jemalloc_conf):
+                configs[f"je{i}"] = {"LD_PRELOAD": JEMALLOC, "MALLOC_CONF": conf}
         for i, t in enumerate(args.tunables):
             configs[f"tun{i}"] = {"GLIBC_TUNABLES": t}
         compare(args, configs)

@@ -113,6 +113,8 @@ def check_files(paths: list[str | Path], network: str | None = None,
         except MgError as exc:
             errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
             continue
+        if not program.networks and program.blocks and not (network or zoo_network):
+            continue  # a library of blocks: parsing and registering them was the check
         names = [network or zoo_network] if (network or zoo_network) else \
             [n.name for n in program.networks] or [None]
         for name in names:

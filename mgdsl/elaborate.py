@@ -36,12 +36,16 @@ from mgdsl.limits import LIMITS
 from mgdsl.ops import OPS
 from mgdsl.program import BlockInfo, Program
 from mgdsl.syntax import ast
-from mgdsl.values import POISON, Grid, Pyramid, type_name
+from mgdsl.values import POISON, Grid, Pyramid, a_type
 
 __all__ = ["elaborate", "CallContext", "parse_override"]
 
 CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
 MAX_INT = 2**62
+
+
+# limits hit while building (not while checking an argument): elaboration stops there
+FATAL_LIMITS = frozenset({"E503", "E507", "E508", "E510"})
 
 
 class _Skip(Exception):
@@ -178,7 +182,10 @@ class Elaborator:
                                   p.span, code="E203", hint=f"pass it with --set {p.name}=...")
             frame.vars[p.name] = value
         self.builder.graph.graph["params"] = {p.name: frame.vars[p.name] for p in net.params}
-        self.exec_body(net.body, where="network")
+        try:
+            self.exec_body(net.body, where="network")
+        except MgLimitError as exc:
+            self.errors.append(exc)
         if self.errors:
             raise MgErrors(self.errors)
         return self.builder.graph
@@ -200,16 +207,14 @@ class Elaborator:
                                hint="lower the repeat counts, or raise mgdsl.limits.LIMITS.max_steps")
         try:
             self._exec(stmt, where)
-        except (_Skip, _Return) as exc:
-            if isinstance(exc, _Return):
-                raise
+        except _Skip:
             self._poison(stmt)
-        except MgLimitError:
-            raise
         except MgError as exc:
-            if where != "network" and not isinstance(stmt, (ast.Repeat, ast.Section)):
-                raise
-            if not isinstance(stmt, (ast.Repeat, ast.Section)) or exc not in self.errors:
+            fatal = isinstance(exc, MgLimitError) and exc.code in FATAL_LIMITS
+            nested = isinstance(stmt, (ast.Repeat, ast.Section))
+            if fatal or (where != "network" and not nested):
+                raise  # inside a block: the call site reports it
+            if not nested or exc not in self.errors:
                 self.errors.append(exc)
             self._poison(stmt)
 
@@ -360,7 +365,7 @@ class Elaborator:
             items = tuple(self.eval(x) for x in expr.items)
             for x, node in zip(items, expr.items, strict=True):
                 if isinstance(x, (Pyramid, tuple)):
-                    raise MgTypeError(f"a list holds numbers, not a {type_name(x)}", node.span,
+                    raise MgTypeError(f"a list holds numbers, not {a_type(x)}", node.span,
                                       code="E404", hint="combine grids with `concat(...)`")
             return items
         if isinstance(expr, ast.BinOp):
@@ -381,8 +386,8 @@ class Elaborator:
             if expr.op == "+" and isinstance(a, Pyramid) and isinstance(b, Pyramid):
                 ctx = self._ctx("+", expr.span)
                 return prim.add(ctx, a, b)
-            raise MgTypeError(f"cannot apply `{expr.op}` to a {type_name(a)} and a "
-                              f"{type_name(b)}", expr.span, code="E406",
+            raise MgTypeError(f"cannot apply `{expr.op}` to {a_type(a)} and {a_type(b)}",
+                              expr.span, code="E406",
                               hint="tensors support `+` (grid by grid) only")
         if isinstance(a, tuple) or isinstance(b, tuple):
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -398,7 +403,7 @@ class Elaborator:
     def _arith(self, op: str, a: Any, b: Any, expr: ast.Expr) -> Any:
         for v in (a, b):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise MgTypeError(f"cannot apply `{op}` to a {type_name(v)}", expr.span,
+                raise MgTypeError(f"cannot apply `{op}` to {a_type(v)}", expr.span,
                                   code="E406")
         if op in ("/", "//") and b == 0:
             raise MgTypeError("division by zero", expr.span, code="E407")
@@ -455,7 +460,7 @@ class Elaborator:
         if isinstance(value, tuple):
             lo, hi = self._bounds(expr.index, len(value), expr.span)
             return value[lo] if not isinstance(expr.index, ast.Slice) else value[lo:hi]
-        raise MgTypeError(f"cannot index a {type_name(value)}", expr.span, code="E406")
+        raise MgTypeError(f"cannot index {a_type(value)}", expr.span, code="E406")
 
     # ----------------------------------------------------------------------------- calls
 

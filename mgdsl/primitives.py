@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
-from mgdsl.values import Grid, Pyramid, type_name
+from mgdsl.values import Grid, Pyramid, a_type
 
 if TYPE_CHECKING:
     from mgdsl.elaborate import CallContext
@@ -58,7 +58,7 @@ def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
 def as_int(ctx: CallContext, value: Any, what: str, *, minimum: int = 1, maximum: int | None = None) -> int:
     """`value` as an integer >= `minimum`; integral floats are accepted, others are errors."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MgTypeError(f"{what} must be an integer, got a {type_name(value)}", ctx.span,
+        raise MgTypeError(f"{what} must be an integer, got {a_type(value)}", ctx.span,
                           code="E401")
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
@@ -98,8 +98,8 @@ def as_choice(ctx: CallContext, value: Any, what: str, choices: Sequence[str]) -
 def as_tensor(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
     """`value` as a pyramid (a grid is a one-grid pyramid)."""
     if not isinstance(value, Pyramid):
-        raise MgTypeError(f"{what} of `{ctx.func}` must be a grid or pyramid, got a "
-                          f"{type_name(value)}", ctx.span, code="E404")
+        raise MgTypeError(f"{what} of `{ctx.func}` must be a grid or pyramid, got "
+                          f"{a_type(value)}", ctx.span, code="E404")
     return value
 
 
@@ -390,7 +390,7 @@ def _fold(name: str, fn):
             raise MgTypeError(f"`{name}` needs at least one value", ctx.span, code="E405")
         for v in values:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise MgTypeError(f"`{name}` takes numbers, got a {type_name(v)}", ctx.span,
+                raise MgTypeError(f"`{name}` takes numbers, got {a_type(v)}", ctx.span,
                                   code="E401")
         return fn(values)
 

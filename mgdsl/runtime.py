@@ -108,7 +108,7 @@ def describe_allocator() -> str:
     return f"{name} ({'GLIBC_TUNABLES=' + malloc_tunables if malloc_tunables else 'default'})"
 
 
-def _skip_reason(args: list[str]) -> str | None:
+def _skip_reason(args: list[str], explicit: bool) -> str | None:
     """Why re-executing this process would be unsafe or pointless (None when it is fine)."""
     if not sys.platform.startswith("linux"):
         return "not Linux"
@@ -122,7 +122,7 @@ def _skip_reason(args: list[str]) -> str | None:
         return "no interpreter path"
     if sys.flags.interactive or hasattr(sys, "ps1"):
         return "interactive session"
-    if not args or sys.argv[:1] in ([""], ["-"]):
+    if not args or (not explicit and sys.argv[:1] in ([""], ["-"])):
         return "program read from stdin"  # already consumed: cannot be run again
     if "pytest" in sys.modules:
         return "inside pytest"  # never restart a test session behind its back
@@ -167,7 +167,7 @@ def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     (where the guard makes it a no-op); if `execve` fails the current process carries on.
     """
     args = list(argv) if argv is not None else list(getattr(sys, "orig_argv", [""])[1:])
-    if _skip_reason(args if argv is None else (args or ["?"])):
+    if _skip_reason(args, explicit=argv is not None):
         return
     plan = _plan()
     if plan is None:

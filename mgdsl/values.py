@@ -79,3 +79,9 @@ def type_name(value: object) -> str:
     if isinstance(value, Pyramid):
         return "grid" if len(value) == 1 else "pyramid"
     return type(value).__name__
+
+
+def a_type(value: object) -> str:
+    """`type_name` with its article: `an integer`, `a grid`."""
+    name = type_name(value)
+    return ("an " if name[0] in "aeiou" else "a ") + name

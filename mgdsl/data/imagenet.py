@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 
 from mgdsl.data.errors import DataError
 
-__all__ = ["IMAGE_EXTENSIONS", "scan_image_folder", "ImageFolderSource", "train_transform", "test_transform"]
+__all__ = ["IMAGE_EXTENSIONS", "scan_image_folder", "ImageFolderSource", "train_transform", "val_transform"]
 
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -82,7 +82,7 @@ def train_transform(image: Image.Image, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32)
 
 
-def test_transform(image: Image.Image) -> np.ndarray:
+def val_transform(image: Image.Image) -> np.ndarray:
     """fb.resnet test transform: short side to 256, centre 224 crop, normalised (3, 224, 224)."""
     image = _resize_short(image, RESIZE)
     x = np.asarray(_centre_crop(image, CROP), dtype=np.float32) / 255.0
@@ -172,7 +172,7 @@ class ImageFolderSource:
 
     def test_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Decoded test samples with the deterministic test transform."""
-        images = list(self._map(lambda i: test_transform(load_rgb(self.test_samples[i][0])), indices.tolist()))
+        images = list(self._map(lambda i: val_transform(load_rgb(self.test_samples[i][0])), indices.tolist()))
         labels = [self.test_samples[i][1] for i in indices.tolist()]
         return torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64)
 

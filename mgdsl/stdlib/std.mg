@@ -47,3 +47,41 @@ block stems(image, ch, levels, k = 3) { return cbr(pyramid(image, levels), ch, k
 
 # Classifier head: flatten the finest remaining grid, then a linear layer.
 block classifier(p, classes) { return linear(flatten(p[0]), classes) }
+
+# Transposed-conv unit (U-NET, U-MG, spec §5.1): 2x2 stride-2 transposed convolution,
+# batch norm and ReLU on every grid; doubles every grid's resolution.
+block dcbr(p, ch, k = 2) { return relu(bn(deconv(p, ch, k))) }
+
+# U-NET / U-MG decoder step (spec §5.1–5.2): upsample with a transposed-conv unit,
+# concatenate the skip connection before it level by level (skip first; grids without a
+# partner pass through), then an mg-conv unit (a plain conv unit on one grid). `ch` lists
+# the widths of the result, finest first; the transposed convs use the first len(p).
+block mgup(p, skip, ch) { return mgcbr(concat(skip, dcbr(p, ch[:len(p)])), ch) }
+
+# Progressive start (Figure 3 "PMG", spec §2.6): n mg-conv units on the coarsest grid
+# alone, then n on the two coarsest, and so on up to the whole pyramid. Grids not yet
+# active pass through unchanged; grid i keeps its width ch[i] throughout.
+block pmg_start(p, ch, n) {
+    repeat len(p) as i {
+        j = len(p) - 1 - i
+        repeat n { p[j:] = mgcbr(p[j:], ch[j:]) }
+    }
+    return p
+}
+
+# Residual progressive start (Figure 3 "R-PMG", spec §3.6): as `pmg_start`, with
+# res-mg-units (identity shortcuts) in place of mg-conv units.
+block rpmg_start(p, ch, n) {
+    repeat len(p) as i {
+        j = len(p) - 1 - i
+        repeat n { p[j:] = resmg(p[j:], ch[j:]) }
+    }
+    return p
+}
+
+# ImageNet input pyramid (spec §2.3): per grid a 7x7 stride-2 conv unit, then a 3x3
+# stride-2 max-pool (floor mode, as in fb.resnet.torch); no cross-grid mixing.
+block stems7(image, ch, levels) {
+    p = relu(bn(conv(pyramid(image, levels), ch, 7, stride = 2)))
+    return maxpool(p, 3, stride = 2, pad = 1, ceil = false)
+}

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from mgdsl.errors import SOURCES, MgError, MgFileError, MgLimitError, MgSyntaxError, Span
 from mgdsl.limits import LIMITS
@@ -200,7 +200,7 @@ SYNTAX_ERRORS: list[tuple[str, str, list[str]]] = [
      ["network N() { input image 3 x 32 x 32 }", "network N() { input image: 3 x 32 }",
       "network N() { input image: 3, 32, 32 }", "network N() { input: 3 x 3 x 3 }"]),
     ("`output` needs a name and a value", "for example `output logits = linear(v, 10)`",
-     ["network N() { output = p }", "network N() { output y p }"]),
+     ["network N() { output y p }", "network N() { output y }"]),
     ("only blocks, networks and `use` may stand at the top level",
      "put statements inside a `network NAME() { ... }`",
      ["p = 1", "repeat 2 { }", "input x: 1 x 2 x 2", "3"]),
@@ -271,6 +271,12 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
         found = _token_text(tok)
     label = exc.match_examples(_lark().parse, {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
                                use_accepts=True)
+    history = getattr(exc, "token_history", None) or []
+    if tok is not None and tok.value == "=" and history and history[-1].value in KEYWORDS:
+        word = history[-1].value
+        return MgSyntaxError(f"`{word}` is a keyword and cannot be assigned to",
+                             _span(file, history[-1]), hint=f"rename it, for example `{word}_`",
+                             code="E103")
     if tok is not None and tok.type != "$END" and tok.value in KEYWORDS and \
             "NAME" in (getattr(exc, "expected", None) or ()):
         return MgSyntaxError(f"`{tok.value}` is a keyword and cannot be used as a name here",

@@ -81,16 +81,17 @@ def _compiler(name: str) -> Any:
     return function
 
 
-def build_model(target: str, params: Mapping[str, Any]) -> tuple[Any, bool]:
+def build_model(target: str, params: Mapping[str, Any], network: str | None = None) -> tuple[Any, bool]:
     """Compile `target` (an ``.mg`` path or a zoo name) with `params`.
 
-    Returns ``(GraphModule, residual)`` where `residual` says whether the IR contains an
-    ``add`` node, which picks the paper's LR rule.
+    `network` picks one network of a file that defines several. Returns
+    ``(GraphModule, residual)`` where `residual` says whether the IR contains an ``add``
+    node, which picks the paper's LR rule.
     """
     from mgdsl.train.schedules import is_residual
 
-    ir = _compiler("load")(target, **params)
-    module = _compiler("load_module")(target, **params)
+    ir = _compiler("load")(target, network, **params)
+    module = _compiler("to_fx")(ir)
     return module, is_residual(ir)
 
 

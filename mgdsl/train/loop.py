@@ -143,7 +143,7 @@ class _Run:
                 "seconds": self.epoch_seconds,
                 "wall_seconds": self.wall_seconds,
             },
-            "torch_version": torch.__version__,
+            "torch_version": str(torch.__version__),
         }
 
     def save_checkpoint(self) -> None:
@@ -218,7 +218,7 @@ class _Run:
                 "config": self.config.to_dict(),
                 "rank_batch_size": self.rank_batch,
                 "device": str(self.device),
-                "torch_version": torch.__version__,
+                "torch_version": str(torch.__version__),
                 "python_version": platform.python_version(),
                 "resumed_from": self.resumed_from,
             },

@@ -1,0 +1,38 @@
+"""`mgdsl check FILE...`: parse, elaborate and validate; report every problem in every file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mgdsl.cli.common import add_target_args, overrides
+from mgdsl.cli.output import print_error
+from mgdsl.errors import MgErrors
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `check` verb."""
+    p = sub.add_parser("check", help="parse and validate .mg files (exit 1 on any error)",
+                       description="Parse, elaborate and validate every network of every "
+                                   "file, reporting all problems at once.")
+    add_target_args(p, many=True)
+    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the files; exit 0 when all are clean, 1 otherwise."""
+    from mgdsl.api import check_files
+
+    graphs, errors = check_files(args.targets, args.network, **overrides(args))
+    if errors:
+        count = print_error(MgErrors(errors))
+        print(f"{count} error{'s' * (count != 1)} in {len(args.targets)} "
+              f"file{'s' * (len(args.targets) != 1)}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        for ir in graphs:
+            n_out = len(ir.graph["outputs"])
+            print(f"ok  {ir.graph['file']}: network {ir.graph['name']} "
+                  f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)})")
+    return 0

@@ -1,0 +1,189 @@
+"""Canonical formatting of `.mg` source (`mgdsl fmt`).
+
+The formatter prints the AST back with one statement per line, four-space indentation,
+spaces around binary operators and keyword `=`, and only the parentheses precedence
+needs. Comments are kept: a comment on its own line stays before the statement that
+follows it; a comment after code stays at the end of that statement. A body of a single
+short statement without comments stays on one line (`block cbr(p, ch) { return ... }`).
+One blank line between statements, items and comments is kept where the source had
+any. Formatting is
+idempotent and `parse(format_source(x))` elaborates to the same IR as `x`.
+
+>>> print(format_source('network N(){input x:1 x 8 x 8\\noutput y=relu( x )}'), end="")
+network N() {
+    input x: 1 x 8 x 8
+    output y = relu(x)
+}
+"""
+
+from __future__ import annotations
+
+from mgdsl.syntax import ast
+from mgdsl.syntax.parser import parse_text
+
+__all__ = ["format_source", "format_module", "format_expr"]
+
+INDENT = "    "
+MAX_LINE = 100
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2}
+
+
+def format_expr(expr: ast.Expr | ast.Slice, parent: int = 0) -> str:
+    """One expression as canonical text; `parent` is the enclosing operator precedence."""
+    if isinstance(expr, ast.Num):
+        return expr.text
+    if isinstance(expr, ast.Str):
+        return f'"{expr.value}"'
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.ListExpr):
+        return "[" + ", ".join(format_expr(x) for x in expr.items) + "]"
+    if isinstance(expr, ast.BinOp):
+        prec = _PRECEDENCE[expr.op]
+        left = format_expr(expr.left, prec)
+        # the right operand of - / // binds tighter: a - (b - c) keeps its parentheses
+        right = format_expr(expr.right, prec + 1)
+        text = f"{left} {expr.op} {right}"
+        return f"({text})" if prec < parent else text
+    if isinstance(expr, ast.Neg):
+        return "-" + format_expr(expr.operand, 3)
+    if isinstance(expr, ast.Call):
+        args = [format_expr(a) for a in expr.args]
+        args += [f"{k.name} = {format_expr(k.value)}" for k in expr.kwargs]
+        return f"{expr.func}({', '.join(args)})"
+    if isinstance(expr, ast.Index):
+        return f"{format_expr(expr.value, 4)}[{format_expr(expr.index)}]"
+    if isinstance(expr, ast.Slice):
+        lo = format_expr(expr.lo) if expr.lo is not None else ""
+        hi = format_expr(expr.hi) if expr.hi is not None else ""
+        return f"{lo}:{hi}"
+    raise TypeError(expr)  # pragma: no cover
+
+
+def _params(params: tuple[ast.Param, ...]) -> str:
+    return ", ".join(p.name if p.default is None else f"{p.name} = {format_expr(p.default)}"
+                     for p in params)
+
+
+class _Printer:
+    def __init__(self, module: ast.Module) -> None:
+        self.lines: list[str] = []
+        text_lines = module.text.splitlines()
+        self.own_line: list[ast.Comment] = []
+        self.trailing: dict[int, list[ast.Comment]] = {}
+        for c in module.comments:
+            before = text_lines[c.line - 1][: c.col - 1] if c.line <= len(text_lines) else ""
+            if before.strip():
+                self.trailing.setdefault(c.line, []).append(c)
+            else:
+                self.own_line.append(c)
+        self.module = module
+        self.last_line: int | None = None  # source line of the last thing printed
+
+    # comments ---------------------------------------------------------------------------
+
+    def flush_before(self, line: int, indent: str) -> None:
+        while self.own_line and self.own_line[0].line < line:
+            comment = self.own_line.pop(0)
+            self.gap(comment.line)
+            self.lines.append(indent + comment.text.rstrip())
+            self.last_line = comment.line
+
+    def take_trailing(self, first: int, last: int) -> str:
+        found = []
+        for ln in range(first, last + 1):
+            found.extend(self.trailing.pop(ln, []))
+        return "  " + "  ".join(c.text.rstrip() for c in found) if found else ""
+
+    def has_comments(self, first: int, last: int) -> bool:
+        return any(first <= c.line <= last for c in self.own_line) or any(
+            first <= ln <= last for ln in self.trailing)
+
+    # statements ---------------------------------------------------------------------------
+
+    def gap(self, line: int) -> None:
+        """Keep one blank line where the source had at least one before `line`."""
+        if self.last_line is None or not self.lines or self.lines[-1] == "" \
+                or self.lines[-1].endswith("{"):
+            return
+        if line - self.last_line > 1:
+            self.lines.append("")
+
+    def simple(self, stmt: ast.Stmt) -> str:
+        if isinstance(stmt, ast.Assign):
+            return f"{stmt.target} = {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.SliceAssign):
+            return f"{stmt.target}[{format_expr(stmt.index)}] = {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.InputDecl):
+            return f"input {stmt.name}: " + " x ".join(format_expr(d) for d in stmt.dims)
+        if isinstance(stmt, ast.OutputDecl):
+            return f"output {stmt.name} = {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.Return):
+            return f"return {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.Default):
+            return f"default {stmt.op}.{stmt.arg} = {format_expr(stmt.value)}"
+        raise TypeError(stmt)  # pragma: no cover
+
+    def body(self, header: str, node, body: tuple[ast.Stmt, ...], end, indent: str) -> None:
+        start, stop = node.span.line, end.line
+        if (len(body) == 1 and not isinstance(body[0], (ast.Repeat, ast.Section))
+                and not self.has_comments(start, stop - 1)
+                and not any(c.line == stop for c in self.own_line)):
+            one = f"{indent}{header} {{ {self.simple(body[0])} }}"
+            if len(one) <= MAX_LINE:
+                self.lines.append(one + self.take_trailing(start, stop))
+                self.last_line = stop
+                return
+        self.lines.append(f"{indent}{header} {{" + self.take_trailing(start, start))
+        self.last_line = start
+        inner = indent + INDENT
+        for stmt in body:
+            self.statement(stmt, inner)
+        self.flush_before(stop, inner)
+        self.lines.append(f"{indent}}}" + self.take_trailing(stop, stop))
+        self.last_line = stop
+
+    def statement(self, stmt: ast.Stmt, indent: str) -> None:
+        self.flush_before(stmt.span.line, indent)
+        self.gap(stmt.span.line)
+        if isinstance(stmt, ast.Repeat):
+            header = f"repeat {format_expr(stmt.count)}" + (f" as {stmt.var}" if stmt.var else "")
+            self.body(header, stmt, stmt.body, stmt.end, indent)
+        elif isinstance(stmt, ast.Section):
+            self.body(f"section {stmt.name}", stmt, stmt.body, stmt.end, indent)
+        else:
+            self.lines.append(indent + self.simple(stmt)
+                              + self.take_trailing(stmt.span.line, stmt.span.end_line))
+            self.last_line = stmt.span.end_line
+
+    def item(self, item) -> None:
+        self.flush_before(item.span.line, "")
+        self.gap(item.span.line)
+        if isinstance(item, ast.Use):
+            self.lines.append(f'use "{item.path}"' + self.take_trailing(item.span.line,
+                                                                       item.span.end_line))
+            self.last_line = item.span.end_line
+        else:
+            kind = "block" if isinstance(item, ast.BlockDef) else "network"
+            self.body(f"{kind} {item.name}({_params(item.params)})", item, item.body, item.end, "")
+
+    def run(self) -> str:
+        for item in self.module.items:
+            self.item(item)
+        self.flush_before(10**9, "")
+        for line in sorted(self.trailing):  # comments the walk could not place
+            self.lines.extend(c.text.rstrip() for c in self.trailing[line])
+        while self.lines and self.lines[0] == "":
+            self.lines.pop(0)
+        return "\n".join(self.lines) + "\n" if self.lines else ""
+
+
+def format_module(module: ast.Module) -> str:
+    """Canonical text of a parsed module (its `text` and comments are used for comments)."""
+    return _Printer(module).run()
+
+
+def format_source(text: str, file: str = "<string>") -> str:
+    """Parse `text` and return its canonical formatting; raises `MgSyntaxError` if invalid."""
+    return format_module(parse_text(text, file))

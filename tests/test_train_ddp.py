@@ -1,0 +1,97 @@
+"""DistributedDataParallel through torchrun: two CPU processes (gloo) stay in sync.
+
+Run as a script under torchrun this file is the worker: it trains the tiny fake network
+with `mgdsl.train.train` (which reads RANK/WORLD_SIZE from the environment) and saves its
+rank's final parameters and losses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+HERE = Path(__file__).resolve().parent
+
+
+def _torchrun(out: Path, mode: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(Path(__file__).resolve()), str(out), mode]
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+
+
+def test_two_processes_keep_identical_replicas(tmp_path):
+    proc = _torchrun(tmp_path, "sync")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert r0["world_size"] == r1["world_size"] == 2
+    assert set(r0["params"]) == set(r1["params"])
+    for name, value in r0["params"].items():
+        assert torch.equal(value, r1["params"][name]), name
+    # the logged loss is the mean over ranks, so both ranks log the same curve
+    assert r0["losses"] == r1["losses"] and len(r0["losses"]) == 8
+    # the ranks saw different shards: their first local batches differ
+    assert not torch.equal(r0["first_x"], r1["first_x"])
+    # training moved the weights, and only rank 0 wrote the run's files
+    assert not torch.equal(r0["params"]["0.weight"], r0["initial"]["0.weight"])
+    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert ckpt["world_size"] == 2 and ckpt["step"] == 8
+    assert ckpt["losses"].tolist() == r0["losses"]
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def test_nan_on_one_rank_stops_both(tmp_path):
+    proc = _torchrun(tmp_path, "nan")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rank in (0, 1):
+        text = (tmp_path / f"rank{rank}.diverged").read_text()
+        assert "the loss became nan at step 3" in text
+
+
+def _worker(out: Path, mode: str) -> None:
+    sys.path.insert(0, str(HERE))
+    from test_train_fakes import FakeSegTask, fake_metrics, seg_net
+
+    from mgdsl.train import TrainConfig
+    from mgdsl.train.errors import DivergedError
+    from mgdsl.train.loop import train
+
+    rank = int(os.environ["RANK"])
+    net = seg_net(seed=0)
+    initial = {k: v.clone() for k, v in net.state_dict().items()}
+    if mode == "nan":
+        task = FakeSegTask(poison_at=4) if rank == 1 else FakeSegTask()
+    else:
+        task = FakeSegTask()
+    first_x = next(task.train_batches(4, seed=5, rank=rank, world_size=2))[0]
+    cfg = TrainConfig(task="fake-seg", epochs=2, iters_per_epoch=4, batch_size=8, iter_size=2,
+                      lr=0.1, seed=5, progress=False, quiet=True, eval_limit=16)
+    try:
+        result = train(net, task, cfg, out / "run", metrics_factory=fake_metrics)
+    except DivergedError as exc:
+        (out / f"rank{rank}.diverged").write_text(str(exc))
+        return
+    torch.save(
+        {
+            "world_size": int(os.environ["WORLD_SIZE"]),
+            # parameters (BN running statistics are rank-local until DDP's next broadcast)
+            "params": {k: v.detach().cpu() for k, v in net.named_parameters()},
+            "initial": initial,
+            "losses": result.losses,
+            "first_x": first_x,
+        },
+        out / f"rank{rank}.pt",
+    )
+
+
+if __name__ == "__main__":
+    _worker(Path(sys.argv[1]), sys.argv[2])
+elif not hasattr(torch.distributed, "init_process_group"):  # pragma: no cover
+    pytest.skip("torch.distributed is not available", allow_module_level=True)
