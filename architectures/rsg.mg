@@ -9,6 +9,8 @@ network RSG20(units = 6, w = 64, classes = 10) {
     input image: 1 x 64 x 64
 
     section b1 { p = cbr(image, w) }
-    section body { repeat units { p = resmg(p, w) } }
+    section body {
+        repeat units { p = resmg(p, w) }
+    }
     section head { output y = sigmoid(resmg_proj_linear(p, classes, k = 1)) }
 }

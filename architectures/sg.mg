@@ -10,6 +10,8 @@ network SG11(layers = 6, w = 64, classes = 10) {
     input image: 1 x 64 x 64
 
     section b1 { p = cbr(image, w) }
-    section body { repeat layers { p = cbr(p, w) } }
+    section body {
+        repeat layers { p = cbr(p, w) }
+    }
     section head { output y = sigmoid(cb(p, classes)) }
 }

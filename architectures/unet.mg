@@ -21,7 +21,5 @@ network UNET(w = 64, classes = 10) {
         p = mgup(p, x2, [2 * w])
         p = mgup(p, x1, [w])
     }
-    section head {
-        output y = sigmoid(cb(p, classes, 1))
-    }
+    section head { output y = sigmoid(cb(p, classes, 1)) }
 }

@@ -189,8 +189,9 @@ def test_real_mnist_directory_is_used(tmp_path):
 
 
 def test_generation_speed_is_reported(seg, spt, capsys):
-    seg_rate = benchmark(seg, batch_size=128, batches=2)
-    spt_rate = benchmark(spt, batch_size=128, batches=2)
+    seg_wall, seg_cpu = benchmark(seg, batch_size=128, batches=2)
+    spt_wall, spt_cpu = benchmark(spt, batch_size=128, batches=2)
     with capsys.disabled():
-        print(f"\n[speed] seg {seg_rate:,.0f} samples/s, spt {spt_rate:,.0f} samples/s")
-    assert seg_rate > 300 and spt_rate > 300  # loose: catches a per-pixel Python loop
+        print(f"\n[speed] seg {seg_wall:,.0f} samples/s ({seg_cpu:,.0f} per CPU-s), "
+              f"spt {spt_wall:,.0f} samples/s ({spt_cpu:,.0f} per CPU-s)")
+    assert seg_cpu > 500 and spt_cpu > 500  # loose (shared CI machines): catches per-pixel Python loops

@@ -65,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("target", metavar="FILE|NAME", help="an .mg file or a zoo name (e.g. PMG-11-seg)")
     p.add_argument("--task", required=True, choices=TASKS, help="what to train on")
+    p.add_argument("--network", metavar="NAME", help="network of a file that defines several")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V",
                    help="override a network parameter (repeatable)")
     hp = p.add_argument_group("hyper-parameters (default: the paper's)")
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     task = build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
                       train_size=args.train_size, test_size=args.test_size)
     torch.manual_seed(args.seed)
-    model, residual = build_model(args.target, params)
+    model, residual = build_model(args.target, params, args.network)
     try:
         config = paper_config(
             args.task,
@@ -161,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir,
         resume=args.resume,
         overwrite=args.overwrite,
-        model_spec={"target": args.target, "params": params},
+        model_spec={"target": args.target, "params": params, "network": args.network},
         dist=dist,
     )
     if dist.is_main and not args.quiet:

@@ -154,7 +154,8 @@ class ImageFolderSource:
         self.train_size, self.test_size = len(self.train_samples), len(self.test_samples)
         self.num_classes = len(self.classes)
         self._workers = workers or max(1, os.cpu_count() or 1)
-        self._pool: ThreadPoolExecutor | None = None
+        # threads start on first use; one pool is shared by the train and test iterators
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="mgdsl-decode")
 
     def draw_train(self, rng: np.random.Generator, count: int) -> np.ndarray:
         """`count` indices uniform with replacement over the train images."""
@@ -179,6 +180,4 @@ class ImageFolderSource:
     def _map(self, fn, items: list):
         if self._workers == 1 or len(items) < 2:
             return map(fn, items)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="mgdsl-decode")
         return self._pool.map(fn, items)

@@ -135,7 +135,9 @@ class _Printer:
                 self.lines.append(one + self.take_trailing(start, stop))
                 self.last_line = stop
                 return
-        self.lines.append(f"{indent}{header} {{" + self.take_trailing(start, start))
+        shares_line = bool(body) and body[0].span.line == start
+        self.lines.append(f"{indent}{header} {{"
+                          + ("" if shares_line else self.take_trailing(start, start)))
         self.last_line = start
         inner = indent + INDENT
         for stmt in body:

@@ -22,6 +22,7 @@ __all__ = [
     "default_out_dir",
     "build_model",
     "build_task",
+    "launched_as_cli",
     "use_fast_allocator",
 ]
 
@@ -104,11 +105,28 @@ def build_task(name: str, *, data_dir: str | None = None, mnist_dir: str | None 
                      train_size=train_size, test_size=test_size)
 
 
+def launched_as_cli() -> bool:
+    """True when this process is the ``mgdsl`` command (console script or ``python -m mgdsl``).
+
+    An in-process ``main(argv)`` call from someone else's program is not: re-executing it
+    would re-run that whole program.
+    """
+    import sys
+
+    first = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if first is None:
+        return False
+    return first.name == "mgdsl" or (first.name == "__main__.py" and first.parent.name == "mgdsl")
+
+
 def use_fast_allocator() -> None:
     """Call `mgdsl.runtime.ensure_fast_allocator()` when that module provides it.
 
-    It may re-execute the process with jemalloc preloaded, so call it before any work.
+    It may re-execute the process with jemalloc preloaded, so it is called first thing, and
+    only when the process is the ``mgdsl`` command itself (see `launched_as_cli`).
     """
+    if not launched_as_cli():
+        return
     try:
         runtime = importlib.import_module("mgdsl.runtime")
     except ModuleNotFoundError as exc:

@@ -135,16 +135,18 @@ def epoch_line(row: Mapping[str, Any], epochs: int) -> str:
 
 
 def results_table(results: Mapping[str, Any], title: str = "") -> str:
-    """Render the scalar entries of `results` as a two-column rich table (plain text)."""
+    """Render the scalar entries of `results` as a two-column rich table under `title` (plain text)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title or None)
+    table = Table()
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in scalar_items(results).items():
         table.add_row(key, _fmt(value))
     console = Console(file=io.StringIO(), width=100, force_terminal=False, color_system=None)
+    if title:
+        console.print(title, markup=False, highlight=False)
     console.print(table)
     return console.file.getvalue()  # type: ignore[attr-defined]
 

@@ -1,0 +1,109 @@
+"""What both backends compile from an IR: names, module paths, folded BNs, the node order.
+
+`plan(ir, fold_bn=..., prune=...)` decides every identifier once, so the fx module and
+the emitted source build the same module tree (same `state_dict` keys, same order) and
+compute the same nodes. It does not import torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from mgdsl.codegen.names import Namespace, py_ident
+from mgdsl.ir.graph import topological_nodes
+
+__all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns"]
+
+# ops lowered to a submodule with parameters (`call_module`); the rest are functions
+MODULE_OPS = frozenset({"conv", "deconv", "bn", "linear"})
+
+
+@dataclass
+class Plan:
+    """The compilation decisions for one IR.
+
+    `inputs`: (node, identifier) in declaration order; `outputs`: (identifier, node whose
+    value is returned); `paths`: node -> module path segments for every module op that
+    is kept (folded BNs have none); `folded`: BN node -> the conv it is folded into;
+    `compute`: the nodes to compute, in order (no inputs, outputs, folded BNs or, when
+    pruning, dead nodes); `value`: node -> the node whose tensor stands for it (a folded
+    BN stands for its conv's output).
+    """
+
+    class_name: str
+    inputs: list[tuple[int, str]]
+    outputs: list[tuple[str, int]]
+    paths: dict[int, tuple[str, ...]]
+    folded: dict[int, int]
+    compute: list[int]
+    value: dict[int, int] = field(default_factory=dict)
+
+    def source_of(self, node: int) -> int:
+        """The node whose value `node`'s consumers read."""
+        return self.value.get(node, node)
+
+
+class _Trie:
+    __slots__ = ("ident", "names", "children")
+
+    def __init__(self, ident: str = "") -> None:
+        self.ident = ident
+        self.names = Namespace()
+        self.children: dict[str, _Trie] = {}
+
+
+def module_paths(ir: nx.DiGraph, nodes: list[int]) -> dict[int, tuple[str, ...]]:
+    """Module path segments for `nodes`, following their dotted IR names.
+
+    Segments are sanitised with `py_ident` and kept distinct among siblings; a leaf never
+    shares its path with a container (a section called `conv0` beside an op `conv0`
+    gives `conv0` and `conv0_2`). First come, first named, in `nodes` order.
+    """
+    root = _Trie()
+    out: dict[int, tuple[str, ...]] = {}
+    for nid in nodes:
+        *prefix, last = ir.nodes[nid]["name"].split(".")
+        t, path = root, []
+        for seg in prefix:
+            child = t.children.get(seg)
+            if child is None:
+                child = t.children[seg] = _Trie(t.names.add(seg))
+            path.append(child.ident)
+            t = child
+        path.append(t.names.add(last))
+        out[nid] = tuple(path)
+    return out
+
+
+def foldable_bns(ir: nx.DiGraph) -> dict[int, int]:
+    """BN node -> conv node, for every BN whose input is a conv read by that BN alone."""
+    out = {}
+    for nid, data in ir.nodes(data=True):
+        if data["op"] != "bn":
+            continue
+        (src,) = data["inputs"]
+        if ir.nodes[src]["op"] == "conv" and list(ir.successors(src)) == [nid]:
+            out[nid] = src
+    return out
+
+
+def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
+         class_name: str | None = None) -> Plan:
+    """Decide names, module paths and the computed nodes of `ir` (see `Plan`)."""
+    order = topological_nodes(ir)
+    folded = foldable_bns(ir) if fold_bn else {}
+    module_nodes = [n for n in order if ir.nodes[n]["op"] in MODULE_OPS and n not in folded]
+    paths = module_paths(ir, module_nodes)
+    args = Namespace()
+    inputs = [(nid, args.add(name)) for name, nid in ir.graph["inputs"].items()]
+    keys = Namespace()
+    outputs = [(keys.add(name), ir.nodes[nid]["inputs"][0])
+               for name, nid in ir.graph["outputs"].items()]
+    compute = [n for n in order
+               if ir.nodes[n]["op"] not in ("input", "output") and n not in folded
+               and not (prune and ir.nodes[n]["meta"].get("live", True) is False)]
+    value = {bn: conv for bn, conv in folded.items()}
+    name = py_ident(class_name if class_name else ir.graph["name"])
+    return Plan(name, inputs, outputs, paths, folded, compute, value)

@@ -1,0 +1,77 @@
+"""How diagrams look: section colours, box sizes, arrow styles and their legend words.
+
+Colours follow Figure 1 of the paper: sections run along a ramp from blue (the first) to
+red (the last). Box heights grow with the grid's resolution (one step per halving), so a
+pyramid reads as a stack of shrinking grids.
+
+>>> section_colours(["s1", "s2", "s3"])["s1"], section_colours(["s1", "s2", "s3"])["s3"]
+('#9ec0f0', '#f0a39e')
+>>> box_size((64, 32, 32)) > box_size((64, 16, 16))
+True
+"""
+
+from __future__ import annotations
+
+import colorsys
+import math
+
+__all__ = ["section_colours", "box_size", "ARROWS", "BOX_KINDS", "NEUTRAL", "OP_COLOURS",
+           "op_colour"]
+
+NEUTRAL = "#e8e8e8"
+
+# arrow kind -> (graphviz edge attributes, legend text)
+ARROWS: dict[str, tuple[dict[str, str], str]] = {
+    "same": ({"color": "#404040", "penwidth": "1.2"}, "same level"),
+    "down": ({"color": "#2c6fbb", "penwidth": "1.2"}, "to a coarser level (pool)"),
+    "up": ({"color": "#d0542a", "penwidth": "1.2"}, "to a finer level (upsample)"),
+    "residual": ({"color": "#2e8b57", "penwidth": "1.6", "style": "dashed",
+                  "arrowhead": "onormal"}, "residual shortcut (+)"),
+    "skipcat": ({"color": "#8a3fb0", "penwidth": "1.6", "style": "dashed",
+                 "arrowhead": "diamond"}, "skip concatenation"),
+    "carry": ({"color": "#8c8c8c", "penwidth": "1.0", "style": "dotted"},
+              "grid waits, joins later"),
+}
+
+# box kind -> (graphviz node attributes, legend text)
+BOX_KINDS: dict[str, tuple[dict[str, str], str]] = {
+    "input": ({"shape": "box", "style": "filled,bold", "fillcolor": "#ffffff"},
+              "input pyramid"),
+    "layer": ({"shape": "box", "style": "filled"}, "grid of a layer (channels)"),
+    "pool": ({"shape": "box", "style": "filled,dashed"}, "pooled / merged grids"),
+    "op": ({"shape": "box", "style": "filled,rounded"}, "other op"),
+    "output": ({"shape": "cds", "style": "filled", "fillcolor": "#fff3b0"}, "output head"),
+}
+
+OP_COLOURS = {
+    "conv": "#9ec0f0", "deconv": "#b7a6ee", "linear": "#c9b3e6", "bn": "#cfe8cf",
+    "relu": "#f6e3a1", "sigmoid": "#f6e3a1", "add": "#b9e4d3", "concat": "#f0c8a0",
+    "maxpool": "#a8d5e5", "avgpool": "#a8d5e5", "upsample": "#f0b0a0", "pad": "#dddddd",
+}
+
+
+def op_colour(op: str) -> str:
+    """The fill colour of an op in expanded (block) diagrams; grey when unknown."""
+    return OP_COLOURS.get(op, NEUTRAL)
+
+
+def _ramp(t: float) -> str:
+    """A light colour between blue (t = 0) and red (t = 1)."""
+    hue = (215.0 - 212.0 * t) / 360.0
+    r, g, b = colorsys.hls_to_rgb(hue % 1.0, 0.78, 0.72)
+    return "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in (r, g, b)))
+
+
+def section_colours(sections: list[str]) -> dict[str, str]:
+    """Each section's fill colour, from blue for the first to red for the last."""
+    n = len(sections)
+    return {s: _ramp(i / (n - 1) if n > 1 else 0.0) for i, s in enumerate(sections)}
+
+
+def box_size(shape: tuple[int, ...]) -> tuple[float, float]:
+    """(width, height) in inches of the box drawing a grid (or vector) of `shape`."""
+    if len(shape) == 3:
+        side = max(shape[1], shape[2], 1)
+        height = 0.32 + 0.2 * math.log2(side)
+        return 0.55, round(height, 3)
+    return 0.55, 0.32

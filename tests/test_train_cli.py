@@ -1,0 +1,214 @@
+"""`mgdsl train`: flags, paper defaults per task and family, files, exit codes, errors.
+
+Most tests replace the network builder and the task with the tiny fakes (monkeypatching
+`mgdsl.train.build`), so they exercise the command's plumbing without the compiler; the
+end-to-end tests at the bottom compile a real `.mg` file and use the real MNIST task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_train_fakes import FakeClsTask, FakeSegTask, cls_net, seg_net
+
+import mgdsl.train.build as build
+from mgdsl.cli.main import main
+from mgdsl.errors import MgError
+from mgdsl.train.build import model_name, parse_sets, parse_value
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def compiler_ready() -> bool:
+    """True once `mgdsl.load` + the fx backend can build a network from a file."""
+    try:
+        build.build_model(str(ROOT / "architectures" / "unet.mg"), {"w": 4})
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+needs_compiler = pytest.mark.skipif(
+    "not compiler_ready()", reason="the fx backend (mgdsl.to_fx / load_module) is not wired yet"
+)
+
+
+@pytest.fixture
+def fake_builders(monkeypatch):
+    """Make `mgdsl train` build the fake network/task; returns a dict to set `residual`."""
+    state = {"residual": False, "task": None}
+
+    def fake_model(target, params, network=None):
+        net = cls_net() if state["task"] == "cls" else seg_net()
+        return net, state["residual"]
+
+    def fake_task(name, **kw):
+        if state["task"] == "cls":
+            return FakeClsTask()
+        return FakeSegTask(poison_at=state.get("poison_at"))
+
+    monkeypatch.setattr(build, "build_model", fake_model)
+    monkeypatch.setattr(build, "build_task", fake_task)
+    return state
+
+
+def short(out, *extra):
+    return ["train", "tiny", "--task", "mnist-seg", "--epochs", "2", "--iters-per-epoch", "4",
+            "--batch-size", "8", "--eval-limit", "16", "--out", str(out), *extra]
+
+
+def test_cli_modules_import_no_torch():
+    code = "import sys, mgdsl.cli.train, mgdsl.cli.eval; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_help_lists_the_flags(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--task", "--set", "--epochs", "--iters-per-epoch", "--batch-size", "--iter-size",
+                 "--lr-schedule", "--device", "--amp", "--channels-last", "--compile", "--out",
+                 "--resume", "--seed", "--checkpoint-every", "--eval-limit", "--quiet"):
+        assert flag in text, flag
+
+
+def test_set_values_parse_as_int_float_or_string():
+    assert parse_sets(["n=2", "w=0.5", "mode=B", "x=1e-3"]) == {"n": 2, "w": 0.5, "mode": "B", "x": 0.001}
+    assert parse_value("-3") == -3
+    with pytest.raises(MgError, match="NAME=VALUE"):
+        parse_sets(["depth"])
+    assert model_name("architectures/pmg.mg") == "pmg" and model_name("PMG-11-seg") == "PMG-11-seg"
+
+
+def test_train_writes_every_file(tmp_path, fake_builders, capsys):
+    assert main(short(tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert "epoch 2/2" in out and "test_mean_iou" in out and "wrote" in out
+    for name in ("metrics.csv", "metrics.json", "loss.png", "config.json", "checkpoint.pt"):
+        assert (tmp_path / name).is_file(), name
+    config = json.loads((tmp_path / "config.json").read_text())["config"]
+    assert config["momentum"] == 0.9 and config["weight_decay"] == 5e-4
+    assert config["lr_rule"] == "exp" and config["lr_schedule"] == "scaled"
+    epochs = json.loads((tmp_path / "metrics.json").read_text())["epochs"]
+    assert {"test_mean_iou", "test_mean_error", "images_per_second"} <= set(epochs[-1])
+
+
+@pytest.mark.parametrize(
+    "task, residual, expected",
+    [
+        ("mnist-seg", False, (64, 150, 200, 5e-4, "exp")),
+        ("mnist-seg", True, (64, 150, 200, 5e-4, "step")),
+        ("mnist-spt", False, (64, 800, 200, 5e-4, "exp")),
+        ("cifar100", True, (128, 300, 200, 5e-4, "step")),
+        ("cifar100", False, (128, 300, 200, 5e-4, "exp")),
+        ("imagenet", True, (256, 10_000, 100, 1e-4, "imagenet")),
+    ],
+)
+def test_paper_defaults_per_task_and_family(monkeypatch, fake_builders, task, residual, expected):
+    import mgdsl.train.loop as loop
+
+    seen = {}
+
+    def capture(model, task_obj, config, out_dir, **kw):
+        seen["config"], seen["out"], seen["spec"] = config, out_dir, kw["model_spec"]
+        return loop.TrainResult(steps=0, losses=[], epochs=[], out_dir=out_dir, checkpoint=None)
+
+    monkeypatch.setattr(loop, "train", capture)
+    fake_builders["residual"] = residual
+    assert main(["train", "nets/pmg.mg", "--task", task, "--set", "n=1", "--quiet"]) == 0
+    c = seen["config"]
+    assert (c.batch_size, c.iters_per_epoch, c.epochs, c.weight_decay, c.lr_rule) == expected
+    assert (c.lr, c.momentum, c.iter_size, c.seed) == (0.1, 0.9, 1, 0)
+    assert seen["out"] == Path("runs") / f"pmg-{task}"
+    assert seen["spec"] == {"target": "nets/pmg.mg", "params": {"n": 1}, "network": None}
+
+
+def test_existing_run_resume_and_overwrite(tmp_path, fake_builders, capsys):
+    assert main(short(tmp_path, "--quiet")) == 0
+    assert main(short(tmp_path, "--quiet")) == 1
+    assert "already holds a training run" in capsys.readouterr().err
+    args = short(tmp_path, "--quiet", "--resume")
+    args[args.index("--epochs") + 1] = "3"
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [r["epoch"] for r in metrics["epochs"]] == [1, 2, 3]
+    assert main(short(tmp_path, "--quiet", "--overwrite")) == 0
+
+
+def test_resume_without_a_run_exits_1(tmp_path, fake_builders, capsys):
+    assert main(short(tmp_path / "nothing", "--resume")) == 1
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_nan_loss_exits_1_with_the_step(tmp_path, fake_builders, capsys):
+    fake_builders["poison_at"] = 5
+    assert main(short(tmp_path, "--quiet")) == 1
+    err = capsys.readouterr().err
+    assert "error[E801]: the loss became nan at step 6 (epoch 2, iteration 2 of 4)" in err
+    assert "last good checkpoint (step 4)" in err
+
+
+def test_bad_option_values_exit_1(tmp_path, fake_builders, capsys):
+    assert main(short(tmp_path, "--set", "oops")) == 1
+    assert "NAME=VALUE" in capsys.readouterr().err
+    assert main(short(tmp_path, "--weight-decay", "-1")) == 1
+    assert "weight decay" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(short(tmp_path, "--epochs", "0"))
+
+
+@pytest.mark.parametrize("extra", [[], ["--data-dir", "/nonexistent/cifar"]])
+def test_missing_data_is_a_clear_error(tmp_path, capsys, extra):
+    args = ["train", "x.mg", "--task", "cifar100", "--out", str(tmp_path), *extra]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "error[E70" in err and "Traceback" not in err
+
+
+def test_allocator_is_left_alone_inside_pytest(monkeypatch):
+    import mgdsl.runtime as runtime
+
+    calls = []
+    monkeypatch.setattr(runtime, "ensure_fast_allocator", lambda *a: calls.append(a), raising=False)
+    build.use_fast_allocator()
+    assert calls == []  # pytest is not the `mgdsl` command
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "mgdsl" / "__main__.py"), "train"])
+    build.use_fast_allocator()
+    assert calls == [()]
+
+
+@needs_compiler
+def test_end_to_end_unet_on_mnist_seg(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", str(ROOT / "architectures" / "unet.mg"), "--set", "w=4", "--task", "mnist-seg",
+            "--train-size", "64", "--test-size", "16", "--epochs", "2", "--iters-per-epoch", "3",
+            "--batch-size", "4", "--out", str(out), "--checkpoint-every", "2"]
+    assert main(args) == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"]["params"] == {"w": 4}
+    assert 0.0 <= metrics["epochs"][-1]["test_mean_iou"] <= 1.0
+    assert main(["eval", "--checkpoint", str(out / "checkpoint.pt"), "--limit", "8",
+                 "--test-size", "16"]) == 0
+    assert json.loads((out / "eval.json").read_text())["results"]["samples"] == 8
+
+
+@pytest.mark.slow
+@needs_compiler
+def test_torchrun_cli_two_processes(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MGDSL_ALLOCATOR": "system"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "mgdsl", "train", str(ROOT / "architectures" / "unet.mg"), "--set", "w=4",
+           "--task", "mnist-seg", "--train-size", "64", "--test-size", "8", "--epochs", "1",
+           "--iters-per-epoch", "3", "--batch-size", "4", "--out", str(tmp_path), "--quiet"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    import torch
+
+    data = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert data["world_size"] == 2 and data["step"] == 3
