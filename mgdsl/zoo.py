@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -201,9 +201,13 @@ def lookup(name: str) -> ZooEntry:
     entry = _BY_KEY.get(key)
     if entry is not None:
         return entry
-    hint = did_you_mean(key, _DISPLAY)
-    if hint:
-        hint = re.sub(r"`([^`]+)`", lambda m: f"`{_DISPLAY[m.group(1)]}`", hint)
+    variants = [e.name for e in ENTRIES if _key(e.name).startswith(key + "-")]
+    if variants:  # "PMG-11" -> "PMG-11-seg" or "PMG-11-spt"
+        hint = "did you mean " + " or ".join(f"`{v}`" for v in variants) + "?"
+    else:
+        hint = did_you_mean(key, _DISPLAY)
+        if hint:
+            hint = re.sub(r"`([^`]+)`", lambda m: f"`{_DISPLAY[m.group(1)]}`", hint)
     raise MgNameError(f"`{name}` is neither a .mg file nor a model of the zoo", code="E220",
                       hint=hint or "`mgdsl zoo` lists the models; files end in `.mg`")
 
@@ -211,7 +215,7 @@ def lookup(name: str) -> ZooEntry:
 # ----------------------------------------------------------------------------- building
 
 
-@lru_cache(maxsize=None)
+@cache
 def _program(path: str) -> Any:
     from mgdsl.program import load_program
 

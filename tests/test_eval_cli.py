@@ -35,7 +35,7 @@ def test_segmentation_metrics_match_the_notebook():
         conv.bias.copy_(torch.tensor([-1.5, 2.5]))
     net, task = torch.nn.Sequential(conv, torch.nn.Sigmoid()), FakeSegTask(test_size=40)
     results = evaluate(net, task, batch_size=16)
-    xs, ys = zip(*task.test_batches(40))
+    xs, ys = zip(*task.test_batches(40), strict=True)
     with torch.no_grad():
         preds = net.eval()(torch.cat(xs)).numpy()
     iou, err = notebook_metrics(preds, torch.cat(ys).numpy())
@@ -50,7 +50,7 @@ def test_classification_top1_top5_and_limit():
     net.train()
     results = evaluate(net, task, batch_size=16, limit=25)
     assert results["samples"] == 25 == results["count"]
-    xs, ys = zip(*task.test_batches(25))
+    xs, ys = zip(*task.test_batches(25), strict=True)
     with torch.no_grad():
         logits = net.eval()(torch.cat(xs)[:25])
     top1 = float((logits.argmax(1) != torch.cat(ys)[:25]).float().mean())

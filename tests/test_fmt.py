@@ -73,7 +73,7 @@ def programs(draw):
         elif kind == "slice":
             lines.append(f"p[:1] = relu(p[:1]){sp()}# trailing")
         elif kind == "res":
-            lines.append("p = resmg(p, [c, c])")
+            lines.append("p = resmg(p, channels(p))")
         else:
             lines.append("# a comment line")
     lines.append(f"output y{sp()}={sp()}sigmoid(cb(p[0], 1))")

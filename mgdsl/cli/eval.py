@@ -175,7 +175,7 @@ def _attention(model, task, samples, out_dir, device, seed):
     preds = predict(model, inputs, device=device).cpu()
     files = [save_examples_png(out_dir / "examples.png", inputs, targets, preds)]
     generator = torch.Generator().manual_seed(seed)
-    for i, image in zip(samples, inputs):
+    for i, image in zip(samples, inputs, strict=True):
         raw = image * MNIST_STD + MNIST_MEAN  # back to [0, 1] intensities
         maps, points = occlusion_maps(model, raw, normalise=normalise_mnist, generator=generator)
         files.append(save_attention_png(out_dir / f"attention-{i}.png", raw, maps, points))

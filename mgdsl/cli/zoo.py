@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from typing import Any
 
 from mgdsl.zoo import ENTRIES, TABLES, ZooEntry, count, lookup
@@ -35,7 +36,9 @@ def _delta(ours: float, paper: float | None) -> float | None:
 
 
 def _fmt_delta(d: float | None) -> str:
-    return "–" if d is None else f"{d:+.2f}"
+    if d is None:
+        return "–"
+    return "0.00" if abs(d) < 0.005 else f"{d:+.2f}"
 
 
 def _fmt_macs(macs: int, paper_flops: str) -> str:
@@ -94,9 +97,11 @@ def format_plain(tables: dict[str, list[dict[str, Any]]]) -> str:
 
 
 def _footer(notes: list[str]) -> list[str]:
-    out = ["MACs are multiply-accumulates of conv, transposed-conv and linear layers, the "
-           "convention of the paper's FLOPs column; Δ% is against the printed value."]
-    out += [f"[{i}] {n}" for i, n in enumerate(notes, start=1)]
+    text = ("MACs are multiply-accumulates of conv, transposed-conv and linear layers, the "
+            "convention of the paper's FLOPs column; Δ% is against the printed value.")
+    out = textwrap.wrap(text, 96)
+    for i, note in enumerate(notes, start=1):
+        out += textwrap.wrap(note, 96, initial_indent=f"[{i}] ", subsequent_indent="    ")
     return out
 
 
@@ -124,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
     entries = [lookup(n) for n in args.names] if args.names else list(ENTRIES)
     if args.table:
         entries = [e for e in entries if e.table == args.table]
+    if not entries:
+        print(f"mgdsl zoo: none of the models named is in table {args.table}", file=sys.stderr)
+        return 1
     rows = [measure(e) for e in dict.fromkeys(entries)]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -1,14 +1,15 @@
 """The synthetic MNIST datasets of the paper, generated on the fly (spec sections 6.3, 6.4).
 
-* `SegmentationDataset`: 4-7 rotated, rescaled digits on a 64x64 canvas with at most 30%
+* `SegmentationDataset`: about 5 (4-7) rotated, rescaled digits on a 64x64 canvas with at most 30%
   overlap; the target is 10 binary maps, one per digit class (multi-label, no background).
 * `SpatialTransformDataset`: one rotated, sheared, rescaled digit anywhere on the canvas;
   the target is the undistorted digit at the canvas centre, binarised.
 
 Sample ``i`` of a split is a pure function of ``(seed, split, i)``: its random numbers come
 from ``np.random.default_rng([seed, split_id, i])`` and it is the same whether it is made
-alone or inside any batch. Nothing is written to disk. `batch` makes many samples at once,
-resampling every digit of the batch in one `grid_sample` call (see `mgdsl.data.warp`).
+alone or inside any batch. Nothing is written to disk. `batch` makes many samples at once:
+each resampling step (rotate, shear, rescale) is one `grid_sample` call over every digit of
+the batch (see `mgdsl.data.warp`); only the pasting is a Python loop.
 
 Digits are drawn uniformly (with replacement) from the split's pool of real MNIST digits
 (`mgdsl.data.digits.load_digits`), where the original script walks through a permutation;
@@ -17,6 +18,7 @@ the distribution of each image is the same.
 
 from __future__ import annotations
 
+import abc
 import math
 from pathlib import Path
 
@@ -56,7 +58,7 @@ def normalise_mnist(x: torch.Tensor | np.ndarray) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-class _SyntheticDataset:
+class _SyntheticDataset(abc.ABC):
     """Shared indexing and batching; subclasses implement `raw`."""
 
     channels = 1
@@ -86,9 +88,9 @@ class _SyntheticDataset:
         inputs, targets = self.raw(indices)
         return normalise_mnist(inputs[:, None]), torch.from_numpy(targets)
 
+    @abc.abstractmethod
     def raw(self, indices) -> tuple[np.ndarray, np.ndarray]:
         """Samples `indices` as numpy ``(B,64,64)`` raw [0,1] inputs and ``(B,C,64,64)`` 0/1 targets."""
-        raise NotImplementedError
 
     def _rngs(self, indices) -> list[np.random.Generator]:
         split_id = _SPLIT_IDS[self.split]
@@ -224,20 +226,17 @@ class SpatialTransformDataset(_SyntheticDataset):
         """Samples `indices` as ``(B,64,64)`` raw inputs in [0,1] and ``(B,1,64,64)`` 0/1 targets."""
         rngs = self._rngs(indices)
         count = len(rngs)
-        picks = np.zeros(count, np.int64)
-        params = np.zeros((count, 5))  # angle, a, b, size, unused
-        positions = np.zeros((count, 2), np.int64)
+        picks, sizes, positions = np.zeros(count, np.int64), np.zeros(count, np.int64), np.zeros((count, 2), np.int64)
+        angles, shear_a, shear_b = np.zeros(count), np.zeros(count), np.zeros(count)
         for b, rng in enumerate(rngs):
             picks[b] = rng.integers(0, len(self.digits))
-            angle = rng.uniform(-60.0, 60.0)
+            angles[b] = rng.uniform(-60.0, 60.0)
             shear = math.tan(math.radians(rng.uniform(-60.0, 60.0)))
-            which = rng.integers(0, 2)
-            size = math.ceil(rng.uniform(0.5, 1.5) * 28)
-            positions[b] = rng.integers(0, CANVAS - size + 1, 2)
-            params[b, :4] = angle, shear if which == 0 else 0.0, shear if which == 1 else 0.0, size
-        sizes = params[:, 3].astype(np.int64)
-        rotated = rotate_nearest(self.digits[picks], params[:, 0])
-        sheared = shear_bilinear(rotated, params[:, 1], params[:, 2])
+            (shear_a if rng.integers(0, 2) == 0 else shear_b)[b] = shear
+            sizes[b] = math.ceil(rng.uniform(0.5, 1.5) * 28)
+            positions[b] = rng.integers(0, CANVAS - sizes[b] + 1, 2)
+        rotated = rotate_nearest(self.digits[picks], angles)
+        sheared = shear_bilinear(rotated, shear_a, shear_b)
         scaled = rescale_bilinear(sheared, sizes, self.max_digit)
         peak = scaled.max(axis=(1, 2), keepdims=True)
         scaled /= np.where(peak > 0, peak, 1.0).astype(np.float32)

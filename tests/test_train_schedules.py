@@ -1,0 +1,128 @@
+"""LR rules of the paper (§9), their scaling to shorter runs, `is_residual`, `TrainConfig`."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mgdsl.train import PAPER_DEFAULTS, TrainConfig, is_residual, lr_at, paper_config, paper_rule
+
+
+def paper_exp(e: int) -> float:
+    return 10 ** -(1 + 3 * (e - 1) / 199)
+
+
+def paper_step(e: int) -> float:
+    return 0.1 * 0.2 ** sum(e >= m for m in (60, 120, 160))
+
+
+def paper_imagenet(e: int) -> float:
+    return 0.1 * 0.1 ** ((e - 1) // 30)
+
+
+@pytest.mark.parametrize("schedule", ["paper", "scaled"])
+def test_paper_rules_at_paper_length(schedule):
+    for e in range(1, 201):
+        assert lr_at(e, 200, rule="exp", schedule=schedule) == pytest.approx(paper_exp(e), rel=1e-12)
+        assert lr_at(e, 200, rule="step", schedule=schedule) == pytest.approx(paper_step(e), rel=1e-12)
+    for e in range(1, 101):
+        assert lr_at(e, 100, rule="imagenet", schedule=schedule) == pytest.approx(
+            paper_imagenet(e), rel=1e-12
+        )
+
+
+def test_step_rule_values_and_edges():
+    assert [lr_at(e, 200, rule="step") for e in (59, 60, 119, 120, 159, 160)] == pytest.approx(
+        [0.1, 0.02, 0.02, 0.004, 0.004, 0.0008]
+    )
+    assert lr_at(1, 200, rule="exp") == pytest.approx(0.1)
+    assert lr_at(200, 200, rule="exp") == pytest.approx(1e-4)
+
+
+def test_scaled_schedules_decay_over_short_runs():
+    assert [lr_at(e, 5, rule="exp") for e in (1, 5)] == pytest.approx([0.1, 1e-4])
+    assert [lr_at(e, 5, rule="step") for e in range(1, 6)] == pytest.approx(
+        [0.1, 0.02, 0.004, 0.0008, 0.0008]
+    )
+    assert [lr_at(e, 10, rule="imagenet") for e in (1, 3, 4, 7, 10)] == pytest.approx(
+        [0.1, 0.1, 0.01, 0.001, 0.0001]
+    )
+    # 'paper' keeps the paper's epoch numbers: a 5-epoch run hardly decays
+    assert lr_at(5, 5, rule="exp", schedule="paper") == pytest.approx(paper_exp(5))
+    assert lr_at(5, 5, rule="step", schedule="paper") == 0.1
+    assert lr_at(1, 1, rule="exp") == 0.1
+
+
+def test_constant_and_cosine():
+    assert lr_at(7, 10, rule="step", schedule="constant", base=0.05) == 0.05
+    assert lr_at(1, 10, rule="exp", schedule="cosine") == pytest.approx(0.1)
+    assert lr_at(6, 10, rule="exp", schedule="cosine") == pytest.approx(0.05)
+
+
+@given(total=st.integers(1, 400), rule=st.sampled_from(["exp", "step", "imagenet"]),
+       schedule=st.sampled_from(["scaled", "paper", "cosine", "constant"]))
+def test_schedules_never_increase(total, rule, schedule):
+    lrs = [lr_at(e, total, rule=rule, schedule=schedule) for e in range(1, total + 1)]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(lrs, lrs[1:], strict=False))
+    assert all(0 < v <= 0.1 + 1e-15 and math.isfinite(v) for v in lrs)
+
+
+def test_bad_schedule_arguments():
+    with pytest.raises(ValueError, match="unknown LR rule"):
+        lr_at(1, 10, rule="linear")
+    with pytest.raises(ValueError, match="unknown LR schedule"):
+        lr_at(1, 10, rule="exp", schedule="warmup")
+    with pytest.raises(ValueError):
+        lr_at(0, 10, rule="exp")
+
+
+def test_is_residual_looks_for_add_nodes():
+    g = nx.DiGraph()
+    g.add_node("x", op="input")
+    g.add_node("c", op="conv")
+    g.add_edge("x", "c")
+    assert not is_residual(g)
+    g.add_node("a", op="add")
+    assert is_residual(g)
+    assert is_residual([{"op": "conv"}, {"op": "add"}]) and not is_residual([])
+
+
+def test_paper_rule_per_task_and_family():
+    assert paper_rule("cifar100", residual=True) == "step"
+    assert paper_rule("mnist-seg", residual=False) == "exp"
+    assert paper_rule("imagenet", residual=True) == "imagenet"
+
+
+def test_paper_config_table_and_overrides():
+    assert {k: (d.batch_size, d.iters_per_epoch, d.epochs, d.weight_decay)
+            for k, d in PAPER_DEFAULTS.items()} == {
+        "mnist-seg": (64, 150, 200, 5e-4),
+        "mnist-spt": (64, 800, 200, 5e-4),
+        "cifar100": (128, 300, 200, 5e-4),
+        "imagenet": (256, 10_000, 100, 1e-4),
+    }
+    c = paper_config("cifar100", residual=True, epochs=5, batch_size=None)
+    assert (c.epochs, c.batch_size, c.lr_rule, c.momentum, c.lr) == (5, 128, "step", 0.9, 0.1)
+    assert c.total_steps == 1500
+    assert TrainConfig.from_dict({**c.to_dict(), "unknown": 1}) == c
+    with pytest.raises(KeyError):
+        paper_config("mnist", residual=False)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("epochs", 0, "epochs must be a positive integer"),
+     ("iter_size", 0, "iter-size"),
+     ("lr", 0.0, "lr must be positive"),
+     ("momentum", 1.0, "momentum"),
+     ("lr_schedule", "poly", "lr schedule"),
+     ("amp_dtype", "fp8", "amp dtype"),
+     ("eval_limit", 0, "eval-limit")],
+)
+def test_config_validation(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        paper_config("mnist-seg", residual=False, **{field: value})
