@@ -1,4 +1,4 @@
-# R-PMG-30-SEG: residual progressive multigrid on ImageNet, Table 4 (Section 4.4); spec §4.2.
+# R-PMG-30-SEG: residual progressive multigrid on ImageNet, Table 4; spec §4.2.
 # Four grids (56/28/14/7 after 7x7 stride-2 stems and a max-pool) kept to the end with no
 # pooling; n res-mg-units per stage (zero-padded identity shortcuts, option A). The
 # progressive s1 widens each newly joined set of grids to its finest member's width; the

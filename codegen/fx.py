@@ -5,9 +5,9 @@ Inputs become placeholders (in declaration order, named after the inputs), modul
 `call_function` nodes (see `mgdsl.codegen.lowering`). The module returns one tensor, or a
 dict output name -> tensor when the network has several outputs.
 
-Modules are created on the meta device and materialised in one allocation pass, then
-initialised once (`init="paper"`, spec §2.8, or PyTorch's defaults), so building even a
-~1,000-node network costs a few milliseconds plus the initialisation itself.
+Modules are created without PyTorch's default initialisation (`uninitialised`), then
+initialised once, in module order (`init="paper"`, spec §2.8, or PyTorch's defaults), so
+building a network costs little beyond the initialisation itself.
 """
 
 from __future__ import annotations
@@ -20,30 +20,46 @@ import torch
 import torch.fx as fx
 from torch import nn
 
-from mgdsl.codegen.lowering import LOWERINGS
-from mgdsl.codegen.plan import MODULE_OPS, Plan, module_paths, plan
-from mgdsl.codegen.support import init_paper
+from .lowering import LOWERINGS
+from .plan import MODULE_OPS, Plan, module_paths, plan
+from .support import init_paper
 
-__all__ = ["to_fx", "build_modules", "initialise", "fold_conv_bn"]
+__all__ = ["to_fx", "build_modules", "uninitialised", "initialise", "fold_conv_bn"]
 
-INITS = ("paper", "torch")
+INITS = ("paper", "torch", "none")
+
+
+def uninitialised(cls: type[nn.Module], *args, **kwargs) -> nn.Module:
+    """`cls(*args, **kwargs)` on the CPU without its default initialisation: storage is
+    allocated but holds garbage until `initialise` (or `reset_parameters`) runs."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "reset_parameters", _noop)  # shadows the method during __init__
+    cls.__init__(m, *args, **kwargs)
+    object.__delattr__(m, "reset_parameters")
+    return m
+
+
+def _noop() -> None:
+    return None
 
 
 def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
-    """Uninitialised CPU submodules for the module-op `nodes` of `ir` (storage is
-    allocated, values are garbage until `initialise`)."""
+    """Uninitialised CPU submodules for the module-op `nodes` of `ir`."""
     g = ir.nodes
-    with torch.device("meta"):
-        mods = {n: LOWERINGS[g[n]["op"]].make(g[n]["args"], [g[u]["shape"] for u in g[n]["inputs"]])
-                for n in nodes}
-    for m in mods.values():
-        m.to_empty(device="cpu", recurse=False)
+    mods = {}
+    for n in nodes:
+        d = g[n]
+        cls, args, kwargs = LOWERINGS[d["op"]].make(d["args"], [g[u]["shape"] for u in d["inputs"]])
+        mods[n] = uninitialised(cls, *args, **kwargs)
     return mods
 
 
 def initialise(model: nn.Module, init: str = "paper", seed: int | None = None) -> None:
     """Initialise every submodule of `model`: the paper's scheme (`init_paper`) or each
-    module's PyTorch default (`reset_parameters`). `seed` makes it reproducible."""
+    module's PyTorch default (`reset_parameters`), or nothing (`"none"`: the values are
+    garbage until a `state_dict` is loaded). `seed` makes it reproducible."""
+    if init == "none":
+        return
     if init == "paper":
         init_paper(model, seed)
         return
@@ -112,8 +128,9 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
           class_name: str | None = None) -> fx.GraphModule:
     """Compile a checked IR to a `torch.fx.GraphModule` on the CPU.
 
-    `init`: "paper" (spec §2.8) or "torch" (PyTorch defaults); `seed` makes it
-    reproducible. `state_dict`: weights of the unfolded module to load after
+    `init`: "paper" (spec §2.8), "torch" (PyTorch defaults) or "none" (no
+    initialisation, for loading weights next or counting on the meta device); `seed`
+    makes it reproducible. `state_dict`: weights of the unfolded module to load after
     initialisation (e.g. trained ones). `fold_bn`: fold every BN whose input is a conv
     read by that BN alone into the conv, for inference. `prune`: do not compute nodes no
     output reads (`meta["live"] == False`); their parameters still exist.

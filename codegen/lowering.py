@@ -1,7 +1,8 @@
 """The op -> torch lowering table: one `Lowering` per op of `mgdsl.ops.OPS`.
 
 A lowering says how the fx backend computes an IR node: `module` ops build a submodule
-(`make(args, in_shapes)`) and become `call_module` nodes; `function` ops become
+(`make(args, in_shapes)` gives its class and constructor arguments) and become
+`call_module` nodes; `function` ops become
 `call_function(target, (*inputs, *extra), kwargs)` with `call(args, in_shapes)` giving
 `(extra, kwargs)`; `input` and `output` are placeholders and the returned value. The
 source emitter renders the same op from the macro of the same name in
@@ -19,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mgdsl.codegen.support import BatchNorm, Linear
+from .support import BatchNorm, Linear
 
 __all__ = ["Lowering", "LOWERINGS"]
 
@@ -37,7 +38,7 @@ class Lowering:
 
     op: str
     kind: str  # "input", "module", "function" or "output"
-    make: Callable[[Args, list[Shape]], nn.Module] | None = None
+    make: Callable[[Args, list[Shape]], tuple[type[nn.Module], tuple, dict]] | None = None
     target: Callable[..., Any] | None = None
     call: Callable[[Args, list[Shape]], tuple[tuple, dict]] = _no_extra
     variadic: bool = False  # the inputs go in as one list (torch.cat)
@@ -55,13 +56,14 @@ LOWERINGS: dict[str, Lowering] = {
     low.op: low
     for low in [
         Lowering("input", "input"),
-        Lowering("conv", "module", make=lambda a, i: nn.Conv2d(
-            i[0][0], a["out_ch"], a["k"], stride=a["stride"], padding=a["pad"], bias=a["bias"])),
-        Lowering("deconv", "module", make=lambda a, i: nn.ConvTranspose2d(
-            i[0][0], a["out_ch"], a["k"], stride=a["stride"], padding=a["pad"],
-            output_padding=a.get("output_padding", 0), bias=a["bias"])),
-        Lowering("bn", "module", make=lambda a, i: BatchNorm(
-            i[0][0], eps=a["eps"], momentum=a["momentum"], gamma_init=a["gamma"])),
+        Lowering("conv", "module", make=lambda a, i: (nn.Conv2d, (i[0][0], a["out_ch"], a["k"]), {
+            "stride": a["stride"], "padding": a["pad"], "bias": a["bias"]})),
+        Lowering("deconv", "module", make=lambda a, i: (
+            nn.ConvTranspose2d, (i[0][0], a["out_ch"], a["k"]), {
+                "stride": a["stride"], "padding": a["pad"],
+                "output_padding": a.get("output_padding", 0), "bias": a["bias"]})),
+        Lowering("bn", "module", make=lambda a, i: (BatchNorm, (i[0][0],), {
+            "eps": a["eps"], "momentum": a["momentum"], "gamma_init": a["gamma"]})),
         Lowering("relu", "function", target=F.relu),
         Lowering("sigmoid", "function", target=torch.sigmoid),
         Lowering("maxpool", "function", target=F.max_pool2d, call=_pool),
@@ -74,8 +76,8 @@ LOWERINGS: dict[str, Lowering] = {
         Lowering("add", "function", target=operator.add),
         Lowering("pad", "function", target=F.pad, call=_pad),
         Lowering("flatten", "function", target=torch.flatten, call=lambda a, i: ((1,), {})),
-        Lowering("linear", "module", make=lambda a, i: Linear(
-            i[0][0], a["out"], bias=a["bias"], bias_init=a["bias_init"])),
+        Lowering("linear", "module", make=lambda a, i: (Linear, (i[0][0], a["out"]), {
+            "bias": a["bias"], "bias_init": a["bias_init"]})),
         Lowering("output", "output"),
     ]
 }

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from mgdsl.codegen.names import Namespace, py_ident
 from mgdsl.ir.graph import topological_nodes
 
-__all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns"]
+from .names import Namespace, py_ident
+
+__all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns", "local_names"]
 
 # ops lowered to a submodule with parameters (`call_module`); the rest are functions
 MODULE_OPS = frozenset({"conv", "deconv", "bn", "linear"})
@@ -107,3 +108,13 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
     value = {bn: conv for bn, conv in folded.items()}
     name = py_ident(class_name if class_name else ir.graph["name"])
     return Plan(name, inputs, outputs, paths, folded, compute, value)
+
+
+def local_names(ir: nx.DiGraph, p: Plan) -> dict[int, str]:
+    """Variable names for `forward`: the inputs' own names, then one per computed node
+    from its dotted IR name (`s2.mgcbr0.relu0.g1` -> `s2_mgcbr0_relu0_g1`)."""
+    ns = Namespace(ident for _, ident in p.inputs)
+    out = {nid: ident for nid, ident in p.inputs}
+    for nid in p.compute:
+        out[nid] = ns.add(ir.nodes[nid]["name"].replace(".", "_"))
+    return out

@@ -46,12 +46,14 @@ def init_paper(model, seed=None):
         gen.manual_seed(seed)
 
     def fill(t, kind, a=0.0, b=1.0):
-        sample = torch.empty(t.shape, dtype=t.dtype, device="cpu")
+        # sampled on the CPU, so a seed gives the same weights on every device
+        sample = t if t.device.type == "cpu" else torch.empty(t.shape, dtype=t.dtype)
         if kind == "normal":
             sample.normal_(a, b, generator=gen)
         else:
             sample.uniform_(a, b, generator=gen)
-        t.copy_(sample)
+        if sample is not t:
+            t.copy_(sample)
 
     for m in model.modules():
         if isinstance(m, nn.ConvTranspose2d):

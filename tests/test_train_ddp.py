@@ -18,16 +18,16 @@ import torch
 HERE = Path(__file__).resolve().parent
 
 
-def _torchrun(out: Path, mode: str) -> subprocess.CompletedProcess:
+def _torchrun(out: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(Path(__file__).resolve()), str(out), mode]
+           str(Path(__file__).resolve()), str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
 
 
-def test_two_processes_keep_identical_replicas(tmp_path):
-    proc = _torchrun(tmp_path, "sync")
+def test_two_processes_stay_identical_and_stop_together(tmp_path):
+    proc = _torchrun(tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
@@ -39,48 +39,41 @@ def test_two_processes_keep_identical_replicas(tmp_path):
     assert r0["losses"] == r1["losses"] and len(r0["losses"]) == 8
     # the ranks saw different shards: their first local batches differ
     assert not torch.equal(r0["first_x"], r1["first_x"])
-    # training moved the weights, and only rank 0 wrote the run's files
+    # training moved the weights, and rank 0 wrote the run's files
     assert not torch.equal(r0["params"]["0.weight"], r0["initial"]["0.weight"])
-    ckpt = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    ckpt = torch.load(tmp_path / "sync" / "checkpoint.pt", weights_only=True)
     assert ckpt["world_size"] == 2 and ckpt["step"] == 8
     assert ckpt["losses"].tolist() == r0["losses"]
-    assert (tmp_path / "run" / "metrics.json").is_file()
-
-
-def test_nan_on_one_rank_stops_both(tmp_path):
-    proc = _torchrun(tmp_path, "nan")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "sync" / "metrics.json").is_file()
+    # a NaN loss on rank 1 only stops both ranks at the same step, with no hang
     for rank in (0, 1):
         text = (tmp_path / f"rank{rank}.diverged").read_text()
         assert "the loss became nan at step 3" in text
 
 
-def _worker(out: Path, mode: str) -> None:
+def _worker(out: Path) -> None:
     sys.path.insert(0, str(HERE))
     from test_train_fakes import FakeSegTask, fake_metrics, seg_net
 
     from mgdsl.train import TrainConfig
+    from mgdsl.train.ddp import Dist
     from mgdsl.train.errors import DivergedError
     from mgdsl.train.loop import train
 
-    rank = int(os.environ["RANK"])
-    net = seg_net(seed=0)
-    initial = {k: v.clone() for k, v in net.state_dict().items()}
-    if mode == "nan":
-        task = FakeSegTask(poison_at=4) if rank == 1 else FakeSegTask()
-    else:
-        task = FakeSegTask()
-    first_x = next(task.train_batches(4, seed=5, rank=rank, world_size=2))[0]
+    dist = Dist.from_env()
+    dist.setup(torch.device("cpu"))  # one process group for both runs below
+    rank = dist.rank
     cfg = TrainConfig(task="fake-seg", epochs=2, iters_per_epoch=4, batch_size=8, iter_size=2,
                       lr=0.1, seed=5, progress=False, quiet=True, eval_limit=16)
-    try:
-        result = train(net, task, cfg, out / "run", metrics_factory=fake_metrics)
-    except DivergedError as exc:
-        (out / f"rank{rank}.diverged").write_text(str(exc))
-        return
+
+    net = seg_net(seed=0)
+    initial = {k: v.clone() for k, v in net.state_dict().items()}
+    task = FakeSegTask()
+    first_x = next(task.train_batches(4, seed=5, rank=rank, world_size=2))[0]
+    result = train(net, task, cfg, out / "sync", metrics_factory=fake_metrics, dist=dist)
     torch.save(
         {
-            "world_size": int(os.environ["WORLD_SIZE"]),
+            "world_size": dist.world_size,
             # parameters (BN running statistics are rank-local until DDP's next broadcast)
             "params": {k: v.detach().cpu() for k, v in net.named_parameters()},
             "initial": initial,
@@ -90,8 +83,15 @@ def _worker(out: Path, mode: str) -> None:
         out / f"rank{rank}.pt",
     )
 
+    poisoned = FakeSegTask(poison_at=4) if rank == 1 else FakeSegTask()
+    try:
+        train(seg_net(seed=0), poisoned, cfg, out / "nan", metrics_factory=fake_metrics, dist=dist)
+    except DivergedError as exc:
+        (out / f"rank{rank}.diverged").write_text(str(exc))
+    torch.distributed.destroy_process_group()
+
 
 if __name__ == "__main__":
-    _worker(Path(sys.argv[1]), sys.argv[2])
+    _worker(Path(sys.argv[1]))
 elif not hasattr(torch.distributed, "init_process_group"):  # pragma: no cover
     pytest.skip("torch.distributed is not available", allow_module_level=True)

@@ -46,7 +46,11 @@ def test_step_rule_values_and_edges():
 def test_scaled_schedules_decay_over_short_runs():
     assert [lr_at(e, 5, rule="exp") for e in (1, 5)] == pytest.approx([0.1, 1e-4])
     assert [lr_at(e, 5, rule="step") for e in range(1, 6)] == pytest.approx(
-        [0.1, 0.02, 0.004, 0.0008, 0.0008]
+        [0.1, 0.1, 0.02, 0.004, 0.0008]
+    )
+    assert lr_at(1, 1, rule="step") == 0.1  # a one-epoch run trains at the initial rate
+    assert [lr_at(e, 20, rule="step") for e in (6, 7, 12, 13, 16, 17)] == pytest.approx(
+        [0.1, 0.02, 0.02, 0.004, 0.004, 0.0008]
     )
     assert [lr_at(e, 10, rule="imagenet") for e in (1, 3, 4, 7, 10)] == pytest.approx(
         [0.1, 0.1, 0.01, 0.001, 0.0001]

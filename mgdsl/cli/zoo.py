@@ -96,12 +96,16 @@ def format_plain(tables: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _footer(notes: list[str]) -> list[str]:
+def _footer(notes: list[str], width: int | None = 96) -> list[str]:
+    """The explanation of the columns and the numbered notes, wrapped to `width` (or not)."""
     text = ("MACs are multiply-accumulates of conv, transposed-conv and linear layers, the "
             "convention of the paper's FLOPs column; Δ% is against the printed value.")
-    out = textwrap.wrap(text, 96)
-    for i, note in enumerate(notes, start=1):
-        out += textwrap.wrap(note, 96, initial_indent=f"[{i}] ", subsequent_indent="    ")
+    marked = [(f"[{i}] ", note) for i, note in enumerate(notes, start=1)]
+    if width is None:
+        return [text] + [mark + note for mark, note in marked]
+    out = textwrap.wrap(text, width)
+    for mark, note in marked:
+        out += textwrap.wrap(note, width, initial_indent=mark, subsequent_indent="    ")
     return out
 
 
@@ -116,11 +120,11 @@ def print_rich(tables: dict[str, list[dict[str, Any]]]) -> None:
         t = Table(title=TABLES[table], title_justify="left")
         for i, h in enumerate(HEADERS):
             t.add_column(h, justify="left" if i in (0, 7) else "right",
-                         style="bold" if i == 0 else None)
+                         style="bold" if i == 0 else None, no_wrap=i in (0, 4, 7))
         for cells in _table_rows(rows, notes):
             t.add_row(*cells)
         console.print(t)
-    for line in _footer(notes):
+    for line in _footer(notes, width=None):
         console.print(line, highlight=False)
 
 

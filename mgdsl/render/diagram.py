@@ -13,6 +13,8 @@ run Graphviz's `dot` and fail with `MgRenderError` (E801) when it is not install
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 
 from mgdsl.render.collapse import collapse as collapse_view
@@ -48,8 +50,8 @@ def draw(source: str, fmt: str) -> bytes:
     try:
         return graphviz.Source(source, engine="dot").pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
-        raise MgRenderError(f"drawing {fmt.upper()} needs Graphviz's `dot` program, "
-                            "which is not installed", code="E801", hint=GRAPHVIZ_HINT) from None
+        raise MgRenderError(f"drawing {fmt.upper()} needs Graphviz's `dot` program, which is "
+                            f"not installed: {GRAPHVIZ_HINT}", code="E801") from None
     except graphviz.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise MgRenderError(f"Graphviz failed to draw the {fmt.upper()}: "
@@ -84,4 +86,12 @@ def render(ir: nx.DiGraph | None, path: str | None = None, *, fmt: str | None = 
     from mgdsl.cli.common import write_atomic
 
     write_atomic(path, source if kind == "dot" else draw(source, kind))
+    _make_readable(path)
     return source
+
+
+def _make_readable(path: str) -> None:
+    """Give the written file the permissions a plain `open` would (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

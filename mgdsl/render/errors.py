@@ -6,9 +6,8 @@ from mgdsl.errors import MgError
 
 __all__ = ["MgRenderError", "GRAPHVIZ_HINT"]
 
-GRAPHVIZ_HINT = ("install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), "
-                 "`brew install graphviz` (macOS) or `conda install graphviz`; "
-                 "`.dot` output needs no Graphviz")
+GRAPHVIZ_HINT = ("install it with `apt-get install graphviz` (or `brew install graphviz`, "
+                 "`conda install graphviz`), or write `.dot`, which needs no Graphviz")
 
 
 class MgRenderError(MgError):

@@ -348,6 +348,11 @@ def _classify(view: View) -> None:
             continue
         seen.add(key)
         arrows.append(Arrow(a.src, a.dst, kind, a.via))
+    shortcut = {a.src for a in arrows if a.kind == "residual"}
+    shortcut -= {a.src for a in arrows if a.kind != "residual"}
+    for a in arrows:  # into a projection shortcut: part of the shortcut
+        if a.dst in shortcut and a.kind in ("same", "carry"):
+            a.kind = "residual"
     view.arrows = arrows
     read = {a.src for a in arrows}
     for box in boxes.values():

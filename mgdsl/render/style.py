@@ -5,7 +5,7 @@ red (the last). Box heights grow with the grid's resolution (one step per halvin
 pyramid reads as a stack of shrinking grids.
 
 >>> section_colours(["s1", "s2", "s3"])["s1"], section_colours(["s1", "s2", "s3"])["s3"]
-('#9ec0f0', '#f0a39e')
+('#9fc0ef', '#efa39f')
 >>> box_size((64, 32, 32)) > box_size((64, 16, 16))
 True
 """
@@ -26,9 +26,11 @@ ARROWS: dict[str, tuple[dict[str, str], str]] = {
     "down": ({"color": "#2c6fbb", "penwidth": "1.2"}, "to a coarser level (pool)"),
     "up": ({"color": "#d0542a", "penwidth": "1.2"}, "to a finer level (upsample)"),
     "residual": ({"color": "#2e8b57", "penwidth": "1.6", "style": "dashed",
-                  "arrowhead": "onormal"}, "residual shortcut (+)"),
+                  "arrowhead": "onormal", "tailport": "n", "headport": "n"},
+                 "residual shortcut (+)"),
     "skipcat": ({"color": "#8a3fb0", "penwidth": "1.6", "style": "dashed",
-                 "arrowhead": "diamond"}, "skip concatenation"),
+                 "arrowhead": "diamond", "tailport": "n", "headport": "n"},
+                "skip concatenation"),
     "carry": ({"color": "#8c8c8c", "penwidth": "1.0", "style": "dotted"},
               "grid waits, joins later"),
 }

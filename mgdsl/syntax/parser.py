@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from mgdsl.errors import SOURCES, MgError, MgFileError, MgLimitError, MgSyntaxError, Span
 from mgdsl.limits import LIMITS
@@ -78,6 +78,9 @@ class _ToAst(Transformer):
     def network_def(self, meta, c):
         body, end = c[2]
         return ast.NetworkDef(self._s(meta), str(c[0]), c[1] or (), body, end)
+
+    def target(self, c):
+        return c[0]
 
     @v_args(meta=True)
     def assign(self, meta, c):
@@ -158,6 +161,9 @@ class _ToAst(Transformer):
         text = str(c[0])
         if any(ch in text for ch in ".eE"):
             return ast.Num(self._s(meta), float(text), text)
+        if len(text) > 100:  # int() refuses > 4300 digits; anything past 2^62 is useless
+            raise MgLimitError(f"a number literal of {len(text):,} digits", self._s(meta),
+                               code="E509", hint="integers are limited to 2^62")
         return ast.Num(self._s(meta), int(text), text)
 
     @v_args(meta=True)
@@ -333,7 +339,12 @@ def parse_text(text: str, file: str = "<string>") -> ast.Module:
                 comments.append(ast.Comment(tok.line, tok.column, str(tok)))
     except UnexpectedInput:  # the plain lexer is stricter than the parser's; keep no comments
         comments.clear()
-    items = _ToAst(file).transform(tree)
+    try:
+        items = _ToAst(file).transform(tree)
+    except VisitError as exc:  # lark wraps what a transformer method raises
+        if isinstance(exc.orig_exc, MgError):
+            raise exc.orig_exc from None
+        raise
     return ast.Module(file, items, tuple(comments), text)
 
 

@@ -97,11 +97,3 @@ class Dist:
         """Wait for every rank (no-op with one process)."""
         if self.enabled:
             dist.barrier()
-
-    def broadcast_flag(self, flag: bool) -> bool:
-        """Rank 0's boolean, on every rank (used to stop all ranks together)."""
-        if not self.enabled:
-            return flag
-        box = [flag]
-        dist.broadcast_object_list(box, src=0)
-        return bool(box[0])

@@ -14,17 +14,17 @@ Schedule kinds (``--lr-schedule``):
 * ``scaled`` (the default) applies the paper's rule to the fraction ``e / E`` of the run, so a
   5-epoch run still decays from 0.1 to 1e-4 (``exp``) or through all three steps (``step``).
   For the paper's epoch count (200, or 100 on ImageNet) it is *identical* to ``paper``:
-  ``exp`` uses ``(e−1)/(E−1)`` in place of ``(e−1)/199``; ``step`` drops once for every
-  milestone fraction 0.3, 0.6, 0.8 with ``e ≥ fraction·E``; ``imagenet`` divides by 10 every
-  ``0.3·E`` epochs.
+  ``exp`` uses ``(e−1)/(E−1)`` in place of ``(e−1)/199``; ``step`` multiplies by 0.2 once
+  the finished fraction of the run ``(e−1)/E`` reaches 59/200, 119/200 and 159/200 (the
+  paper's "from epoch 60, 120, 160"); ``imagenet`` divides by 10 every ``0.3·E`` epochs.
 * ``paper`` uses the paper's epoch numbers verbatim, whatever the run's length (a short run
   then barely decays).
 * ``constant`` keeps ``base``; ``cosine`` is ``base · ½(1 + cos(π(e−1)/E))``.
 
 >>> round(lr_at(200, 200, rule="exp", schedule="scaled"), 6)
 0.0001
->>> [lr_at(e, 5, rule="step", schedule="scaled") for e in (1, 2, 3, 4, 5)]
-[0.1, 0.020000000000000004, 0.004000000000000001, 0.0008000000000000003, 0.0008000000000000003]
+>>> [round(lr_at(e, 5, rule="step", schedule="scaled"), 6) for e in (1, 2, 3, 4, 5)]
+[0.1, 0.1, 0.02, 0.004, 0.0008]
 """
 
 from __future__ import annotations
@@ -96,11 +96,9 @@ def lr_at(
         progress = min((epoch - 1) / span, 1.0) if length > 1 else 0.0
         return base * 10.0 ** (-3.0 * progress)
     if rule == "step":
-        drops = 0
-        for milestone in _STEP_MILESTONES:
-            threshold = milestone * length / _PAPER_EPOCHS["step"]
-            if epoch >= threshold:
-                drops += 1
+        # "e >= m" of 200 epochs means: at least (m - 1) / 200 of the run is done
+        done = (epoch - 1) / length
+        drops = sum(done >= (m - 1) / _PAPER_EPOCHS["step"] for m in _STEP_MILESTONES)
         return base * _STEP_FACTOR**drops
     # imagenet: divide by 10 every 30 of 100 epochs
     period = _IMAGENET_PERIOD * length / _PAPER_EPOCHS["imagenet"]

@@ -1,0 +1,129 @@
+"""The source emitter: a checked IR -> one standalone PyTorch file (torch only).
+
+The file holds the paper's layers and initialisation (copied from
+`mgdsl.codegen.support`) and one `nn.Module` class whose `__init__` builds the same
+module tree as the fx backend (so `state_dict` keys are equal) and whose `forward` has
+one line per op, with its output shape and the `.mg` line responsible. Everything comes
+from `mgdsl.codegen.plan`; text from the `.mg` file only reaches the output as sanitised
+identifiers or escaped comments, and the output is identical on every run.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import cache
+from typing import Any
+
+import jinja2
+import networkx as nx
+
+from mgdsl.analyses.cost import cost_of
+
+from .names import comment_text
+from .plan import Plan, local_names, plan
+
+__all__ = ["emit_source", "literal"]
+
+_MARKER = "# --- emitted below this line ---"
+_CHOICE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mgdsl.codegen", "templates"),
+        autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+    )
+
+
+@cache
+def _support() -> str:
+    text = importlib.resources.files("mgdsl.codegen").joinpath("support.py").read_text("utf-8")
+    return text.split(_MARKER, 1)[1].strip()
+
+
+def literal(value: Any) -> str:
+    """A Python literal for an op argument: numbers, booleans, tuples of them, and the
+    lower-case choice words of the op registry (`"uniform"`); anything else is refused."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, (tuple, list)):
+        items = [literal(v) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, str) and value and set(value) <= _CHOICE_CHARS:
+        return f'"{value}"'
+    raise ValueError(f"cannot emit the op argument {value!r} as a literal")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(["B", *map(str, shape)]) + ")"
+
+
+def _where(span) -> str:
+    return comment_text(f"{span.file}:{span.line}")
+
+
+def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool) -> dict:
+    d = ir.nodes[nid]
+    ins = [ir.nodes[u]["shape"] for u in d["inputs"]]
+    lit = {k: literal(v) for k, v in d["args"].items() if k not in ("name", "from_size")}
+    if fold and d["op"] == "conv":
+        lit["bias"] = "True"
+    return {
+        "op": d["op"], "var": var.get(nid), "lit": lit,
+        "ins": [var[p.source_of(u)] for u in d["inputs"]],
+        "mod": "self." + ".".join(p.paths[nid]) if nid in p.paths else None,
+        "cin": ins[0][0] if ins else None,
+        "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
+        "shape": _shape(d["shape"]), "where": _where(d["span"]),
+    }
+
+
+def _init_lines(ir: nx.DiGraph, p: Plan, views: dict[int, dict]) -> list[str]:
+    macros = _env().get_template("ops.py.j2").module
+    lines, made = [], set()
+    for nid, path in p.paths.items():
+        for i in range(1, len(path)):
+            if path[:i] not in made:
+                made.add(path[:i])
+                lines.append(f"self.{'.'.join(path[:i])} = nn.Module()")
+        v = views[nid]
+        ctor = str(getattr(macros, v["op"] + "_module")(v))
+        lines.append(f"self.{'.'.join(path)} = {ctor}  # {v['where']}")
+    return lines
+
+
+def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool = False) -> str:
+    """Standalone PyTorch source for `ir`: a torch-only file defining one `nn.Module`
+    class (named after the network, or `class_name`) whose `state_dict` keys equal
+    those of `to_fx(ir, fold_bn=fold_bn)`."""
+    p = plan(ir, fold_bn=fold_bn, class_name=class_name)
+    var = local_names(ir, p)
+    needed = list(p.paths) + p.compute
+    views = {nid: _view(ir, p, nid, var, fold_bn and nid in p.folded.values()) for nid in needed}
+    views = {nid: views[nid] for nid in sorted(views)}
+    cost = cost_of(ir)
+    graph_params = ", ".join(f"{k}={v!r}" for k, v in ir.graph["params"].items())
+    inputs_doc = ", ".join(f"{ident} {_shape(ir.nodes[nid]['shape'])}" for nid, ident in p.inputs)
+    outs = [(key, var[p.source_of(src)]) for key, src in p.outputs]
+    shapes = {key: _shape(ir.nodes[src]["shape"]) for key, src in p.outputs}
+    outputs_doc = (shapes[outs[0][0]] if len(outs) == 1
+                   else "a dict " + ", ".join(f'"{k}" {shapes[k]}' for k, _ in outs))
+    from mgdsl import __version__
+
+    text = _env().get_template("model.py.j2").render(
+        class_name=p.class_name, version=__version__,
+        origin=comment_text(f"{ir.graph['file']}, network {ir.graph['name']}"),
+        params=comment_text(graph_params or "none"),
+        n_params=f"{cost.params:,}", n_macs=f"{cost.macs:,}",
+        support=_support(), inputs_doc=inputs_doc, outputs_doc=outputs_doc,
+        init_lines=_init_lines(ir, p, views),
+        args=[ident for _, ident in p.inputs],
+        nodes=[views[n] for n in p.compute], outputs=outs,
+    )
+    return text if text.endswith("\n") else text + "\n"
+

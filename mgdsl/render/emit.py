@@ -1,0 +1,224 @@
+"""A view and its layout -> DOT text (through the graphviz package, which needs no binary).
+
+Node ids are `n<IR node id>` for boxes; markers (`×N`, dropped grids, section names) and
+the legend have ids derived from column indexes, so the text is identical on every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+
+from mgdsl.render.layers import Arrow, Box, View
+from mgdsl.render.layout import GAP_X, GAP_Y, Layout, layout
+from mgdsl.render.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
+
+__all__ = ["to_dot", "box_label", "box_tooltip"]
+
+FONT = "Helvetica"
+PLAIN = {"shape": "plaintext", "fontname": FONT}
+
+
+def _f(v: float) -> str:
+    return f"{v:.3f}".rstrip("0").rstrip(".")
+
+
+def _pos(x: float, y: float) -> str:
+    return f"{_f(x)},{_f(y)}!"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def box_label(box: Box, expanded: bool) -> str:
+    """The text inside a box: the channel count (with the op name when expanded)."""
+    if box.kind == "output":
+        return box.name.rsplit(".", 1)[-1]
+    channels = str(box.shape[0]) if box.shape else ""
+    return f"{box.op}\\n{channels}" if expanded else channels
+
+
+def box_tooltip(box: Box) -> str:
+    """The SVG tooltip of a box: name, op, full shape and the ops folded into it."""
+    text = f"{box.name}: {box.op} {_shape_text(box.shape)}"
+    if box.folded:
+        text += " + " + ", ".join(box.folded)
+    if box.section:
+        text += f" [{box.section}]"
+    if box.dropped:
+        text += " (dropped: nothing later reads it)"
+    return text
+
+
+def _title(view: View, params: dict[str, Any]) -> str:
+    if not params:
+        return view.name
+    return f"{view.name} ({', '.join(f'{k}={v}' for k, v in params.items())})"
+
+
+def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
+               label: str) -> dict[str, str]:
+    attrs = dict(BOX_KINDS.get(box.kind, BOX_KINDS["op"])[0])
+    if view.expanded and box.kind not in ("input", "output"):
+        attrs["fillcolor"] = op_colour(box.op)
+    elif "fillcolor" not in attrs:
+        attrs["fillcolor"] = colours.get(box.section or "", NEUTRAL)
+    if box.dropped:
+        attrs["color"] = "#b02020"
+    w, h = lay.size[box.id]
+    attrs.update({
+        "label": label, "tooltip": box_tooltip(box), "width": _f(w), "height": _f(h),
+        "fixedsize": "true", "fontname": FONT, "fontsize": "10",
+        "pos": _pos(*lay.pos(box.column, box.row)),
+    })
+    return attrs
+
+
+def _section_spans(view: View) -> list[tuple[str, int, int]]:
+    """(label, first column, last column) for the input, each section, and the head."""
+    spans: list[tuple[str, int, int]] = []
+    for col in view.columns:
+        if col.kind == "input":
+            name = "input"
+        elif col.kind == "output":
+            name = "output"
+        else:
+            name = col.section or "head"
+        if spans and spans[-1][0] == name:
+            spans[-1] = (name, spans[-1][1], col.index)
+        else:
+            spans.append((name, col.index, col.index))
+    return spans
+
+
+def _markers(g: graphviz.Digraph, view: View, lay: Layout) -> float:
+    """Section names below the drawing, `×N` over folded runs, ✕ after dropped grids.
+    Returns the y under which the legend may start."""
+    bottom = min(lay.y.values()) - lay.height[min(lay.y)] / 2
+    label_y = bottom - 0.3
+    if not view.expanded:
+        for i, (name, first, last) in enumerate(_section_spans(view)):
+            x = (lay.x[first] + lay.x[last]) / 2
+            g.node(f"section{i}", name, **PLAIN, fontsize="11", fontcolor="#555555",
+                   pos=_pos(x, label_y))
+    top = lay.top + 0.25
+    for col in view.columns:
+        if col.repeat > 1:
+            last = col.index + col.span - 1
+            left = lay.x[col.index] - lay.width[col.index] / 2
+            right = lay.x[last] + lay.width[last] / 2
+            g.node(f"repeat{col.index}", f"×{col.repeat}", **PLAIN, fontsize="13",
+                   tooltip=f"{col.repeat} identical layers folded", width="0.4", height="0.25",
+                   pos=_pos((left + right) / 2, top + 0.2))
+            g.node(f"repeat{col.index}a", "", shape="point", width="0.02",
+                   pos=_pos(left, top))
+            g.node(f"repeat{col.index}b", "", shape="point", width="0.02",
+                   pos=_pos(right, top))
+            g.edge(f"repeat{col.index}a", f"repeat{col.index}b", dir="none",
+                   color="#555555", penwidth="1.2")
+    for box in view.boxes.values():
+        if box.dropped and not view.expanded:
+            x, y = lay.pos(box.column, box.row)
+            g.node(f"{box.id}x", "✕", **PLAIN, fontsize="12", fontcolor="#b02020",
+                   width="0.2", height="0.2", tooltip="grid dropped here",
+                   pos=_pos(x + lay.size[box.id][0] / 2 + 0.16, y))
+    return label_y - 0.45
+
+
+def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: float,
+            right: float, y: float) -> None:
+    """Sample boxes and arrows with their meaning, flowed left to right under the drawing."""
+    items: list[tuple[str, dict[str, str], str]] = []  # (kind, attrs, text)
+    if view.expanded:
+        for op in sorted({b.op for b in view.boxes.values()
+                          if b.kind not in ("input", "output")}):
+            items.append(("box", {"fillcolor": op_colour(op), "style": "filled"}, op))
+    else:
+        for section in view.sections:
+            items.append(("box", {"fillcolor": colours[section], "style": "filled"}, section))
+    kinds = {b.kind for b in view.boxes.values()}
+    for kind in ("input", "pool", "op", "output"):
+        if kind in kinds:
+            attrs = dict(BOX_KINDS[kind][0])
+            attrs.setdefault("fillcolor", NEUTRAL)
+            items.append(("box", attrs, BOX_KINDS[kind][1]))
+    arrow_kinds = {a.kind for a in view.arrows}
+    for kind in ARROWS:
+        if kind in arrow_kinds:
+            items.append(("arrow", ARROWS[kind][0], ARROWS[kind][1]))
+    if any(b.dropped for b in view.boxes.values()) and not view.expanded:
+        items.append(("mark", {"fontcolor": "#b02020"}, "✕ grid dropped"))
+    if any(c.repeat > 1 for c in view.columns):
+        items.append(("mark", {}, "×N  N identical layers"))
+    width = max(right - left, 7.0)
+    x, row = left, 0
+    for i, (kind, attrs, text) in enumerate(items):
+        text_w = 0.2 + 0.085 * len(text)
+        sample_w = 0.0 if kind == "mark" else 0.5
+        if x > left and x + sample_w + text_w > left + width:
+            x, row = left, row + 1
+        cy = y - 0.4 * row
+        if kind == "box":
+            g.node(f"legend{i}", "", **{**attrs, "shape": attrs.get("shape", "box")},
+                   width="0.4", height="0.25", fixedsize="true",
+                   pos=_pos(x + 0.2, cy), tooltip=text)
+        elif kind == "arrow":
+            g.node(f"legend{i}a", "", shape="point", width="0.03", pos=_pos(x, cy))
+            g.node(f"legend{i}b", "", shape="point", width="0.03", pos=_pos(x + 0.45, cy))
+            attrs = {k: v for k, v in attrs.items() if not k.endswith("port")}
+            g.edge(f"legend{i}a", f"legend{i}b", **attrs, tooltip=text)
+        g.node(f"legend{i}t", text, **PLAIN, **attrs if kind == "mark" else {},
+               fontsize="10", width=_f(text_w), height="0.25", fixedsize="true",
+               pos=_pos(x + sample_w + text_w / 2, cy), tooltip=text)
+        x += sample_w + text_w + GAP_X / 2
+
+
+def _arrow(g: graphviz.Digraph, view: View, lay: Layout, i: int, a: Arrow) -> None:
+    """One arrow; shortcuts over boxes of their row bridge above them through two
+    invisible waypoints, so that they never hide behind the boxes they skip."""
+    attrs = dict(ARROWS.get(a.kind, ARROWS["same"])[0])
+    via = f" via {', '.join(a.via)}" if a.via else ""
+    attrs.update({"tooltip": f"{a.kind}{via}", "class": f"arrow {a.kind}"})
+    src, dst = view.boxes[a.src], view.boxes[a.dst]
+    ports = {k: attrs.pop(k) for k in ("tailport", "headport") if k in attrs}
+    if not ports or src.row != dst.row or dst.column - src.column < 2:
+        g.edge(a.src, a.dst, **attrs)
+        return
+    y = lay.y[src.row] + lay.height[src.row] / 2 + GAP_Y / 2
+    left = lay.x[src.column] + lay.width[src.column] / 2 + GAP_X / 2
+    right = lay.x[dst.column] - lay.width[dst.column] / 2 - GAP_X / 2
+    hops = [a.src, f"hop{i}a", f"hop{i}b", a.dst]
+    for hop, x in ((hops[1], left), (hops[2], right)):
+        g.node(hop, "", shape="point", width="0.01", style="invis", pos=_pos(x, y))
+    line = {k: v for k, v in attrs.items() if k != "arrowhead"}
+    g.edge(hops[0], hops[1], **line, tailport=ports.get("tailport", ""), arrowhead="none")
+    g.edge(hops[1], hops[2], **line, arrowhead="none")
+    g.edge(hops[2], hops[3], **attrs, headport=ports.get("headport", ""))
+
+
+def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:
+    """The DOT text of `view`, laid out with pinned positions."""
+    colours = section_colours(view.sections)
+    labels = {b.id: box_label(b, view.expanded) for b in view.boxes.values()}
+    lay = layout(view, labels)
+    g = graphviz.Digraph(_safe_name(view.name))
+    g.attr(layout="neato", splines="true", esep="+5", outputorder="edgesfirst", pad="0.3",
+           label=_title(view, params or {}), labelloc="t", fontname=FONT, fontsize="14",
+           bgcolor="white")
+    g.attr("edge", arrowsize="0.6")
+    for col in view.columns:
+        for box_id in col.boxes:
+            box = view.boxes[box_id]
+            g.node(box_id, **_box_attrs(box, view, colours, lay, labels[box_id]))
+    for i, a in enumerate(view.arrows):
+        _arrow(g, view, lay, i, a)
+    legend_y = _markers(g, view, lay)
+    _legend(g, view, colours, lay.left, lay.right, legend_y)
+    return g.source
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"net_{cleaned}"
