@@ -71,6 +71,7 @@ def run_probe(batch: int, steps: int, warmup: int, channels_last: bool, threads:
         "channels_last": channels_last,
         "batch": batch,
         "median_s": statistics.median(times),
+        "min_s": min(times),
         "times": [round(t, 4) for t in times],
         "cpu_s": statistics.median(cpu),
         "sys_s": statistics.median(sys_cpu),
@@ -95,6 +96,9 @@ def compare(args: argparse.Namespace, configs: dict[str, dict[str, str]]) -> Non
                                  check=True)
             res = json.loads(out.stdout.strip().splitlines()[-1])
             results[name].append(res)
+            if args.out:
+                with open(args.out, "a") as fh:
+                    fh.write(json.dumps({"config": name, "round": r, **extra, **res}) + "\n")
             print(f"round {r} {name:10s} {res['median_s']:.3f}s cpu={res['cpu_s']:.2f}s "
                   f"sys={res['sys_s']:.2f}s "
                   f"minflt/step={res['minflt_per_step']} rss={res['max_rss_mb']}MB",
@@ -104,7 +108,9 @@ def compare(args: argparse.Namespace, configs: dict[str, dict[str, str]]) -> Non
         med = statistics.median(x["median_s"] for x in rs)
         flt = statistics.median(x["minflt_per_step"] for x in rs)
         cpu = statistics.median(x["cpu_s"] for x in rs)
-        print(f"{name:10s} median {med:.3f}s  x{ref / med:.2f} vs first  cpu {cpu:.2f}s  "
+        best = min(x["min_s"] for x in rs)
+        print(f"{name:10s} median {med:.3f}s  x{ref / med:.2f} vs first  best step {best:.3f}s  "
+              f"cpu {cpu:.2f}s  "
               f"minflt/step {flt:.0f}  allocator: {rs[0]['allocator']}")
 
 
@@ -119,6 +125,7 @@ def main() -> None:
     ap.add_argument("--compare", action="store_true",
                     help="alternate glibc / jemalloc / glibc-tunables processes")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", help="append every process's JSON result to this file")
     ap.add_argument("--tunables", action="append", default=[],
                     help="GLIBC_TUNABLES value to include in --compare (repeatable)")
     ap.add_argument("--jemalloc-conf", action="append", default=[],

@@ -80,6 +80,7 @@ def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool) ->
         "cin": ins[0][0] if ins else None,
         "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
         "shape": _shape(d["shape"]), "where": _where(d["span"]),
+        "unused": d["op"] != "output" and ir.out_degree(nid) == 0,
     }
 
 

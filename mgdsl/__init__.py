@@ -19,8 +19,8 @@ __all__ = ["parse", "build_graph", "load", "stats", "check_files", "render", "to
 
 
 def render(ir, path=None, **options: Any):
-    """Draw a checked IR like the paper's Figure 3 (see `mgdsl.render.diagram`)."""
-    from mgdsl.render.diagram import render as _render
+    """Draw a checked IR like the paper's Figure 3 (see `mgdsl.diagrams.diagram`)."""
+    from mgdsl.diagrams.diagram import render as _render
 
     return _render(ir, path, **options)
 

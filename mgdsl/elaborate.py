@@ -212,8 +212,8 @@ class Elaborator:
         except MgError as exc:
             fatal = isinstance(exc, MgLimitError) and exc.code in FATAL_LIMITS
             nested = isinstance(stmt, (ast.Repeat, ast.Section))
-            if fatal or (where != "network" and not nested):
-                raise  # inside a block: the call site reports it
+            if fatal or where != "network":
+                raise  # inside a block (nested or not): the call site reports it
             if not nested or exc not in self.errors:
                 self.errors.append(exc)
             self._poison(stmt)
@@ -568,6 +568,8 @@ class Elaborator:
             if not block.is_std and exc.span is not None and exc.span.file == block.file:
                 exc.notes.append(f"in block `{node.name}` called at {span}")
             elif block.is_std:
+                if exc.span is None or exc.span.file == block.file:
+                    exc.span = span  # never point into std.mg: point at the user's call
                 note = f"inside standard block `{node.name}`"
                 if note not in exc.notes:
                     exc.notes.append(note)

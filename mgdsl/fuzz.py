@@ -269,7 +269,8 @@ class ProgramGen:
             new = self.chans(n, at_least=cur if op == "rpmg_start" else None)
             for g, c in zip(s.grids, new, strict=True):
                 g[0] = c
-            return f"{v} = {op}({v}, {self.chans_text(new)}, {self.ch.int(1, 2)})"
+            items = ", ".join(self.num(c) for c in new)  # these blocks slice `ch`: a list
+            return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
             for g, h in zip(s.grids, s.grids[1:], strict=False):
                 g[0] += h[0]
@@ -683,7 +684,7 @@ def check_text(text: str, file: str = FILE_NAME, opts: CheckOptions | None = Non
             if elapsed > opts.front_seconds:
                 return Finding("time", f"the front end took {elapsed:.2f} s CPU")
             opts.outcomes["valid"] += 1
-            if opts.render and _have("mgdsl.render.emit"):
+            if opts.render and _have("mgdsl.diagrams.emit"):
                 stage = "render"
                 import mgdsl
 

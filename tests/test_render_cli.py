@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mgdsl.cli.main import main
-from mgdsl.render.diagram import dot_source
+from mgdsl.diagrams.diagram import dot_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +73,6 @@ def test_png_file(tmp_path: Path) -> None:
 
 
 def test_render_imports_no_torch() -> None:
-    code = ("import sys, mgdsl, mgdsl.cli.render, mgdsl.render.diagram; "
+    code = ("import sys, mgdsl, mgdsl.cli.render, mgdsl.diagrams.diagram; "
             "mgdsl.render(mgdsl.load('SG-11-seg')); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

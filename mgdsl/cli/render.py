@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the named network or block; write it to `-o` or print the DOT text."""
-    from mgdsl.render.diagram import dot_source, draw, render
+    from mgdsl.diagrams.diagram import dot_source, draw, render
 
     if args.target is None and args.block is None:
         args._parser.error("give a network (FILE|NAME) or --block NAME")

@@ -8,8 +8,8 @@ add) fold into the box they follow; pooling, upsampling, concatenation and flatt
 with a single reader become arrows. A *column* gathers the boxes of one op instance (one
 `scope`): all grids of one layer. *Arrows* carry a kind: ``same``, ``down``, ``up``,
 ``residual`` (shortcut into a sum), ``skipcat`` (a concatenation that bypasses weight
-layers, as in U-NET) and ``carry`` (a grid waiting over columns before it is read, as in
-progressive networks). In the expanded view (`expand=True`) every IR node is a box.
+layers, as in U-NET) and ``carry`` (a grid waiting over empty columns of its row before
+it is read, as in progressive networks). In the expanded view (`expand=True`) every IR node is a box.
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('''use "std.mg"
@@ -202,6 +202,13 @@ class _Builder:
     def _scope(self, n: int) -> tuple:
         return tuple(self.ir.nodes[n].get("scope", ()))
 
+    def _pyramid_level(self, n: int, op: str, ins: Iterable[int]) -> bool:
+        """Whether `n` is a coarse grid of the input pyramid (`pyramid(image, levels)`)."""
+        scope = self._scope(n)
+        return op in POOL_OPS and bool(scope) and scope[-1].startswith("pyramid") and all(
+            self.refs[u].box is not None and self.boxes[self.refs[u].box].kind == "input"
+            for u in ins)
+
     # -- node kinds ----------------------------------------------------------------
     def visit(self, n: int) -> None:
         d = self.ir.nodes[n]
@@ -227,8 +234,7 @@ class _Builder:
             self._link(box, ins, n)
 
     def _visit_expanded(self, n: int, op: str, ins: tuple[int, ...]) -> None:
-        if op in POOL_OPS and ins and all(self.boxes[self.refs[u].box].kind == "input"
-                                          for u in ins):
+        if self._pyramid_level(n, op, ins):
             box = self._new_box(n, "input", ("input",))
         else:
             spec = OPS.get(op)
@@ -265,10 +271,7 @@ class _Builder:
 
     def _visit_move(self, n: int, op: str, ins: tuple[int, ...]) -> None:
         unique = list(dict.fromkeys(ins))
-        from_input = op in POOL_OPS and all(
-            self.refs[u].box is not None and self.boxes[self.refs[u].box].kind == "input"
-            for u in unique)
-        if from_input:
+        if self._pyramid_level(n, op, unique):
             box = self._new_box(n, "input", ("input",))
             self._link(box, unique, n)
             return
@@ -332,6 +335,7 @@ def _classify(view: View) -> None:
     seen: set[tuple[str, str, str]] = set()
     arrows: list[Arrow] = []
     boxes = view.boxes
+    occupied = {(b.row, b.column) for b in boxes.values()}
     for a in view.arrows:
         src, dst = boxes[a.src], boxes[a.dst]
         kind = a.kind
@@ -342,7 +346,9 @@ def _classify(view: View) -> None:
             elif dst.row < src.row:
                 kind = "up"
             else:
-                kind = "carry" if span > 1 and dst.kind != "output" else "same"
+                waits = span > 1 and dst.kind != "output" and not view.expanded and not any(
+                    (src.row, c) in occupied for c in range(src.column + 1, dst.column))
+                kind = "carry" if waits else "same"
         key = (a.src, a.dst, kind)
         if key in seen:
             continue
@@ -356,7 +362,7 @@ def _classify(view: View) -> None:
     view.arrows = arrows
     read = {a.src for a in arrows}
     for box in boxes.values():
-        box.dropped = box.kind != "output" and box.id not in read
+        box.dropped = box.kind != "output" and box.id not in read and not view.expanded
 
 
 def build_view(ir: nx.DiGraph, *, expand: bool = False) -> View:

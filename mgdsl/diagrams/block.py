@@ -18,7 +18,7 @@ import networkx as nx
 
 from mgdsl.errors import MgError, did_you_mean
 from mgdsl.program import load_program
-from mgdsl.render.errors import MgRenderError
+from mgdsl.diagrams.errors import MgRenderError
 
 __all__ = ["block_graph", "block_names", "wrapper_source"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mgdsl.render.layers import View
-from mgdsl.render.style import box_size
+from mgdsl.diagrams.layers import View
+from mgdsl.diagrams.style import box_size
 
 __all__ = ["Layout", "layout", "GAP_X", "GAP_Y"]
 

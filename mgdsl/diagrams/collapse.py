@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mgdsl.render.layers import Arrow, Column, View
+from mgdsl.diagrams.layers import Arrow, Column, View
 
 __all__ = ["collapse", "column_signatures", "MAX_PERIOD"]
 
@@ -63,7 +63,7 @@ def collapse(view: View) -> View:
             keep.append((kept, reps if k == 0 else 1, period if k == 0 else 1))
             for r in range(1, reps):
                 dropped = view.columns[i + r * period + k]
-                for a, b in zip(kept.boxes, dropped.boxes):
+                for a, b in zip(kept.boxes, dropped.boxes, strict=True):
                     alias[b] = a
         i += period * reps
     boxes = {}

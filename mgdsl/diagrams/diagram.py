@@ -17,10 +17,10 @@ import os
 
 import networkx as nx
 
-from mgdsl.render.collapse import collapse as collapse_view
-from mgdsl.render.emit import to_dot
-from mgdsl.render.errors import GRAPHVIZ_HINT, MgRenderError
-from mgdsl.render.layers import build_view
+from mgdsl.diagrams.collapse import collapse as collapse_view
+from mgdsl.diagrams.emit import to_dot
+from mgdsl.diagrams.errors import GRAPHVIZ_HINT, MgRenderError
+from mgdsl.diagrams.layers import build_view
 
 __all__ = ["render", "dot_source", "draw", "FORMATS"]
 
@@ -31,7 +31,7 @@ def dot_source(ir: nx.DiGraph | None = None, *, collapse: bool = False,
                block: str | None = None, expand: bool = False) -> str:
     """The DOT text of the diagram of `ir`, or of standard block `block` drawn expanded."""
     if block is not None:
-        from mgdsl.render.block import block_graph
+        from mgdsl.diagrams.block import block_graph
 
         ir, expand = block_graph(block), True
     if ir is None:

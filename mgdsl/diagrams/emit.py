@@ -10,9 +10,9 @@ from typing import Any
 
 import graphviz
 
-from mgdsl.render.layers import Arrow, Box, View
-from mgdsl.render.layout import GAP_X, GAP_Y, Layout, layout
-from mgdsl.render.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
+from mgdsl.diagrams.layers import Arrow, Box, View
+from mgdsl.diagrams.layout import GAP_X, GAP_Y, Layout, layout
+from mgdsl.diagrams.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
 
 __all__ = ["to_dot", "box_label", "box_tooltip"]
 
@@ -139,7 +139,7 @@ def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: floa
         for section in view.sections:
             items.append(("box", {"fillcolor": colours[section], "style": "filled"}, section))
     kinds = {b.kind for b in view.boxes.values()}
-    for kind in ("input", "pool", "op", "output"):
+    for kind in ("input", "pool", "output") if view.expanded else ("input", "pool", "op", "output"):
         if kind in kinds:
             attrs = dict(BOX_KINDS[kind][0])
             attrs.setdefault("fillcolor", NEUTRAL)
@@ -176,14 +176,16 @@ def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: floa
 
 
 def _arrow(g: graphviz.Digraph, view: View, lay: Layout, i: int, a: Arrow) -> None:
-    """One arrow; shortcuts over boxes of their row bridge above them through two
-    invisible waypoints, so that they never hide behind the boxes they skip."""
+    """One arrow; one that passes boxes of its own row bridges above them through two
+    invisible waypoints, so that it never hides behind the boxes it skips."""
     attrs = dict(ARROWS.get(a.kind, ARROWS["same"])[0])
     via = f" via {', '.join(a.via)}" if a.via else ""
     attrs.update({"tooltip": f"{a.kind}{via}", "class": f"arrow {a.kind}"})
     src, dst = view.boxes[a.src], view.boxes[a.dst]
-    ports = {k: attrs.pop(k) for k in ("tailport", "headport") if k in attrs}
-    if not ports or src.row != dst.row or dst.column - src.column < 2:
+    for port in ("tailport", "headport"):
+        attrs.pop(port, None)
+    if src.row != dst.row or not any(
+            b.row == src.row and src.column < b.column < dst.column for b in view.boxes.values()):
         g.edge(a.src, a.dst, **attrs)
         return
     y = lay.y[src.row] + lay.height[src.row] / 2 + GAP_Y / 2
@@ -193,9 +195,9 @@ def _arrow(g: graphviz.Digraph, view: View, lay: Layout, i: int, a: Arrow) -> No
     for hop, x in ((hops[1], left), (hops[2], right)):
         g.node(hop, "", shape="point", width="0.01", style="invis", pos=_pos(x, y))
     line = {k: v for k, v in attrs.items() if k != "arrowhead"}
-    g.edge(hops[0], hops[1], **line, tailport=ports.get("tailport", ""), arrowhead="none")
+    g.edge(hops[0], hops[1], **line, tailport="n", arrowhead="none")
     g.edge(hops[1], hops[2], **line, arrowhead="none")
-    g.edge(hops[2], hops[3], **attrs, headport=ports.get("headport", ""))
+    g.edge(hops[2], hops[3], **attrs, headport="n")
 
 
 def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:

@@ -26,11 +26,9 @@ ARROWS: dict[str, tuple[dict[str, str], str]] = {
     "down": ({"color": "#2c6fbb", "penwidth": "1.2"}, "to a coarser level (pool)"),
     "up": ({"color": "#d0542a", "penwidth": "1.2"}, "to a finer level (upsample)"),
     "residual": ({"color": "#2e8b57", "penwidth": "1.6", "style": "dashed",
-                  "arrowhead": "onormal", "tailport": "n", "headport": "n"},
-                 "residual shortcut (+)"),
+                  "arrowhead": "onormal"}, "residual shortcut (+)"),
     "skipcat": ({"color": "#8a3fb0", "penwidth": "1.6", "style": "dashed",
-                 "arrowhead": "diamond", "tailport": "n", "headport": "n"},
-                "skip concatenation"),
+                 "arrowhead": "diamond"}, "skip concatenation"),
     "carry": ({"color": "#8c8c8c", "penwidth": "1.0", "style": "dotted"},
               "grid waits, joins later"),
 }
