@@ -85,16 +85,20 @@ def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
 
 def _tree(paths: Mapping[int, tuple[str, ...]], mods: Mapping[int, nn.Module],
           root: nn.Module) -> nn.Module:
-    """Hang `mods` on `root` at `paths`, creating plain containers in path order."""
+    """Hang `mods` on `root` at `paths`, creating plain containers in path order.
+
+    The path segments come from `plan` (valid, distinct, never a module attribute), so
+    this fills `_modules` directly: `add_module` would re-check each name at a cost that
+    dominates building a large network.
+    """
     for nid, path in paths.items():
         parent = root
         for seg in path[:-1]:
             child = parent._modules.get(seg)
             if child is None:
-                child = nn.Module()
-                parent.add_module(seg, child)
+                child = parent._modules[seg] = nn.Module()
             parent = child
-        parent.add_module(path[-1], mods[nid])
+        parent._modules[path[-1]] = mods[nid]
     return root
 
 
@@ -140,14 +144,14 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     p = plan(ir, fold_bn=fold_bn, prune=prune, class_name=class_name)
     module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
     mods = build_modules(ir, module_nodes)
-    full_paths = p.paths if not p.folded else module_paths(ir, module_nodes)
-    full = _tree(full_paths, mods, nn.Module())
+    gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
+    # initialise (and load) the unfolded tree, so that folding never changes the weights
+    full = _tree(module_paths(ir, module_nodes), mods, nn.Module()) if p.folded else gm
+    _tree(p.paths, mods, gm)
     initialise(full, init, seed)
     if state_dict is not None:
         full.load_state_dict(state_dict)
     for bn, conv in p.folded.items():
         fold_conv_bn(mods[conv], mods[bn])
-    gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
-    _tree(p.paths, mods, gm)
     gm.graph = _graph(ir, p)
     return gm

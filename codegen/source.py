@@ -67,7 +67,14 @@ def _where(span) -> str:
     return comment_text(f"{span.file}:{span.line}")
 
 
-def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool) -> dict:
+def _read(ir: nx.DiGraph, p: Plan) -> set[int]:
+    """The nodes whose values something computed, or an output, reads."""
+    read = {p.source_of(u) for n in p.compute for u in ir.nodes[n]["inputs"]}
+    return read | {p.source_of(src) for _, src in p.outputs}
+
+
+def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool,
+          read: set[int]) -> dict:
     d = ir.nodes[nid]
     ins = [ir.nodes[u]["shape"] for u in d["inputs"]]
     lit = {k: literal(v) for k, v in d["args"].items() if k not in ("name", "from_size")}
@@ -80,7 +87,7 @@ def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool) ->
         "cin": ins[0][0] if ins else None,
         "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
         "shape": _shape(d["shape"]), "where": _where(d["span"]),
-        "unused": d["op"] != "output" and ir.out_degree(nid) == 0,
+        "unused": nid not in read,
     }
 
 
@@ -105,7 +112,9 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
     p = plan(ir, fold_bn=fold_bn, class_name=class_name)
     var = local_names(ir, p)
     needed = list(p.paths) + p.compute
-    views = {nid: _view(ir, p, nid, var, fold_bn and nid in p.folded.values()) for nid in needed}
+    read = _read(ir, p)
+    views = {nid: _view(ir, p, nid, var, fold_bn and nid in p.folded.values(), read)
+             for nid in needed}
     views = {nid: views[nid] for nid in sorted(views)}
     cost = cost_of(ir)
     graph_params = ", ".join(f"{k}={v!r}" for k, v in ir.graph["params"].items())

@@ -199,12 +199,16 @@ class Elaborator:
                                   code="E208", hint="`return` must be the last statement")
             self.exec_stmt(stmt, where=where)
 
-    def exec_stmt(self, stmt: ast.Stmt, *, where: str) -> None:
-        self.steps += 1
+    def _tick(self, span: Span, work: int = 1) -> None:
+        """Count `work` steps (statements, expression nodes, list items) against the limit."""
+        self.steps += work
         if self.steps > LIMITS.max_steps:
-            raise MgLimitError(f"elaboration ran more than {LIMITS.max_steps:,} statements",
-                               stmt.span, code="E508",
+            raise MgLimitError(f"elaboration ran more than {LIMITS.max_steps:,} steps",
+                               self._user_span(span), code="E508",
                                hint="lower the repeat counts, or raise mgdsl.limits.LIMITS.max_steps")
+
+    def exec_stmt(self, stmt: ast.Stmt, *, where: str) -> None:
+        self._tick(stmt.span)
         try:
             self._exec(stmt, where)
         except _Skip:
@@ -355,6 +359,7 @@ class Elaborator:
         return value
 
     def eval(self, expr: ast.Expr) -> Any:
+        self._tick(expr.span)
         if isinstance(expr, ast.Num):
             return expr.value
         if isinstance(expr, ast.Str):
@@ -372,6 +377,8 @@ class Elaborator:
             return self._binop(expr)
         if isinstance(expr, ast.Neg):
             value = self.eval(expr.operand)
+            if isinstance(value, tuple):
+                self._tick(expr.span, len(value))
             return self._arith("-", 0, value, expr) if not isinstance(value, tuple) else \
                 tuple(self._arith("-", 0, v, expr) for v in value)
         if isinstance(expr, ast.Call):
@@ -390,6 +397,7 @@ class Elaborator:
                               expr.span, code="E406",
                               hint="tensors support `+` (grid by grid) only")
         if isinstance(a, tuple) or isinstance(b, tuple):
+            self._tick(expr.span, len(a) if isinstance(a, tuple) else len(b))
             if isinstance(a, tuple) and isinstance(b, tuple):
                 if len(a) != len(b):
                     raise MgTypeError(f"lists of different lengths ({len(a)} and {len(b)})",
@@ -459,6 +467,7 @@ class Elaborator:
             return Pyramid(value.grids[lo:hi])
         if isinstance(value, tuple):
             lo, hi = self._bounds(expr.index, len(value), expr.span)
+            self._tick(expr.span, hi - lo)
             return value[lo] if not isinstance(expr.index, ast.Slice) else value[lo:hi]
         raise MgTypeError(f"cannot index {a_type(value)}", expr.span, code="E406")
 
@@ -514,6 +523,8 @@ class Elaborator:
 
     def _call_primitive(self, spec: prim.Primitive, expr: ast.Call) -> Any:
         positional, bound = self._bind(spec.name, list(spec.params), expr, spec.variadic)
+        self._tick(expr.span, sum(len(v) for v in (*positional, *bound.values())
+                                  if isinstance(v, tuple)))
         ctx = CallContext(self, spec.name, self._user_span(expr.span), expr.span,
                           self.frame.next_segment(spec.name))
         if spec.variadic:

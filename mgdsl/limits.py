@@ -15,16 +15,16 @@ from dataclasses import dataclass, fields
 class Limits:
     """The configurable limits of the front end (defaults fit every paper network 10x over)."""
 
-    max_file_chars: int = 2_000_000      # characters in one .mg file
+    max_file_chars: int = 200_000        # characters in one .mg file (parsing: ~40k/s)
     max_nesting: int = 64                # depth of nested expressions / brackets
     max_repeat: int = 100_000            # iterations of one `repeat`
-    max_steps: int = 2_000_000           # statements executed while elaborating one network
+    max_steps: int = 1_000_000           # statements + expression nodes + list items evaluated
     max_call_depth: int = 32             # nested block calls
-    max_nodes: int = 1_000_000           # IR nodes in one network
+    max_nodes: int = 20_000              # IR nodes in one network (~1.6 KB, ~0.1 ms each)
     max_channels: int = 65_536           # channels of one grid
     max_resolution: int = 16_384         # height or width of one grid
     max_levels: int = 16                 # grids in one pyramid
-    max_params: int = 10_000_000_000     # parameters of one network
+    max_params: int = 1_000_000_000      # parameters of one network (compile allocates 4 B each)
     max_use_depth: int = 32              # nested `use` includes
 
     @contextlib.contextmanager

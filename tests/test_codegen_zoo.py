@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from mgdsl.codegen.fx import to_fx
+from mgdsl.codegen.source import emit_source
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
 import mgdsl
-from mgdsl.codegen.fx import to_fx
-from mgdsl.codegen.source import emit_source
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURES = sorted((ROOT / "architectures").glob("*.mg"))
@@ -32,6 +32,15 @@ STD = ROOT / "mgdsl" / "stdlib" / "std.mg"
 BLOCK_ARGS = {"p": "p", "image": "image", "skip": "p", "ch": "[8, 6, 4]", "levels": "3",
               "n": "1", "classes": "5"}
 BLOCK_CALLS = {"mgup": "mgup(mgpool(p), p, [8, 6, 4])"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny convolutions run fastest on one thread (and do not fight pytest-xdist)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def std_blocks() -> list[str]:
@@ -65,7 +74,7 @@ def small_overrides(path: Path) -> dict:
     out = {}
     for key, value in params.items():
         if key == "w":
-            out[key] = 16
+            out[key] = 8
         elif key == "classes":
             out[key] = 3
         elif key in ("n", "units", "layers"):
@@ -171,7 +180,17 @@ def test_std_block_counts_and_shapes(block):
     check_against_ir(mgdsl.build_graph(block_network(block)))
 
 
-@pytest.mark.parametrize("path", ARCHITECTURES, ids=[p.stem for p in ARCHITECTURES])
+def _numeric_cases() -> list:
+    """Every architecture file; those with ImageNet-sized inputs are marked slow."""
+    cases = []
+    for path in ARCHITECTURES:
+        ir = mgdsl.build_graph(path)
+        big = max(ir.nodes[n]["shape"][-1] for n in ir.graph["inputs"].values()) > 64
+        cases.append(pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if big else []))
+    return cases
+
+
+@pytest.mark.parametrize("path", _numeric_cases())
 def test_architecture_fx_equals_source(path, tmp_path):
     check_fx_vs_source(mgdsl.build_graph(path, **small_overrides(path)), tmp_path)
 

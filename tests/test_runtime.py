@@ -28,6 +28,7 @@ PROBE = textwrap.dedent(
     print("JEMALLOC_MAPPED", "libjemalloc" in maps)
     print("GUARD", os.environ.get("MGDSL_ALLOCATOR_APPLIED"))
     print("TUNABLES", os.environ.get("GLIBC_TUNABLES"))
+    print("MALLOC_CONF", os.environ.get("MALLOC_CONF"))
     print("DESCRIBE", describe_allocator())
     """
 )
@@ -37,7 +38,8 @@ def _run(tmp_path: Path, *, env_extra: dict[str, str] | None = None, as_module: 
          stdin: str = "") -> dict[str, list[str]]:
     """Run the probe in a clean subprocess; return its output lines keyed by first word."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("MGDSL_ALLOCATOR") and k not in ("LD_PRELOAD", "GLIBC_TUNABLES")}
+           if not k.startswith("MGDSL_ALLOCATOR")
+           and k not in ("LD_PRELOAD", "GLIBC_TUNABLES", "MALLOC_CONF")}
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT), env.get("PYTHONPATH", "")])
     env.update(env_extra or {})
     (tmp_path / "alloc_probe_mod.py").write_text(PROBE)
@@ -73,6 +75,15 @@ def test_reexec_once_with_fast_allocator(tmp_path, as_module):
     assert out["GUARD"] == ["jemalloc"]
     assert out["JEMALLOC_MAPPED"] == ["True"]
     assert out["DESCRIBE"][0].startswith("jemalloc")
+    assert out["MALLOC_CONF"] == [runtime.JEMALLOC_CONF]
+
+
+@pytest.mark.skipif(JEMALLOC is None, reason="libjemalloc not installed")
+def test_user_malloc_conf_is_kept(tmp_path):
+    out = _run(tmp_path, env_extra={"MALLOC_CONF": "narenas:2"})
+    assert _starts(out) == 2
+    assert out["JEMALLOC_MAPPED"] == ["True"]
+    assert out["MALLOC_CONF"] == ["narenas:2"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")

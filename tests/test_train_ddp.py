@@ -23,7 +23,7 @@ def _torchrun(out: Path) -> subprocess.CompletedProcess:
            str(Path(__file__).resolve()), str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=150)
 
 
 def test_two_processes_stay_identical_and_stop_together(tmp_path):

@@ -252,3 +252,9 @@ def test_cuda_amp_trains_and_resumes(tmp_path, amp_dtype):
     assert resumed.losses == pytest.approx(full.losses, rel=1e-3, abs=1e-5)
     data = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert (data["scaler"] is not None) == (amp_dtype == "fp16")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown without CUDA")
+def test_cuda_requested_without_a_gpu(tmp_path):
+    with pytest.raises(TrainError, match="no CUDA device"):
+        run_seg(tmp_path, device="cuda")

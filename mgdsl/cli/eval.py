@@ -175,6 +175,8 @@ def _attention(model, task, samples, out_dir, device, seed):
     preds = predict(model, inputs, device=device).cpu()
     files = [save_examples_png(out_dir / "examples.png", inputs, targets, preds)]
     generator = torch.Generator().manual_seed(seed)
+    print(f"occlusion maps: {len(samples)} sample(s), one forward pass per 8x8 occluder position "
+          "(841 on 64x64) each ...", file=sys.stderr, flush=True)
     for i, image in zip(samples, inputs, strict=True):
         raw = image * MNIST_STD + MNIST_MEAN  # back to [0, 1] intensities
         maps, points = occlusion_maps(model, raw, normalise=normalise_mnist, generator=generator)

@@ -24,7 +24,8 @@ of the run, so a 5-epoch run still decays fully and a run of the paper's length 
 the paper's; 'paper' uses the paper's epoch numbers verbatim; 'constant'; 'cosine'.
 Examples:
   mgdsl train PMG-11-seg --task mnist-seg --epochs 5 --iters-per-epoch 50
-  torchrun --nproc_per_node=2 -m mgdsl train architectures/pmg.mg --task cifar100 --set depth=3
+  torchrun --nproc_per_node=2 -m mgdsl train architectures/pmg.mg --task cifar100 --set n=1 \\
+      --data-dir ~/data/cifar100
 """
 
 
@@ -35,8 +36,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                        help="directory with the CIFAR-100 / ImageNet data (required for those tasks)")
     group.add_argument("--mnist-dir", metavar="DIR",
                        help="directory with MNIST IDX files (default: the embedded 5,000 digits)")
-    group.add_argument("--train-size", type=int, metavar="N", help="training samples (synthetic tasks)")
-    group.add_argument("--test-size", type=int, metavar="N", help="test samples (synthetic tasks)")
+    group.add_argument("--train-size", type=int, metavar="N", help="training samples (MNIST tasks: how many to generate; others: the first N)")
+    group.add_argument("--test-size", type=int, metavar="N", help="test samples (MNIST tasks: how many to generate; others: the first N)")
 
 
 def _positive(text: str) -> int:
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a network on a task with the paper's settings",
-        description="Train a network on a task. Every default is the paper's for the task and "
+        description="Train a network on a task. Every default is the paper's for the task and\n"
         "the model family (§9 of the zoo spec); shorten a run with --epochs/--iters-per-epoch.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

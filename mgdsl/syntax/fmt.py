@@ -69,7 +69,7 @@ def _params(params: tuple[ast.Param, ...]) -> str:
 class _Printer:
     def __init__(self, module: ast.Module) -> None:
         self.lines: list[str] = []
-        text_lines = module.text.splitlines()
+        text_lines = module.text.split("\n")  # lines as the parser counts them (not at \r)
         self.own_line: list[ast.Comment] = []
         self.trailing: dict[int, list[ast.Comment]] = {}
         for c in module.comments:

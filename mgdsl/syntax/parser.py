@@ -267,7 +267,9 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
                              hint=hint, code="E101")
     tok = getattr(exc, "token", None)
     if isinstance(exc, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
-        lines = text.splitlines() or [""]
+        lines = text.split("\n")  # as lark counts lines: `\r` and friends do not end one
+        if len(lines) > 1 and not lines[-1]:
+            lines.pop()
         line, col = len(lines), len(lines[-1]) + 1
         span = Span.point(file, line, col)
         found = "end of file"
@@ -275,8 +277,12 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
         span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
                     tok.end_column or tok.column + 1)
         found = _token_text(tok)
-    label = exc.match_examples(_lark().parse, {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
-                               use_accepts=True)
+    try:
+        label = exc.match_examples(_lark().parse,
+                                   {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
+                                   use_accepts=True)
+    except TypeError:  # lark 1.2 formats a ParserState with %d in a debug message
+        label = None
     history = getattr(exc, "token_history", None) or []
     if tok is not None and tok.value == "=" and history and history[-1].value in KEYWORDS:
         word = history[-1].value

@@ -26,7 +26,6 @@ class Dist:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    owns_group: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -55,26 +54,27 @@ class Dist:
             device = torch.device("cuda", self.local_rank if self.enabled else 0)
         return device
 
-    def setup(self, device: torch.device) -> None:
-        """Join the process group (gloo on CPU, nccl on CUDA) unless already joined."""
+    def setup(self, device: torch.device) -> bool:
+        """Join the process group (gloo on CPU, nccl on CUDA) unless one exists already.
+
+        Returns True when this call created the group (so the caller should `teardown` it).
+        """
         if not self.enabled:
-            return
+            return False
         if device.type == "cuda":
             torch.cuda.set_device(device)
         if dist.is_initialized():
-            return
-        backend = "nccl" if device.type == "cuda" else "gloo"
+            return False
         if device.type == "cuda":
-            dist.init_process_group(backend, device_id=device)
+            dist.init_process_group("nccl", device_id=device)
         else:
-            dist.init_process_group(backend)
-        self.owns_group = True
+            dist.init_process_group("gloo")
+        return True
 
     def teardown(self) -> None:
-        """Leave the process group if `setup` created it."""
-        if self.owns_group and dist.is_initialized():
+        """Leave the process group (after a `setup` that created it)."""
+        if dist.is_initialized():
             dist.destroy_process_group()
-        self.owns_group = False
 
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """`model` wrapped in DistributedDataParallel when several processes take part."""

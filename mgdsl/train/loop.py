@@ -13,6 +13,13 @@ run bit for bit (same machine, same thread count).
 A checkpoint is written at the end of every epoch and every `checkpoint_every` steps, only
 after checking that every parameter is finite; a NaN or infinite loss stops the run with
 `DivergedError` before the optimiser step, so the last checkpoint on disk is always a good one.
+
+Per-epoch rows (``metrics.csv`` / ``metrics.json``): ``epoch``, ``step``, ``lr``,
+``train_loss`` (mean of the epoch's step losses; each step loss is the mean over all
+processes), ``test_*`` (what `evaluate` returns: the paper's metrics, ``test_loss``,
+``test_samples``), ``train_seconds``, ``eval_seconds``, ``images_per_second`` (training
+images of all processes / ``train_seconds``) and ``wall_seconds`` (wall-clock time since the
+run began, summed over resumed sessions).
 """
 
 from __future__ import annotations
@@ -117,13 +124,21 @@ class _Run:
         self.epoch_images = 0
         self.epoch_seconds = 0.0
         self.wall_seconds = 0.0
+        self._wall_mark = time.perf_counter()
         self.resumed_from: int | None = None
         self.last_checkpoint_step: int | None = None
         self.checkpoint_path = out_dir / CHECKPOINT_NAME
 
     # ------------------------------------------------------------------ checkpoints
 
+    def _tick(self) -> None:
+        """Add the wall-clock time since the last call to `wall_seconds`."""
+        now = time.perf_counter()
+        self.wall_seconds += now - self._wall_mark
+        self._wall_mark = now
+
     def _state(self) -> dict[str, Any]:
+        self._tick()
         return {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -149,7 +164,7 @@ class _Run:
     def save_checkpoint(self) -> None:
         """Write the checkpoint of the current step (rank 0), refusing non-finite weights."""
         if not _all_finite(self.model):
-            raise self._diverged("the parameters became non-finite")
+            raise self._diverged("the parameters became non-finite", self.step)
         if self.dist.is_main:
             save_atomic(self._state(), self.checkpoint_path)
         self.last_checkpoint_step = self.step
@@ -195,6 +210,7 @@ class _Run:
         self.wall_seconds = float(progress.get("wall_seconds", 0.0))
         self.resumed_from = self.step
         self.last_checkpoint_step = self.step
+        self._wall_mark = time.perf_counter()
 
     # ------------------------------------------------------------------ reporting
 
@@ -232,9 +248,10 @@ class _Run:
         title = f"{self.model_spec.get('target', 'model')} on {self.config.task}"
         plot_loss(self.out_dir / "loss.png", self.losses, self.config.iters_per_epoch, self.rows, title)
 
-    def _diverged(self, what: str) -> DivergedError:
+    def _diverged(self, what: str, step: int) -> DivergedError:
+        """The error for a run that diverged in 1-based `step`."""
         ipe = self.config.iters_per_epoch
-        epoch, within = divmod(self.step, ipe)
+        epoch, within = divmod(step - 1, ipe)
         kept = (
             f"the last good checkpoint (step {self.last_checkpoint_step}) is kept in "
             f"`{self.checkpoint_path}`"
@@ -242,7 +259,7 @@ class _Run:
             else "no checkpoint had been written yet"
         )
         return DivergedError(
-            f"{what} at step {self.step + 1} (epoch {epoch + 1}, iteration {within + 1} of {ipe}); "
+            f"{what} at step {step} (epoch {epoch + 1}, iteration {within + 1} of {ipe}); "
             "training stopped",
             notes=[kept],
             hint="lower --lr, turn off --amp, or check the network's output layer",
@@ -278,7 +295,7 @@ class _Run:
                 row.update({f"test_{k}": v for k, v in results.items()})
             self.dist.barrier()
             eval_seconds = time.perf_counter() - started
-        self.wall_seconds += eval_seconds
+        self._tick()
         row["train_seconds"] = self.epoch_seconds
         row["eval_seconds"] = eval_seconds
         row["images_per_second"] = self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0
@@ -306,7 +323,7 @@ class _Run:
         loss = task_loss(self.task.kind, out, y)  # float32, outside autocast
         value = float(self.dist.mean(loss.detach()))
         if not math.isfinite(value):
-            raise self._diverged(f"the loss became {value}")
+            raise self._diverged(f"the loss became {value}", self.step + 1)
         scaled = loss / cfg.iter_size
         if self.scaler is not None:
             self.scaler.scale(scaled).backward()
@@ -362,7 +379,6 @@ class _Run:
                     self.losses.append(step_loss)
                     self.epoch_images += images_per_step
                     self.epoch_seconds += elapsed
-                    self.wall_seconds += elapsed
                     bar.update(
                         self.step,
                         epoch=epoch,
@@ -411,7 +427,8 @@ def train(
     ``train_batches``, ``test_batches``). With `resume`, continue from ``out_dir/checkpoint.pt``
     exactly where it stopped; without it, an existing checkpoint there is an error unless
     `overwrite`. `model_spec` ({"target", "params"}) is stored in checkpoints and checked on
-    resume. `dist` defaults to the torchrun environment (one process when unset).
+    resume. `dist` defaults to the torchrun environment (one process when unset); a process
+    group that exists already is used and left open, one created here is closed at the end.
     `on_step(step, loss)` is called after every optimiser step (and its checkpoint).
     Raises `DivergedError` on a non-finite loss and `TrainError` for set-up problems.
     """
@@ -440,7 +457,7 @@ def train(
     if device.type == "cuda" and not torch.cuda.is_available():
         raise TrainError("--device cuda was requested but no CUDA device is available",
                          hint="use --device cpu or --device auto")
-    dist.setup(device)
+    created_group = dist.setup(device)
     try:
         if not resume:
             torch.manual_seed(config.seed)
@@ -458,4 +475,5 @@ def train(
             run.resume()
         return run.run()
     finally:
-        dist.teardown()
+        if created_group:
+            dist.teardown()
