@@ -136,7 +136,8 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     initialisation, for loading weights next or counting on the meta device); `seed`
     makes it reproducible. `state_dict`: weights of the unfolded module to load after
     initialisation (e.g. trained ones). `fold_bn`: fold every BN whose input is a conv
-    read by that BN alone into the conv, for inference. `prune`: do not compute nodes no
+    read by that BN alone into the conv, for inference (the module comes back in eval
+    mode). `prune`: do not compute nodes no
     output reads (`meta["live"] == False`); their parameters still exist.
     """
     if init not in INITS:
@@ -154,4 +155,4 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     for bn, conv in p.folded.items():
         fold_conv_bn(mods[conv], mods[bn])
     gm.graph = _graph(ir, p)
-    return gm
+    return gm.eval() if p.folded else gm

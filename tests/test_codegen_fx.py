@@ -6,13 +6,13 @@ import math
 
 import pytest
 import torch
+from torch import nn
+
+import mgdsl
 from mgdsl.codegen.fx import to_fx
 from mgdsl.codegen.lowering import LOWERINGS
 from mgdsl.codegen.plan import MODULE_OPS, foldable_bns
 from mgdsl.codegen.source import _env
-from torch import nn
-
-import mgdsl
 from mgdsl.ops import OPS
 
 INIT_NET = '''use "std.mg"

@@ -6,19 +6,18 @@ from __future__ import annotations
 import builtins
 import importlib.util
 import keyword
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+
+import mgdsl
 from mgdsl.codegen.fx import to_fx
 from mgdsl.codegen.names import MODULE_ATTRIBUTES, RESERVED, Namespace, comment_text, py_ident
 from mgdsl.codegen.plan import module_paths
 from mgdsl.codegen.source import emit_source
-
-import mgdsl
 
 
 def _valid(name: str) -> bool:
@@ -134,7 +133,6 @@ def _check_pair(ir, tmp_path: Path, stem: str):
 
 def test_hostile_names_compile_and_run_without_side_effects(tmp_path, monkeypatch):
     canary = tmp_path / "CANARY"
-    modules_before = set(sys.modules)
     ir = mgdsl.build_graph(HOSTILE, tag=CANARY_CODE.format(path=str(canary)))
     gm, text, out = _check_pair(ir, tmp_path, "hostile")
     assert not canary.exists()
@@ -145,7 +143,6 @@ def test_hostile_names_compile_and_run_without_side_effects(tmp_path, monkeypatc
     assert "import__.cbr0.conv0.g0.weight" in keys
     assert "Grosse.cbr0.conv0.g0.weight" in keys and "grosse.cbr0.conv0.g0.weight" in keys
     assert all(k.isascii() for k in keys)
-    assert "pathlib" not in set(sys.modules) - modules_before or "pathlib" in modules_before
     assert all(line.lstrip().startswith("#") or "pathlib" not in line
                for line in text.splitlines())
 

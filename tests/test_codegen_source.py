@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from mgdsl.codegen.fx import to_fx
-from mgdsl.codegen.source import emit_source, literal
 
 import mgdsl
 from mgdsl.cli.main import main
+from mgdsl.codegen.fx import to_fx
+from mgdsl.codegen.source import emit_source, literal
 
 ROOT = Path(__file__).resolve().parents[1]
 MG = ROOT / "architectures" / "mg.mg"

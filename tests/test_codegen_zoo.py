@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from mgdsl.codegen.fx import to_fx
-from mgdsl.codegen.source import emit_source
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
 import mgdsl
+from mgdsl.codegen.fx import to_fx
+from mgdsl.codegen.source import emit_source
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURES = sorted((ROOT / "architectures").glob("*.mg"))

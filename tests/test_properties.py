@@ -34,7 +34,7 @@ torch = pytest.importorskip("torch")
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-TORCH = settings(FAST, max_examples=15)
+TORCH = settings(FAST, max_examples=8)
 SLOW = settings(FAST, max_examples=400, derandomize=False)
 
 
@@ -176,7 +176,7 @@ def test_torch_shapes_params_and_flops_equal_the_ir(program: Generated) -> None:
 
 
 @TORCH
-@given(valid_programs())
+@given(program=valid_programs())
 def test_emitted_source_equals_the_fx_module(program: Generated, tmp_path_factory) -> None:
     check_emitted_source_equals_fx(program, tmp_path_factory.mktemp("emit"))
 
@@ -195,7 +195,7 @@ def test_slow_front_end_properties(program: Generated) -> None:
 
 @pytest.mark.slow
 @settings(SLOW, max_examples=150)
-@given(valid_programs())
+@given(program=valid_programs())
 def test_slow_backend_properties(program: Generated, tmp_path_factory) -> None:
     check_torch_agrees(program)
     check_emitted_source_equals_fx(program, tmp_path_factory.mktemp("emit"))

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 import mgdsl
-from mgdsl.ops import OPS
-from mgdsl.program import load_program
 from mgdsl.diagrams.block import block_graph, block_names
 from mgdsl.diagrams.collapse import collapse
 from mgdsl.diagrams.diagram import dot_source, draw, render
 from mgdsl.diagrams.errors import MgRenderError
 from mgdsl.diagrams.layers import build_view
 from mgdsl.diagrams.style import ARROWS
+from mgdsl.ops import OPS
+from mgdsl.program import load_program
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"
