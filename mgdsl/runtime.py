@@ -3,11 +3,15 @@
 With glibc's malloc, every large tensor (above the dynamic mmap threshold, at most 32 MiB) is
 obtained with `mmap` and handed back with `munmap` when freed, and the heap top is trimmed, so
 an eager training step of the zoo's nets page-faults its activations in afresh every step
-(about a million minor faults per PMG-11 step at batch 64) and runs about 2× slower than with
-jemalloc, which keeps freed pages for reuse. The allocator can only be swapped before the
+(~1.9 M minor faults and ~4 s of kernel time per PMG-11-seg step at batch 64 on 2 cores).
+jemalloc with its default 10 s decay is no cure (it purges and re-faults ~2.5 M pages per
+multi-second step); jemalloc with decay disabled, or glibc with mmap disabled and trimming
+off, fault ~0 pages per step and cut the step's CPU time by roughly a third
+(benchmarks/alloc_probe.py has the measurement). The allocator can only be swapped before the
 process starts, so `ensure_fast_allocator()` re-executes the current command once with
-`LD_PRELOAD` pointing at jemalloc (or tcmalloc); without either it re-executes with glibc
-tunables that stop the mmap/munmap churn.
+`LD_PRELOAD` pointing at jemalloc (preferred) or tcmalloc; without either it re-executes with
+the glibc tunables in `GLIBC_TUNABLES`. The price in both cases is that the process keeps its
+peak memory (RSS does not shrink after a step), as a caching allocator does.
 
 Environment:
 
@@ -16,6 +20,8 @@ Environment:
   path of an allocator shared library to preload.
 * `MGDSL_ALLOCATOR_APPLIED` (set by us on re-exec): the guard; when present, nothing is done,
   so a process never re-executes more than once and its children inherit the decision.
+* `MALLOC_CONF` / `GLIBC_TUNABLES`: a user's own jemalloc config is kept as is; a user's glibc
+  tunables are kept and take precedence over ours.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ CHOICE_ENV = "MGDSL_ALLOCATOR"
 GUARD_ENV = "MGDSL_ALLOCATOR_APPLIED"
 
 #: glibc tunables used when no jemalloc/tcmalloc is installed: never serve allocations with
-#: mmap (so frees never munmap) and never trim the heap top back to the OS. Measured on
-#: PMG-11-seg batch 64: see benchmarks/alloc_probe.py and the module docstring.
+#: mmap (so frees never munmap) and never trim the heap top back to the OS (64 GiB threshold).
+#: Raising only mmap_threshold does not help: it is capped at 32 MiB, below the activations'
+#: size, so the big tensors are still mmapped (measured: 1.7 M faults per step, no gain).
 GLIBC_TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
 
 #: jemalloc options set with the preload unless MALLOC_CONF is already set: never purge freed
@@ -163,8 +170,8 @@ def _plan() -> dict[str, str] | None:
 def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     """Re-execute this process once under jemalloc/tcmalloc (or tuned glibc malloc) if useful.
 
-    Call it first thing at process entry (before heavy imports; never from library code or an
-    in-process `main(argv)` call). `argv` is the interpreter command line to re-run after
+    Call it first thing at process entry (before heavy imports and before any `os.chdir`;
+    never from library code or an in-process `main(argv)` call). `argv` is the interpreter command line to re-run after
     `sys.executable`; it defaults to `sys.orig_argv[1:]`, which reproduces `python -m mgdsl …`,
     the `mgdsl` console script (a script path), `python -c …` and interpreter flags such as
     `-u` exactly. The process id, open file descriptors (stdin included, TTY or not) and the
@@ -172,8 +179,9 @@ def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     elastic agent keeps supervising the same pid. Returns without doing anything when the guard
     `MGDSL_ALLOCATOR_APPLIED` is set, when `MGDSL_ALLOCATOR=system`, when jemalloc/tcmalloc is
     already loaded or preloaded, off Linux, in interactive sessions, for programs read from
-    stdin, or inside pytest. Only returns after a successful re-exec in the new process image
-    (where the guard makes it a no-op); if `execve` fails the current process carries on.
+    stdin, or inside pytest. A successful `execve` never returns: the new image starts over and
+    this call is then a no-op because of the guard. If `execve` fails, the process carries on
+    with the allocator it has.
     """
     args = list(argv) if argv is not None else list(getattr(sys, "orig_argv", [""])[1:])
     if _skip_reason(args, explicit=argv is not None):
@@ -185,7 +193,8 @@ def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     if "LD_PRELOAD" in plan and env.get("LD_PRELOAD"):
         plan["LD_PRELOAD"] = plan["LD_PRELOAD"] + ":" + env["LD_PRELOAD"]
     if "GLIBC_TUNABLES" in plan and env.get("GLIBC_TUNABLES"):
-        plan["GLIBC_TUNABLES"] = env["GLIBC_TUNABLES"] + ":" + plan["GLIBC_TUNABLES"]
+        # glibc applies tunables left to right: the user's settings come last and win
+        plan["GLIBC_TUNABLES"] = plan["GLIBC_TUNABLES"] + ":" + env["GLIBC_TUNABLES"]
     env.update(plan)
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -4,6 +4,7 @@ Each `*.mg` there is an input that once crashed, hung or misbehaved (saved by
 `python -m mgdsl.fuzz` or written by hand); `mgdsl.fuzz.check_bytes` must now find
 nothing wrong with it. A file whose first line is `# expect: valid`, `# expect: CODE` or
 `# expect: CODE at LINE:COL` must also build, or fail with that code (at that place).
+Work limits are lowered while replaying, so that inputs which once ran away stop early.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 import mgdsl
 from mgdsl.errors import MgError, flatten_errors
 from mgdsl.fuzz import CheckOptions, check_bytes
+from mgdsl.limits import LIMITS
 
 REGRESSIONS = sorted((Path(__file__).resolve().parent / "regressions").glob("*.mg"))
 EXPECT = re.compile(r"# expect: (valid|E\d{3})(?: at (\d+):(\d+))?")
@@ -24,6 +26,12 @@ EXPECT = re.compile(r"# expect: (valid|E\d{3})(?: at (\d+):(\d+))?")
 @pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
 def test_saved_input_no_longer_misbehaves(path: Path) -> None:
     data = path.read_bytes()
+    # lower work limits: inputs that once ran away reach them sooner, for the same codes
+    with LIMITS.override(max_nodes=5_000, max_steps=200_000):
+        _replay(data)
+
+
+def _replay(data: bytes) -> None:
     finding = check_bytes(data, CheckOptions(front_seconds=5.0, hang_seconds=30.0))
     assert finding is None, f"{finding.stage}: {finding.message}\n{finding.detail}"
     match = EXPECT.match(data.decode("utf-8", "replace"))

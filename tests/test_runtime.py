@@ -152,3 +152,12 @@ def test_in_process_call_under_pytest_returns(monkeypatch):
 def test_describe_allocator_is_one_line():
     text = runtime.describe_allocator()
     assert text and "\n" not in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_user_glibc_tunables_take_precedence(tmp_path):
+    out = _run(tmp_path, env_extra={"MGDSL_ALLOCATOR": "tunables",
+                                    "GLIBC_TUNABLES": "glibc.malloc.arena_max=2"})
+    if out["GUARD"] == ["None"]:
+        pytest.skip("not glibc")
+    assert out["TUNABLES"] == [runtime.GLIBC_TUNABLES + ":glibc.malloc.arena_max=2"]
