@@ -13,7 +13,8 @@ building a network costs little beyond the initialisation itself.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
 
 import networkx as nx
 import torch
@@ -24,7 +25,7 @@ from .lowering import LOWERINGS
 from .plan import MODULE_OPS, Plan, module_paths, plan
 from .support import init_paper
 
-__all__ = ["to_fx", "build_modules", "uninitialised", "initialise", "fold_conv_bn"]
+__all__ = ["to_fx", "build_modules", "uninitialised", "initialise", "fold_conv_bn", "gc_paused"]
 
 INITS = ("paper", "torch", "none")
 
@@ -81,6 +82,25 @@ def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
     bias = (bias - bn.running_mean.double()) * scale + bn.bias.double()
     conv.weight = nn.Parameter(weight.to(conv.weight.dtype))
     conv.bias = nn.Parameter(bias.to(conv.weight.dtype))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (re-enabled after it if it was on).
+
+    Building a network allocates tens of container objects per node and frees almost none,
+    so every collection triggered meanwhile traverses the whole growing graph for nothing:
+    with it paused, `to_fx` of 1,000 mg-conv layers takes ~0.6x the time, and per-layer
+    cost stays flat as networks grow (docs/benchmarks.md). Garbage made in the block is
+    collected by the next collection after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _tree(paths: Mapping[int, tuple[str, ...]], mods: Mapping[int, nn.Module],
@@ -142,6 +162,15 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    with gc_paused():
+        gm = _build(ir, init, fold_bn, prune, seed, state_dict, class_name)
+    return gm
+
+
+def _build(ir: nx.DiGraph, init: str, fold_bn: bool, prune: bool, seed: int | None,
+           state_dict: Mapping[str, torch.Tensor] | None, class_name: str | None
+           ) -> fx.GraphModule:
+    """The body of `to_fx` (its arguments checked)."""
     p = plan(ir, fold_bn=fold_bn, prune=prune, class_name=class_name)
     module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
     mods = build_modules(ir, module_nodes)

@@ -87,8 +87,27 @@ def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool,
         "cin": ins[0][0] if ins else None,
         "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
         "shape": _shape(d["shape"]), "where": _where(d["span"]),
-        "unused": nid not in read,
+        "unused": nid not in read, "dels": [],
     }
+
+
+def _last_reads(ir: nx.DiGraph, p: Plan, var: dict[int, str]) -> dict[int, list[str]]:
+    """Computed node -> the variables `forward` can drop right after computing it.
+
+    A value is dropped after its last reader, unless it is returned or is an argument, so
+    `forward` holds no more intermediates than the fx module does (fx frees them the same
+    way); autograd keeps what backward needs on its own.
+    """
+    keep = {p.source_of(src) for _, src in p.outputs} | {nid for nid, _ in p.inputs}
+    last: dict[int, int] = {}
+    for n in p.compute:
+        for u in ir.nodes[n]["inputs"]:
+            last[p.source_of(u)] = n
+    out: dict[int, list[str]] = {}
+    for value, reader in last.items():
+        if value not in keep:
+            out.setdefault(reader, []).append(var[value])
+    return {n: sorted(set(vs)) for n, vs in out.items()}
 
 
 def _init_lines(ir: nx.DiGraph, p: Plan, views: dict[int, dict]) -> list[str]:
@@ -116,6 +135,8 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
     views = {nid: _view(ir, p, nid, var, fold_bn and nid in p.folded.values(), read)
              for nid in needed}
     views = {nid: views[nid] for nid in sorted(views)}
+    for nid, names in _last_reads(ir, p, var).items():
+        views[nid]["dels"] = names
     cost = cost_of(ir)
     graph_params = ", ".join(f"{k}={v!r}" for k, v in ir.graph["params"].items())
     inputs_doc = ", ".join(f"{ident} {_shape(ir.nodes[nid]['shape'])}" for nid, ident in p.inputs)

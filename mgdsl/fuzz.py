@@ -765,7 +765,7 @@ def check_bytes(data: bytes, opts: CheckOptions | None = None, *,
 def _save(data: bytes, directory: Path, finding: Finding) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(data).hexdigest()[:12]
-    path = directory / f"crash-{digest}.mg"
+    path = directory / f"crash-{digest}.input"
     path.write_bytes(data)
     (directory / f"crash-{digest}.txt").write_text(
         f"{finding.stage}: {finding.message}\n\n{finding.detail}", encoding="utf-8")

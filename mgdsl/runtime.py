@@ -171,10 +171,10 @@ def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     """Re-execute this process once under jemalloc/tcmalloc (or tuned glibc malloc) if useful.
 
     Call it first thing at process entry (before heavy imports and before any `os.chdir`;
-    never from library code or an in-process `main(argv)` call). `argv` is the interpreter command line to re-run after
-    `sys.executable`; it defaults to `sys.orig_argv[1:]`, which reproduces `python -m mgdsl …`,
-    the `mgdsl` console script (a script path), `python -c …` and interpreter flags such as
-    `-u` exactly. The process id, open file descriptors (stdin included, TTY or not) and the
+    never from library code or an in-process `main(argv)` call). `argv` is the interpreter
+    command line to re-run after `sys.executable`; it defaults to `sys.orig_argv[1:]`, which
+    reproduces `python -m mgdsl …`, the `mgdsl` console script (a script path), `python -c …`
+    and interpreter flags such as `-u` exactly. The process id, open file descriptors (stdin included, TTY or not) and the
     rest of the environment survive `execve`, so this is also safe in torchrun workers: the
     elastic agent keeps supervising the same pid. Returns without doing anything when the guard
     `MGDSL_ALLOCATOR_APPLIED` is set, when `MGDSL_ALLOCATOR=system`, when jemalloc/tcmalloc is

@@ -1,6 +1,7 @@
 """Replay every saved crash input in `tests/regressions/`.
 
-Each `*.mg` there is an input that once crashed, hung or misbehaved (saved by
+Each `*.input` there is an input (raw bytes; not `.mg`, so that repository-wide
+`.mg` checks skip it) that once crashed, hung or misbehaved (saved by
 `python -m mgdsl.fuzz` or written by hand); `mgdsl.fuzz.check_bytes` must now find
 nothing wrong with it. A file whose first line is `# expect: valid`, `# expect: CODE` or
 `# expect: CODE at LINE:COL` must also build, or fail with that code (at that place).
@@ -19,7 +20,7 @@ from mgdsl.errors import MgError, flatten_errors
 from mgdsl.fuzz import CheckOptions, check_bytes
 from mgdsl.limits import LIMITS
 
-REGRESSIONS = sorted((Path(__file__).resolve().parent / "regressions").glob("*.mg"))
+REGRESSIONS = sorted((Path(__file__).resolve().parent / "regressions").glob("*.input"))
 EXPECT = re.compile(r"# expect: (valid|E\d{3})(?: at (\d+):(\d+))?")
 
 

@@ -136,8 +136,10 @@ class _Printer:
                 self.last_line = stop
                 return
         shares_line = bool(body) and body[0].span.line == start
+        # the header may span lines (`repeat n\n{  # c`): its comments end at the first statement
+        header_end = max(start, body[0].span.line - 1 if body else stop - 1)
         self.lines.append(f"{indent}{header} {{"
-                          + ("" if shares_line else self.take_trailing(start, start)))
+                          + ("" if shares_line else self.take_trailing(start, header_end)))
         self.last_line = start
         inner = indent + INDENT
         for stmt in body:

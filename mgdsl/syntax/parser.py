@@ -281,9 +281,9 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
         label = exc.match_examples(_lark().parse,
                                    {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
                                    use_accepts=True)
-    except TypeError:  # lark 1.2 formats a ParserState with %d in a debug message
+    except TypeError:  # lark (1.2, 1.3) formats a ParserState with %d in a debug message
         label = None
-    history = getattr(exc, "token_history", None) or []
+    history = [t for t in getattr(exc, "token_history", None) or [] if t is not None]
     if tok is not None and tok.value == "=" and history and history[-1].value in KEYWORDS:
         word = history[-1].value
         return MgSyntaxError(f"`{word}` is a keyword and cannot be assigned to",

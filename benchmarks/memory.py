@@ -1,0 +1,64 @@
+"""Peak memory of a training step: mgdsl's modules against the hand-written reference.
+
+Peak RSS is a per-process high-water mark, so every (network, implementation) runs in a
+fresh child process: it builds the model and its batch, notes its RSS, runs a few training
+steps and reports how far the peak rose above that RSS (activations, gradients, optimiser
+state and allocator caches) as well as the whole process's peak.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["measure_child", "run_memory"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure_child(net_name: str, impl: str, batch: int, steps: int) -> dict:
+    """In this process: build `impl` of `net_name`, run `steps` training steps, report RSS."""
+    import torch
+
+    from benchmarks.harness import rss_mb
+    from benchmarks.nets import NETS, build, train_step
+
+    torch.set_num_threads(torch.get_num_threads())
+    net = next(n for n in NETS if n.name == net_name)
+    step = train_step(net, build(net, impl), batch)
+    before = rss_mb()
+    for _ in range(steps):
+        step.train()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"net": net_name, "impl": impl, "batch": batch, "rss_before_mb": before,
+            "peak_mb": peak, "step_peak_mb": peak - before}
+
+
+def run_memory(nets: list[str], batch: int | None, steps: int,
+               impls: tuple[str, ...] = ("ref", "fx", "src")) -> list[dict]:
+    """One row per network: the step's peak growth per implementation and the ratios."""
+    from benchmarks.nets import NETS
+
+    rows = []
+    for net in [n for n in NETS if n.name in nets]:
+        b = batch or net.batch
+        res = {}
+        for impl in impls:
+            cmd = [sys.executable, "-m", "benchmarks.memory", net.name, impl, str(b), str(steps)]
+            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            res[impl] = json.loads(out.stdout.strip().splitlines()[-1])
+        row = {"net": net.name, "batch": b,
+               **{f"{k}_step_peak_mb": v["step_peak_mb"] for k, v in res.items()},
+               **{f"{k}_peak_mb": v["peak_mb"] for k, v in res.items()}}
+        for k in impls:
+            row[f"{k}/ref"] = res[k]["step_peak_mb"] / res["ref"]["step_peak_mb"]
+        rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    name, impl, batch, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    print(json.dumps(measure_child(name, impl, batch, steps)))
