@@ -99,9 +99,8 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
     paths = module_paths(ir, module_nodes)
     args = Namespace()
     inputs = [(nid, args.add(name)) for name, nid in ir.graph["inputs"].items()]
-    keys = Namespace()
-    outputs = [(keys.add(name), ir.nodes[nid]["inputs"][0])
-               for name, nid in ir.graph["outputs"].items()]
+    # dict keys are strings, so the .mg output names are kept as they are
+    outputs = [(name, ir.nodes[nid]["inputs"][0]) for name, nid in ir.graph["outputs"].items()]
     compute = [n for n in order
                if ir.nodes[n]["op"] not in ("input", "output") and n not in folded
                and not (prune and ir.nodes[n]["meta"].get("live", True) is False)]

@@ -70,9 +70,9 @@ class SourceRegistry:
         text = self._texts.get(name)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = text.split("\n")  # spans count "\n" only, like the parser
         if 1 <= line <= len(lines):
-            return lines[line - 1]
+            return lines[line - 1].rstrip("\r")
         return None
 
 

@@ -62,7 +62,7 @@ def programs(draw):
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["mg", "rep", "sec", "slice", "comment", "res"]))
         if kind == "mg":
-            lines.append(f"p = mgcbr(p,{sp()}[{draw(int_expr())}, c])")
+            lines.append(f"p = mgcbr(p,{sp()}[max(1, {draw(int_expr())}), c])")
         elif kind == "rep":
             lines.append(f"repeat {draw(st.integers(0, 2))} {{{sp()}p = mgcbr(p, c){sp()}}}")
         elif kind == "sec":

@@ -1,0 +1,56 @@
+"""The benchmark entry point runs from a fresh checkout (tiny mode; no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import run  # noqa: E402
+from benchmarks.frontend import chain_source  # noqa: E402
+
+
+def test_tiny_run_writes_a_report(tmp_path, capsys):
+    md, js = tmp_path / "report.md", tmp_path / "results.json"
+    code = run.main(["--tiny", "--section", "train", "--section", "frontend",
+                     "--markdown", str(md), "--json", str(js)])
+    assert code == 0
+    text = md.read_text(encoding="utf-8")
+    assert "## Training step" in text and "## Front end" in text
+    results = json.loads(js.read_text(encoding="utf-8"))
+    (row,) = results["train"]
+    assert row["net"] == "PMG-11-seg" and row["fx/ref"] > 0 and row["src/ref"] > 0
+    assert results["frontend"][0]["nodes"] > 0
+    assert "# mgdsl benchmarks (tiny)" in capsys.readouterr().out
+
+
+def test_report_formats_every_section():
+    results = {
+        "mode": "tiny", "command": "python -m benchmarks.run --tiny", "seconds": 1.0,
+        "machine": {"cpu": "cpu", "cores": "2", "torch": "2", "threads": "2",
+                    "python": "3", "allocator": "a", "load": "0"},
+        "infer": [{"net": "N", "batch": 2, "fx/ref": 1.0, "fx_cl/ref": 0.8,
+                   "fx_fold_cl/ref": 0.7}],
+        "data": {"batch": 2, "generate_samples_s": 100.0, "train_samples_s": 10.0,
+                 "ratio": 10.0},
+        "memory": [{"net": "N", "batch": 2, "ref_step_peak_mb": 10.0, "fx_step_peak_mb": 10.0,
+                    "src_step_peak_mb": 9.0, "fx/ref": 1.0, "src/ref": 0.9}],
+        "process": {"net": "N", "batch": 2, "rounds": 1, "mgdsl_step_s": [1.0],
+                    "reference_step_s": [2.0], "ratio": 0.5, "mgdsl_gflops": 2.0,
+                    "reference_gflops": 1.0, "peak_gflops": 3.0, "mgdsl_peak_frac": 0.67},
+    }
+    text = run.report(results)
+    for title in ("## Inference", "## Data", "## Memory", "## `mgdsl train`"):
+        assert title in text
+
+
+def test_generated_chain_has_the_requested_layers():
+    import mgdsl
+
+    ir = mgdsl.build_graph(chain_source(3))
+    convs = [n for n in ir.nodes if ir.nodes[n]["op"] == "conv"]
+    assert len(convs) == 2 + 3 * 2 + 1  # stems, 3 mg-conv layers on two grids, the head
