@@ -15,13 +15,12 @@ whole `mgdsl.build_graph` + `mgdsl.to_fx(init="none")` runs (no weight initialis
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import median
+from benchmarks.harness import median, peak_rss_mb
 
 __all__ = ["chain_source", "measure_case", "run_frontend", "ZOO"]
 
@@ -40,10 +39,6 @@ def chain_source(layers: int) -> str:
         "    output y = sigmoid(cb(p[0], 1))\n"
         "}\n"
     )
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_case(case: str, repeats: int) -> dict:
@@ -73,17 +68,17 @@ def measure_case(case: str, repeats: int) -> dict:
         stages: dict[str, list[float]] = {"ir": [], "modules": [], "codegen": [], "total": []}
         rss: dict[str, float] = {}
         for r in range(repeats + 1):  # the first run warms caches and imports up
-            m0, t0 = _maxrss_mb(), time.process_time()
+            m0, t0 = peak_rss_mb(), time.process_time()
             ir = ir_stage()
-            t1, m1 = time.process_time(), _maxrss_mb()
+            t1, m1 = time.process_time(), peak_rss_mb()
             p = plan(ir)
             nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
             mods = cfx.build_modules(ir, nodes)
             gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
             cfx._tree(p.paths, mods, gm)
-            t2, m2 = time.process_time(), _maxrss_mb()
+            t2, m2 = time.process_time(), peak_rss_mb()
             gm.graph = cfx._graph(ir, p)
-            t3, m3 = time.process_time(), _maxrss_mb()
+            t3, m3 = time.process_time(), peak_rss_mb()
             if r == 0:
                 rss = {"ir": m1 - m0, "modules": m2 - m1, "codegen": m3 - m2}
                 n_nodes = ir.number_of_nodes()

@@ -8,7 +8,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 
-__all__ = ["interleave", "median", "peak_probe", "machine", "rss_mb"]
+__all__ = ["interleave", "median", "peak_probe", "machine", "rss_mb", "peak_rss_mb"]
 
 
 def median(values: list[float]) -> float:
@@ -95,3 +95,21 @@ def rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError):
         return 0.0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MiB (`VmHWM`; Linux, else `ru_maxrss`).
+
+    Unlike `ru_maxrss`, which a child inherits from the parent that forked it, `VmHWM`
+    belongs to the process image, so a fresh child starts from its own RSS.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -3,13 +3,14 @@
 Peak RSS is a per-process high-water mark, so every (network, implementation) runs in a
 fresh child process: it builds the model and its batch, notes its RSS, runs a few training
 steps and reports how far the peak rose above that RSS (activations, gradients, optimiser
-state and allocator caches) as well as the whole process's peak.
+state) as well as the whole process's peak. Children run with the default allocator and no
+allocator settings (jemalloc without decay, as `mgdsl.runtime` configures it, keeps its
+retained pages resident and hides the differences between the implementations).
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def measure_child(net_name: str, impl: str, batch: int, steps: int) -> dict:
     """In this process: build `impl` of `net_name`, run `steps` training steps, report RSS."""
     import torch
 
-    from benchmarks.harness import rss_mb
+    from benchmarks.harness import peak_rss_mb, rss_mb
     from benchmarks.nets import NETS, build, train_step
 
     torch.set_num_threads(torch.get_num_threads())
@@ -32,7 +33,7 @@ def measure_child(net_name: str, impl: str, batch: int, steps: int) -> dict:
     before = rss_mb()
     for _ in range(steps):
         step.train()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {"net": net_name, "impl": impl, "batch": batch, "rss_before_mb": before,
             "peak_mb": peak, "step_peak_mb": peak - before}
 
@@ -41,6 +42,7 @@ def run_memory(nets: list[str], batch: int | None, steps: int,
                impls: tuple[str, ...] = ("ref", "fx", "src")) -> list[dict]:
     """One row per network: the step's peak growth per implementation and the ratios."""
     from benchmarks.nets import NETS
+    from benchmarks.process import clean_env
 
     rows = []
     for net in [n for n in NETS if n.name in nets]:
@@ -48,7 +50,8 @@ def run_memory(nets: list[str], batch: int | None, steps: int,
         res = {}
         for impl in impls:
             cmd = [sys.executable, "-m", "benchmarks.memory", net.name, impl, str(b), str(steps)]
-            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True,
+                                 env=clean_env())
             res[impl] = json.loads(out.stdout.strip().splitlines()[-1])
         row = {"net": net.name, "batch": b,
                **{f"{k}_step_peak_mb": v["step_peak_mb"] for k, v in res.items()},

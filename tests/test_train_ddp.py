@@ -88,7 +88,7 @@ def _worker(out: Path) -> None:
         train(seg_net(seed=0), poisoned, cfg, out / "nan", metrics_factory=fake_metrics, dist=dist)
     except DivergedError as exc:
         (out / f"rank{rank}.diverged").write_text(str(exc))
-    torch.distributed.destroy_process_group()
+    dist.teardown()
 
 
 if __name__ == "__main__":

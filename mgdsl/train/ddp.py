@@ -72,9 +72,14 @@ class Dist:
         return True
 
     def teardown(self) -> None:
-        """Leave the process group (after a `setup` that created it)."""
+        """Leave the process group (after a `setup` that created it). The ranks meet at a
+        barrier first: one rank tearing gloo down while another is still inside a
+        collective aborts the process ("terminate called without an active exception")."""
         if dist.is_initialized():
-            dist.destroy_process_group()
+            try:
+                dist.barrier()
+            finally:
+                dist.destroy_process_group()
 
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """`model` wrapped in DistributedDataParallel when several processes take part."""
