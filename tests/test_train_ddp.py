@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 def _torchrun(out: Path) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            str(Path(__file__).resolve()), str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1",
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=150)
 
@@ -89,6 +89,11 @@ def _worker(out: Path) -> None:
     except DivergedError as exc:
         (out / f"rank{rank}.diverged").write_text(str(exc))
     dist.teardown()
+    # as `mgdsl train` does under torchrun: skip C++ static destructors, where gloo's
+    # threads sometimes abort an otherwise finished process
+    from mgdsl.cli.train import exit_after_distributed
+
+    exit_after_distributed(0)
 
 
 if __name__ == "__main__":

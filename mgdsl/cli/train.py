@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mgdsl.cli.output import print_error
+from mgdsl.errors import MgError
 from mgdsl.train.build import TASKS
 from mgdsl.train.schedules import SCHEDULES
 
@@ -156,19 +158,39 @@ def run(args: argparse.Namespace) -> int:
         raise TrainError(str(exc)) from exc
     out_dir = Path(args.out) if args.out else default_out_dir(args.target, args.task)
     dist = Dist.from_env()
-    result = train(
-        model,
-        task,
-        config,
-        out_dir,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        model_spec={"target": args.target, "params": params, "network": args.network},
-        dist=dist,
-    )
+    try:
+        result = train(
+            model,
+            task,
+            config,
+            out_dir,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            model_spec={"target": args.target, "params": params, "network": args.network},
+            dist=dist,
+        )
+    except MgError as exc:
+        if dist.enabled:
+            print_error(exc)
+            exit_after_distributed(1)
+        raise
     if dist.is_main and not args.quiet:
         if result.epochs:
             final = {"steps": result.steps, **result.epochs[-1]}
             sys.stdout.write(results_table(final, title=f"{args.target} on {args.task}"))
         print(f"wrote {out_dir}/: " + ", ".join(p.name for p in result.files if p.exists()))
+    if dist.enabled:
+        exit_after_distributed(0)
     return 0
+
+
+def exit_after_distributed(code: int) -> None:
+    """End a torchrun worker without running C++ static destructors: gloo's background
+    threads sometimes abort the process at exit ("terminate called without an active
+    exception") after all work is done and written, which torchrun would report as a
+    failure. The process group is already torn down and every file is written here."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
