@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from mgdsl.atomic import write_atomic
 from mgdsl.elaborate import parse_override
 from mgdsl.errors import MgError, MgTypeError
 
@@ -40,6 +38,22 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
 def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
     """The checked IR named by the parsed arguments."""
     from mgdsl.api import load
@@ -47,25 +61,5 @@ def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
     return load(target or args.target, args.network, **overrides(args))
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-    try:
-        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-__all__ = ["add_target_args", "overrides", "load_ir", "write_atomic", "MgError"]
+__all__ = ["add_target_args", "overrides", "load_ir", "positive_int", "non_negative_int",
+           "write_atomic", "MgError"]

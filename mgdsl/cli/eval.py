@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mgdsl.cli.common import positive_int
 from mgdsl.cli.train import add_data_arguments
 from mgdsl.train.build import TASKS
 
@@ -30,11 +31,6 @@ def parse_samples(text: str) -> list[int]:
     return values
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,8 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--network", metavar="NAME", help="network of a file that defines several")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V",
                    help="override a network parameter (default: the checkpoint's)")
-    p.add_argument("--limit", type=_positive, metavar="N", help="evaluate the first N test samples")
-    p.add_argument("--batch-size", type=_positive, default=64, metavar="N")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="evaluate the first N test samples")
+    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--amp", action="store_true", help="mixed-precision inference")
     p.add_argument("--attention", action="store_true",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mgdsl.cli.common import non_negative_int, positive_int
 from mgdsl.cli.output import print_error
 from mgdsl.errors import MgError
 from mgdsl.train.build import TASKS
@@ -42,18 +43,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--test-size", type=int, metavar="N", help="test samples (MNIST tasks: how many to generate; others: the first N)")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,11 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V",
                    help="override a network parameter (repeatable)")
     hp = p.add_argument_group("hyper-parameters (default: the paper's)")
-    hp.add_argument("--epochs", type=_positive, metavar="N")
-    hp.add_argument("--iters-per-epoch", type=_positive, metavar="N", help="optimiser steps per epoch")
-    hp.add_argument("--batch-size", type=_positive, metavar="N",
+    hp.add_argument("--epochs", type=positive_int, metavar="N")
+    hp.add_argument("--iters-per-epoch", type=positive_int, metavar="N", help="optimiser steps per epoch")
+    hp.add_argument("--batch-size", type=positive_int, metavar="N",
                     help="global mini-batch per forward pass (split over processes)")
-    hp.add_argument("--iter-size", type=_positive, metavar="K",
+    hp.add_argument("--iter-size", type=positive_int, metavar="K",
                     help="mini-batches accumulated per optimiser step (default 1)")
     hp.add_argument("--lr", type=float, metavar="LR", help="initial learning rate (default 0.1)")
     hp.add_argument("--lr-schedule", choices=SCHEDULES, help="how the LR rule spans the run")
@@ -94,12 +85,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_g.add_argument("--out", metavar="DIR", help="output directory (default runs/<model>-<task>)")
     run_g.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     run_g.add_argument("--overwrite", action="store_true", help="start again over the run in --out")
-    run_g.add_argument("--checkpoint-every", type=_non_negative, default=0, metavar="N",
+    run_g.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
                        help="also checkpoint every N steps (always at the end of each epoch)")
-    run_g.add_argument("--eval-limit", type=_positive, metavar="N",
+    run_g.add_argument("--eval-limit", type=positive_int, metavar="N",
                        help="test samples per evaluation (default: the whole test set)")
-    run_g.add_argument("--eval-batch-size", type=_positive, metavar="N")
-    run_g.add_argument("--eval-every", type=_non_negative, default=1, metavar="E",
+    run_g.add_argument("--eval-batch-size", type=positive_int, metavar="N")
+    run_g.add_argument("--eval-every", type=non_negative_int, default=1, metavar="E",
                        help="evaluate every E epochs and after the last (0: never)")
     run_g.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run_g.add_argument("--no-progress", action="store_true", help="no progress bar")

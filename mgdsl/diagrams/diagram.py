@@ -13,10 +13,9 @@ run Graphviz's `dot` and fail with `MgRenderError` (E801) when it is not install
 
 from __future__ import annotations
 
-import os
-
 import networkx as nx
 
+from mgdsl.atomic import write_atomic
 from mgdsl.diagrams.collapse import collapse as collapse_view
 from mgdsl.diagrams.emit import to_dot
 from mgdsl.diagrams.errors import GRAPHVIZ_HINT, MgRenderError
@@ -83,15 +82,5 @@ def render(ir: nx.DiGraph | None, path: str | None = None, *, fmt: str | None = 
     source = dot_source(ir, collapse=collapse, block=block, expand=expand)
     if path is None:
         return source
-    from mgdsl.cli.common import write_atomic
-
     write_atomic(path, source if kind == "dot" else draw(source, kind))
-    _make_readable(path)
     return source
-
-
-def _make_readable(path: str) -> None:
-    """Give the written file the permissions a plain `open` would (mkstemp makes it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
