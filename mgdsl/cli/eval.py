@@ -129,17 +129,10 @@ def run(args: argparse.Namespace) -> int:
 def _load_weights(target, params, network, data, checkpoint):
     """Build the network and load the checkpoint's weights, with a clear error on mismatch."""
     from mgdsl.train.build import build_model
-    from mgdsl.train.errors import CheckpointMismatchError
+    from mgdsl.train.checkpoint import load_model_state
 
     model, _ = build_model(target, params, network)
-    try:
-        model.load_state_dict(data["model"])
-    except RuntimeError as exc:
-        raise CheckpointMismatchError(
-            f"the checkpoint `{checkpoint}` does not fit {target} with parameters {params}",
-            notes=str(exc).splitlines()[:6],
-            hint="pass the network and --set parameters the run was trained with",
-        ) from exc
+    load_model_state(model, data["model"], checkpoint, f"{target} with parameters {params}")
     return model
 
 

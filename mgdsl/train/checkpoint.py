@@ -112,3 +112,19 @@ def restore_rng(state: dict[str, Any]) -> None:
     cuda_states = state.get("cuda") or []
     if cuda_states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda_states[: torch.cuda.device_count()])
+
+
+def load_model_state(model: torch.nn.Module, state: dict[str, Any], checkpoint: Any,
+                     what: str) -> None:
+    """Load `state` into `model`, turning a key or shape mismatch into a clear error
+    (`what` names the model in the message, e.g. "this model" or "MG-16 with ...")."""
+    from mgdsl.train.errors import CheckpointMismatchError
+
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointMismatchError(
+            f"the checkpoint `{checkpoint}` does not fit {what}",
+            notes=str(exc).splitlines()[:6],
+            hint="pass the same network and --set parameters as the run that wrote it",
+        ) from exc

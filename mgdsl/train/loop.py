@@ -41,6 +41,7 @@ from mgdsl.train.checkpoint import (
     CHECKPOINT_VERSION,
     capture_rng,
     load_checkpoint,
+    load_model_state,
     restore_rng,
     save_atomic,
 )
@@ -189,14 +190,7 @@ class _Run:
                 notes=problems,
                 hint="resume with the original options, or start a new run in another --out",
             )
-        try:
-            self.model.load_state_dict(data["model"])
-        except RuntimeError as exc:
-            raise CheckpointMismatchError(
-                f"the checkpoint `{self.checkpoint_path}` does not fit this model",
-                notes=str(exc).splitlines()[:6],
-                hint="pass the same network and --set parameters as the run that wrote it",
-            ) from exc
+        load_model_state(self.model, data["model"], self.checkpoint_path, "this model")
         self.optimizer.load_state_dict(data["optimizer"])
         if self.scaler is not None and data.get("scaler"):
             self.scaler.load_state_dict(data["scaler"])
