@@ -80,7 +80,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_g.add_argument("--amp", action="store_true",
                        help="mixed precision (bf16 autocast on CPU; --amp-dtype on CUDA)")
     run_g.add_argument("--amp-dtype", choices=("bf16", "fp16"), default="bf16")
-    run_g.add_argument("--channels-last", action="store_true", help="NHWC memory format")
+    run_g.add_argument("--channels-last", dest="channels_last", action="store_const", const=True,
+                       default=None, help="NHWC memory format (default: on for CPU, off on CUDA)")
+    run_g.add_argument("--no-channels-last", dest="channels_last", action="store_const",
+                       const=False, help="keep NCHW on CPU too")
     run_g.add_argument("--compile", action="store_true", help="torch.compile the network")
     run_g.add_argument("--out", metavar="DIR", help="output directory (default runs/<model>-<task>)")
     run_g.add_argument("--resume", action="store_true", help="continue the run in --out exactly")

@@ -76,7 +76,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     amp_dtype: str = "bf16"
-    channels_last: bool = False
+    channels_last: bool | None = None  # None: on for CPU training (faster there), off on CUDA
     compile: bool = False
     checkpoint_every: int = 0
     eval_limit: int | None = None

@@ -107,7 +107,10 @@ class _Run:
         self.device = dist.device(config.device)
         self.rank_batch = config.batch_size // dist.world_size
         self.model = model.to(self.device)
-        if config.channels_last:
+        # NHWC is the measured fast path on CPU (docs/benchmarks.md); CUDA keeps NCHW unless asked
+        self.channels_last = (config.channels_last if config.channels_last is not None
+                              else self.device.type == "cpu")
+        if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.SGD(
             self.model.parameters(),
@@ -283,7 +286,7 @@ class _Run:
                     device=self.device,
                     amp=cfg.amp,
                     amp_dtype=cfg.amp_dtype,
-                    channels_last=cfg.channels_last,
+                    channels_last=self.channels_last,
                     metrics_factory=self.metrics_factory,
                 )
                 row.update({f"test_{k}": v for k, v in results.items()})
@@ -310,7 +313,7 @@ class _Run:
         cfg = self.config
         x = x.to(self.device, non_blocking=True)
         y = y.to(self.device, non_blocking=True)
-        if cfg.channels_last and x.dim() == 4:
+        if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast_for(self.device, cfg.amp, cfg.amp_dtype):
             out = forward_model(x)
