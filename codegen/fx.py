@@ -13,13 +13,14 @@ building a network costs little beyond the initialisation itself.
 from __future__ import annotations
 
 import contextlib
-import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import networkx as nx
 import torch
 import torch.fx as fx
 from torch import nn
+
+from mgdsl.gcpause import gc_paused
 
 from .lowering import LOWERINGS
 from .plan import MODULE_OPS, Plan, module_paths, plan
@@ -82,25 +83,6 @@ def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
     bias = (bias - bn.running_mean.double()) * scale + bn.bias.double()
     conv.weight = nn.Parameter(weight.to(conv.weight.dtype))
     conv.bias = nn.Parameter(bias.to(conv.weight.dtype))
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block (re-enabled after it if it was on).
-
-    Building a network allocates tens of container objects per node and frees almost none,
-    so every collection triggered meanwhile traverses the whole growing graph for nothing:
-    with it paused, `to_fx` of 1,000 mg-conv layers takes ~0.6x the time, and per-layer
-    cost stays flat as networks grow (docs/benchmarks.md). Garbage made in the block is
-    collected by the next collection after it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _tree(paths: Mapping[int, tuple[str, ...]], mods: Mapping[int, nn.Module],

@@ -23,6 +23,7 @@ import networkx as nx
 from mgdsl.analyses.cost import Cost, annotate_cost, cost_of
 from mgdsl.elaborate import elaborate
 from mgdsl.errors import MgError, MgErrors
+from mgdsl.gcpause import gc_paused
 from mgdsl.ir.validate import validate
 from mgdsl.program import Program, load_program
 from mgdsl.syntax import ast
@@ -64,9 +65,10 @@ def build_graph(source: str | Path | Program, network: str | None = None,
     `params` override the network's parameters. The result is validated and annotated
     with parameter and MAC counts (`ir.nodes[n]["meta"]`).
     """
-    ir = elaborate(_program(source), network, **params)
-    validate(ir)
-    annotate_cost(ir)
+    with gc_paused():
+        ir = elaborate(_program(source), network, **params)
+        validate(ir)
+        annotate_cost(ir)
     return ir
 
 

@@ -48,6 +48,25 @@ class Program:
         return [i for i in self.entry.items if isinstance(i, ast.NetworkDef)]
 
 
+_PARSED: dict[tuple[str, int, int], ast.Module] = {}
+
+
+def _parse_cached(path: Path, span: Span | None) -> ast.Module:
+    """Parse an included file once per (path, mtime, size): the AST is immutable, and the
+    standard library is included by nearly every network."""
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return parse_file(path, span=span)  # let the parser report the problem
+    module = _PARSED.get(key)
+    if module is None:
+        module = _PARSED[key] = parse_file(path, span=span)
+        if len(_PARSED) > 256:
+            _PARSED.pop(next(iter(_PARSED)))
+    return module
+
+
 def _resolve_use(use: ast.Use, including: str) -> tuple[Path, bool]:
     std = stdlib_dir()
     name = use.path if use.path.endswith(".mg") else use.path + ".mg"
@@ -115,7 +134,7 @@ def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
                                    item.span, code="E505")
             if key in program.modules:
                 continue
-            sub = parse_file(path, span=item.span)
+            sub = _parse_cached(path, item.span)
             program.modules[key] = sub
             _register_blocks(program, sub, is_std=is_std, errors=errors)
             _load_uses(program, sub, stack=stack + [key], errors=errors)

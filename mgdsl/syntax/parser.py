@@ -8,6 +8,7 @@ of parser states and terminal names. The table doubles as a test (tests/test_syn
 from __future__ import annotations
 
 import functools
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -23,11 +24,22 @@ __all__ = ["parse_text", "parse_file", "read_source", "SYNTAX_ERRORS", "KEYWORDS
 KEYWORDS = ("use", "block", "network", "repeat", "section", "input", "output", "return", "default")
 
 
+# comments are collected by a lexer callback during the one parse (per thread)
+_COMMENTS = threading.local()
+
+
+def _collect_comment(token: Token) -> Token:
+    bucket = getattr(_COMMENTS, "items", None)
+    if bucket is not None:
+        bucket.append(token)
+    return token
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("mgdsl.syntax").joinpath("mg.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True)
+                maybe_placeholders=True, lexer_callbacks={"COMMENT": _collect_comment})
 
 
 # --------------------------------------------------------------------------- tree -> AST
@@ -333,18 +345,15 @@ def parse_text(text: str, file: str = "<string>") -> ast.Module:
                            f"{LIMITS.max_file_chars:,})", Span.point(file),
                            hint="raise mgdsl.limits.LIMITS.max_file_chars", code="E502")
     SOURCES.add(file, text)
-    comments: list[ast.Comment] = []
+    _COMMENTS.items = tokens = []
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise _translate(exc, text, file) from None
+    finally:
+        _COMMENTS.items = None
+    comments = [ast.Comment(tok.line, tok.column, str(tok)) for tok in tokens]
     _check_depth(tree, file)
-    try:
-        for tok in _lark().lex(text, dont_ignore=True):
-            if tok.type == "COMMENT":
-                comments.append(ast.Comment(tok.line, tok.column, str(tok)))
-    except UnexpectedInput:  # the plain lexer is stricter than the parser's; keep no comments
-        comments.clear()
     try:
         items = _ToAst(file).transform(tree)
     except VisitError as exc:  # lark wraps what a transformer method raises
