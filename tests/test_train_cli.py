@@ -186,10 +186,15 @@ def test_end_to_end_unet_on_mnist_seg(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_torchrun_cli_two_processes(tmp_path):
+@pytest.mark.parametrize("network", [
+    [str(ROOT / "architectures" / "unet.mg"), "--set", "w=4"],
+    # PMG-11 drops grids: some weight layers feed no output, so DDP must expect unused params
+    [str(ROOT / "architectures" / "pmg-mnist.mg"), "--set", "w=8"],
+], ids=["unet", "pmg-unused-params"])
+def test_torchrun_cli_two_processes(tmp_path, network):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MGDSL_ALLOCATOR": "system"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "mgdsl", "train", str(ROOT / "architectures" / "unet.mg"), "--set", "w=4",
+           "-m", "mgdsl", "train", *network,
            "--task", "mnist-seg", "--train-size", "64", "--test-size", "8", "--epochs", "1",
            "--iters-per-epoch", "3", "--batch-size", "4", "--out", str(tmp_path), "--quiet"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)

@@ -86,13 +86,18 @@ def build_model(target: str, params: Mapping[str, Any], network: str | None = No
     """Compile `target` (an ``.mg`` path or a zoo name) with `params`.
 
     `network` picks one network of a file that defines several. Returns
-    ``(GraphModule, residual)`` where `residual` says whether the IR contains an ``add``
+    ``(GraphModule, residual)`` (nodes no output reads are skipped, `prune=True`) where `residual` says whether the IR contains an ``add``
     node, which picks the paper's LR rule.
     """
     from mgdsl.train.schedules import is_residual
 
     ir = _compiler("load")(target, network, **params)
-    module = _compiler("to_fx")(ir)
+    # grids no output reads (e.g. the coarsest grid of a layer whose next layer drops it) are
+    # not computed; their parameters still exist, so checkpoints match the IR's counts
+    module = _compiler("to_fx")(ir, prune=True)
+    # tells DistributedDataParallel to expect parameters that never get a gradient
+    module.mgdsl_unused_parameters = any(
+        not d["meta"].get("live", True) and d["meta"].get("params", 0) for _, d in ir.nodes(data=True))
     return module, is_residual(ir)
 
 

@@ -88,7 +88,10 @@ class Dist:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [device.index] if device.type == "cuda" else None
-        return DistributedDataParallel(model, device_ids=ids)
+        # networks whose dead grids hold parameters (set by `build_model`) need DDP to
+        # look for parameters without gradients; the others skip that per-step search
+        unused = bool(getattr(model, "mgdsl_unused_parameters", False))
+        return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=unused)
 
     def mean(self, value: torch.Tensor) -> torch.Tensor:
         """The mean of a tensor over all ranks (the tensor itself with one process)."""
