@@ -21,13 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MG = ROOT / "architectures" / "mg.mg"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run fastest on one thread (and do not fight pytest-xdist)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _load(text: str, path: Path):

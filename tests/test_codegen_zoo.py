@@ -34,13 +34,7 @@ BLOCK_ARGS = {"p": "p", "image": "image", "skip": "p", "ch": "[8, 6, 4]", "level
 BLOCK_CALLS = {"mgup": "mgup(mgpool(p), p, [8, 6, 4])"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny convolutions run fastest on one thread (and do not fight pytest-xdist)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def std_blocks() -> list[str]:
