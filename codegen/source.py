@@ -18,6 +18,7 @@ import jinja2
 import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
+from mgdsl.program import display_path
 
 from .names import comment_text
 from .plan import Plan, local_names, plan
@@ -64,7 +65,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 def _where(span) -> str:
-    return comment_text(f"{span.file}:{span.line}")
+    return comment_text(f"{display_path(span.file)}:{span.line}")
 
 
 def _read(ir: nx.DiGraph, p: Plan) -> set[int]:
@@ -148,7 +149,7 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
 
     text = _env().get_template("model.py.j2").render(
         class_name=p.class_name, version=__version__,
-        origin=comment_text(f"{ir.graph['file']}, network {ir.graph['name']}"),
+        origin=comment_text(f"{display_path(ir.graph['file'])}, network {ir.graph['name']}"),
         params=comment_text(graph_params or "none"),
         n_params=f"{cost.params:,}", n_macs=f"{cost.macs:,}",
         support=_support(), inputs_doc=inputs_doc, outputs_doc=outputs_doc,
