@@ -11,6 +11,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
 from mgdsl.analyses.receptive import FULL, receptive_fields
+from mgdsl.program import display_path
 
 __all__ = ["summarize", "MACS_NOTE"]
 
@@ -40,7 +41,7 @@ def summarize(ir: nx.DiGraph) -> dict[str, Any]:
             if not ir.nodes[n]["meta"].get("live", True) and ir.nodes[n]["meta"].get("macs")]
     return {
         "network": g["name"],
-        "file": g["file"],
+        "file": display_path(g["file"]),
         "params": dict(g.get("params", {})),
         "nodes": len(ir),
         "total_params": cost.params,
