@@ -31,8 +31,9 @@ for base in ${MODELS:-$DEFAULT_MODELS}; do
     [[ "$base" == *-seg || "$base" == *-spt ]] && model="$base"
     echo "== $model on $TASK" >&2
     "$MGDSL" train "$model" --task "$TASK" "${SCHEDULE[@]}" --device "${DEVICE:-auto}" \
-        --eval-every 0 --out "$OUT/$model" --overwrite --no-progress
+        --eval-every 0 --out "$OUT/$model" --overwrite --no-progress >&2
     "$MGDSL" eval "$model" --task "$TASK" --checkpoint "$OUT/$model/checkpoint.pt" \
         --limit "${EVAL_LIMIT:-1000}" --out "$OUT/$model" --json > /dev/null
+    echo "wrote $OUT/$model/eval.json" >&2
 done
 "${PYTHON:-.venv/bin/python}" examples/collect_results.py "$OUT" --table "$TABLE"
