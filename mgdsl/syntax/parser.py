@@ -12,8 +12,8 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from mgdsl.errors import SOURCES, MgError, MgFileError, MgLimitError, MgSyntaxError, Span
 from mgdsl.limits import LIMITS
@@ -50,86 +50,80 @@ def _span(file: str, meta_or_token) -> Span:
     return Span(file, m.line, m.column, m.end_line, m.end_column)
 
 
-class _ToAst(Transformer):
-    """Structural only: every method builds a node and nothing can fail here."""
+class _ToAst:
+    """Structural only: every method builds a node and nothing can fail here.
+
+    A plain bottom-up walk calling `self.<rule>(meta, children)`: Lark's `Transformer`
+    with `v_args` builds a wrapper object per node visited, which cost more than the walk.
+    The tree is at most `LIMITS.max_nesting` deep (checked first), so recursion is safe.
+    """
 
     def __init__(self, file: str) -> None:
-        super().__init__()
         self.file = file
+
+    def transform(self, node):
+        if not isinstance(node, Tree):
+            return node  # a Token, or None for an absent optional part
+        children = [self.transform(child) for child in node.children]
+        return getattr(self, node.data)(node.meta, children)
 
     def _s(self, meta) -> Span:
         return _span(self.file, meta)
 
-    @v_args(meta=True)
     def start(self, meta, items):
         return tuple(items)
 
-    @v_args(meta=True)
     def use(self, meta, c):
         return ast.Use(self._s(meta), c[0].value[1:-1])
 
-    @v_args(meta=True)
     def params(self, meta, c):
         return tuple(p for p in c if p is not None)
 
-    @v_args(meta=True)
     def param(self, meta, c):
         return ast.Param(self._s(meta), str(c[0]), c[1])
 
-    @v_args(meta=True)
     def body(self, meta, c):
         return (tuple(c), Span(self.file, meta.end_line, meta.end_column - 1,
                                meta.end_line, meta.end_column))
 
-    @v_args(meta=True)
     def block_def(self, meta, c):
         body, end = c[2]
         return ast.BlockDef(self._s(meta), str(c[0]), c[1] or (), body, end)
 
-    @v_args(meta=True)
     def network_def(self, meta, c):
         body, end = c[2]
         return ast.NetworkDef(self._s(meta), str(c[0]), c[1] or (), body, end)
 
-    def target(self, c):
+    def target(self, meta, c):
         return c[0]
 
-    @v_args(meta=True)
     def assign(self, meta, c):
         return ast.Assign(self._s(meta), str(c[0]), c[1])
 
-    @v_args(meta=True)
     def slice_assign(self, meta, c):
         return ast.SliceAssign(self._s(meta), str(c[0]), c[1], c[2])
 
-    @v_args(meta=True)
     def repeat(self, meta, c):
         body, end = c[2]
         return ast.Repeat(self._s(meta), c[0], str(c[1]) if c[1] is not None else None, body, end)
 
-    @v_args(meta=True)
     def section(self, meta, c):
         body, end = c[1]
         return ast.Section(self._s(meta), str(c[0]), body, end)
 
-    @v_args(meta=True)
     def input_decl(self, meta, c):
         return ast.InputDecl(self._s(meta), str(c[0]), (c[1], c[2], c[3]))
 
-    @v_args(meta=True)
     def output_decl(self, meta, c):
         return ast.OutputDecl(self._s(meta), str(c[0]), c[1])
 
-    @v_args(meta=True)
     def return_stmt(self, meta, c):
         return ast.Return(self._s(meta), c[0])
 
-    @v_args(meta=True)
     def default_stmt(self, meta, c):
         return ast.Default(self._s(meta), str(c[0]), str(c[1]), c[2])
 
     def _bin(op):  # noqa: N805 - a method factory
-        @v_args(meta=True)
         def build(self, meta, c):
             return ast.BinOp(self._s(meta), op, c[0], c[1])
 
@@ -137,38 +131,30 @@ class _ToAst(Transformer):
 
     add, sub, mul, div, floordiv = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("//")
 
-    @v_args(meta=True)
     def neg(self, meta, c):
         return ast.Neg(self._s(meta), c[0])
 
-    @v_args(meta=True)
     def index(self, meta, c):
         return ast.Index(self._s(meta), c[0], c[1])
 
-    @v_args(meta=True)
     def at(self, meta, c):
         return c[0]
 
-    @v_args(meta=True)
     def slice(self, meta, c):
         return ast.Slice(self._s(meta), c[0], c[1])
 
-    @v_args(meta=True)
     def call(self, meta, c):
         name, args = c[0], c[1] or ()
         positional = tuple(a for a in args if not isinstance(a, ast.Keyword))
         keywords = tuple(a for a in args if isinstance(a, ast.Keyword))
         return ast.Call(self._s(meta), str(name), _span(self.file, name), positional, keywords)
 
-    @v_args(meta=True)
     def args(self, meta, c):
         return tuple(a for a in c if a is not None)
 
-    @v_args(meta=True)
     def kwarg(self, meta, c):
         return ast.Keyword(self._s(meta), str(c[0]), c[1])
 
-    @v_args(meta=True)
     def number(self, meta, c):
         text = str(c[0])
         if any(ch in text for ch in ".eE"):
@@ -178,15 +164,12 @@ class _ToAst(Transformer):
                                code="E509", hint="integers are limited to 2^62")
         return ast.Num(self._s(meta), int(text), text)
 
-    @v_args(meta=True)
     def string(self, meta, c):
         return ast.Str(self._s(meta), str(c[0])[1:-1])
 
-    @v_args(meta=True)
     def name(self, meta, c):
         return ast.Name(self._s(meta), str(c[0]))
 
-    @v_args(meta=True)
     def list(self, meta, c):
         return ast.ListExpr(self._s(meta), tuple(x for x in c if x is not None))
 
@@ -354,12 +337,7 @@ def parse_text(text: str, file: str = "<string>") -> ast.Module:
         _COMMENTS.items = None
     comments = [ast.Comment(tok.line, tok.column, str(tok)) for tok in tokens]
     _check_depth(tree, file)
-    try:
-        items = _ToAst(file).transform(tree)
-    except VisitError as exc:  # lark wraps what a transformer method raises
-        if isinstance(exc.orig_exc, MgError):
-            raise exc.orig_exc from None
-        raise
+    items = _ToAst(file).transform(tree)  # may raise MgLimitError (huge number literals)
     return ast.Module(file, items, tuple(comments), text)
 
 
