@@ -4,12 +4,12 @@ the fx module and in emitted source; nothing from the text is ever executed."""
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import keyword
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import import_source
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -102,12 +102,9 @@ network N() {
 CANARY_CODE = "\nimport pathlib; pathlib.Path({path!r}).touch()\n#"
 
 
+
 def _load(text: str, path: Path):
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"mg_hostile_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_source(text, path, "mg_hostile")
 
 
 def _check_pair(ir, tmp_path: Path, stem: str):

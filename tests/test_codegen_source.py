@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import import_source
 
 import mgdsl
 from mgdsl.cli.main import main
@@ -24,12 +24,9 @@ MG = ROOT / "architectures" / "mg.mg"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+
 def _load(text: str, path: Path):
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"mg_src_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_source(text, path, "mg_src")
 
 
 def test_output_is_byte_identical_across_runs_and_processes():

@@ -9,7 +9,6 @@ each other: the emitted source, loaded with the fx module's weights, gives the s
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import import_source
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -109,13 +109,9 @@ def check_against_ir(ir) -> None:
     assert seen == sum(1 for n in ir.nodes if ir.nodes[n]["op"] != "output")
 
 
+
 def load_source(text: str, path: Path):
-    """Import emitted source written to `path`; returns the module."""
-    path.write_text(text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"mg_emitted_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_source(text, path, "mg_emitted")
 
 
 def _flat(out) -> list[torch.Tensor]:

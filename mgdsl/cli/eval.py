@@ -31,8 +31,6 @@ def parse_samples(text: str) -> list[int]:
     return values
 
 
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `eval` verb to the top-level parser."""
     p = subparsers.add_parser(

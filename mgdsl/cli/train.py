@@ -43,10 +43,6 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--test-size", type=int, metavar="N", help="test samples (MNIST tasks: how many to generate; others: the first N)")
 
 
-
-
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `train` verb to the top-level parser."""
     p = subparsers.add_parser(
