@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import statistics
@@ -113,3 +114,34 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _glibc_mallinfo2():
+    try:
+        fn = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+    return fn
+
+
+_MALLINFO2 = _glibc_mallinfo2()
+
+
+def heap_in_use_bytes() -> int | None:
+    """Bytes glibc malloc has handed out and not had back (arena blocks in use + mmapped
+    blocks), or None where glibc's `mallinfo2` is missing or another allocator is preloaded.
+
+    Unlike RSS this ignores pages the allocator keeps after a free, so two programs that
+    allocate the same tensors read the same however their heaps fragment.
+    """
+    if _MALLINFO2 is None or "LD_PRELOAD" in os.environ:
+        return None
+    info = _MALLINFO2()
+    return info.uordblks + info.hblkhd

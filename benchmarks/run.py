@@ -118,11 +118,18 @@ def report(results: dict) -> str:
                            "ratio"], [[str(d["batch"]), _f(d["generate_samples_s"], 0),
                                        _f(d["train_samples_s"], 1), _f(d["ratio"], 1)]]))
     if "memory" in results:
-        rows = [[r["net"], str(r["batch"]), _f(r["ref_step_peak_mb"], 0),
-                 _f(r["fx_step_peak_mb"], 0), _f(r["src_step_peak_mb"], 0), _f(r["fx/ref"]),
-                 _f(r["src/ref"])] for r in results["memory"]]
-        out.append("## Memory: peak RSS growth during training steps (MiB)\n")
-        out.append(_table(["net", "batch", "ref", "fx", "src", "fx / ref", "src / ref"], rows))
+        rows = [[r["net"], str(r["batch"]),
+                 *(_f(r.get(f"{k}_heap_step_peak_mb"), 1) for k in ("ref", "fx", "src")),
+                 _f(r.get("fx/ref heap"), 3), _f(r.get("src/ref heap"), 3),
+                 *(_f(r[f"{k}_step_peak_mb"], 0) for k in ("ref", "fx", "src")),
+                 _f(r["fx/ref"]), _f(r["src/ref"])] for r in results["memory"]]
+        out.append("## Memory: peak growth during a training step (MiB)\n")
+        out.append("Heap = most bytes malloc had handed out at any operator boundary of one "
+                   "step (exact, repeatable); RSS = the process's peak resident set growth over "
+                   "two steps (includes pages the allocator kept, which vary run to run).\n")
+        out.append(_table(["net", "batch", "heap ref", "heap fx", "heap src", "heap fx / ref",
+                           "heap src / ref", "RSS ref", "RSS fx", "RSS src", "RSS fx / ref",
+                           "RSS src / ref"], rows))
     if "process" in results:
         p = results["process"]
         out.append("## `mgdsl train` defaults vs the reference as a user runs it "

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -54,3 +56,22 @@ def test_generated_chain_has_the_requested_layers():
     ir = mgdsl.build_graph(chain_source(3))
     convs = [n for n in ir.nodes if ir.nodes[n]["op"] == "conv"]
     assert len(convs) == 2 + 3 * 2 + 1  # stems, 3 mg-conv layers on two grids, the head
+
+
+def test_heap_peak_counts_the_tensors_an_operator_makes():
+    import torch
+
+    from benchmarks.harness import heap_in_use_bytes
+    from benchmarks.memory import HeapPeak
+
+    if heap_in_use_bytes() is None:
+        pytest.skip("needs glibc's mallinfo2 and no preloaded allocator")
+    a = torch.ones(1024, 1024)  # 4 MiB
+    start = heap_in_use_bytes()
+    with HeapPeak() as probe:
+        b = a * 2
+        c = b + 1
+        del b
+        d = c * 3
+    assert (probe.peak - start) / 2**20 == pytest.approx(8, abs=0.5)  # b and c, then c and d
+    assert d.sum() == 9 * 2**20

@@ -9,10 +9,11 @@ import torch
 from torch import nn
 
 import mgdsl
-from mgdsl.codegen.fx import to_fx
+from mgdsl.codegen.fx import build_modules, replicate_uninitialised, to_fx, uninitialised
 from mgdsl.codegen.lowering import LOWERINGS
 from mgdsl.codegen.plan import MODULE_OPS, foldable_bns
 from mgdsl.codegen.source import _env
+from mgdsl.codegen.support import BatchNorm, Linear
 from mgdsl.ops import OPS
 
 INIT_NET = '''use "std.mg"
@@ -62,6 +63,56 @@ def test_single_output_is_a_tensor_and_placeholders_follow_inputs():
     assert isinstance(out, torch.Tensor) and out.shape == (2, 5)
     assert "s" not in dict(gm.named_children())
     assert list(dict(gm.named_children())) == ["stems0", "resmg0", "mgcbr0", "classifier0"]
+
+
+LEAF_LAYERS = [
+    (nn.Conv2d, (4, 8, 3), {"stride": 2, "padding": 1, "bias": True}),
+    (nn.Conv2d, (4, 8, 1), {"stride": 1, "padding": 0, "bias": False}),
+    (nn.ConvTranspose2d, (8, 4, 2), {"stride": 2, "padding": 0, "output_padding": 0,
+                                     "bias": True}),
+    (BatchNorm, (8,), {"eps": 1e-3, "momentum": 0.1, "gamma_init": "uniform"}),
+    (Linear, (16, 5), {"bias": False, "bias_init": "zero"}),
+    (Linear, (16, 5), {"bias": True, "bias_init": "uniform"}),
+]
+
+
+@pytest.mark.parametrize(("cls", "args", "kwargs"), LEAF_LAYERS,
+                         ids=lambda v: v.__name__ if isinstance(v, type) else "")
+def test_replicated_layers_are_constructed_layers(cls, args, kwargs):
+    built = cls(*args, **kwargs)
+    template = uninitialised(cls, *args, **kwargs)
+    copy = replicate_uninitialised(template)
+    assert type(copy) is cls and repr(copy) == repr(built)
+    assert copy.__dict__.keys() == built.__dict__.keys()
+    for key, value in copy.__dict__.items():
+        if isinstance(value, (dict, set, list)):
+            assert value is not template.__dict__[key], f"`{key}` is shared with the template"
+        elif not isinstance(value, torch.Tensor):
+            assert value == built.__dict__[key], key
+    for mine, theirs, tmpl in zip(copy.state_dict().items(), built.state_dict().items(),
+                                  template.state_dict().values(), strict=True):
+        assert mine[0] == theirs[0] and mine[1].shape == theirs[1].shape
+        assert mine[1].dtype == theirs[1].dtype and mine[1].data_ptr() != tmpl.data_ptr()
+    assert [(n, type(p), p.requires_grad) for n, p in copy.named_parameters()] == \
+        [(n, type(p), p.requires_grad) for n, p in built.named_parameters()]
+    copy.register_forward_hook(lambda *a: None)  # hook tables are the copy's own
+    assert not template._forward_hooks
+    copy.load_state_dict(built.state_dict())
+    x = torch.randn(2, args[0], 6, 6) if cls is not Linear else torch.randn(2, args[0])
+    assert torch.equal(copy.eval()(x), built.eval()(x))
+
+
+def test_repeated_layers_get_their_own_weights():
+    ir = mgdsl.build_graph(SMALL_MG)
+    nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+    mods = build_modules(ir, nodes)
+    params = [p for m in mods.values() for p in m.parameters()]
+    assert len({p.data_ptr() for p in params}) == len(params)
+    assert len({id(m) for m in mods.values()}) == len(nodes)
+    gm = to_fx(ir, seed=0)
+    fresh = to_fx(ir, seed=0)
+    x = torch.randn(2, 3, 16, 16)
+    assert torch.equal(gm(x), fresh(x))
 
 
 def test_paper_initialisation():
