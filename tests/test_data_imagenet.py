@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from mgdsl.data.errors import DataError
-from mgdsl.data.imagenet import MEAN, STD, ImageFolderSource, val_transform
+from mgdsl.data.imagenet import MEAN, STD, ImageFolderSource, ten_crop_transform, val_transform
 from mgdsl.data.tasks import make_task
 
 
@@ -63,6 +63,45 @@ def test_val_transform_resizes_short_side_and_centre_crops(folder):
     expected = (np.asarray(resized, np.float32) / 255.0 - MEAN) / STD
     np.testing.assert_allclose(x[0].numpy(), expected.transpose(2, 0, 1), atol=1e-5)
     np.testing.assert_array_equal(val_transform(image), x[0].numpy())
+
+
+def test_ten_crop_is_corners_centre_and_mirrors(folder):
+    source = ImageFolderSource(folder, workers=1, ten_crop=True)
+    path, label = source.test_samples[0]
+    x, y = source.test_batch(np.array([0, 1]))
+    assert x.shape == (2, 10, 3, 224, 224) and y[0] == label
+    image = Image.open(path).convert("RGB")
+    resized = image.resize((295, 256), Image.BICUBIC)
+
+    def normalised(box):
+        crop = (np.asarray(resized.crop(box), np.float32) / 255.0 - MEAN) / STD
+        return crop.transpose(2, 0, 1)
+
+    boxes = [(36, 16, 260, 240), (0, 0, 224, 224), (71, 0, 295, 224), (0, 32, 224, 256),
+             (71, 32, 295, 256)]
+    for k, box in enumerate(boxes):
+        np.testing.assert_allclose(x[0, k].numpy(), normalised(box), atol=1e-5)
+        np.testing.assert_array_equal(x[0, k + 5].numpy(), x[0, k].numpy()[:, :, ::-1])
+    np.testing.assert_array_equal(x[0, 0].numpy(), val_transform(image))
+    np.testing.assert_array_equal(ten_crop_transform(image), x[0].numpy())
+
+
+def test_ten_crop_outputs_are_averaged_per_image(folder):
+    from mgdsl.train.evaluate import evaluate, predict
+
+    class MeanColour(torch.nn.Module):
+        def forward(self, x):
+            return x.mean(dim=(2, 3))[:, :2]
+
+    task = make_task("imagenet", data_dir=folder, ten_crop=True)
+    x, _ = task.source.test_batch(np.array([0, 1]))
+    out = predict(MeanColour(), x, device=torch.device("cpu"))
+    expected = x.mean(dim=(3, 4))[:, :, :2].mean(1)
+    torch.testing.assert_close(out, expected)
+    results = evaluate(MeanColour(), task, batch_size=3)
+    assert results["samples"] == 4 and 0 <= results["top1_error"] <= 1
+    with pytest.raises(DataError, match="ten-crop"):
+        make_task("cifar100", data_dir=folder, ten_crop=True)
 
 
 def test_threads_do_not_change_results(folder):

@@ -120,3 +120,32 @@ def test_eval_errors_are_clear(trained, tmp_path, capsys):
     assert "E80" in capsys.readouterr().err
     assert main(["eval"]) == 1
     assert "which checkpoint" in capsys.readouterr().err
+
+
+TINY_IMAGENET = '''use "std.mg"
+network TinyImageNet(classes = 2) {
+    input image: 3 x 224 x 224
+    p = relu(bn(conv(image, 4, 7, stride = 8, pad = 3)))
+    output logits = linear(flatten(gap(p)), classes)
+}
+'''
+
+
+def test_eval_ten_crop_on_an_image_folder(tmp_path, capsys):
+    from test_data_imagenet import fake_folder
+
+    data = fake_folder(tmp_path / "imagenet")
+    net = tmp_path / "tiny.mg"
+    net.write_text(TINY_IMAGENET, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", str(net), "--task", "imagenet", "--data-dir", str(data), "--epochs", "1",
+                 "--iters-per-epoch", "2", "--batch-size", "2", "--out", str(out),
+                 "--quiet"]) == 0, capsys.readouterr().err
+    ckpt = str(out / "checkpoint.pt")
+    for flags in ([], ["--ten-crop"]):
+        assert main(["eval", "--checkpoint", ckpt, "--data-dir", str(data), "--json",
+                     "--out", str(tmp_path / "eval"), *flags]) == 0, capsys.readouterr().err
+        record = json.loads(capsys.readouterr().out)
+        assert record["ten_crop"] is bool(flags) and record["results"]["samples"] == 4
+    assert main(["eval", "--checkpoint", ckpt, "--task", "mnist-seg", "--ten-crop"]) == 1
+    assert "ten-crop testing is for ImageNet" in capsys.readouterr().err

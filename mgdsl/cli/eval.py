@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--amp", action="store_true", help="mixed-precision inference")
+    p.add_argument("--ten-crop", action="store_true",
+                   help="ImageNet: average the outputs of ten crops per image (corners, "
+                   "centre and their mirror images) instead of the centre crop")
     p.add_argument("--attention", action="store_true",
                    help="write occlusion-sensitivity maps and an examples figure (MNIST tasks)")
     p.add_argument("--samples", type=parse_samples, default=[0, 1, 2], metavar="I,J,...",
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if task_name not in TASKS:
         raise TrainError(f"unknown task {task_name!r} in `{checkpoint}`", hint="pass --task")
     task = build_task(task_name, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
-                      train_size=args.train_size, test_size=args.test_size)
+                      train_size=args.train_size, test_size=args.test_size,
+                      ten_crop=args.ten_crop)
     model = _load_weights(target, params, network, data, checkpoint)
     device = Dist().device(args.device)
     if device.type == "cuda":
@@ -111,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         "checkpoint": str(checkpoint),
         "step": data.get("step"),
         "limit": args.limit,
+        "ten_crop": args.ten_crop,
         "results": results,
     }
     files = [write_json(out_dir / "eval.json", record)]

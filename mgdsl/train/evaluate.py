@@ -60,13 +60,24 @@ def predict(
     amp_dtype: str = "bf16",
     channels_last: bool = False,
 ) -> torch.Tensor:
-    """The model's float32 output for a batch `x`, without gradients."""
+    """The model's float32 output for a batch `x`, without gradients.
+
+    A 5-D `x` is several views per sample, (N, V, C, H, W) (ImageNet's ten crops): the
+    model sees all N * V views and the output is averaged over each sample's views, as
+    fb.resnet.torch scores ten-crop testing.
+    """
     x = x.to(device, non_blocking=True)
+    views = x.shape[1] if x.dim() == 5 else None
+    if views is not None:
+        x = x.flatten(0, 1)
     if channels_last and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     with torch.no_grad(), autocast_for(device, amp, amp_dtype):
         out = model(x)
-    return out.float()
+    out = out.float()
+    if views is not None:
+        out = out.unflatten(0, (-1, views)).mean(1)
+    return out
 
 
 def evaluate(
