@@ -8,12 +8,17 @@ case times, in CPU seconds (robust to other processes on the machine), the stage
 * ``modules``: plan the names and build the uninitialised submodules (`to_fx` minus the graph);
 * ``codegen``: build the fx graph and generate + compile its Python code (`GraphModule.recompile`);
 
+(the last two with the cyclic GC paused, as `to_fx` runs them)
+
 and the growth of the process's peak RSS during each stage. ``total`` is the median of
 whole `mgdsl.build_graph` + `mgdsl.to_fx(init="none")` runs (no weight initialisation).
+Every timed run starts after a `gc.collect()`, so it does not pay for collecting the
+garbage of the run before it.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -51,6 +56,7 @@ def measure_case(case: str, repeats: int) -> dict:
     from mgdsl.api import resolve_target
     from mgdsl.codegen import fx as cfx
     from mgdsl.codegen.plan import MODULE_OPS, plan
+    from mgdsl.gcpause import gc_paused
     from mgdsl.limits import LIMITS
     from mgdsl.program import load_program
 
@@ -68,17 +74,19 @@ def measure_case(case: str, repeats: int) -> dict:
         stages: dict[str, list[float]] = {"ir": [], "modules": [], "codegen": [], "total": []}
         rss: dict[str, float] = {}
         for r in range(repeats + 1):  # the first run warms caches and imports up
+            gc.collect()  # each timed run starts from a collected heap, as timeit's do
             m0, t0 = peak_rss_mb(), time.process_time()
             ir = ir_stage()
             t1, m1 = time.process_time(), peak_rss_mb()
-            p = plan(ir)
-            nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
-            mods = cfx.build_modules(ir, nodes)
-            gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
-            cfx._tree(p.paths, mods, gm)
-            t2, m2 = time.process_time(), peak_rss_mb()
-            gm.graph = cfx._graph(ir, p)
-            t3, m3 = time.process_time(), peak_rss_mb()
+            with gc_paused():  # as in `to_fx`
+                p = plan(ir)
+                nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+                mods = cfx.build_modules(ir, nodes)
+                gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
+                cfx._tree(p.paths, mods, gm)
+                t2, m2 = time.process_time(), peak_rss_mb()
+                gm.graph = cfx._graph(ir, p)
+                t3, m3 = time.process_time(), peak_rss_mb()
             if r == 0:
                 rss = {"ir": m1 - m0, "modules": m2 - m1, "codegen": m3 - m2}
                 n_nodes = ir.number_of_nodes()
@@ -88,6 +96,7 @@ def measure_case(case: str, repeats: int) -> dict:
                 stages["codegen"].append(t3 - t2)
             del ir, p, mods, gm
             if r:
+                gc.collect()
                 t0 = time.process_time()
                 gm = mgdsl.to_fx(ir_stage(), init="none")
                 stages["total"].append(time.process_time() - t0)

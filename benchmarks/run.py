@@ -39,14 +39,16 @@ MODES = {
     "full": {"batch": None, "rounds": 5, "warmup": 1, "nets": ALL_NETS, "fast_nets": ALL_NETS,
              "frontend": ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg", "R-PMG-44",
                           "chain:10", "chain:100", "chain:1000", "chain:10000"],
-             "fe_repeats": 5, "data_batch": 64, "mem_batch": None, "process": (64, 3, 3)},
+             "fe_repeats": 5, "data_batch": 64, "mem_batch": None, "mem_nets": ALL_NETS,
+             "process": (64, 3, 3)},
     "quick": {"batch": 4, "rounds": 3, "warmup": 1, "nets": ALL_NETS,
               "fast_nets": ["PMG-11-seg"],
               "frontend": ["R-PMG-44", "chain:10", "chain:100", "chain:1000"],
-              "fe_repeats": 3, "data_batch": 16, "mem_batch": 8, "process": (8, 1, 2)},
+              "fe_repeats": 3, "data_batch": 16, "mem_batch": 8,
+              "mem_nets": ["PMG-11-seg", "R-PMG-20-spt"], "process": (8, 1, 2)},
     "tiny": {"batch": 2, "rounds": 1, "warmup": 0, "nets": ["PMG-11-seg"], "fast_nets": [],
              "frontend": ["chain:10"], "fe_repeats": 1, "data_batch": 2, "mem_batch": 2,
-             "process": (2, 1, 1)},
+             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1)},
 }
 
 
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.memory import run_memory
 
         say("memory")
-        results["memory"] = run_memory(m["nets"], m["mem_batch"], steps=2)
+        results["memory"] = run_memory(m["mem_nets"], m["mem_batch"], steps=2)
     if "process" in sections:
         from benchmarks.process import run_process
 
