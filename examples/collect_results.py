@@ -28,7 +28,7 @@ def rows(out: Path, table: str) -> list[str]:
             else {}
         epochs = history.get("epochs", [])
         last = epochs[-1] if epochs else {}
-        wall = sum(e.get("wall_seconds", 0) for e in epochs)
+        wall = sum(e.get("train_seconds", 0) for e in epochs)  # per epoch; wall_seconds is cumulative
         base = run.name.rsplit("-", 1)[0]
         paper = PAPER.get((table, base))
         paper_text = f"{paper[0]:.2f} / {paper[1]:.2f}" if paper else "–"
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--table", choices=["2", "3"], required=True)
     args = parser.parse_args()
     print("| model | mean IoU % | mean error % | paper IoU / error % | steps | final train loss "
-          "| train wall min | test images |")
+          "| train min | test images |")
     print("|---|---|---|---|---|---|---|---|")
     for line in rows(args.out, args.table):
         print(line)
