@@ -11,7 +11,10 @@ side by side in this run (interleaved rounds, medians, warm-up rounds excluded).
 * ``frontend``: text -> IR -> GraphModule per stage, zoo and generated 10..10,000 layers;
 * ``data``: synthetic MNIST generation against training consumption;
 * ``memory``: peak RSS of a training step (one child process per implementation);
-* ``process``: `mgdsl train` defaults against the reference run with plain `python`.
+* ``process``: `mgdsl train` defaults against the reference run with plain `python`;
+* ``device``: the training step on an accelerator (`--device`, default CUDA when present):
+  eager fp32, bf16 + channels_last, and with `--compile` torch.compile and CUDA graphs;
+  images/s and model-FLOPs utilisation. Part of the default run only when CUDA is present.
 
 The run itself re-executes under jemalloc like `mgdsl train` (`mgdsl.runtime`), unless
 `--system-allocator`; the report names the allocator.
@@ -31,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 __all__ = ["MODES", "SECTIONS", "main", "report"]
 
-SECTIONS = ("train", "infer", "frontend", "data", "memory", "process")
+SECTIONS = ("train", "infer", "frontend", "data", "memory", "process", "device")
 ALL_NETS = ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg"]
 
 #: what each mode measures: batch (None = the paper's), rounds, networks, frontend cases...
@@ -45,10 +48,12 @@ MODES = {
               "fast_nets": ["PMG-11-seg"],
               "frontend": ["R-PMG-44", "chain:10", "chain:100", "chain:1000"],
               "fe_repeats": 3, "data_batch": 16, "mem_batch": 8,
-              "mem_nets": ["PMG-11-seg", "R-PMG-20-spt"], "process": (8, 1, 2)},
+              "mem_nets": ["PMG-11-seg", "R-PMG-20-spt"], "process": (8, 1, 2),
+              "device": {"batch": None, "steps": 5}},
     "tiny": {"batch": 2, "rounds": 1, "warmup": 0, "nets": ["PMG-11-seg"], "fast_nets": [],
              "frontend": ["chain:10"], "fe_repeats": 1, "data_batch": 2, "mem_batch": 2,
-             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1)},
+             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1),
+             "device": {"batch": 2, "steps": 1, "matmul_size": 1024}},
 }
 
 
@@ -132,6 +137,24 @@ def report(results: dict) -> str:
         out.append(_table(["net", "batch", "heap ref", "heap fx", "heap src", "heap fx / ref",
                            "heap src / ref", "RSS ref", "RSS fx", "RSS src", "RSS fx / ref",
                            "RSS src / ref"], rows))
+    if "device" in results:
+        from benchmarks.device import VARIANTS
+
+        rows = []
+        for r in results["device"]:
+            for variant in (v for v in VARIANTS if v in r):
+                v = r[variant]
+                rows.append([r["net"], str(r["batch"]), r["device"], variant,
+                             _f(v["images_s"], 0), _f(v["tflops"], 2),
+                             f"{100 * v['mfu']:.0f} %", _f(r["compile_s"].get(variant), 0)])
+        peaks = ", ".join(f"{r['net']}: fp32 {r['peak_fp32_tflops']:.1f}, bf16 "
+                          f"{r['peak_bf16_tflops']:.1f}" for r in results["device"])
+        out.append("## Training step on the device (fx module)\n")
+        out.append("images/s and model TFLOP/s (6 x MACs x batch per step) from the median of "
+                   "interleaved rounds; MFU against a large matmul of the variant's precision "
+                   f"timed in the same rounds (TFLOP/s: {peaks}).\n")
+        out.append(_table(["net", "batch", "device", "variant", "images/s", "TFLOP/s", "MFU",
+                           "compile s"], rows))
     if "process" in results:
         p = results["process"]
         out.append("## `mgdsl train` defaults vs the reference as a user runs it "
@@ -158,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compile", action="store_true",
                     help="include torch.compile of the fx module (minutes of compilation)")
     ap.add_argument("--rounds", type=int, help="timed rounds per comparison")
+    ap.add_argument("--device", help="device of the `device` section (default: cuda when "
+                    "available, else cpu)")
     ap.add_argument("--system-allocator", action="store_true",
                     help="do not re-execute under jemalloc")
     ap.add_argument("--markdown", metavar="FILE", help="also write the report here")
@@ -174,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     m = dict(MODES[name])
     if args.rounds:
         m["rounds"] = args.rounds
-    sections = args.section or list(SECTIONS)
+    if args.section:
+        sections = args.section
+    else:
+        import torch
+
+        sections = [s for s in SECTIONS if s != "device" or torch.cuda.is_available()]
     started = time.perf_counter()
     command = "python -m benchmarks.run" + (f" --{name}" if name != "full" else "")
     results: dict = {"mode": name, "machine": machine(), "command": command}
@@ -217,6 +247,15 @@ def main(argv: list[str] | None = None) -> int:
         say("training processes")
         batch, rounds, steps = m["process"]
         results["process"] = run_process(batch, rounds, steps)
+    if "device" in sections:
+        import torch
+
+        from benchmarks.device import run_device
+
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        say(f"training steps on {device}")
+        results["device"] = run_device(m["nets"], device, rounds=m["rounds"], warmup=m["warmup"],
+                                       compile=args.compile, **m["device"])
     results["seconds"] = time.perf_counter() - started
     text = report(results)
     print(text)

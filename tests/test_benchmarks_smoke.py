@@ -30,6 +30,13 @@ def test_tiny_run_writes_a_report(tmp_path, capsys):
     assert "# mgdsl benchmarks (tiny)" in capsys.readouterr().out
 
 
+def test_device_section_runs_on_the_cpu(capsys):
+    assert run.main(["--tiny", "--section", "device", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "## Training step on the device" in text
+    assert "| PMG-11-seg | 2 | cpu | eager_fp32 |" in text and "| bf16_cl |" in text
+
+
 def test_report_formats_every_section():
     results = {
         "mode": "tiny", "command": "python -m benchmarks.run --tiny", "seconds": 1.0,
@@ -41,13 +48,20 @@ def test_report_formats_every_section():
                  "ratio": 10.0},
         "memory": [{"net": "N", "batch": 2, "ref_step_peak_mb": 10.0, "fx_step_peak_mb": 10.0,
                     "src_step_peak_mb": 9.0, "fx/ref": 1.0, "src/ref": 0.9}],
+        "device": [{"net": "N", "batch": 2, "device": "cuda", "steps_per_call": 10,
+                    "peak_fp32_tflops": 50.0, "peak_bf16_tflops": 700.0,
+                    "compile_s": {"cuda_graphs_bf16_cl": 80.0},
+                    "eager_fp32": {"images_s": 100.0, "tflops": 5.0, "mfu": 0.1},
+                    "cuda_graphs_bf16_cl": {"images_s": 900.0, "tflops": 70.0, "mfu": 0.1}}],
         "process": {"net": "N", "batch": 2, "rounds": 1, "mgdsl_step_s": [1.0],
                     "reference_step_s": [2.0], "ratio": 0.5, "mgdsl_gflops": 2.0,
                     "reference_gflops": 1.0, "peak_gflops": 3.0, "mgdsl_peak_frac": 0.67},
     }
     text = run.report(results)
-    for title in ("## Inference", "## Data", "## Memory", "## `mgdsl train`"):
+    for title in ("## Inference", "## Data", "## Memory", "## `mgdsl train`",
+                  "## Training step on the device"):
         assert title in text
+    assert "| N | 2 | cuda | cuda_graphs_bf16_cl | 900 | 70.00 | 10 % | 80 |" in text
 
 
 def test_generated_chain_has_the_requested_layers():
