@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import itertools
 import threading
 import time
@@ -82,3 +84,27 @@ def test_dropping_the_prefetcher_stops_its_thread():
 def test_depth_must_be_positive():
     with pytest.raises(ValueError):
         Prefetcher(range(3), depth=0)
+
+
+EXIT_MID_BATCH = """
+import torch
+from mgdsl.data.prefetch import Prefetcher
+
+def slow():
+    a = torch.randn(1500, 1500)
+    while True:
+        for _ in range(6):
+            a = torch.tanh(a @ a / 1500)
+        yield a.sum()
+
+print(float(next(Prefetcher(slow(), depth=1))))
+"""
+
+
+def test_exiting_while_the_producer_is_inside_torch_does_not_abort():
+    # A daemon thread still inside a torch operator when the interpreter shuts down used to
+    # abort the process (exit 134, "terminate called without an active exception").
+    done = subprocess.run([sys.executable, "-c", EXIT_MID_BATCH], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "terminate called" not in done.stderr

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -11,6 +13,8 @@ __all__ = ["Prefetcher"]
 
 T = TypeVar("T")
 _ITEM, _END, _ERROR = "item", "end", "error"
+_LIVE_THREADS: weakref.WeakKeyDictionary[threading.Thread, threading.Event] = \
+    weakref.WeakKeyDictionary()
 
 
 class Prefetcher(Generic[T]):
@@ -33,6 +37,7 @@ class Prefetcher(Generic[T]):
             daemon=True, name="mgdsl-prefetch",
         )
         self._thread.start()
+        _LIVE_THREADS[self._thread] = self._stop
 
     def __iter__(self) -> Iterator[T]:
         return self
@@ -64,6 +69,19 @@ class Prefetcher(Generic[T]):
         stop = getattr(self, "_stop", None)
         if stop is not None:
             stop.set()
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """Stop producers still running when the interpreter exits, and let each finish its
+    current item: a daemon thread frozen inside a torch operator at shutdown aborts the
+    process ("terminate called without an active exception"), e.g. after a script takes
+    one batch of a test set and ends."""
+    threads = list(_LIVE_THREADS.items())
+    for _, stop in threads:
+        stop.set()
+    for thread, _ in threads:
+        thread.join(timeout=30.0)
 
 
 def _produce(iterator: Iterator, out: queue.Queue, stop: threading.Event) -> None:
