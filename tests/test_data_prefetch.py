@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import subprocess
 import sys
-import itertools
 import threading
 import time
 
