@@ -8,7 +8,7 @@ allocator settings (jemalloc without decay, as `mgdsl.runtime` configures it, ke
 retained pages resident and hides the differences between the implementations).
 
 RSS also counts pages glibc keeps after a free, which depend on how the heap happened to
-fragment: repeated runs of one implementation differ by up to 10 %. So each child also
+fragment: fresh processes of one implementation differ by 10–20 %. So each child also
 reports the **heap peak**: the most bytes malloc had handed out at any operator boundary of
 one training step (`heap_in_use_bytes`, sampled by a dispatch mode before and after every
 aten operator of forward and backward), above what was in use before the step. It counts
@@ -57,7 +57,8 @@ def measure_child(net_name: str, impl: str, batch: int, steps: int) -> dict:
 
 
 class HeapPeak(TorchDispatchMode):
-    """Records the highest `heap_in_use_bytes` seen around every aten operator run under it."""
+    """Records the highest `heap_in_use_bytes` seen around every aten operator run under it
+    (only where that reading exists: glibc malloc, no preloaded allocator)."""
 
     def __init__(self) -> None:
         super().__init__()

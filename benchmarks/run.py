@@ -43,7 +43,7 @@ MODES = {
              "frontend": ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg", "R-PMG-44",
                           "chain:10", "chain:100", "chain:1000", "chain:10000"],
              "fe_repeats": 5, "data_batch": 64, "mem_batch": None, "mem_nets": ALL_NETS,
-             "process": (64, 3, 3)},
+             "process": (64, 3, 3), "device": {"batch": None, "steps": 10}},
     "quick": {"batch": 4, "rounds": 3, "warmup": 1, "nets": ALL_NETS,
               "fast_nets": ["PMG-11-seg"],
               "frontend": ["R-PMG-44", "chain:10", "chain:100", "chain:1000"],

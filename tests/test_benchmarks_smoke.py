@@ -89,3 +89,10 @@ def test_heap_peak_counts_the_tensors_an_operator_makes():
         d = c * 3
     assert (probe.peak - start) / 2**20 == pytest.approx(8, abs=0.5)  # b and c, then c and d
     assert d.sum() == 9 * 2**20
+
+
+def test_every_mode_configures_every_section():
+    keys = {"batch", "rounds", "warmup", "nets", "fast_nets", "frontend", "fe_repeats",
+            "data_batch", "mem_batch", "mem_nets", "process", "device"}
+    for name, mode in run.MODES.items():
+        assert set(mode) == keys, name
