@@ -24,10 +24,9 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
 from benchmarks.harness import interleave, median
-from benchmarks.nets import NETS, build, step_flops
+from benchmarks.nets import NETS, build, random_batch, step_flops, task_loss
 
 __all__ = ["VARIANTS", "matmul_probe", "make_step", "run_device"]
 
@@ -57,14 +56,7 @@ def make_step(net, device: torch.device, batch: int, variant: str, steps: int) -
     """A function running `steps` SGD steps of `net`'s fx module as `variant`, then waiting
     for the device (the first call compiles, for the compiled variants)."""
     model = build(net, "fx").to(device)
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, *net.input_shape, generator=gen)
-    if net.kind == "classification":
-        target = torch.randint(0, 100, (batch,), generator=gen)
-    else:
-        maps = 10 if net.name.endswith("seg") else 1
-        target = (torch.rand(batch, maps, *net.input_shape[1:], generator=gen) > 0.9).float()
-    x, target = x.to(device), target.to(device)
+    x, target = (t.to(device) for t in random_batch(net, batch))
     amp = variant != "eager_fp32"
     if amp:
         model = model.to(memory_format=torch.channels_last)
@@ -79,12 +71,7 @@ def make_step(net, device: torch.device, batch: int, variant: str, steps: int) -
         opt.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             out = model(x)
-        out = out.float()  # the losses run in float32, outside autocast
-        if net.kind == "classification":
-            loss = F.cross_entropy(out, target)
-        else:
-            loss = F.binary_cross_entropy(out, target)
-        loss.backward()
+        task_loss(net.kind, out.float(), target).backward()  # float32, outside autocast
         opt.step()
 
     def run() -> None:

@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.reference import mg_cifar, pmg_mnist, rpmg_mnist, unet  # noqa: E402
 
 __all__ = ["Net", "NETS", "IMPLS", "build", "load_source_class", "Step", "train_step",
-           "step_flops"]
+           "step_flops", "random_batch", "task_loss"]
 
 IMPLS = ("ref", "fx", "src")
 
@@ -101,10 +101,7 @@ class Step:
 
     def loss(self) -> torch.Tensor:
         """The task's loss of the current batch."""
-        out = self.model(self.x)
-        if self.kind == "classification":
-            return F.cross_entropy(out, self.target)
-        return F.binary_cross_entropy(out, self.target)
+        return task_loss(self.kind, self.model(self.x), self.target)
 
     def train(self) -> None:
         """Forward + backward + SGD step (momentum 0.9, weight decay 5e-4, as the paper)."""
@@ -118,17 +115,27 @@ class Step:
             self.model(self.x)
 
 
-def train_step(net: Net, model: nn.Module, batch: int, *, channels_last: bool = False,
-               seed: int = 0) -> Step:
-    """A `Step` for `model` on a random batch of `net`'s input (same data for every seed)."""
+def task_loss(kind: str, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy for classification, BCE of the sigmoid maps for segmentation."""
+    if kind == "classification":
+        return F.cross_entropy(out, target)
+    return F.binary_cross_entropy(out, target)
+
+
+def random_batch(net: Net, batch: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random input batch of `net` and a target of the right kind (same for a seed)."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, *net.input_shape, generator=gen)
     if net.kind == "classification":
-        target = torch.randint(0, 100, (batch,), generator=gen)
-    else:
-        classes = 10 if net.name.endswith("seg") else 1
-        h, w = net.input_shape[1:]
-        target = (torch.rand(batch, classes, h, w, generator=gen) > 0.9).float()
+        return x, torch.randint(0, 100, (batch,), generator=gen)
+    maps = 10 if net.name.endswith("seg") else 1
+    return x, (torch.rand(batch, maps, *net.input_shape[1:], generator=gen) > 0.9).float()
+
+
+def train_step(net: Net, model: nn.Module, batch: int, *, channels_last: bool = False,
+               seed: int = 0) -> Step:
+    """A `Step` for `model` on a random batch of `net`'s input (same data for every seed)."""
+    x, target = random_batch(net, batch, seed)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
