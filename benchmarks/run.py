@@ -148,7 +148,8 @@ def report(results: dict) -> str:
                 rows.append([r["net"], str(r["batch"]), r["device"], variant,
                              _f(v["images_s"], 0), _f(v["tflops"], 2),
                              f"{100 * v['mfu']:.0f} %", _f(r["compile_s"].get(variant), 0)])
-        peaks = ", ".join(f"{r['net']}: fp32 {r['peak_fp32_tflops']:.1f}, bf16 "
+        peaks = ", ".join(f"{r['net']}: fp32{' (TF32)' if r.get('tf32') else ''} "
+                          f"{r['peak_fp32_tflops']:.1f}, bf16 "
                           f"{r['peak_bf16_tflops']:.1f}" for r in results["device"])
         out.append("## Training step on the device (fx module)\n")
         out.append("images/s and model TFLOP/s (6 x MACs x batch per step) from the median of "

@@ -38,17 +38,20 @@ def rows(out: Path, table: str) -> list[str]:
     return lines
 
 
+def markdown(out: Path, table: str) -> str:
+    """The whole markdown table (header and one row per evaluated run) for `out`."""
+    header = ["| model | mean IoU % | mean error % | paper IoU / error % | steps | final train loss "
+              "| train min | test images |", "|---|---|---|---|---|---|---|---|"]
+    return "\n".join(header + rows(out, table))
+
+
 def main() -> None:
     """Print the table for one output folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--table", choices=["2", "3"], required=True)
     args = parser.parse_args()
-    print("| model | mean IoU % | mean error % | paper IoU / error % | steps | final train loss "
-          "| train min | test images |")
-    print("|---|---|---|---|---|---|---|---|")
-    for line in rows(args.out, args.table):
-        print(line)
+    print(markdown(args.out, args.table))
 
 
 if __name__ == "__main__":

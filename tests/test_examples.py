@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,3 +20,29 @@ def test_table2_script_trains_evaluates_and_tabulates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| SG-11-seg |" in result.stdout
     assert (tmp_path / "SG-11-seg" / "eval.json").exists()
+
+
+def test_budget_sweep_plans_equal_shares_of_the_device():
+    sys.path.insert(0, str(ROOT / "examples"))
+    from budget_sweep import plan_steps
+
+    todo = [{"macs": 1e9}, {"macs": 3e9}]
+    # 8e9 MACs/s shared by two: 4e9 each; 60 s -> 240 (80) images of 1 (3) GMACs -> batches of 4
+    plan_steps(todo, macs_per_second=8e9, seconds=60, batch_size=4, epochs=4)
+    assert [j["planned_steps"] for j in todo] == [60, 20]
+    assert [j["iters_per_epoch"] for j in todo] == [15, 5]
+    plan_steps(todo, macs_per_second=1.0, seconds=1, batch_size=4, epochs=3)
+    assert [j["planned_steps"] for j in todo] == [3, 3]  # never fewer than one step per epoch
+
+
+def test_budget_sweep_probes_trains_evaluates_and_tabulates(tmp_path: Path) -> None:
+    cmd = [sys.executable, "examples/budget_sweep.py", "--device", "cpu", "--minutes", "0.01",
+           "--models", "SG-11-spt", "--probe-steps", "1", "--epochs", "1", "--batch-size", "2",
+           "--eval-limit", "4", "--out", str(tmp_path)]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| SG-11-spt |" in result.stdout
+    sweep = json.loads((tmp_path / "sweep.json").read_text())
+    (run,) = sweep["runs"]
+    assert run["done_steps"] == run["planned_steps"] >= 1 and run["train_exit"] == 0
+    assert (tmp_path / "table3" / "SG-11-spt" / "eval.json").exists()

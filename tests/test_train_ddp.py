@@ -51,6 +51,43 @@ def test_two_processes_stay_identical_and_stop_together(tmp_path):
         assert "the loss became nan at step 3" in text
 
 
+def _fake_gpus(monkeypatch, count: int) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+@pytest.mark.parametrize(("gpus", "procs", "rank", "expected"), [
+    (0, 1, 0, "cpu"), (1, 1, 0, "cuda:0"), (2, 2, 1, "cuda:1"),
+    (1, 2, 0, "cpu"), (1, 2, 1, "cpu"),  # fewer GPUs than processes: all ranks on the CPU
+])
+def test_auto_device_gives_each_process_a_gpu_or_none(monkeypatch, gpus, procs, rank, expected):
+    from mgdsl.train.ddp import Dist
+
+    _fake_gpus(monkeypatch, gpus)
+    dist = Dist(rank=rank, world_size=procs, local_rank=rank, local_world_size=procs)
+    assert str(dist.device("auto")) == expected
+
+
+def test_cuda_with_fewer_gpus_than_processes_is_a_clear_error(monkeypatch):
+    from mgdsl.train.ddp import Dist
+    from mgdsl.train.errors import TrainError
+
+    _fake_gpus(monkeypatch, 1)
+    dist = Dist(rank=1, world_size=2, local_rank=1, local_world_size=2)
+    with pytest.raises(TrainError, match="needs GPU 1, but this machine has 1") as info:
+        dist.device("cuda")
+    assert "--device cpu" in info.value.hint
+    assert str(Dist(rank=0, world_size=2, local_rank=0, local_world_size=2).device("cuda")) == "cuda:0"
+
+
+def test_local_world_size_comes_from_torchrun(monkeypatch):
+    from mgdsl.train.ddp import Dist
+
+    for key, value in {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}.items():
+        monkeypatch.setenv(key, value)
+    assert Dist.from_env() == Dist(rank=3, world_size=4, local_rank=1, local_world_size=2)
+
+
 def _worker(out: Path) -> None:
     sys.path.insert(0, str(HERE))
     from test_train_fakes import FakeSegTask, fake_metrics, seg_net
@@ -64,7 +101,7 @@ def _worker(out: Path) -> None:
     dist.setup(torch.device("cpu"))  # one process group for both runs below
     rank = dist.rank
     cfg = TrainConfig(task="fake-seg", epochs=2, iters_per_epoch=4, batch_size=8, iter_size=2,
-                      lr=0.1, seed=5, progress=False, quiet=True, eval_limit=16)
+                      lr=0.1, seed=5, progress=False, quiet=True, eval_limit=16, device="cpu")
 
     net = seg_net(seed=0)
     initial = {k: v.clone() for k, v in net.state_dict().items()}

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from mgdsl.train.errors import TrainError
+
 __all__ = ["Dist"]
 
 
@@ -26,6 +28,7 @@ class Dist:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    local_world_size: int = 1
 
     @property
     def enabled(self) -> bool:
@@ -43,15 +46,28 @@ class Dist:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", str(rank)))
-        return cls(rank=rank, world_size=world, local_rank=local)
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+        return cls(rank=rank, world_size=world, local_rank=local, local_world_size=local_world)
 
     def device(self, requested: str) -> torch.device:
-        """The device of this rank for a ``--device`` value (``auto``, ``cpu``, ``cuda[:N]``)."""
+        """The device of this rank for a ``--device`` value (``auto``, ``cpu``, ``cuda[:N]``).
+
+        ``auto`` is CUDA when every process of this node can have a GPU of its own, else the
+        CPU for all of them (every rank sees the same count, so they agree). ``cuda`` gives
+        rank r of a node GPU r; a `TrainError` when the node has fewer GPUs than processes.
+        """
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if requested == "auto":
-            requested = "cuda" if torch.cuda.is_available() else "cpu"
+            requested = "cuda" if gpus >= max(1, self.local_world_size if self.enabled else 1) else "cpu"
         device = torch.device(requested)
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", self.local_rank if self.enabled else 0)
+        if device.type == "cuda" and gpus and device.index >= gpus:
+            raise TrainError(
+                f"process {self.rank} needs GPU {device.index}, but this machine has {gpus}",
+                hint="start at most one process per GPU (torchrun --nproc_per_node), "
+                "or train on the CPU with --device cpu",
+            )
         return device
 
     def setup(self, device: torch.device) -> bool:
