@@ -18,7 +18,7 @@ number of steps up front, so the sweep plans the steps, then runs in three phase
 3. evaluate: `mgdsl eval` on the test set, then the tables of examples/collect_results.py.
 
 (A first version probed every model at once instead; the processes started seconds apart,
-so each probe saw a partly idle GPU and the plans were 1.5-3.3 times too long.)
+so each probe saw a partly idle GPU and the plans were 1.2-4.6 times too long.)
 
 Outputs: OUT/table2/<model>-seg, OUT/table3/<model>-spt (as examples/reproduce.sh writes
 them), OUT/probe/, OUT/logs/ and OUT/sweep.json (MACs, planned and done steps per model).

@@ -233,19 +233,25 @@ def test_forward_backward_small_batch():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_channels_last_autocast():
     ir = mgdsl.load("R-PMG-20-seg")
-    gm = to_fx(ir, seed=0).eval()
+    # batch statistics keep the activations O(1); in eval mode the untrained network's
+    # logits reach the hundreds, and any rounding flips the sigmoid of those near zero
+    # (on an H200, 0.3 % of the outputs differed by up to 0.69 with cuDNN's default TF32)
+    gm = to_fx(ir, seed=0).train()
     x = torch.randn(2, 1, 64, 64)
-    ref = gm(x)
+    with torch.no_grad():
+        ref = gm(x)
     gpu = gm.to("cuda").to(memory_format=torch.channels_last)
     xg = x.to("cuda").to(memory_format=torch.channels_last)
-    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):  # TF32 is cuDNN's default
+    with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
         torch.testing.assert_close(gpu(xg).cpu(), ref, rtol=1e-3, atol=1e-3)
     with torch.autocast("cuda", dtype=torch.bfloat16):
         out = gpu(xg)
     assert torch.isfinite(out).all()
-    gpu.train()
     gpu(xg).mean().backward()
-    assert all(p.grad is not None for p in gpu.parameters())
+    dead = {d["name"] for _, d in ir.nodes(data=True) if not d["meta"]["live"]}
+    for name, p in gpu.named_parameters():  # the dead grids' parameters get no gradient
+        assert (p.grad is not None) == (name.rsplit(".", 1)[0] not in dead), name
+        assert p.grad is None or (p.grad.is_cuda and torch.isfinite(p.grad).all())
 
 
 @pytest.mark.slow
