@@ -2,7 +2,8 @@
 # What one short GPU session runs, in order, on a CUDA machine whose python3 already has
 # torch (no network): the test suite (CUDA tests included), the Table 2/3 sweep
 # (examples/budget_sweep.py), attention figures of R-PMG-20, then the device benchmark.
-#   OUT=DIR MINUTES=3.5 bash scripts/gpu_session.sh
+#   OUT=DIR MINUTES=3.5 LIMIT=560 bash scripts/gpu_session.sh
+# (LIMIT: seconds the whole script may take; the last step, torch.compile, gets what is left.)
 # A dry run of the steps on a CPU: DEVICE=cpu TESTS=0 PY=.venv/bin/python MINUTES=0.1
 #   SWEEP_ARGS="--models SG-11 --probe-steps 2 --batch-size 4 --eval-limit 20" bash scripts/gpu_session.sh
 # Wheels of packages the machine lacks (lark, graphviz, mlxtend) are taken from .whl/ if
@@ -68,7 +69,7 @@ step "device benchmark: eager fp32 and bf16 + channels_last, the four benchmark 
 timeout 120 $PY -m benchmarks.run --section device --device "$DEVICE" ${BENCH_ARGS:-} --json "$OUT/device.json" \
     --markdown "$OUT/device.md" 2>&1 | tail -20
 
-left=$((560 - SECONDS))
+left=$((${LIMIT:-560} - SECONDS))
 step "device benchmark with torch.compile and CUDA graphs, R-PMG-20-spt (${left}s left)"
 [ "$DEVICE" = cuda ] && [ "$left" -gt 60 ] && timeout "$left" $PY - "$OUT" <<'EOF' 2>&1 | tail -20
 import json, sys

@@ -58,7 +58,8 @@ class Dist:
         """
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if requested == "auto":
-            requested = "cuda" if gpus >= max(1, self.local_world_size if self.enabled else 1) else "cpu"
+            needed = self.local_world_size if self.enabled else 1
+            requested = "cuda" if gpus >= needed else "cpu"
         device = torch.device(requested)
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", self.local_rank if self.enabled else 0)
