@@ -4,7 +4,8 @@
 # Environment (defaults = the CPU schedule of docs/results.md: about an hour per model on a
 # 2-core CPU, e.g. R-PMG-20 at ~7 images/s):
 #   EPOCHS, ITERS, BATCH    epochs, optimiser steps per epoch, mini-batch   (default 10, 80, 32)
-#   EVAL_LIMIT              test samples used for the final evaluation      (default 1000)
+#   EVAL_LIMIT              test samples used for the final evaluation      (default 1000;
+#                           with FULL=1 the whole test set, as the paper)
 #   MODELS                  space-separated zoo names                      (default: the table's rows)
 #   OUT                     output folder                                  (default runs/tableN)
 #   FULL=1                  the paper's schedule instead (200 epochs x 150 or 800 steps of 64,
@@ -26,8 +27,10 @@ OUT=${OUT:-runs/table$TABLE}
 MGDSL=${MGDSL:-.venv/bin/mgdsl}
 if [ "${FULL:-0}" = 1 ]; then
     SCHEDULE=(--lr-schedule paper)
+    LIMIT=(); [ -n "${EVAL_LIMIT:-}" ] && LIMIT=(--limit "$EVAL_LIMIT")
 else
     SCHEDULE=(--epochs "${EPOCHS:-10}" --iters-per-epoch "${ITERS:-80}" --batch-size "${BATCH:-32}")
+    LIMIT=(--limit "${EVAL_LIMIT:-1000}")
 fi
 for base in ${MODELS:-$DEFAULT_MODELS}; do
     model="$base-$SUFFIX"
@@ -36,7 +39,7 @@ for base in ${MODELS:-$DEFAULT_MODELS}; do
     "$MGDSL" train "$model" --task "$TASK" "${SCHEDULE[@]}" --device "${DEVICE:-auto}" \
         --eval-every 0 --out "$OUT/$model" --overwrite --no-progress >&2
     "$MGDSL" eval "$model" --task "$TASK" --checkpoint "$OUT/$model/checkpoint.pt" \
-        --limit "${EVAL_LIMIT:-1000}" --out "$OUT/$model" --json > /dev/null
+        ${LIMIT[@]+"${LIMIT[@]}"} --out "$OUT/$model" --json > /dev/null
     echo "wrote $OUT/$model/eval.json" >&2
 done
 "${PYTHON:-.venv/bin/python}" examples/collect_results.py "$OUT" --table "$TABLE"

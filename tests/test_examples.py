@@ -22,6 +22,35 @@ def test_table2_script_trains_evaluates_and_tabulates(tmp_path: Path) -> None:
     assert (tmp_path / "SG-11-seg" / "eval.json").exists()
 
 
+def _script_commands(tmp_path: Path, **env_vars: str) -> list[list[str]]:
+    """The mgdsl command lines examples/table3_spatial_transformation.sh runs, recorded by a
+    stand-in for the mgdsl executable."""
+    log = tmp_path / "calls.txt"
+    tmp_path.mkdir()
+    fake = tmp_path / "mgdsl"
+    fake.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, MODELS="R-PMG-20", OUT=str(tmp_path / "out"), MGDSL=str(fake),
+               PYTHON="true", **env_vars)
+    result = subprocess.run(["bash", "examples/table3_spatial_transformation.sh"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [line.split() for line in log.read_text().splitlines()]
+
+
+def test_table_script_full_flag_selects_the_papers_schedule(tmp_path: Path) -> None:
+    (train, evaluate) = _script_commands(tmp_path / "full", FULL="1", DEVICE="cuda")
+    assert train[:2] == ["train", "R-PMG-20-spt"]
+    assert "--lr-schedule" in train and train[train.index("--lr-schedule") + 1] == "paper"
+    assert not {"--epochs", "--iters-per-epoch", "--batch-size"} & set(train)  # the paper's
+    assert train[train.index("--device") + 1] == "cuda"
+    assert evaluate[0] == "eval" and "--limit" not in evaluate  # the whole test set
+
+    (train, evaluate) = _script_commands(tmp_path / "short")
+    assert " ".join(train).count("--epochs 10 --iters-per-epoch 80 --batch-size 32") == 1
+    assert evaluate[evaluate.index("--limit") + 1] == "1000"
+
+
 def test_budget_sweep_plans_equal_shares_of_the_device():
     sys.path.insert(0, str(ROOT / "examples"))
     from budget_sweep import plan_steps
@@ -35,6 +64,14 @@ def test_budget_sweep_plans_equal_shares_of_the_device():
     assert [j["planned_steps"] for j in todo] == [3, 3]  # never fewer than one step per epoch
 
 
+def test_budget_sweep_rejects_a_gain_that_is_not_positive(tmp_path: Path) -> None:
+    cmd = [sys.executable, "examples/budget_sweep.py", "--device", "cpu", "--concurrency-gain", "0",
+           "--out", str(tmp_path)]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--concurrency-gain must be positive" in result.stderr
+    assert not (tmp_path / "probe").exists()  # refused before any training
+
+
 def test_budget_sweep_probes_trains_evaluates_and_tabulates(tmp_path: Path) -> None:
     cmd = [sys.executable, "examples/budget_sweep.py", "--device", "cpu", "--minutes", "0.01",
            "--models", "SG-11-spt", "--probe-steps", "1", "--epochs", "1", "--batch-size", "2",
@@ -43,6 +80,7 @@ def test_budget_sweep_probes_trains_evaluates_and_tabulates(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| SG-11-spt |" in result.stdout
     sweep = json.loads((tmp_path / "sweep.json").read_text())
+    assert sweep["concurrency_gain"] == 1.0
     (run,) = sweep["runs"]
     assert run["done_steps"] == run["planned_steps"] >= 1 and run["train_exit"] == 0
     assert (tmp_path / "table3" / "SG-11-spt" / "eval.json").exists()
