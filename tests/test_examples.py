@@ -25,8 +25,8 @@ def test_table2_script_trains_evaluates_and_tabulates(tmp_path: Path) -> None:
 def _script_commands(tmp_path: Path, **env_vars: str) -> list[list[str]]:
     """The mgdsl command lines examples/table3_spatial_transformation.sh runs, recorded by a
     stand-in for the mgdsl executable."""
-    log = tmp_path / "calls.txt"
     tmp_path.mkdir()
+    log = tmp_path / "calls.txt"
     fake = tmp_path / "mgdsl"
     fake.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
     fake.chmod(0o755)
