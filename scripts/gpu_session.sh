@@ -14,6 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu-session}
 MINUTES=${MINUTES:-3.5}
+LIMIT=${LIMIT:-560}
 RUNS=runs/gpu
 PY=${PY:-python3}
 DEVICE=${DEVICE:-cuda}
@@ -44,10 +45,10 @@ step "test suite (default selection plus the CUDA tests)"
 [ "${TESTS:-1}" = 1 ] && timeout 150 $PY -m pytest -n 12 -q ${TEST_ARGS:-} 2>&1 | tail -25
 
 step "Tables 2 and 3: every model at once for $MINUTES min"
-# 1.4: eleven runs together did 1.57 times the probe's rate on an H200 (2nd session), and
-# plans made without that gain used 52-73 % of the budget
-# never past LIMIT less a minute for the figures and packing, so the results come back
-sweep_limit=$(awk "BEGIN { a = int($MINUTES * 75 + 200); b = ${LIMIT:-560} - $SECONDS - 60; print (a < b ? a : b) }")
+# The sweep stops a minute before LIMIT, leaving time to pack the results so they come back.
+# Gain 1.4: eleven runs together did 1.57 times the probe's rate on an H200 (2nd session);
+# plans made without the gain used 52-73 % of the budget.
+sweep_limit=$(awk "BEGIN { a = int($MINUTES * 75 + 200); b = $LIMIT - $SECONDS - 60; print (a < b ? a : b) }")
 timeout "$sweep_limit" $PY examples/budget_sweep.py --minutes "$MINUTES" \
     --device "$DEVICE" --out "$RUNS" ${SWEEP_ARGS:---concurrency-gain 1.4} 2>&1 | tail -40
 
@@ -75,7 +76,7 @@ step "device benchmark: eager fp32 and bf16 + channels_last, the four benchmark 
 [ "${EAGER_BENCH:-1}" = 1 ] && timeout 120 $PY -m benchmarks.run --section device --device "$DEVICE" ${BENCH_ARGS:-} --json "$OUT/device.json" \
     --markdown "$OUT/device.md" 2>&1 | tail -20
 
-left=$((${LIMIT:-560} - SECONDS))
+left=$(($LIMIT - SECONDS))
 step "device benchmark with torch.compile and CUDA graphs, MG-16 then R-PMG-20-spt (${left}s left)"
 [ "$DEVICE" = cuda ] && [ "$left" -gt 60 ] && timeout "$left" $PY - "$OUT" <<'EOF' 2>&1 | tail -40
 import json, sys
