@@ -1,4 +1,4 @@
-"""Probe how the C allocator affects an eager CPU training step (used to tune mgdsl.runtime).
+"""Probe how the C allocator affects an eager CPU training step (used to tune mgdsl.train.runtime).
 
 Runs forward + backward + SGD step of the hand-written PMG-11-seg reference at batch 64 with
 `torch.set_num_threads(2)` and prints one JSON line: median step seconds, minor page faults per
@@ -36,7 +36,7 @@ def run_probe(batch: int, steps: int, warmup: int, channels_last: bool, threads:
 
     sys.path.insert(0, str(ROOT))
     from benchmarks.reference import pmg_mnist
-    from mgdsl.runtime import describe_allocator
+    from mgdsl.train.runtime import describe_allocator
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)

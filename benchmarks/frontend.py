@@ -56,9 +56,9 @@ def measure_case(case: str, repeats: int) -> dict:
     from mgdsl.api import resolve_target
     from mgdsl.codegen import fx as cfx
     from mgdsl.codegen.plan import MODULE_OPS, plan
+    from mgdsl.elab.program import load_program
     from mgdsl.gcpause import gc_paused
     from mgdsl.limits import LIMITS
-    from mgdsl.program import load_program
 
     if case.startswith("chain:"):
         layers = int(case.split(":", 1)[1])

@@ -62,7 +62,7 @@ def machine() -> dict[str, str]:
     """The CPU, core count, torch version, threads, allocator and load, for the report."""
     import torch
 
-    from mgdsl.runtime import describe_allocator
+    from mgdsl.train.runtime import describe_allocator
 
     model = platform.processor() or platform.machine()
     try:

@@ -4,7 +4,7 @@ Peak RSS is a per-process high-water mark, so every (network, implementation) ru
 fresh child process: it builds the model and its batch, notes its RSS, runs a few training
 steps and reports how far the peak rose above that RSS (activations, gradients, optimiser
 state) as well as the whole process's peak. Children run with the default allocator and no
-allocator settings (jemalloc without decay, as `mgdsl.runtime` configures it, keeps its
+allocator settings (jemalloc without decay, as `mgdsl.train.runtime` configures it, keeps its
 retained pages resident and hides the differences between the implementations).
 
 RSS also counts pages glibc keeps after a free, which depend on how the heap happened to

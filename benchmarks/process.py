@@ -2,7 +2,7 @@
 
 The allocator is fixed when a process starts, so this compares whole training processes,
 alternated A B A B: A is `python -m mgdsl train PMG-11-seg --task mnist-seg` with its
-defaults (it re-executes itself under jemalloc, see `mgdsl.runtime`), B is
+defaults (it re-executes itself under jemalloc, see `mgdsl.train.runtime`), B is
 `benchmarks/reference_train.py` under plain `python` (default allocator, NCHW). Both run
 `steps` warm-up steps (A: its first epoch) and then `steps` timed steps; A's time per step is its second epoch's
 `train_seconds` divided by its steps, B's the mean of its timed steps. Both include drawing

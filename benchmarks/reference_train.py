@@ -35,7 +35,7 @@ def main() -> None:
 
     from benchmarks.reference import pmg_mnist
     from mgdsl.data.tasks import make_task
-    from mgdsl.runtime import describe_allocator
+    from mgdsl.train.runtime import describe_allocator
 
     torch.manual_seed(0)
     model = pmg_mnist(num_classes=10).train()

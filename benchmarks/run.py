@@ -16,7 +16,7 @@ side by side in this run (interleaved rounds, medians, warm-up rounds excluded).
   eager fp32, bf16 + channels_last, and with `--compile` torch.compile and CUDA graphs;
   images/s and model-FLOPs utilisation. Part of the default run only when CUDA is present.
 
-The run itself re-executes under jemalloc like `mgdsl train` (`mgdsl.runtime`), unless
+The run itself re-executes under jemalloc like `mgdsl train` (`mgdsl.train.runtime`), unless
 `--system-allocator`; the report names the allocator.
 """
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also write the raw results here")
     args = ap.parse_args(argv)
     if not args.system_allocator and argv is None:
-        from mgdsl.runtime import ensure_fast_allocator
+        from mgdsl.train.runtime import ensure_fast_allocator
 
         ensure_fast_allocator()
 

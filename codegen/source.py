@@ -18,7 +18,7 @@ import jinja2
 import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
-from mgdsl.program import display_path
+from mgdsl.elab.program import display_path
 
 from .names import comment_text
 from .plan import Plan, local_names, plan

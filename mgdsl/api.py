@@ -15,19 +15,21 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from mgdsl.analyses.cost import Cost, annotate_cost, cost_of
-from mgdsl.elaborate import elaborate
+from mgdsl.elab.elaborate import elaborate
+from mgdsl.elab.program import Program, load_program
 from mgdsl.errors import MgError, MgErrors
 from mgdsl.gcpause import gc_paused
 from mgdsl.ir.validate import validate
-from mgdsl.program import Program, load_program
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_file, parse_text
+from mgdsl.zoo import ZooEntry, lookup
 
 __all__ = ["parse", "build_graph", "load", "stats", "check_files", "resolve_target",
            "load_target_program"]
@@ -77,8 +79,6 @@ def resolve_target(target: str | Path) -> tuple[Path, str | None, dict[str, Any]
     path = Path(target)
     if path.suffix == ".mg" or path.exists():
         return path, None, {}
-    from mgdsl.zoo import lookup
-
     entry = lookup(str(target))
     return entry.path, entry.network, dict(entry.params)
 
@@ -125,3 +125,19 @@ def check_files(paths: list[str | Path], network: str | None = None,
             except MgError as exc:
                 errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
     return graphs, errors
+
+
+@functools.cache
+def _zoo_program(path: str) -> Program:
+    return load_program(path)
+
+
+def zoo_graph(entry: ZooEntry) -> nx.DiGraph:
+    """The checked IR of a zoo entry; each architecture file is parsed once."""
+    return build_graph(_zoo_program(str(entry.path)), entry.network, **dict(entry.params))
+
+
+def zoo_count(entry: ZooEntry) -> tuple[int, int]:
+    """`(params, MACs)` of a zoo entry's checked IR, counted as the paper does."""
+    cost = cost_of(zoo_graph(entry))
+    return cost.params, cost.macs

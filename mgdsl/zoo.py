@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -213,28 +212,3 @@ def lookup(name: str) -> ZooEntry:
             hint = re.sub(r"`([^`]+)`", lambda m: f"`{_DISPLAY[m.group(1)]}`", hint)
     raise MgNameError(f"`{name}` is neither a .mg file nor a model of the zoo", code="E220",
                       hint=hint or "`mgdsl zoo` lists the models; files end in `.mg`")
-
-
-# ----------------------------------------------------------------------------- building
-
-
-@cache
-def _program(path: str) -> Any:
-    from mgdsl.program import load_program
-
-    return load_program(path)
-
-
-def build(entry: ZooEntry) -> Any:
-    """The checked IR of `entry` (a `networkx.DiGraph`); each file is parsed once."""
-    from mgdsl.api import build_graph
-
-    return build_graph(_program(str(entry.path)), entry.network, **dict(entry.params))
-
-
-def count(entry: ZooEntry) -> tuple[int, int]:
-    """`(params, MACs)` of `entry`'s checked IR, counted as the paper does (spec §0)."""
-    from mgdsl.analyses.cost import cost_of
-
-    cost = cost_of(build(entry))
-    return cost.params, cost.macs

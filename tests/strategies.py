@@ -1,7 +1,7 @@
 """Hypothesis strategies for random `.mg` programs: valid ones built by construction, and
 broken ones made by mutating them.
 
-The generator itself lives in `mgdsl.fuzz` (`ProgramGen`, `mutate`) so that the fuzzing
+The generator itself lives in `mgdsl.testing.fuzz` (`ProgramGen`, `mutate`) so that the fuzzing
 entry point and these strategies write the same programs; here it is driven by
 Hypothesis' `draw`, so failing examples shrink.
 """
@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from mgdsl.fuzz import HOSTILE_NAMES, Generated, ProgramGen, mutate
+from mgdsl.testing.fuzz import HOSTILE_NAMES, Generated, ProgramGen, mutate
 
 __all__ = ["DrawChooser", "valid_programs", "mutated_programs", "random_bytes",
            "hostile_names", "Generated"]
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 class DrawChooser:
-    """A `mgdsl.fuzz.Chooser` whose decisions are Hypothesis draws."""
+    """A `mgdsl.testing.fuzz.Chooser` whose decisions are Hypothesis draws."""
 
     def __init__(self, draw) -> None:
         self.draw = draw

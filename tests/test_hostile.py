@@ -20,18 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mgdsl
+from mgdsl.elab.program import load_program
 from mgdsl.errors import MgError, MgLimitError, flatten_errors
-from mgdsl.fuzz import (
+from mgdsl.limits import LIMITS
+from mgdsl.syntax.fmt import format_source
+from mgdsl.syntax.parser import parse_text
+from mgdsl.testing.fuzz import (
     CheckOptions,
     check_bytes,
     error_span_problem,
     run_fuzz,
     time_limit,
 )
-from mgdsl.limits import LIMITS
-from mgdsl.program import load_program
-from mgdsl.syntax.fmt import format_source
-from mgdsl.syntax.parser import parse_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strategies import hostile_names, mutated_programs, random_bytes  # noqa: E402
@@ -362,7 +362,7 @@ def test_a_short_fuzz_run_finds_nothing(tmp_path: Path) -> None:
 
 
 def test_fuzz_entry_point(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "mgdsl.fuzz", "--seconds", "3", "--seed", "5",
+    result = subprocess.run([sys.executable, "-m", "mgdsl.testing.fuzz", "--seconds", "3", "--seed", "5",
                              "--no-compile", "--save-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

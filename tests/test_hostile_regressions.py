@@ -2,7 +2,7 @@
 
 Each `*.input` there is an input (raw bytes; not `.mg`, so that repository-wide
 `.mg` checks skip it) that once crashed, hung or misbehaved (saved by
-`python -m mgdsl.fuzz` or written by hand); `mgdsl.fuzz.check_bytes` must now find
+`python -m mgdsl.testing.fuzz` or written by hand); `mgdsl.testing.fuzz.check_bytes` must now find
 nothing wrong with it. A file whose first line is `# expect: valid`, `# expect: CODE` or
 `# expect: CODE at LINE:COL` must also build, or fail with that code (at that place).
 Work limits are lowered while replaying, so that inputs which once ran away stop early.
@@ -17,8 +17,8 @@ import pytest
 
 import mgdsl
 from mgdsl.errors import MgError, flatten_errors
-from mgdsl.fuzz import CheckOptions, check_bytes
 from mgdsl.limits import LIMITS
+from mgdsl.testing.fuzz import CheckOptions, check_bytes
 
 REGRESSIONS = sorted((Path(__file__).resolve().parent / "regressions").glob("*.input"))
 EXPECT = re.compile(r"# expect: (valid|E\d{3})(?: at (\d+):(\d+))?")

@@ -18,8 +18,8 @@ from mgdsl.diagrams.diagram import dot_source, draw, render
 from mgdsl.diagrams.errors import MgRenderError
 from mgdsl.diagrams.layers import build_view
 from mgdsl.diagrams.style import ARROWS
+from mgdsl.elab.program import load_program
 from mgdsl.ops import OPS
-from mgdsl.program import load_program
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"

@@ -1,4 +1,4 @@
-"""mgdsl.runtime: the allocator re-exec works once, keeps argv/stdin, and can be turned off."""
+"""mgdsl.train.runtime: the allocator re-exec works once, keeps argv/stdin, and can be turned off."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mgdsl import runtime
+from mgdsl.train import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 JEMALLOC = runtime.find_allocator_library("jemalloc")
@@ -19,7 +19,7 @@ PROBE = textwrap.dedent(
     """
     import os, sys
     print("START", os.getpid(), repr(sys.argv[1:]), flush=True)
-    from mgdsl.runtime import describe_allocator, ensure_fast_allocator
+    from mgdsl.train.runtime import describe_allocator, ensure_fast_allocator
     ensure_fast_allocator()
     maps = open("/proc/self/maps").read()
     print("PID", os.getpid())

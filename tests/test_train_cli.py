@@ -160,7 +160,7 @@ def test_missing_data_is_a_clear_error(tmp_path, capsys, extra):
 
 
 def test_allocator_is_left_alone_inside_pytest(monkeypatch):
-    import mgdsl.runtime as runtime
+    import mgdsl.train.runtime as runtime
 
     calls = []
     monkeypatch.setattr(runtime, "ensure_fast_allocator", lambda *a: calls.append(a), raising=False)

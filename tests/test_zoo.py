@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from mgdsl.api import resolve_target
+from mgdsl.api import zoo_count as count
 from mgdsl.cli.main import main
 from mgdsl.errors import MgNameError
-from mgdsl.zoo import ALIASES, ENTRIES, TABLES, ZooEntry, architectures_dir, count, lookup
+from mgdsl.zoo import ALIASES, ENTRIES, TABLES, ZooEntry, architectures_dir, lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTRA = {"U-MG-11-spt"}  # registry entries that are not rows of the paper's tables
@@ -185,8 +186,8 @@ def test_regular_install_finds_the_zoo(tmp_path: Path) -> None:
     site = tmp_path / "site"
     subprocess.run(pip + ["install", "--no-deps", "--target", str(site), str(wheel)],
                    check=True)
-    probe = ("import mgdsl.zoo as z; e = z.lookup('R-PMG-20-spt'); "
-             "print(e.path); print(z.count(e)[0])")
+    probe = ("import mgdsl.api as a, mgdsl.zoo as z; e = z.lookup('R-PMG-20-spt'); "
+             "print(e.path); print(a.zoo_count(e)[0])")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env={"PYTHONPATH": str(site), "PATH": ""}, cwd=tmp_path, check=True)
     path, params = out.stdout.split()

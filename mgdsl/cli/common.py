@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 
 from mgdsl.atomic import write_atomic
-from mgdsl.elaborate import parse_override
+from mgdsl.elab.elaborate import parse_override
 from mgdsl.errors import MgError, MgTypeError
 
 

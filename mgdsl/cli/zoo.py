@@ -14,7 +14,8 @@ import sys
 import textwrap
 from typing import Any
 
-from mgdsl.zoo import ENTRIES, TABLES, ZooEntry, count, lookup
+from mgdsl.api import zoo_count as count
+from mgdsl.zoo import ENTRIES, TABLES, ZooEntry, lookup
 
 HEADERS = ("model", "params (M)", "paper", "Δ%", "MACs", "paper FLOPs", "Δ%", "")
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import networkx as nx
 
 from mgdsl.diagrams.errors import MgRenderError
+from mgdsl.elab.program import load_program
 from mgdsl.errors import MgError, did_you_mean
-from mgdsl.program import load_program
 
 __all__ = ["block_graph", "block_names", "wrapper_source"]
 

@@ -1,7 +1,7 @@
 """The abstract syntax tree of a `.mg` file: plain frozen dataclasses with spans.
 
 The tree is structural only: it records what was written, not what it means. Meaning is
-given by `mgdsl.elaborate`, formatting by `mgdsl.syntax.fmt`.
+given by `mgdsl.elab.elaborate`, formatting by `mgdsl.syntax.fmt`.
 """
 
 from __future__ import annotations

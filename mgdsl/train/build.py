@@ -7,7 +7,6 @@ The compiler (`mgdsl.load_module`, `mgdsl.load`) and the data package
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -127,19 +126,12 @@ def launched_as_cli() -> bool:
 
 
 def use_fast_allocator() -> None:
-    """Call `mgdsl.runtime.ensure_fast_allocator()` when that module provides it.
+    """Preload jemalloc through `mgdsl.train.runtime.ensure_fast_allocator()`.
 
     It may re-execute the process with jemalloc preloaded, so it is called first thing, and
     only when the process is the ``mgdsl`` command itself (see `launched_as_cli`).
     """
-    if not launched_as_cli():
-        return
-    try:
-        runtime = importlib.import_module("mgdsl.runtime")
-    except ModuleNotFoundError as exc:
-        if exc.name == "mgdsl.runtime":
-            return
-        raise
-    ensure = getattr(runtime, "ensure_fast_allocator", None)
-    if callable(ensure):
-        ensure()
+    if launched_as_cli():
+        from mgdsl.train.runtime import ensure_fast_allocator
+
+        ensure_fast_allocator()

@@ -1,4 +1,4 @@
-"""Fuzzing the front end and backends: `python -m mgdsl.fuzz --seconds N`.
+"""Fuzzing the front end and backends: `python -m mgdsl.testing.fuzz --seconds N`.
 
 Three pieces, shared with the property tests (`tests/strategies.py` drives the same
 generator through Hypothesis):
@@ -642,8 +642,8 @@ def check_text(text: str, file: str = FILE_NAME, opts: CheckOptions | None = Non
             t0 = time.process_time()
             stage = "parse"
             from mgdsl.api import build_graph, stats
+            from mgdsl.elab.program import load_program
             from mgdsl.ir.dump import dump
-            from mgdsl.program import load_program
             from mgdsl.syntax.fmt import format_source
             from mgdsl.syntax.parser import parse_text
 
@@ -807,8 +807,8 @@ def run_fuzz(seconds: float, *, seed: int = 0, save_dir: Path | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m mgdsl.fuzz --seconds N [--seed S] [--save-dir DIR] [--no-compile]`."""
-    parser = argparse.ArgumentParser(prog="python -m mgdsl.fuzz", description=__doc__.split("\n")[0])
+    """`python -m mgdsl.testing.fuzz --seconds N [--seed S] [--save-dir DIR] [--no-compile]`."""
+    parser = argparse.ArgumentParser(prog="python -m mgdsl.testing.fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to fuzz")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: time)")
     parser.add_argument("--max-inputs", type=int, default=None, help="stop after this many")

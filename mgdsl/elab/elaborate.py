@@ -20,7 +20,10 @@ from typing import Any
 
 import networkx as nx
 
-from mgdsl import primitives as prim
+from mgdsl.elab import primitives as prim
+from mgdsl.elab.context import CallContext
+from mgdsl.elab.program import BlockInfo, Program
+from mgdsl.elab.values import POISON, Pyramid, a_type
 from mgdsl.errors import (
     MgError,
     MgErrors,
@@ -33,10 +36,7 @@ from mgdsl.errors import (
 )
 from mgdsl.ir.graph import IRBuilder
 from mgdsl.limits import LIMITS
-from mgdsl.ops import OPS
-from mgdsl.program import BlockInfo, Program
 from mgdsl.syntax import ast
-from mgdsl.values import POISON, Grid, Pyramid, a_type
 
 __all__ = ["elaborate", "CallContext", "parse_override"]
 
@@ -89,46 +89,6 @@ class Frame:
 
 
 _MISSING = object()
-
-
-@dataclass
-class CallContext:
-    """What a primitive sees of the call: where it is, and how to add a node."""
-
-    elab: Elaborator
-    func: str
-    span: Span
-    origin: Span
-    segment: str
-
-    def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None) -> Grid:
-        """Add an IR node computing `op` of `inputs`; checks its shape and the limits."""
-        spec = OPS[op]
-        shape = spec.shape(args, [g.shape for g in inputs])
-        if any(s < 1 for s in shape):
-            src = "x".join(map(str, inputs[0].shape))
-            raise MgShapeError(f"`{self.func}` turns a {src} grid into "
-                               f"{'x'.join(map(str, shape))}", self.span, code="E302",
-                               hint="the grid is too small for this kernel, stride or pooling")
-        if len(shape) == 3 and max(shape[1:]) > LIMITS.max_resolution:
-            raise MgLimitError(f"a grid of {shape[1]}x{shape[2]} exceeds the resolution limit "
-                               f"{LIMITS.max_resolution}", self.span, code="E506",
-                               hint="raise mgdsl.limits.LIMITS.max_resolution")
-        if shape[0] > LIMITS.max_channels * 16 * (1 if len(shape) == 3 else 1 << 20):
-            raise MgLimitError(f"{shape[0]:,} channels exceed the limit", self.span, code="E504")
-        e = self.elab
-        params = spec.params(args, [g.shape for g in inputs], shape)
-        e.total_params += params
-        if e.total_params > LIMITS.max_params:
-            raise MgLimitError(f"the network exceeds {LIMITS.max_params:,} parameters",
-                               self.span, code="E507", hint="raise mgdsl.limits.LIMITS.max_params")
-        frame = e.frame
-        grid = "" if level is None or op in ("input", "output") else f".g{level}"
-        scope = frame.path + (self.segment,)
-        nid = e.builder.add(op, [g.node for g in inputs], shape=shape, level=level, args=args,
-                            name=".".join(scope) + grid, scope=scope, section=frame.section,
-                            span=self.span, origin=self.origin)
-        return Grid(nid, level, shape)
 
 
 def parse_override(text: str) -> Any:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mgdsl.elab.context import CallContext
+from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
-from mgdsl.values import Grid, Pyramid, a_type
-
-if TYPE_CHECKING:
-    from mgdsl.elaborate import CallContext
 
 REQUIRED = object()
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from mgdsl.elab.primitives import PRIMITIVES
 from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameError, Span
 from mgdsl.limits import LIMITS
-from mgdsl.primitives import PRIMITIVES
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_file, parse_text
 
