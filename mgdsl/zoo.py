@@ -23,8 +23,7 @@ from typing import Any
 
 from mgdsl.errors import MgNameError, did_you_mean
 
-__all__ = ["ZooEntry", "ENTRIES", "ALIASES", "TABLES", "lookup", "names", "architectures_dir",
-           "build", "count"]
+__all__ = ["ZooEntry", "ENTRIES", "ALIASES", "TABLES", "lookup", "names", "architectures_dir"]
 
 # the title of each table of the paper, for listings
 TABLES = {
