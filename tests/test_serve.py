@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from serve_helpers import request, running_server
 
 from mgdsl.cli.main import main
-from serve_helpers import request, running_server
 
 NET = """\
 use "std.mg"

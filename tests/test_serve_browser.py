@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from serve_helpers import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
