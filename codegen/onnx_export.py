@@ -1,0 +1,201 @@
+"""The ONNX backend: a checked IR -> an `.onnx` file, through `torch.onnx.export`.
+
+The network is compiled with `mgdsl.codegen.fx` (paper initialisation, eval mode) and
+exported by the TorchScript-based exporter (`dynamo=False`): it is an order of magnitude
+faster than the dynamo exporter on these graphs and keeps spatial sizes symbolic with
+`dynamic_axes`. Inputs and outputs keep the network's names; the batch axis is always
+dynamic, and with `dynamic=True` so are the height and width of every input (export
+refuses when the network checks at no other size, see `dynamic_sizes_allowed`). The file
+is checked with `onnx.checker` (full check, with shape inference) before it is written.
+
+`verify(path, ir, ...)` runs the file in onnxruntime and compares it with the fx module.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import torch
+
+from mgdsl.atomic import write_atomic
+from mgdsl.errors import MgError
+
+__all__ = ["OnnxExport", "export_onnx", "verify", "example_inputs", "another_size",
+           "MgExportError", "DEFAULT_OPSET"]
+
+DEFAULT_OPSET = 17
+INSTALL_HINT = "install the exporter's packages: pip install 'mgdsl[export]' " \
+               "(onnx, onnxscript, onnxruntime)"
+
+
+class MgExportError(MgError):
+    """The network cannot be exported to ONNX, or the export does not match (E94x)."""
+
+    code = "E941"
+
+
+@dataclass
+class OnnxExport:
+    """What `export_onnx` wrote: the file, its inputs/outputs with their ONNX shapes
+    (symbolic axes as names), the opset, and the exported module (for `verify`)."""
+
+    path: Path
+    inputs: dict[str, list[int | str]]
+    outputs: dict[str, list[int | str]]
+    opset: int
+    size: int
+    dynamic: bool
+    module: Any = field(repr=False, default=None)
+
+
+def _require(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise MgExportError(f"exporting to ONNX needs the `{name}` package, which is not "
+                            "installed", code="E940", hint=INSTALL_HINT) from None
+
+
+def example_inputs(ir: nx.DiGraph, batch: int = 1, seed: int = 0,
+                   sizes: dict[str, tuple[int, ...]] | None = None) -> dict[str, torch.Tensor]:
+    """Random inputs for every network input (its declared shape, or `sizes[name]`)."""
+    gen = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, node in ir.graph["inputs"].items():
+        shape = tuple((sizes or {}).get(name) or ir.nodes[node]["shape"])
+        out[name] = torch.randn((batch, *shape), generator=gen)
+    return out
+
+
+def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...]] | None:
+    """Input sizes other than the declared ones at which the network checks, or None.
+
+    Tries each image input grown by `d` rows and `2d` columns, for d = 32, 16, 8, 64, 4
+    (keeping the aspect different from the declared one catches height/width mix-ups);
+    the network is rebuilt from `source` (a path, zoo name or text; default: the file the
+    IR came from) with the IR's parameters, and checked as `mgdsl check --input` would.
+    """
+    from mgdsl.api import build_graph, load_target_program
+
+    source = ir.graph["file"] if source is None else source
+    if isinstance(source, str) and source.startswith("<"):
+        return None
+    try:
+        if isinstance(source, str) and "\n" in source:
+            program = source
+        else:
+            program = load_target_program(source)[0]
+    except MgError:
+        return None
+    shapes = {name: ir.nodes[node]["shape"] for name, node in ir.graph["inputs"].items()}
+    for d in (32, 16, 8, 64, 4):
+        sizes = {name: (s[0], s[1] + d, s[2] + 2 * d) if len(s) == 3 else tuple(s)
+                 for name, s in shapes.items()}
+        if sizes == shapes:
+            return None
+        try:
+            build_graph(program, ir.graph["name"], inputs=sizes, **ir.graph.get("params", {}))
+        except MgError:
+            continue
+        return sizes
+    return None
+
+
+def _shape(value_info) -> list[int | str]:
+    dims = value_info.type.tensor_type.shape.dim
+    return [d.dim_param if d.dim_param else d.dim_value for d in dims]
+
+
+def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
+                opset: int = DEFAULT_OPSET, module: torch.nn.Module | None = None,
+                source: Any = None) -> OnnxExport:
+    """Export checked `ir` (or an already compiled `module` of it) to ONNX file `path`.
+
+    The batch axis is dynamic; with `dynamic`, the spatial axes of every input too —
+    refused (E944) when the network checks at no other size (see `another_size`, which
+    rebuilds it from `source`). The file is written atomically, after `onnx.checker`
+    accepted it.
+    """
+    onnx = _require("onnx")
+    if dynamic and another_size(ir, source) is None:
+        raise MgExportError(f"`{ir.graph['name']}` checks only at its declared input size, so "
+                            "its height and width cannot be dynamic", code="E944",
+                            hint="export without --dynamic (the batch stays dynamic), or "
+                                 "`mgdsl check FILE --input NAME=CxHxW` to see why")
+    _require("onnxscript")  # torch.onnx needs it even for the TorchScript exporter
+    if module is None:
+        from mgdsl.codegen.fx import to_fx
+
+        module = to_fx(ir)
+    module = module.eval()
+    inputs = example_inputs(ir)
+    input_names = list(inputs)
+    output_names = list(ir.graph["outputs"])
+    axes: dict[str, dict[int, str]] = {}
+    for name in input_names:
+        axes[name] = {0: "batch"}
+        if dynamic and inputs[name].dim() == 4:
+            axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
+    for name in output_names:
+        axes[name] = {0: "batch"}
+        if dynamic and len(ir.nodes[ir.graph["outputs"][name]]["shape"]) == 3:
+            axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
+    buffer = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, tuple(inputs.values()), buffer, dynamo=False,
+                              input_names=input_names, output_names=output_names,
+                              dynamic_axes=axes, opset_version=opset)
+    except MgError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch's exporter raises many kinds
+        raise MgExportError(f"torch.onnx.export failed: {str(exc).splitlines()[0][:300]}",
+                            hint="please report it with the network that fails") from None
+    data = buffer.getvalue()
+    model = onnx.load_from_string(data)
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except onnx.checker.ValidationError as exc:
+        raise MgExportError(f"the exported model fails onnx.checker: {str(exc)[:300]}",
+                            code="E942", hint="please report it") from None
+    written = write_atomic(path, data)
+    return OnnxExport(
+        path=written, opset=opset, size=len(data), dynamic=dynamic, module=module,
+        inputs={v.name: _shape(v) for v in model.graph.input},
+        outputs={v.name: _shape(v) for v in model.graph.output},
+    )
+
+
+def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: int = 2,
+           sizes: dict[str, tuple[int, ...]] | None = None, seed: int = 0) -> float:
+    """Run ONNX file `path` in onnxruntime and the fx `module` on the same random inputs
+    (declared shapes, or `sizes`); returns the largest difference of any output, relative
+    to that output's largest magnitude when it exceeds 1 (untrained networks can have
+    logits in the hundreds, where float32 rounding alone is above 1e-4)."""
+    ort = _require("onnxruntime")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    inputs = example_inputs(ir, batch=batch, seed=seed, sizes=sizes)
+    got = session.run(None, {k: v.numpy() for k, v in inputs.items()})
+    with torch.no_grad():
+        want = module.eval()(*inputs.values())
+    if isinstance(want, torch.Tensor):
+        want = {next(iter(ir.graph["outputs"])): want}
+    worst = 0.0
+    for (name, expected), actual in zip(want.items(), got, strict=True):
+        expected = expected.numpy()
+        if expected.shape != actual.shape:
+            raise MgExportError(f"output `{name}` has shape {actual.shape} in onnxruntime but "
+                                f"{expected.shape} in torch", code="E943")
+        scale = max(1.0, float(abs(expected).max(initial=0.0)))
+        worst = max(worst, float(abs(expected - actual).max(initial=0.0)) / scale)
+    return worst

@@ -1,0 +1,114 @@
+"""`mgdsl export`: ONNX files that pass onnx.checker and compute what the fx module does.
+
+The default tier exports a few representative networks; `-m slow` exports every zoo
+network and every example in `examples/`, at the declared size and, with `--dynamic`, at
+another size at which the network checks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import mgdsl
+from mgdsl.cli.main import main
+from mgdsl.zoo import ENTRIES
+
+pytest.importorskip("onnxruntime")
+pytestmark = pytest.mark.torch
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.mg"))
+TOLERANCE = 1e-4  # largest difference, relative to the output's scale when above 1
+
+TINY = """\
+use "std.mg"
+network Tiny(c = 8) {
+    input image: 1 x 16 x 16
+    p = stems(image, [c, c / 2], levels = 2)
+    p = mgcbr(p, [c, c])
+    output y = sigmoid(cb(p[0], 1))
+    output z = classifier(p, 3)
+}
+"""
+
+
+def _export_and_compare(target, tmp_path: Path, *, dynamic: bool) -> None:
+    from mgdsl.codegen.onnx_export import export_onnx, verify
+
+    from mgdsl.codegen.onnx_export import another_size
+
+    ir = mgdsl.load(target)
+    sizes = another_size(ir, target) if dynamic else None
+    result = export_onnx(ir, tmp_path / "net.onnx", dynamic=sizes is not None, source=target)
+    assert verify(result.path, ir, result.module) <= TOLERANCE
+    if sizes is not None:
+        assert verify(result.path, ir, result.module, sizes=sizes, batch=1) <= TOLERANCE
+
+
+def test_a_two_output_network_exports_with_names_and_dynamic_axes(tmp_path: Path) -> None:
+    import onnx
+
+    from mgdsl.codegen.onnx_export import export_onnx, verify
+
+    ir = mgdsl.build_graph(TINY)
+    result = export_onnx(ir, tmp_path / "tiny.onnx", dynamic=True, source=TINY)
+    model = onnx.load(result.path)
+    onnx.checker.check_model(model, full_check=True)
+    assert result.inputs == {"image": ["batch", 1, "image_height", "image_width"]}
+    assert list(result.outputs) == ["y", "z"]
+    assert result.outputs["y"] == ["batch", 1, "y_height", "y_width"]
+    assert result.outputs["z"] == ["batch", 3]
+    assert verify(result.path, ir, result.module) <= TOLERANCE
+    assert verify(result.path, ir, result.module, sizes={"image": (1, 32, 48)}) <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["PMG-11-seg", "R-MG-sm-12"])
+def test_representative_networks_match_onnxruntime(name: str, tmp_path: Path) -> None:
+    _export_and_compare(name, tmp_path, dynamic=True)
+
+
+def test_dynamic_export_is_refused_where_no_other_size_checks(tmp_path: Path) -> None:
+    from mgdsl.codegen.onnx_export import MgExportError, export_onnx
+
+    flat = "network F() { input x: 1 x 4 x 4  output y = linear(flatten(x), 2) }"
+    ir = mgdsl.build_graph(flat)
+    with pytest.raises(MgExportError) as info:
+        export_onnx(ir, tmp_path / "f.onnx", dynamic=True, source=flat)
+    assert info.value.code == "E944" and not (tmp_path / "f.onnx").exists()
+    assert export_onnx(ir, tmp_path / "f.onnx").inputs == {"x": ["batch", 1, 4, 4]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_every_zoo_network_matches_onnxruntime(entry, tmp_path: Path) -> None:
+    _export_and_compare(entry.name, tmp_path, dynamic=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_matches_onnxruntime(path: Path, tmp_path: Path) -> None:
+    _export_and_compare(path, tmp_path, dynamic=True)
+
+
+def test_cli_writes_a_checked_file_and_reports_it(tmp_path: Path, capsys) -> None:
+    net = tmp_path / "tiny.mg"
+    net.write_text(TINY)
+    out = tmp_path / "tiny.onnx"
+    assert main(["export", str(net), "-o", str(out), "--dynamic", "--verify"]) == 0
+    err = capsys.readouterr().err
+    assert out.is_file() and "passes onnx.checker" in err
+    assert "input  image: batch x 1 x image_height x image_width" in err
+    assert "onnxruntime matches PyTorch" in err
+
+
+def test_missing_exporter_package_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    net = tmp_path / "tiny.mg"
+    net.write_text(TINY)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx -> ImportError
+    assert main(["export", str(net), "-o", str(tmp_path / "x.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert "E940" in err and "pip install 'mgdsl[export]'" in err
+    assert not (tmp_path / "x.onnx").exists()
