@@ -26,7 +26,11 @@ __all__ = ["format_source", "format_module", "format_expr"]
 INDENT = "    "
 MAX_LINE = 100
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2}
+# binding strength, loosest first; a child binding looser than its slot needs parentheses
+_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+               "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "**": 8}
+_NOT, _NEG, _POSTFIX = 3, 7, 9
+_COMPARE = 4
 
 
 def format_expr(expr: ast.Expr | ast.Slice, parent: int = 0) -> str:
@@ -41,24 +45,35 @@ def format_expr(expr: ast.Expr | ast.Slice, parent: int = 0) -> str:
         return "[" + ", ".join(format_expr(x) for x in expr.items) + "]"
     if isinstance(expr, ast.BinOp):
         prec = _PRECEDENCE[expr.op]
-        left = format_expr(expr.left, prec)
-        # the right operand of - / // binds tighter: a - (b - c) keeps its parentheses
-        right = format_expr(expr.right, prec + 1)
+        if expr.op == "**":  # `postfix ** unary`: groups to the right
+            left, right = format_expr(expr.left, _POSTFIX), format_expr(expr.right, _NEG)
+        elif prec == _COMPARE:  # comparisons do not chain: both sides bind tighter
+            left, right = format_expr(expr.left, prec + 1), format_expr(expr.right, prec + 1)
+        else:
+            # the right operand of - / // binds tighter: a - (b - c) keeps its parentheses
+            left, right = format_expr(expr.left, prec), format_expr(expr.right, prec + 1)
         text = f"{left} {expr.op} {right}"
         return f"({text})" if prec < parent else text
     if isinstance(expr, ast.Neg):
-        return "-" + format_expr(expr.operand, 3)
+        text = "-" + format_expr(expr.operand, _NEG)
+        return f"({text})" if _NEG < parent else text
+    if isinstance(expr, ast.Not):
+        text = "not " + format_expr(expr.operand, _NOT)
+        return f"({text})" if _NOT < parent else text
     if isinstance(expr, ast.Call):
-        args = [format_expr(a) for a in expr.args]
-        args += [f"{k.name} = {format_expr(k.value)}" for k in expr.kwargs]
-        return f"{expr.func}({', '.join(args)})"
+        return f"{expr.func}({', '.join(_call_args(expr))})"
     if isinstance(expr, ast.Index):
-        return f"{format_expr(expr.value, 4)}[{format_expr(expr.index)}]"
+        return f"{format_expr(expr.value, _POSTFIX)}[{format_expr(expr.index)}]"
     if isinstance(expr, ast.Slice):
         lo = format_expr(expr.lo) if expr.lo is not None else ""
         hi = format_expr(expr.hi) if expr.hi is not None else ""
         return f"{lo}:{hi}"
     raise TypeError(expr)  # pragma: no cover
+
+
+def _call_args(call: ast.Call) -> list[str]:
+    return ([format_expr(a) for a in call.args]
+            + [f"{k.name} = {format_expr(k.value)}" for k in call.kwargs])
 
 
 def _params(params: tuple[ast.Param, ...]) -> str:
@@ -125,12 +140,17 @@ class _Printer:
             return f"default {stmt.op}.{stmt.arg} = {format_expr(stmt.value)}"
         raise TypeError(stmt)  # pragma: no cover
 
-    def body(self, header: str, node, body: tuple[ast.Stmt, ...], end, indent: str) -> None:
-        start, stop = node.span.line, end.line
-        if (len(body) == 1 and not isinstance(body[0], (ast.Repeat, ast.Section))
+    def body(self, header: str, start: int, body: tuple[ast.Stmt, ...], end, indent: str,
+             *, lead: str | None = None, one_line: bool = True) -> None:
+        """`header { body }` from source line `start` to the brace at `end`; `lead` replaces
+        the indentation before the header (`} else ` continues the previous line)."""
+        stop = end.line
+        lead = indent if lead is None else lead
+        if (one_line and len(body) == 1
+                and not isinstance(body[0], (ast.Repeat, ast.Section, ast.If))
                 and not self.has_comments(start, stop - 1)
                 and not any(c.line == stop for c in self.own_line)):
-            one = f"{indent}{header} {{ {self.simple(body[0])} }}"
+            one = f"{lead}{header} {{ {self.simple(body[0])} }}"
             if len(one) <= MAX_LINE:
                 self.lines.append(one + self.take_trailing(start, stop))
                 self.last_line = stop
@@ -138,7 +158,7 @@ class _Printer:
         shares_line = bool(body) and body[0].span.line == start
         # the header may span lines (`repeat n\n{  # c`): its comments end at the first statement
         header_end = max(start, body[0].span.line - 1 if body else stop - 1)
-        self.lines.append(f"{indent}{header} {{"
+        self.lines.append(f"{lead}{header} {{"
                           + ("" if shares_line else self.take_trailing(start, header_end)))
         self.last_line = start
         inner = indent + INDENT
@@ -148,14 +168,34 @@ class _Printer:
         self.lines.append(f"{indent}}}" + self.take_trailing(stop, stop))
         self.last_line = stop
 
+    def if_stmt(self, stmt: ast.If, indent: str, lead: str | None = None) -> None:
+        """`if c { ... } else if d { ... } else { ... }`, each `else` after its `}`."""
+        header = f"if {format_expr(stmt.cond)}"
+        self.body(header, stmt.span.line, stmt.body, stmt.end, indent, lead=lead,
+                  one_line=not stmt.orelse)
+        if not stmt.orelse:
+            return
+        closing = self.lines.pop()  # `}` and maybe a comment: `else` continues the line
+        comment = closing[len(indent) + 1:]
+        if stmt.chained:
+            inner = stmt.orelse[0]
+            self.trailing.setdefault(inner.span.line, []).extend(_comments_in(comment))
+            self.if_stmt(inner, indent, lead=f"{indent}}} else ")
+        else:
+            self.trailing.setdefault(stmt.end.line, []).extend(_comments_in(comment))
+            self.body("else", stmt.end.line, stmt.orelse, stmt.else_end, indent,
+                      lead=f"{indent}}} ", one_line=False)
+
     def statement(self, stmt: ast.Stmt, indent: str) -> None:
         self.flush_before(stmt.span.line, indent)
         self.gap(stmt.span.line)
         if isinstance(stmt, ast.Repeat):
             header = f"repeat {format_expr(stmt.count)}" + (f" as {stmt.var}" if stmt.var else "")
-            self.body(header, stmt, stmt.body, stmt.end, indent)
+            self.body(header, stmt.span.line, stmt.body, stmt.end, indent)
         elif isinstance(stmt, ast.Section):
-            self.body(f"section {stmt.name}", stmt, stmt.body, stmt.end, indent)
+            self.body(f"section {stmt.name}", stmt.span.line, stmt.body, stmt.end, indent)
+        elif isinstance(stmt, ast.If):
+            self.if_stmt(stmt, indent)
         else:
             self.lines.append(indent + self.simple(stmt)
                               + self.take_trailing(stmt.span.line, stmt.span.end_line))
@@ -170,7 +210,8 @@ class _Printer:
             self.last_line = item.span.end_line
         else:
             kind = "block" if isinstance(item, ast.BlockDef) else "network"
-            self.body(f"{kind} {item.name}({_params(item.params)})", item, item.body, item.end, "")
+            self.body(f"{kind} {item.name}({_params(item.params)})", item.span.line, item.body,
+                      item.end, "")
 
     def run(self) -> str:
         for item in self.module.items:
@@ -181,6 +222,12 @@ class _Printer:
         while self.lines and self.lines[0] == "":
             self.lines.pop(0)
         return "\n".join(self.lines) + "\n" if self.lines else ""
+
+
+def _comments_in(text: str) -> list[ast.Comment]:
+    """The comments a printed `}` line carried (already taken from the source), re-queued."""
+    text = text.strip()
+    return [ast.Comment(0, 0, text)] if text else []
 
 
 def format_module(module: ast.Module) -> str:
