@@ -3,6 +3,8 @@ elaboration, formatting and the errors each can raise."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import mgdsl
@@ -10,6 +12,8 @@ from mgdsl.errors import MgError, flatten_errors
 from mgdsl.ir.dump import dump
 from mgdsl.syntax.fmt import format_source
 from mgdsl.syntax.parser import parse_text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def build(body: str, header: str = "network N()", **params):
@@ -216,3 +220,24 @@ def test_fmt_keeps_comments_around_else() -> None:
     out = format_source(text)
     assert "# a" in out and "# b" in out
     assert format_source(out) == out
+
+
+def test_rpmg20_takes_n_units_per_block() -> None:
+    from mgdsl.api import cost_of
+
+    path = ROOT / "architectures" / "rpmg-mnist.mg"
+    sizes = []
+    for n in (1, 2, 3):
+        ir = mgdsl.build_graph(path, n=n)
+        nodes = [d for _, d in ir.nodes(data=True)]
+        b5 = {d["name"].split(".")[1] for d in nodes if d["section"] == "b5" and "." in d["name"]}
+        assert b5 == {f"resmg{i}" for i in range(n)}
+        assert max(d["level"] for d in nodes if d["section"] == "b5") == 2  # 3 grids left
+        b7 = [d for d in nodes if d["section"] == "b7"]
+        convs = [d for d in b7 if d["op"] == "conv"]
+        # one projection (the unit that narrows 64 -> classes), identity shortcuts after it
+        assert len(convs) == 2 * n + 1 and sum(d["op"] == "add" for d in b7) == n
+        assert sum(d["args"]["k"] == 1 for d in convs) == len(convs)
+        assert ir.nodes[ir.graph["outputs"]["y"]]["shape"] == (10, 64, 64)
+        sizes.append(cost_of(ir).params)
+    assert sizes[0] == 1_199_886 and sizes[0] < sizes[1] < sizes[2]
