@@ -241,3 +241,22 @@ def test_rpmg20_takes_n_units_per_block() -> None:
         assert ir.nodes[ir.graph["outputs"]["y"]]["shape"] == (10, 64, 64)
         sizes.append(cost_of(ir).params)
     assert sizes[0] == 1_199_886 and sizes[0] < sizes[1] < sizes[2]
+
+
+def test_the_program_generator_writes_the_new_forms() -> None:
+    """The fuzzer's generator (and so the property tests) reaches `if`, `else if`, `else`,
+    the comparisons, `and` / `or` / `not` and `**`, and predicts their shapes."""
+    import random
+
+    from mgdsl.testing.fuzz import random_program
+
+    programs = [random_program(random.Random(seed)) for seed in range(80)]
+    text = "\n".join(p.text for p in programs)
+    for form in ("if ", "} else if ", "} else {", " ** ", " and ", " or ", "not ", " == ",
+                 " != ", " < ", " <= ", " > ", " >= ", "len(", "channels("):
+        assert form in text, form
+    with_if = [p for p in programs if "if " in p.text][:8]
+    for program in with_if:
+        ir = mgdsl.build_graph(program.text)
+        for name, shape in program.outputs.items():
+            assert ir.nodes[ir.graph["outputs"][name]]["shape"] == shape

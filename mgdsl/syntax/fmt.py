@@ -296,13 +296,13 @@ class _Printer:
         if not stmt.orelse:
             return
         closing = self.lines.pop()  # `}` and maybe a comment: `else` continues the line
-        comment = closing[len(indent) + 1:]
+        comment = closing[len(indent) + 1:].strip()
+        line = stmt.orelse[0].span.line if stmt.chained else stmt.end.line
+        if comment:  # it goes after the `{` that now ends the line
+            self.trailing.setdefault(line, []).append(ast.Comment(line, 0, comment))
         if stmt.chained:
-            inner = stmt.orelse[0]
-            self.trailing.setdefault(inner.span.line, []).extend(_comments_in(comment))
-            self.if_stmt(inner, indent, lead=f"{indent}}} else ")
+            self.if_stmt(stmt.orelse[0], indent, lead=f"{indent}}} else ")
         else:
-            self.trailing.setdefault(stmt.end.line, []).extend(_comments_in(comment))
             self.body("else", stmt.end.line, stmt.orelse, stmt.else_end, indent,
                       lead=f"{indent}}} ", one_line=False)
 
@@ -365,12 +365,6 @@ def _split(stmt: ast.Stmt) -> tuple[str, ast.Expr] | None:
     if isinstance(stmt, ast.Default):
         return f"default {stmt.op}.{stmt.arg} = ", stmt.value
     return None
-
-
-def _comments_in(text: str) -> list[ast.Comment]:
-    """The comments a printed `}` line carried (already taken from the source), re-queued."""
-    text = text.strip()
-    return [ast.Comment(0, 0, text)] if text else []
 
 
 def format_module(module: ast.Module) -> str:
