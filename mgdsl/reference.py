@@ -89,6 +89,7 @@ class Entry:
     shape: str       # the shape rule ("" for blocks: their summary says it)
     example: str     # a `.mg` expression reading `EXAMPLE_SETUP`
     result: str      # what the example evaluates to
+    args: tuple[tuple[str, str], ...] = ()  # (argument, what it is) where documented
 
 
 # --------------------------------------------------------------------------- entries
@@ -107,11 +108,19 @@ def _split_doc(name: str, doc: str) -> tuple[str, str]:
 
 def _op_spec(name: str):
     """The op table's spec of `name`, if the table (`mgdsl.ops.OPS`) has one."""
-    try:
-        from mgdsl.ops import OPS
-    except ImportError:  # pragma: no cover - the table is part of the package
-        return None
-    return OPS.get(name)
+    from mgdsl import ops
+
+    return getattr(ops, "OPS", {}).get(name)
+
+
+def _shape_rule(name: str, spec) -> str:
+    """The shape rule of a built-in: written above, or read off its op's shape function."""
+    from mgdsl import ops
+
+    if name in SHAPE_RULES:
+        return SHAPE_RULES[name]
+    same = getattr(ops, "same_shape", None)
+    return "unchanged" if same is not None and getattr(spec, "shape", None) is same else ""
 
 
 def op_entries() -> list[Entry]:
@@ -122,8 +131,10 @@ def op_entries() -> list[Entry]:
         summary = summary[:1].upper() + summary[1:]
         spec = _op_spec(name)
         example = getattr(spec, "example", None) or EXAMPLES.get(name, "")
-        out.append(Entry(name, signature, summary, SHAPE_RULES.get(name, ""), example,
-                         evaluate(example) if example else ""))
+        args = tuple((p.name, p.doc) for p in getattr(spec, "builtin", None) or ()
+                     if getattr(p, "doc", ""))
+        out.append(Entry(name, signature, summary, _shape_rule(name, spec), example,
+                         evaluate(example) if example else "", args))
     return out
 
 
@@ -185,6 +196,7 @@ def evaluate(expr: str) -> str:
 
 def _markdown_entry(e: Entry) -> list[str]:
     lines = [f"### `{e.name}`", "", f"`{e.signature}`", "", e.summary, ""]
+    lines += [f"- `{arg}`: {doc}" for arg, doc in e.args]
     if e.shape:
         lines += [f"- shape: {e.shape}"]
     lines += [f"- example: `{e.example}` → `{e.result}`", ""]

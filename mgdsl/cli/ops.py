@@ -64,7 +64,8 @@ def _print(entries, args: argparse.Namespace, what: str, setup) -> int:
     print("Examples read " + "; ".join(setup) + ".\n")
     for e in chosen:
         print(e.signature)
-        for label, text in (("", e.summary), ("shape: ", e.shape)):
+        for label, text in (("", e.summary), *((f"{a}: ", d) for a, d in e.args),
+                            ("shape: ", e.shape)):
             if text:
                 print(textwrap.fill(label + text, WIDTH, initial_indent="    ",
                                     subsequent_indent="    " + " " * len(label)))
