@@ -37,7 +37,8 @@ END = "<!-- END GENERATED REFERENCE -->"
 # what every example may read: a grid `x`, a three-grid pyramid `p`, a vector `v`
 EXAMPLE_SETUP = ("input x: 4 x 8 x 8", "p = pyramid(x, 3)", "v = flatten(gap(x))")
 
-# The shape rule of each built-in, in a line; H and W are a grid's height and width.
+# The shape rule of each built-in and standard block, in a line; C, H and W are a grid's
+# channels, height and width. Ops of the op table that keep their shape need no entry.
 SHAPE_RULES = {
     "conv": "`ch x H' x W'` with H' = (H + 2 pad - k) // stride + 1 (same size at stride 1)",
     "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k (double size by default)",
@@ -53,6 +54,28 @@ SHAPE_RULES = {
     "concat": "per level, the channels summed; a grid alone on its level passes through",
     "len": "a number", "channels": "a list of numbers, one per grid",
     "min": "a number", "max": "a number",
+    # standard blocks
+    "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
+    "mgconv": "per grid `ch x H x W`; levels unchanged",
+    "mgconv_down": "per grid `ch x H x W`; levels unchanged",
+    "mgconv_up": "per grid `ch x H x W`; levels unchanged",
+    "mgcbr": "per grid `ch x H x W`; levels unchanged",
+    "mgcb": "per grid `ch x H x W`; levels unchanged",
+    "resmg": "per grid `ch x H x W`; levels unchanged",
+    "resmg_linear": "per grid `ch x H x W`; levels unchanged",
+    "resmg_proj": "per grid `ch x H x W`; levels unchanged",
+    "resmg_proj_linear": "per grid `ch x H x W`; levels unchanged",
+    "mgpool": "every grid `C x H/2 x W/2` (rounded up), one level coarser",
+    "mgpool_merge": "one grid fewer: the second-coarsest pooled, its channels joined by the "
+                    "coarsest's",
+    "stems": "`levels` grids, grid l `ch x H/2^l x W/2^l`",
+    "classifier": "a vector of `classes` values",
+    "dcbr": "per grid `ch x 2H x 2W`, one level finer",
+    "mgup": "the levels of `skip`, with `ch` channels",
+    "pmg_start": "per grid `ch x H x W`; levels unchanged",
+    "rpmg_start": "per grid `ch x H x W`; levels unchanged",
+    "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
+              "stride-2 pool)",
 }
 
 # One example per built-in without one in the op table, and per standard block; they
@@ -86,7 +109,7 @@ class Entry:
     name: str
     signature: str   # `name(a, b = 2)`
     summary: str     # what it does, one paragraph
-    shape: str       # the shape rule ("" for blocks: their summary says it)
+    shape: str       # the shape rule
     example: str     # a `.mg` expression reading `EXAMPLE_SETUP`
     result: str      # what the example evaluates to
     args: tuple[tuple[str, str], ...] = ()  # (argument, what it is) where documented
@@ -169,7 +192,8 @@ def block_entries() -> list[Entry]:
         if isinstance(item, ast.BlockDef):
             example = EXAMPLES.get(item.name, "")
             signature = f"{item.name}({', '.join(_param_text(p) for p in item.params)})"
-            out.append(Entry(item.name, signature, docs[item.name], "", example,
+            out.append(Entry(item.name, signature, docs[item.name],
+                             SHAPE_RULES.get(item.name, ""), example,
                              evaluate(example) if example else ""))
     return out
 

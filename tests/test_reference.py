@@ -32,7 +32,7 @@ def test_every_builtin_and_standard_block_is_documented_with_a_working_example()
     for e in ops + blocks:
         assert e.summary and e.example and e.result, e.name
         assert e.signature.startswith(e.name + "("), e.name
-    assert all(e.shape for e in ops), [e.name for e in ops if not e.shape]
+    assert all(e.shape for e in ops + blocks), [e.name for e in ops + blocks if not e.shape]
     assert {e.name for e in blocks} >= {"cbr", "mgconv", "resmg", "mgup", "pmg_start"}
     by_name = {e.name: e for e in ops + blocks}
     assert by_name["conv"].result == "8 x 4 x 4"
