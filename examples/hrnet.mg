@@ -13,6 +13,7 @@
 use "std.mg"
 
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
+block cbnr(p, ch, k = 3, stride = 1) { return relu(cbn(p, ch, k, stride = stride)) }
 
 # Basic residual block on every branch (identity shortcut).
 block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
@@ -48,7 +49,7 @@ block hr_module(p, ch) {
 }
 
 # A new, twice coarser branch from the coarsest one: a 3x3 stride-2 conv + BN + ReLU.
-block new_branch(p, ch) { return concat(p, relu(cbn(p[-1], ch, stride = 2))) }
+block new_branch(p, ch) { return concat(p, cbnr(p[-1], ch, stride = 2)) }
 
 # The HRNetV2 representation: every branch upsampled to the finest one, all concatenated.
 block v2(p) {
@@ -60,13 +61,13 @@ network HRNetV2W18(size = 256) {
     input image: 3 x size x size
     w = [18, 36, 72, 144]
 
-    section stem { x = relu(cbn(relu(cbn(image, 64, stride = 2)), 64, stride = 2)) }
+    section stem { x = cbnr(cbnr(image, 64, stride = 2), 64, stride = 2) }
     section stage1 {
         x = bottleneck_proj(x, 64)
         repeat 3 { x = bottleneck(x, 64) }
     }
     section stage2 {
-        p = concat(relu(cbn(x, w[0])), relu(cbn(x, w[1], stride = 2)))
+        p = concat(cbnr(x, w[0]), cbnr(x, w[1], stride = 2))
         p = hr_module(p, w[:2])
     }
     section stage3 {

@@ -29,7 +29,9 @@ block oct_down(p, ch, k) {
     return bn(concat(h, l))
 }
 block oct_in(x, ch, k) {
-    return bn(concat(conv(x, ch / 2, k, bias = false), conv(avgpool(x), ch / 2, k, bias = false)))
+    h = conv(x, ch / 2, k, bias = false)
+    l = conv(avgpool(x), ch / 2, k, bias = false)
+    return bn(concat(h, l))
 }
 
 # Octave convs into one grid (alpha_out = 0), at the same or at half the resolution.
