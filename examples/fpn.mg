@@ -9,9 +9,16 @@
 use "std.mg"
 
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
-block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
-block basic_down(p, ch) {
-    return relu(cbn(relu(cbn(p, ch, stride = 2)), ch) + cbn(p, ch, 1, stride = 2))
+# Basic block: two 3x3 convs; the shortcut is the identity, or a 1x1 conv + BN projection
+# where the block changes the stride or the width.
+block basic(p, ch, stride = 1) {
+    y = cbn(relu(cbn(p, ch, stride = stride)), ch)
+    if stride == 1 and channels(p)[0] == ch {
+        s = p
+    } else {
+        s = cbn(p, ch, 1, stride = stride)
+    }
+    return relu(y + s)
 }
 
 # Lin et al.'s top-down pathway with lateral connections on a pyramid of backbone stages.
@@ -30,9 +37,9 @@ network FPNResNet18(ch = 256, size = 224) {
     section backbone {
         x = relu(cbn(image, 64, 7, stride = 2))
         c2 = basic(basic(maxpool(x, 3, stride = 2, pad = 1, ceil = false), 64), 64)
-        c3 = basic(basic_down(c2, 128), 128)
-        c4 = basic(basic_down(c3, 256), 256)
-        c5 = basic(basic_down(c4, 512), 512)
+        c3 = basic(basic(c2, 128, stride = 2), 128)
+        c4 = basic(basic(c3, 256, stride = 2), 256)
+        c5 = basic(basic(c4, 512, stride = 2), 512)
     }
     section neck { p = fpn(concat(c2, c3, c4, c5), ch) }
     output p2 = p[0]

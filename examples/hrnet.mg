@@ -18,10 +18,16 @@ block cbnr(p, ch, k = 3, stride = 1) { return relu(cbn(p, ch, k, stride = stride
 # Basic residual block on every branch (identity shortcut).
 block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
 
-# Bottleneck (1x1, 3x3, 1x1 x4) with an identity or a 1x1 projection shortcut.
-block bottleneck(p, ch) { return relu(cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1) + p) }
-block bottleneck_proj(p, ch) {
-    return relu(cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1) + cbn(p, 4 * ch, 1))
+# Bottleneck (1x1, 3x3, 1x1 x4) with an identity shortcut, or a 1x1 conv + BN projection
+# where it widens.
+block bottleneck(p, ch) {
+    y = cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1)
+    if channels(p)[0] == 4 * ch {
+        s = p
+    } else {
+        s = cbn(p, 4 * ch, 1)
+    }
+    return relu(y + s)
 }
 
 # Exchange unit: branch i receives every finer branch j through i - j 3x3 stride-2 convs
@@ -63,8 +69,7 @@ network HRNetV2W18(size = 256) {
 
     section stem { x = cbnr(cbnr(image, 64, stride = 2), 64, stride = 2) }
     section stage1 {
-        x = bottleneck_proj(x, 64)
-        repeat 3 { x = bottleneck(x, 64) }
+        repeat 4 { x = bottleneck(x, 64) }
     }
     section stage2 {
         p = concat(cbnr(x, w[0]), cbnr(x, w[1], stride = 2))

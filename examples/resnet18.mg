@@ -9,12 +9,16 @@ use "std.mg"
 # Conv + BN without bias, as torchvision writes its residual blocks.
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
 
-# Basic block with an identity shortcut (same width, same resolution).
-block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
-
-# Basic block that halves the resolution and widens: the shortcut is a 1x1 stride-2 projection.
-block basic_down(p, ch) {
-    return relu(cbn(relu(cbn(p, ch, stride = 2)), ch) + cbn(p, ch, 1, stride = 2))
+# Basic block: two 3x3 convs; the shortcut is the identity, or a 1x1 conv + BN projection
+# where the block changes the stride or the width.
+block basic(p, ch, stride = 1) {
+    y = cbn(relu(cbn(p, ch, stride = stride)), ch)
+    if stride == 1 and channels(p)[0] == ch {
+        s = p
+    } else {
+        s = cbn(p, ch, 1, stride = stride)
+    }
+    return relu(y + s)
 }
 
 network ResNet18(classes = 1000) {
@@ -27,8 +31,8 @@ network ResNet18(classes = 1000) {
     section layer1 {
         repeat 2 { p = basic(p, 64) }
     }
-    section layer2 { p = basic(basic_down(p, 128), 128) }
-    section layer3 { p = basic(basic_down(p, 256), 256) }
-    section layer4 { p = basic(basic_down(p, 512), 512) }
+    section layer2 { p = basic(basic(p, 128, stride = 2), 128) }
+    section layer3 { p = basic(basic(p, 256, stride = 2), 256) }
+    section layer4 { p = basic(basic(p, 512, stride = 2), 512) }
     output logits = linear(flatten(gap(p)), classes)
 }
