@@ -329,3 +329,10 @@ def test_expressions_evaluate_as_in_python_and_survive_fmt(text: str) -> None:
     assert _mgdsl(text) == expected, text
     canonical = format_expr(parse_text(f"network N() {{ v = {text} }}").items[0].body[0].value)
     assert _mgdsl(canonical) == expected, (text, canonical)
+
+
+def test_levels_of_a_pyramid_are_known_values() -> None:
+    assert truth_of("levels(maxpool(pyramid(x, 2))) == [1, 2]")
+    assert truth_of("levels(x)[0] == 0 and len(levels(pyramid(x, 3))) == 3")
+    assert codes("input x: 1 x 4 x 4\nc = levels(flatten(x))\noutput y = x") == ["E306"]
+    assert codes("input x: 1 x 4 x 4\nc = levels(3)\noutput y = x") == ["E404"]
