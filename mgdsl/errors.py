@@ -87,7 +87,7 @@ class MgError(Exception):
     example the chain of block calls that led here).
     """
 
-    code = "E000"
+    code = ""  # every raise names its code (or a subclass fixes one); see mgdsl.catalogue
     kind = "error"
 
     def __init__(
@@ -106,6 +106,8 @@ class MgError(Exception):
         self.notes = list(notes)
         if code is not None:
             self.code = code
+        if not self.code:
+            raise TypeError(f"{type(self).__name__} needs a code from mgdsl.catalogue")
 
     def __str__(self) -> str:
         return format_diagnostic(self)
@@ -114,37 +116,25 @@ class MgError(Exception):
 class MgSyntaxError(MgError):
     """The text does not follow the grammar (E1xx)."""
 
-    code = "E100"
-
 
 class MgNameError(MgError):
     """An unknown or duplicated name: variable, block, op, parameter (E2xx)."""
-
-    code = "E200"
 
 
 class MgShapeError(MgError):
     """Channels or resolutions do not line up (E3xx)."""
 
-    code = "E300"
-
 
 class MgTypeError(MgError):
     """A value of the wrong kind, a bad argument, non-integer arithmetic (E4xx)."""
-
-    code = "E400"
 
 
 class MgLimitError(MgError):
     """A configured resource limit would be exceeded (E5xx)."""
 
-    code = "E500"
-
 
 class MgFileError(MgError):
     """A file that cannot be found, read or decoded, or a `use` cycle (E6xx)."""
-
-    code = "E600"
 
 
 @dataclass
@@ -154,13 +144,10 @@ class MgErrors(MgError):
     errors: list[MgError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        first = self.errors[0] if self.errors else None
-        MgError.__init__(
-            self,
-            first.message if first else "no errors",
-            first.span if first else None,
-            code=first.code if first else "E000",
-        )
+        if not self.errors:
+            raise ValueError("MgErrors collects at least one error")
+        first = self.errors[0]
+        MgError.__init__(self, first.message, first.span, code=first.code)
 
     def __str__(self) -> str:
         return "\n".join(format_diagnostic(e) for e in self.errors)

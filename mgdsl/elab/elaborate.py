@@ -112,7 +112,7 @@ class Elaborator:
     def __init__(self, program: Program, network: ast.NetworkDef) -> None:
         self.program = program
         self.network = network
-        self.builder = IRBuilder(network.name, network.span.file)
+        self.builder = IRBuilder(network.name, network.span.file, network.span)
         self.errors: list[MgError] = []
         self.steps = 0
         self.total_params = 0

@@ -31,15 +31,16 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
     """Check `ir` in place (see the module docstring); raises `MgErrors` on user errors."""
     errors: list[MgError] = []
     file = ir.graph.get("file", "<string>")
+    where = ir.graph.get("span") or Span.point(file)
     outputs = ir.graph["outputs"]
     inputs = ir.graph["inputs"]
     if not outputs:
         errors.append(MgNameError(f"network `{ir.graph['name']}` declares no output",
-                                  Span.point(file), code="E212",
+                                  where, code="E212",
                                   hint="name a result with `output NAME = ...`"))
     if not inputs:
         errors.append(MgNameError(f"network `{ir.graph['name']}` declares no input",
-                                  Span.point(file), code="E213",
+                                  where, code="E213",
                                   hint="declare one with `input image: C x H x W`"))
     for n, data in ir.nodes(data=True):
         spec = OPS[data["op"]]
