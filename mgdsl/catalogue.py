@@ -388,6 +388,22 @@ ENTRIES: tuple[Entry, ...] = (
        "mgdsl train MG-16 --task mnist-seg      # MG-16 outputs 100 class scores",
        "mgdsl train PMG-16-seg --task mnist-seg"),
     # ------------------------------------------------------------------ E9xx diagrams
+    # ------------------------------------------------------------------ E93x editor (serve)
+    _e("E930", "a `use` outside the served folder",
+       """`mgdsl serve` lets the browser read and change the `.mg` files of one folder. A
+       `use` may reach files under that folder (symlinks followed) and the standard library
+       only, so a served file cannot read the rest of the disk.""",
+       "use \"../../secrets.mg\"",
+       "copy the blocks into the served folder:  use \"blocks.mg\""),
+    _e("E931", "nothing to serve",
+       """`mgdsl serve` takes a folder of `.mg` files or one `.mg` file (its folder is
+       served and the file opened first).""",
+       "mgdsl serve notes.txt",
+       "mgdsl serve architectures/"),
+    _e("E932", "cannot listen on the port",
+       """The port is out of range or already in use by another program.""",
+       "mgdsl serve architectures/ --port 70000",
+       "mgdsl serve architectures/ --port 0      # any free port"),
     _e("E960", "nothing to draw",
        """`render` needs a network (a file or zoo name) or a standard block name.""",
        "mgdsl render --out net.svg",

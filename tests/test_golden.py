@@ -4,6 +4,7 @@
 marks each line that must fail with `# error[CODE]` (or warn with `# warning[CODE]`);
 `X.expected` holds the rendered diagnostics. `tests/golden/errors/cli/X.cmd` holds command
 lines run in a fresh temporary directory, the last one's stderr and exit status are
+`X.expected`; `tests/golden/errors/api/X.py` is a Python snippet whose MgError is
 `X.expected` (see tests/golden/errors/README.md). Regenerate with
 `pytest tests/test_golden.py --update-golden` and read the diff.
 """
@@ -28,6 +29,7 @@ CLI = GOLDEN / "errors" / "cli"
 IR_CASES = sorted((GOLDEN / "ir").glob("*.mg"))
 ERROR_CASES = sorted((GOLDEN / "errors").glob("*.mg"))
 CLI_CASES = sorted(CLI.glob("*.cmd"))
+API_CASES = sorted((GOLDEN / "errors" / "api").glob("*.py"))
 RENDERED = re.compile(r"(?:error|warning)\[([EW]\d{3})\]")
 TORCH_VERBS = {"train", "eval", "compile"}
 
@@ -97,6 +99,21 @@ def test_cli_diagnostics_golden(case: Path, update_golden: bool, tmp_path: Path,
     err = capsys.readouterr().err
     err = err.replace(str(tmp_path) + "/", "").replace(str(CLI), "{here}")
     _compare(case.with_suffix(".expected"), f"{err}[exit {status}]\n", update_golden)
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=lambda p: p.stem)
+def test_api_diagnostics_golden(case: Path, update_golden: bool, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    from mgdsl.errors import MgError, flatten_errors
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MgError) as info:
+        runpy.run_path(str(case), run_name="__golden__")
+    rendered = "\n".join(format_diagnostic(e) for e in flatten_errors(info.value))
+    rendered = rendered.replace(str(tmp_path) + "/", "")
+    _compare(case.with_suffix(".expected"), rendered + "\n", update_golden)
 
 
 def _source_code_literals() -> dict[str, list[str]]:
