@@ -97,7 +97,7 @@ ENTRIES: tuple[Entry, ...] = (
        "network N(width = 8) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width, "
        "kernal=3)\n}",
        "network N(width = 8) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width, "
-       "kernel=3)\n}"),
+       "k=3)\n}"),
     _e("E203", "a network parameter without a value",
        """A parameter of the network has no default and no value was given with
        `--set NAME=...` (or the `overrides` of the Python API).""",
@@ -118,18 +118,18 @@ ENTRIES: tuple[Entry, ...] = (
     _e("E208", "a statement in the wrong place",
        """`return` belongs at the end of a block (not in a network, not inside `repeat`,
        and nothing may follow it); `input` and `output` belong in a network.""",
-       "block b(p) {\n    return p\n    q = p\n}",
-       "block b(p) {\n    q = p\n    return q\n}"),
+       "block b(p) {\n    return p\n    q = p\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    q = p\n    return q\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
     _e("E209", "a recursive block",
        """A block calls itself, directly or through other blocks. Block calls are expanded
        at compile time, so recursion would never end; repeat a layer with `repeat N { ... }`
        instead.""",
-       "block loop(p) { return loop(p) }",
-       "block twice(p) {\n    repeat 2 { p = relu(p) }\n    return p\n}"),
+       "block b(p) { return b(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    repeat 2 { p = relu(p) }\n    return p\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
     _e("E210", "the file defines no network",
        """Only a `network` can be checked, drawn, compiled or trained; a file of blocks alone
        is a library to `use` from another file.""",
-       "block b(p) { return relu(p) }",
+       "# blocks.mg, given to `mgdsl stats blocks.mg`\nblock b(p) { return relu(p) }",
        "block b(p) { return relu(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n"
        "    output y = b(image)\n}"),
     _e("E211", "which network?",
@@ -145,7 +145,7 @@ ENTRIES: tuple[Entry, ...] = (
     _e("E213", "a network without an input",
        """A network must declare its input tensor with `input NAME: C x H x W`. The error
        points at the network's header.""",
-       "network N() {\n    output y = 3\n}",
+       "network N() { }",
        "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
     _e("E220", "neither a file nor a zoo model",
        """A command was given a name that is not an existing `.mg` file and not a model of
@@ -250,8 +250,8 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8)\n}"),
     _e("E410", "a block that returns nothing",
        """Every block ends with `return VALUE`; its call stands for that value.""",
-       "block b(p) { q = relu(p) }",
-       "block b(p) {\n    q = relu(p)\n    return q\n}"),
+       "block b(p) { q = relu(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    q = relu(p)\n    return q\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
     _e("E411", "a malformed --set",
        """`--set` takes `NAME=VALUE`, where VALUE is a number, `true`/`false`, a list like
        `[2,2,2]` or a word.""",
@@ -287,8 +287,8 @@ ENTRIES: tuple[Entry, ...] = (
        "flatten the chain: let one file `use` the others directly"),
     _e("E506", "a grid larger than the resolution limit",
        """A grid's height or width exceeds `mgdsl.limits.LIMITS.max_resolution`.""",
-       "network N() {\n    input image: 1 x 99999 x 99999\n    output y = relu(image)\n}",
-       "network N() {\n    input image: 1 x 256 x 256\n    output y = relu(image)\n}"),
+       "network N() {\n    input image: 1 x 16384 x 16384\n    output y = deconv(image, 1)\n}",
+       "network N() {\n    input image: 1 x 16384 x 16384\n    output y = conv(image, 1)\n}"),
     _e("E507", "too many parameters",
        """A network may hold at most `mgdsl.limits.LIMITS.max_params` parameters (compiling
        it allocates four bytes for each).""",
@@ -314,8 +314,8 @@ ENTRIES: tuple[Entry, ...] = (
        """A file named on the command line, by `use`, or as a checkpoint does not exist.
        `use` paths are relative to the file that contains them (then to the standard
        library).""",
-       "use \"blocks.mg\"      # but the file is called block.mg",
-       "use \"block.mg\""),
+       "# net.mg, next to block.mg\nuse \"blocks.mg\"",
+       "# net.mg, next to block.mg\nuse \"block.mg\""),
     _e("E602", "not a regular file",
        """Only regular files are read as `.mg` sources: a directory, a device such as
        `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
@@ -393,7 +393,7 @@ ENTRIES: tuple[Entry, ...] = (
        """`mgdsl serve` lets the browser read and change the `.mg` files of one folder. A
        `use` may reach files under that folder (symlinks followed) and the standard library
        only, so a served file cannot read the rest of the disk.""",
-       "use \"../../secrets.mg\"",
+       "# served.mg, in the folder given to `mgdsl serve`\nuse \"../../secrets.mg\"",
        "copy the blocks into the served folder:  use \"blocks.mg\""),
     _e("E931", "nothing to serve",
        """`mgdsl serve` takes a folder of `.mg` files or one `.mg` file (its folder is
@@ -427,6 +427,32 @@ ENTRIES: tuple[Entry, ...] = (
        """Graphviz's `dot` ran but could not draw the diagram; its last message is shown.""",
        "a broken Graphviz installation (missing plugins for PNG)",
        "reinstall Graphviz, or write `.dot` or `.svg`"),
+    # ------------------------------------------------------------------ W1xx warnings
+    _e("W101", "`ceil` pooling makes a grid one pixel bigger",
+       """A max-pool rounds its output size up (`ceil = true`, the default of `maxpool`) on a
+       grid whose size the stride does not divide, so the last window hangs over the edge
+       and the grid is one pixel bigger than `floor` rounding would make it. Pyramids then
+       stop halving exactly. Pass `ceil = false`, choose a size the stride divides, or
+       silence the warning on its line with `# allow(W101)` when it is meant.""",
+       "network N() {\n    input image: 3 x 15 x 15\n    output y = maxpool(image)\n}",
+       "network N() {\n    input image: 3 x 15 x 15\n    output y = maxpool(image, ceil = false)"
+       "\n}"),
+    _e("W102", "a conv bias straight into a batch norm",
+       """Every reader of this convolution is a batch norm, which subtracts the batch mean
+       and so cancels any constant bias: the bias parameters train to nothing. Pass
+       `bias = false` to the conv, or silence the warning with `# allow(W102)`. Ops inside
+       the standard library's blocks are not judged.""",
+       "network N() {\n    input image: 3 x 16 x 16\n    output y = bn(conv(image, 8))\n}",
+       "network N() {\n    input image: 3 x 16 x 16\n"
+       "    output y = bn(conv(image, 8, bias = false))\n}"),
+    _e("W103", "parameters that reach no output",
+       """Ops with parameters whose results no `output` reads: they are counted in the
+       network's size but never trained. Use the result, delete the statement, or silence
+       the warning with `# allow(W103)`. Ops inside the standard library's blocks are not
+       judged (a pyramid block computes every level even when a head reads one).""",
+       "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
+       "    output y = relu(image)\n}",
+       "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
@@ -464,7 +490,8 @@ def markdown() -> str:
            "Errors (`error[E…]`) stop the command with exit status 1. Warnings (`warning[W…]`)",
            "flag valid but suspicious programs and leave the exit status 0; silence one on a",
            "line by ending the line with a comment `# allow(W101)` (several codes: "
-           "`# allow(W101, W102)`).", ""]
+           "`# allow(W101, W102)`). `mgdsl check` prints warnings; in Python they are the list",
+           "`ir.graph[\"warnings\"]` of every graph `mgdsl.build_graph` or `mgdsl.load` returns.", ""]
     out += [f"- [{e.code}](#{e.code.lower()}) {e.title}" for e in ENTRIES]
     for e in ENTRIES:
         out += ["", f"## {e.code}", "", f"**{e.title}** ({e.kind})", "", e.explanation, "",

@@ -44,6 +44,7 @@ Graph attributes (`ir.graph[...]`)
 name     the network's name
 file     the file that defines it
 span     `Span` of the network's definition (its header line)
+warnings list of `MgWarning` (W codes) found by `mgdsl.ir.lint` during validate
 params   dict of the network parameters after defaults and overrides
 inputs   dict input name -> node id, in declaration order
 outputs  dict output name -> node id of its `output` node, in order

@@ -5,7 +5,8 @@
   elaborator; a failure here is an internal error, not a user mistake);
 - edges into `add` / `concat` that bypass a longer path are re-labelled `skip`;
 - nodes that no output reads are marked `meta["live"] = False` (they still count as
-  parameters, as in the paper's counts; backends may skip computing them).
+  parameters, as in the paper's counts; backends may skip computing them);
+- the warnings of `mgdsl.ir.lint` go to ``ir.graph["warnings"]`` (a list of `MgWarning`).
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
@@ -18,6 +19,7 @@ from __future__ import annotations
 import networkx as nx
 
 from mgdsl.errors import MgError, MgErrors, MgNameError, Span
+from mgdsl.ir.lint import lint
 from mgdsl.ops import OPS
 
 __all__ = ["validate", "InternalIRError"]
@@ -52,6 +54,7 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
     _mark_skips(ir)
     if errors:
         raise MgErrors(errors)
+    ir.graph["warnings"] = lint(ir)
     return ir
 
 
