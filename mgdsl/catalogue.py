@@ -257,6 +257,31 @@ ENTRIES: tuple[Entry, ...] = (
        `[2,2,2]` or a word.""",
        "mgdsl check net.mg --set 4",
        "mgdsl check net.mg --set width=4"),
+    # ------------------------------------------------------------------ E44x conditions
+    _e("E440", "a condition on tensor values",
+       """Conditions (`if`, comparisons) are decided while the network is built, before any
+       image flows through it, so they may use numbers, parameters, channel counts
+       (`channels(p)`) and `len(p)`, but not the values of a grid or pyramid. To choose per
+       pixel, compute both results and combine them.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    if image { a = 1 }\n"
+       "    output y = image\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    if channels(image)[0] == 1 { a = 1 }\n"
+       "    output y = image\n}"),
+    _e("E441", "a condition that is not true or false",
+       """`if` needs a boolean: compare a number rather than testing it directly (there is no
+       implicit truth of numbers, strings or lists).""",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n { a = 1 }\n"
+       "    output y = image\n}",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n > 0 { a = 1 }\n"
+       "    output y = image\n}"),
+    _e("E442", "values that cannot be compared",
+       """`==` and `!=` compare values of the same kind (numbers, strings, booleans or
+       lists); `<`, `<=`, `>`, `>=` compare numbers only — compare one item of a list, or its
+       `min`, `max` or `len`.""",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n == \"two\" { a = 1 }\n"
+       "    output y = image\n}",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n == 2 { a = 1 }\n"
+       "    output y = image\n}"),
     # ------------------------------------------------------------------ E5xx limits
     _e("E501", "nested too deeply",
        """Expressions, brackets and parentheses may nest at most
