@@ -83,21 +83,21 @@ class Frame:
 
     def default(self, op: str, arg: str) -> Any:
         """The innermost `default op.arg = v` in force, or `_MISSING`."""
-        frame: Frame | None = self
-        while frame is not None:
-            if (op, arg) in frame.defaults:
-                return frame.defaults[(op, arg)]
-            frame = frame.parent
-        return _MISSING
+        return self._innermost("defaults", (op, arg))
 
     def default_span(self, op: str, arg: str) -> Span | None:
         """The span of the `default op.arg = v` statement in force, if any."""
+        span = self._innermost("default_spans", (op, arg))
+        return None if span is _MISSING else span
+
+    def _innermost(self, table: str, key: tuple[str, str]) -> Any:
         frame: Frame | None = self
         while frame is not None:
-            if (op, arg) in frame.default_spans:
-                return frame.default_spans[(op, arg)]
+            values = getattr(frame, table)
+            if key in values:
+                return values[key]
             frame = frame.parent
-        return None
+        return _MISSING
 
 
 _MISSING = object()
