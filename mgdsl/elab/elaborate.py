@@ -14,6 +14,7 @@ independent mistakes are all reported together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ import networkx as nx
 
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
-from mgdsl.elab.program import BlockInfo, Program
+from mgdsl.elab.program import BlockInfo, Program, stdlib_dir
 from mgdsl.elab.values import POISON, Pyramid, a_type
 from mgdsl.errors import (
     MgError,
@@ -37,6 +38,7 @@ from mgdsl.errors import (
 from mgdsl.ir.graph import IRBuilder
 from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
+from mgdsl.syntax.parser import parse_file
 
 __all__ = ["elaborate", "CallContext", "parse_override"]
 
@@ -70,6 +72,7 @@ class Frame:
     block: str | None = None
     counters: dict[str, int] = field(default_factory=dict)
     defaults: dict[tuple[str, str], Any] = field(default_factory=dict)
+    default_spans: dict[tuple[str, str], Span] = field(default_factory=dict)
     sections: set[str] = field(default_factory=set)
 
     def next_segment(self, name: str) -> str:
@@ -80,10 +83,19 @@ class Frame:
 
     def default(self, op: str, arg: str) -> Any:
         """The innermost `default op.arg = v` in force, or `_MISSING`."""
+        return self._innermost("defaults", (op, arg))
+
+    def default_span(self, op: str, arg: str) -> Span | None:
+        """The span of the `default op.arg = v` statement in force, if any."""
+        span = self._innermost("default_spans", (op, arg))
+        return None if span is _MISSING else span
+
+    def _innermost(self, table: str, key: tuple[str, str]) -> Any:
         frame: Frame | None = self
         while frame is not None:
-            if (op, arg) in frame.defaults:
-                return frame.defaults[(op, arg)]
+            values = getattr(frame, table)
+            if key in values:
+                return values[key]
             frame = frame.parent
         return _MISSING
 
@@ -106,14 +118,38 @@ def parse_override(text: str) -> Any:
     return t.strip('"')
 
 
+# the words the argument checks of `primitives` use for an argument, where not its name
+_ARG_WORDS = {"k": ("kernel size", "pooling size"), "pad": ("padding",), "n": ("output size",),
+              "ch": ("channels",)}
+
+
+def _blame_default(exc: MgError, from_defaults: dict[str, Span | None], call: Span) -> None:
+    """Point a bad-value error at the `default op.arg = ...` that supplied the value."""
+    if exc.code not in ("E401", "E402", "E403", "E504"):
+        return
+    for name, span in from_defaults.items():
+        if span is not None and exc.message.startswith(_ARG_WORDS.get(name, (name,))):
+            exc.span = span
+            exc.notes.append(f"the value is used by the call at {call}")
+            return
+
+
+@functools.lru_cache(maxsize=1)
+def _std_blocks() -> frozenset[str]:
+    """The names of the blocks of the standard library (`std.mg`)."""
+    module = parse_file(stdlib_dir() / "std.mg")
+    return frozenset(i.name for i in module.items if isinstance(i, ast.BlockDef))
+
+
 class Elaborator:
     """Evaluates one network of a program into an IR graph."""
 
     def __init__(self, program: Program, network: ast.NetworkDef) -> None:
         self.program = program
         self.network = network
-        self.builder = IRBuilder(network.name, network.span.file)
+        self.builder = IRBuilder(network.name, network.span.file, network.span)
         self.errors: list[MgError] = []
+        self.std_hinted = False
         self.steps = 0
         self.total_params = 0
         self.call_stack: list[str] = []
@@ -148,7 +184,8 @@ class Elaborator:
         except MgLimitError as exc:
             self.errors.append(exc)
         if self.errors:
-            raise MgErrors(self.errors)
+            unique = {(e.code, e.span, e.message): e for e in reversed(self.errors)}
+            raise MgErrors(sorted(unique.values(), key=self.errors.index))
         return self.builder.graph
 
     # ----------------------------------------------------------------------- statements
@@ -292,6 +329,7 @@ class Elaborator:
                               hint=did_you_mean(stmt.arg, spec.defaults_allowed)
                               or f"its optional arguments: {', '.join(sorted(spec.defaults_allowed))}")
         self.frame.defaults[(stmt.op, stmt.arg)] = self.eval(stmt.value)
+        self.frame.default_spans[(stmt.op, stmt.arg)] = stmt.span
 
     def _slice_assign(self, stmt: ast.SliceAssign) -> None:
         current = self.lookup(stmt.target, stmt.span)
@@ -506,10 +544,14 @@ class Elaborator:
         block = self.program.blocks.get(name)
         if block is not None:
             return self._call_block(block, expr)
-        candidates = list(prim.PRIMITIVES) + list(self.program.blocks)
-        hint = did_you_mean(name, candidates)
-        if hint is None and not self.program.blocks:
-            hint = 'standard blocks such as `cbr` and `mgconv` need `use "std.mg"`'
+        if name in _std_blocks():
+            # the hint once per network: one missing `use` makes every std call unknown
+            hint = None if self.std_hinted else (
+                f'`{name}` is a block of the standard library: add `use "std.mg"` at the top '
+                "of the file")
+            self.std_hinted = True
+        else:
+            hint = did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks))
         raise MgNameError(f"unknown function `{name}`", self._user_span(expr.func_span),
                           code="E201", hint=hint)
 
@@ -548,6 +590,7 @@ class Elaborator:
                           self.frame.next_segment(spec.name))
         if spec.variadic:
             return spec.apply(ctx, *positional)
+        from_defaults: dict[str, Span] = {}
         for pname, default in spec.params:
             if pname in bound:
                 continue
@@ -557,8 +600,14 @@ class Elaborator:
                     raise MgTypeError(f"`{spec.name}` needs argument `{pname}`", ctx.span,
                                       code="E409", hint=spec.doc)
                 value = default
+            else:
+                from_defaults[pname] = self.frame.default_span(spec.name, pname)
             bound[pname] = value
-        return spec.apply(ctx, **bound)
+        try:
+            return spec.apply(ctx, **bound)
+        except MgError as exc:
+            _blame_default(exc, from_defaults, ctx.span)
+            raise
 
     def _call_block(self, block: BlockInfo, expr: ast.Call) -> Any:
         node = block.node
@@ -666,7 +715,8 @@ def elaborate(program: Program, network: str | None = None, **overrides: Any) ->
     """
     nets = program.networks
     if not nets:
-        raise MgNameError("the file defines no network", Span.point(program.entry.file),
+        raise MgNameError("the file defines no network",
+                          Span.point(program.entry.file, source=program.entry.source),
                           code="E210", hint="add `network NAME() { ... }`")
     if network is None:
         if len(nets) > 1:
@@ -678,7 +728,7 @@ def elaborate(program: Program, network: str | None = None, **overrides: Any) ->
         matches = [n for n in nets if n.name == network]
         if not matches:
             raise MgNameError(f"no network `{network}` in {program.entry.file}",
-                              Span.point(program.entry.file), code="E211",
+                              Span.point(program.entry.file, source=program.entry.source), code="E211",
                               hint=did_you_mean(network, [n.name for n in nets])
                               or "networks: " + ", ".join(n.name for n in nets))
         net = matches[0]
