@@ -16,7 +16,7 @@ from mgdsl.cli.cmdline import CommandLine
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
