@@ -98,3 +98,13 @@ def test_command_line_quotes_and_columns():
     item, span = line.find_set("w")
     assert item == "w=[1, 2]" and span.col == line.text.index("'w=") + 1
     assert line.find("--network", "x") is None
+
+
+def test_missing_file_gives_no_use_path_hint(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "nosuch.mg"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E601]: no such file: `nosuch.mg`" in err and "`use`" not in err
+    (tmp_path / "u.mg").write_text('use "nope.mg"\n')
+    assert main(["check", "u.mg"]) == 1
+    assert "relative to the including file" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -65,7 +66,7 @@ def test_classification_top1_top5_and_limit():
 def trained(tmp_path, monkeypatch):
     """A finished fake run: builders patched to the fakes, checkpoint in tmp_path/run."""
     state = {"net": seg_net, "task": lambda: FakeSegTask(test_size=24)}
-    monkeypatch.setattr(build, "load_network", lambda *a, **kw: None)
+    monkeypatch.setattr(build, "load_network", lambda *a, **kw: nx.DiGraph(name="tiny"))
     monkeypatch.setattr(build, "build_model", lambda ir, task=None: (state["net"](), False))
     monkeypatch.setattr(build, "build_task", lambda name, **kw: state["task"]())
     out = tmp_path / "run"
@@ -158,6 +159,7 @@ def test_eval_parses_set_like_every_command(trained, monkeypatch, capsys):
 
     def capture(target, params, network=None, task=None):
         seen.update(target=target, params=params, task=task)
+        return nx.DiGraph(name="tiny")
 
     monkeypatch.setattr(build, "load_network", capture)
     ckpt = str(trained["out"] / "checkpoint.pt")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from test_train_fakes import FakeClsTask, FakeSegTask, cls_net, seg_net
 
@@ -32,6 +33,7 @@ def fake_builders(monkeypatch):
 
     def fake_network(target, params, network=None, task=None):
         state["loaded"] = (target, params, network, task)
+        return nx.DiGraph(name=f"{target.rpartition('/')[2].removesuffix('.mg')}-net")
 
     def fake_model(ir, task=None):
         net = cls_net() if state["task"] == "cls" else seg_net()
@@ -77,6 +79,11 @@ def test_train_writes_every_file(tmp_path, fake_builders, capsys):
     assert main(short(tmp_path)) == 0
     out = capsys.readouterr().out
     assert "epoch 2/2" in out and "test_mean_iou" in out and "wrote" in out
+    # the summary is titled by the network and its seconds are all totals of the run
+    assert "tiny-net on mnist-seg: after epoch 2, seconds are totals of the run" in out
+    for key in ("train_seconds_total", "eval_seconds_total", "wall_seconds_total"):
+        assert key in out, key
+    assert " train_seconds " not in out and " wall_seconds " not in out
     for name in ("metrics.csv", "metrics.json", "loss.png", "config.json", "checkpoint.pt"):
         assert (tmp_path / name).is_file(), name
     config = json.loads((tmp_path / "config.json").read_text())["config"]
@@ -113,7 +120,8 @@ def test_paper_defaults_per_task_and_family(monkeypatch, fake_builders, task, re
     assert (c.batch_size, c.iters_per_epoch, c.epochs, c.weight_decay, c.lr_rule) == expected
     assert (c.lr, c.momentum, c.iter_size, c.seed) == (0.1, 0.9, 1, 0)
     assert seen["out"] == Path("runs") / f"pmg-{task}"
-    assert seen["spec"] == {"target": "nets/pmg.mg", "params": {"n": 1}, "network": None}
+    assert seen["spec"] == {"target": "nets/pmg.mg", "params": {"n": 1}, "network": None,
+                            "name": "pmg-net"}
     assert fake_builders["loaded"] == ("nets/pmg.mg", {"n": 1}, None, task)
 
 
@@ -177,6 +185,7 @@ def test_end_to_end_unet_on_mnist_seg(tmp_path, capsys):
             "--train-size", "64", "--test-size", "16", "--epochs", "2", "--iters-per-epoch", "3",
             "--batch-size", "4", "--out", str(out), "--checkpoint-every", "2"]
     assert main(args) == 0, capsys.readouterr().err
+    assert "UNET on mnist-seg: after epoch 2, seconds are totals" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"]["params"] == {"w": 4}
     assert 0.0 <= metrics["epochs"][-1]["test_mean_iou"] <= 1.0

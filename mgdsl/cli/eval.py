@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(json.loads((out_dir / "eval.json").read_text()), indent=2))
     else:
-        sys.stdout.write(results_table(results, title=f"{target} on {task_name} (step {data.get('step')})"))
+        title = f"{build.network_title(target, ir)} on {task_name} (step {data.get('step')})"
+        sys.stdout.write(results_table(results, title=title))
         print("wrote " + ", ".join(str(f) for f in files))
     return 0
 

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     from mgdsl.train.ddp import Dist
     from mgdsl.train.errors import TrainError
     from mgdsl.train.loop import train
-    from mgdsl.train.report import results_table
+    from mgdsl.train.report import results_table, run_summary
 
     task = build.build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
                             train_size=args.train_size, test_size=args.test_size)
@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
             out_dir,
             resume=args.resume,
             overwrite=args.overwrite,
-            model_spec={"target": args.target, "params": params, "network": args.network},
+            model_spec={"target": args.target, "params": params, "network": args.network,
+                        "name": build.network_title(args.target, ir)},
             dist=dist,
         )
     except MgError as exc:
@@ -181,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
         raise
     if dist.is_main and not args.quiet:
         if result.epochs:
-            final = {"steps": result.steps, **result.epochs[-1]}
-            sys.stdout.write(results_table(final, title=f"{args.target} on {args.task}"))
+            title = (f"{build.network_title(args.target, ir)} on {args.task}: after epoch "
+                     f"{result.epochs[-1]['epoch']}, seconds are totals of the run")
+            sys.stdout.write(results_table(run_summary(result.epochs, result.steps), title=title))
         print(f"wrote {out_dir}/: " + ", ".join(p.name for p in result.files if p.exists()))
     if dist.enabled:
         exit_after_distributed(0)

@@ -356,9 +356,10 @@ def read_source(path: str | Path, *, span: Span | None = None) -> str:
     except MgError:
         raise
     except FileNotFoundError:
-        raise MgFileError(f"no such file: `{path}`", span, code="E601",
-                          hint="check the path; `use` paths are relative to the including file"
-                          ) from None
+        # `span` is set for a `use`, whose path is relative to the file that uses it
+        hint = ("check the path; `use` paths are relative to the including file" if span
+                else f"check the path (relative to {Path.cwd()})")
+        raise MgFileError(f"no such file: `{path}`", span, code="E601", hint=hint) from None
     except PermissionError:
         raise MgFileError(f"cannot read `{path}`: permission denied", span, code="E603") from None
     except OSError as exc:

@@ -17,10 +17,12 @@ from typing import Any
 import networkx as nx
 
 from mgdsl.data.registry import TASKS, fit_problem, format_shape, task_spec
+from mgdsl.errors import MgError
 from mgdsl.train.errors import TaskMismatchError
 
 __all__ = [
     "model_name",
+    "network_title",
     "default_out_dir",
     "load_network",
     "check_fits",
@@ -35,6 +37,19 @@ def model_name(target: str) -> str:
     if target.endswith(".mg") or "/" in target or "\\" in target:
         return Path(target).stem
     return target
+
+
+def network_title(target: str, ir: nx.DiGraph) -> str:
+    """The name results are titled by: the zoo name for a zoo target (``PMG-11-seg``), else
+    the network's own name (``UNET``)."""
+    from mgdsl.zoo import lookup
+
+    if target.endswith(".mg") or Path(target).exists():
+        return ir.graph["name"]
+    try:
+        return lookup(target).name
+    except MgError:
+        return ir.graph["name"]
 
 
 def default_out_dir(target: str, task: str) -> Path:
