@@ -3,7 +3,7 @@
 One registry maps each name (``MG-16``, ``R-PMG-sm-30``, ``PMG-11-seg``, ``R-PMG-20-spt``,
 ``R-MG-34``, ...) to a `.mg` file in ``architectures/`` (installed as the package
 ``mgdsl.architectures``), the network in it and its parameters, together with the numbers
-the paper prints and, where the paper-zoo spec found the paper wrong, a note saying so.
+the paper prints and, where the paper's numbers disagree with its structure, a note saying so.
 The CLI (``mgdsl zoo``, and every verb that takes FILE|NAME), the Python API
 (``mgdsl.load("MG-16")``) and the tests are all driven by `ENTRIES`.
 
@@ -46,7 +46,7 @@ class ZooEntry:
     whose paper table ("1".."4") is the entry's `table`; `paper_params` is the Params column
     in millions and `paper_flops` the FLOPs column with its unit ("67.88M", "5.76G"), both
     as printed ("" where the paper prints none); `note` explains a known discrepancy
-    between the paper and the spec ("" if none).
+    between the paper's numbers and the structure ("" if none).
     """
 
     name: str
@@ -87,18 +87,18 @@ class ZooEntry:
 
 NOTE_MG_FLOPS = ("the paper's FLOPs are 0.1-0.84% below this structure's MACs for the "
                  "full-width MG and R-MG rows while the parameters match exactly; the cause "
-                 "is unknown and the spec follows the structure (spec §8.2)")
+                 "is unknown and mgdsl follows the structure")
 NOTE_PMG_30 = ("the paper labels this row \"30\", but its numbers are those of n = 3, which is "
-               "23 layers deep (depth 7n + 2); built with n = 3 (spec §1)")
-NOTE_VGG_6 = "3,965,028 parameters round to 3.97 M; the paper prints 3.96 (spec §8.4)"
-NOTE_RES_12 = "the structure gives 266.06 M MACs; the paper prints 266.02 (spec §8.4)"
-NOTE_RMG_SM_22 = "397.1158 M MACs round to 397.12; the paper prints 397.11 (spec §8.4)"
+               "23 layers deep (depth 7n + 2); built with n = 3")
+NOTE_VGG_6 = "3,965,028 parameters round to 3.97 M; the paper prints 3.96"
+NOTE_RES_12 = "the structure gives 266.06 M MACs; the paper prints 266.02"
+NOTE_RMG_SM_22 = "397.1158 M MACs round to 397.12; the paper prints 397.11"
 NOTE_SPT = ("Table 3 repeats Table 2's parameter counts (10-map head); the 1-map head has "
-            "fewer (spec §5)")
+            "fewer")
 NOTE_UMG_SPT = ("not a row of the paper's Table 3: U-MG-11 with the 1-map head, "
                 "for completeness")
 NOTE_SEG_FLOPS = ("the published structure needs 9.52 G MACs; the paper's 2.77 G cannot be "
-                  "reproduced (its parameters match; spec §8.3)")
+                  "reproduced (its parameters match)")
 
 
 # ------------------------------------------------------------------------------ entries

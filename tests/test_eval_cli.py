@@ -14,9 +14,11 @@ import mgdsl.train.build as build
 from mgdsl.cli.main import main
 from mgdsl.train.evaluate import evaluate
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def notebook_metrics(preds: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
-    """The paper notebook's mean IoU and mean error (spec §7.2), written out in numpy."""
+    """The paper notebook's mean IoU and mean error (Tables 2-3), written out in numpy."""
     pred = preds >= 0.5
     label = targets >= 0.5
     ious, accs = [], []

@@ -73,6 +73,7 @@ def test_unknown_task_has_a_did_you_mean():
     assert info.value.code == "E702" and "cifar100" in info.value.hint
 
 
+@pytest.mark.torch
 def test_task_objects_agree_with_the_registry():
     from mgdsl.data.tasks import make_task
 

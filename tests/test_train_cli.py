@@ -21,6 +21,8 @@ import mgdsl.train.build as build
 from mgdsl.cli.main import main
 from mgdsl.train.build import model_name
 
+pytestmark = pytest.mark.torch  # imports torch
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,7 +1,7 @@
 """`mgdsl eval [FILE|NAME] --checkpoint PATH`: the paper's test metrics of a trained network.
 
 Segmentation tasks report mean IoU and mean error exactly as the paper's notebook computes
-them (§7.2), classification top-1 / top-5 error (§7.1). Prints a table, writes
+them (Tables 2-3), classification top-1 / top-5 error (Tables 1 and 4). Prints a table, writes
 ``eval.json``; with ``--attention`` also Figure-6-style occlusion-sensitivity maps
 (``attention-<i>.png``) and a Figure-5-style input / target / prediction grid
 (``examples.png``) for the ``--samples``. The network, its parameters and the task default
