@@ -84,8 +84,10 @@ class MgError(Exception):
     """Base of every user-facing mgdsl error.
 
     Attributes: `code` (stable, like ``E302``), `message` (one line), `span` (may be
-    None for errors with no source position), `hint`, and `notes` (extra lines, for
-    example the chain of block calls that led here).
+    None for errors with no source position), `hint`, `notes` (extra lines, for
+    example the chain of block calls that led here) and `subject`: when the mistake is in
+    a value the caller passed rather than in a file, which one, as ``("network", NAME)``
+    or ``("param", NAME)`` (the CLI then points at its own command line).
     """
 
     code = ""  # every raise names its code (or a subclass fixes one); see mgdsl.catalogue
@@ -99,12 +101,14 @@ class MgError(Exception):
         hint: str | None = None,
         notes: Iterable[str] = (),
         code: str | None = None,
+        subject: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
         self.hint = hint
         self.notes = list(notes)
+        self.subject = subject
         if code is not None:
             self.code = code
         if not self.code:

@@ -2,7 +2,7 @@
 receptive-field rules. Lowerings to torch live in `mgdsl.codegen` (keyed by op name), so
 that this module, and everything up to the analyses, never imports torch.
 
-Conventions (the paper's, spec §0): parameters are every learnable tensor (conv and
+Conventions (the paper's): parameters are every learnable tensor (conv and
 linear weights and biases, BN gamma and beta; never BN running statistics); MACs are the
 multiply-accumulates of conv, transposed conv and linear layers only.
 """

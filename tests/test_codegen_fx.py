@@ -39,7 +39,7 @@ network Small(c = 8) {
 '''
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def test_every_op_has_a_lowering_and_a_template():

@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args, overrides
+from mgdsl.cli.common import add_target_args
 from mgdsl.cli.output import print_error
+from mgdsl.cli.sets import parse_sets
 from mgdsl.errors import MgErrors
 
 
@@ -27,12 +28,12 @@ def run(args: argparse.Namespace) -> int:
     """Check the files; exit 0 when all are clean, 1 otherwise."""
     from mgdsl.api import check_files
 
-    graphs, errors = check_files(args.targets, args.network, **overrides(args))
+    graphs, errors = check_files(args.targets, args.network, **parse_sets(args.sets))
     warnings = [w for ir in graphs for w in ir.graph["warnings"]]
     for w in warnings:
         print_error(w)
     if errors:
-        count = print_error(MgErrors(errors))
+        count = print_error(MgErrors(errors), command_line=args.command_line)
         print(f"{count} error{'s' * (count != 1)} in {len(args.targets)} "
               f"file{'s' * (len(args.targets) != 1)}", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ import networkx as nx
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
 from mgdsl.elab.program import BlockInfo, Program, stdlib_dir
-from mgdsl.elab.values import POISON, Pyramid, a_type
+from mgdsl.elab.values import POISON, Pyramid, a_type, type_name
 from mgdsl.errors import (
     MgError,
     MgErrors,
@@ -40,7 +40,7 @@ from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_file
 
-__all__ = ["elaborate", "CallContext", "parse_override"]
+__all__ = ["elaborate", "CallContext"]
 
 CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
 MAX_INT = 2**62
@@ -103,21 +103,6 @@ class Frame:
 _MISSING = object()
 
 
-def parse_override(text: str) -> Any:
-    """A `--set k=v` value: int, float, `true`/`false`, a `[a, b]` list, else a string."""
-    t = text.strip()
-    if t in ("true", "false"):
-        return t == "true"
-    if t.startswith("[") and t.endswith("]"):
-        return tuple(parse_override(x) for x in t[1:-1].split(",") if x.strip())
-    for conv in (int, float):
-        try:
-            return conv(t)
-        except ValueError:
-            pass
-    return t.strip('"')
-
-
 # the words the argument checks of `primitives` use for an argument, where not its name
 _ARG_WORDS = {"k": ("kernel size", "pooling size"), "pad": ("padding",), "n": ("output size",),
               "ch": ("channels",)}
@@ -167,11 +152,12 @@ class Elaborator:
                     f"`{net.name}` has parameters: {', '.join(names)}" if names
                     else f"`{net.name}` has no parameters")
                 raise MgNameError(f"network `{net.name}` has no parameter `{key}`", net.span,
-                                  code="E202", hint=hint)
+                                  code="E202", hint=hint, subject=("param", key))
         frame = self.frame
         for p in net.params:
             if p.name in overrides:
                 value = overrides[p.name]
+                self._check_override(p, value)
             elif p.default is not None:
                 value = self.eval(p.default)
             else:
@@ -187,6 +173,18 @@ class Elaborator:
             unique = {(e.code, e.span, e.message): e for e in reversed(self.errors)}
             raise MgErrors(sorted(unique.values(), key=self.errors.index))
         return self.builder.graph
+
+    def _check_override(self, param: ast.Param, value: Any) -> None:
+        """E710 when `value` is of another kind than the parameter's literal default."""
+        if not _is_literal(param.default):
+            return
+        default = self.eval(param.default)
+        if _param_kind(value) != _param_kind(default):
+            shown = _show(default)
+            raise MgTypeError(
+                f"network parameter `{param.name}` takes {a_type(default)} (its default is "
+                f"{shown}), not {a_type(value)} `{_show(value)}`", param.span, code="E710",
+                hint=f"give `{param.name}` a value like {shown}", subject=("param", param.name))
 
     # ----------------------------------------------------------------------- statements
 
@@ -708,6 +706,35 @@ def _assigned(stmt: ast.Stmt) -> Iterator[str]:
         yield stmt.name
 
 
+def _is_literal(expr: ast.Expr | None) -> bool:
+    """True for a number, string, `true`/`false` or a list of those (maybe negated)."""
+    if isinstance(expr, (ast.Num, ast.Str)):
+        return True
+    if isinstance(expr, ast.Name):
+        return expr.id in ("true", "false")
+    if isinstance(expr, ast.Neg):
+        return _is_literal(expr.operand)
+    if isinstance(expr, ast.ListExpr):
+        return all(_is_literal(item) for item in expr.items)
+    return False
+
+
+def _param_kind(value: Any) -> str:
+    """What a parameter value is, with integers and floats alike: number, boolean, ..."""
+    return "number" if type_name(value) == "integer" else type_name(value)
+
+
+def _show(value: Any) -> str:
+    """`value` written as in a `.mg` file: `64`, `[3, 4]`, `"B"`, `true`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
 def elaborate(program: Program, network: str | None = None, **overrides: Any) -> nx.DiGraph:
     """Build the IR of one network of `program` (the only one when `network` is None).
 
@@ -730,6 +757,7 @@ def elaborate(program: Program, network: str | None = None, **overrides: Any) ->
             raise MgNameError(f"no network `{network}` in {program.entry.file}",
                               Span.point(program.entry.file, source=program.entry.source), code="E211",
                               hint=did_you_mean(network, [n.name for n in nets])
-                              or "networks: " + ", ".join(n.name for n in nets))
+                              or "networks: " + ", ".join(n.name for n in nets),
+                              subject=("network", network))
         net = matches[0]
     return Elaborator(program, net).run(dict(overrides))

@@ -473,9 +473,10 @@ def _read_bytes(path: str | Path, span: Span | None) -> bytes:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise MgFileError(f"no such file: `{path}`", span, code="E601",
-                          hint="check the path; `use` paths are relative to the including file"
-                          ) from None
+        # `span` is set for a `use`, whose path is relative to the file that uses it
+        hint = ("check the path; `use` paths are relative to the including file" if span
+                else f"check the path (relative to {Path.cwd()})")
+        raise MgFileError(f"no such file: `{path}`", span, code="E601", hint=hint) from None
     except IsADirectoryError:
         raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E602") from None
     except PermissionError:
