@@ -389,6 +389,21 @@ ENTRIES: tuple[Entry, ...] = (
        the dataset.""",
        "mgdsl train R-MG-34 --task cifar100",
        "mgdsl train R-MG-34 --task cifar100 --data-dir ~/data"),
+    _e("E710", "a network parameter of the wrong kind",
+       """A value given to a network parameter (`--set NAME=VALUE` on the command line, or
+       a keyword of `mgdsl.load`) is of another kind than the parameter's literal default:
+       a string where the default is a number, a number where it is a list, and so on.
+       `--set` parses its value like a `.mg` literal: `64`, `0.5`, `[2, 2, 2]`, `true`.""",
+       "mgdsl check MG-16 --set n=abc",
+       "mgdsl check MG-16 --set n=2"),
+    _e("E711", "a network that does not fit the task",
+       """Training and evaluation feed the task's images to the network's input and compare
+       its output with the task's targets. The network's declared input shape must equal
+       the task's image shape, and its output the task's target shape (one score map per
+       class at the input resolution for segmentation, one vector of class scores for
+       classification). This is checked on the IR, before any torch work.""",
+       "mgdsl train seg3.mg --task mnist-seg   # seg3.mg outputs 3 maps, the task has 10",
+       "mgdsl train PMG-11-seg --task mnist-seg"),
     # ------------------------------------------------------------------ E8xx training
     _e("E800", "a run that cannot start",
        """A training or evaluation run cannot start or go on: its output directory already

@@ -12,7 +12,6 @@ source ``<command line>``::
 
 from __future__ import annotations
 
-import copy
 import shlex
 from collections.abc import Sequence
 
@@ -83,6 +82,8 @@ class CommandLine:
             span = None
         if span is None:
             return error
-        moved = copy.copy(error)
+        moved = type(error).__new__(type(error))  # copy.copy would re-run __init__
+        moved.__dict__.update(error.__dict__)
+        moved.args = error.args
         moved.span, moved.message = span, message
         return moved

@@ -1,2 +1,3 @@
-# E211: --network names a network the file does not define
-mgdsl check {here}/twonets.mg --network C
+# E211: --network names a network the file does not define (the caret is under the argument)
+cp {here}/twonets.mg .
+mgdsl check twonets.mg --network C

@@ -1,2 +1,3 @@
 # E411: --set without `=`
-mgdsl check {here}/twonets.mg --network A --set 4
+cp {here}/twonets.mg .
+mgdsl check twonets.mg --network A --set 4
