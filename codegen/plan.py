@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from mgdsl.ir.graph import topological_nodes
+from mgdsl.ops import MODULE_OPS, OPS
 
 from .names import Namespace, py_ident
 
 __all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns", "local_names"]
-
-# ops lowered to a submodule with parameters (`call_module`); the rest are functions
-MODULE_OPS = frozenset({"conv", "deconv", "bn", "linear"})
 
 
 @dataclass
@@ -79,13 +77,14 @@ def module_paths(ir: nx.DiGraph, nodes: list[int]) -> dict[int, tuple[str, ...]]
 
 
 def foldable_bns(ir: nx.DiGraph) -> dict[int, int]:
-    """BN node -> conv node, for every BN whose input is a conv read by that BN alone."""
+    """BN node -> conv node, for every BN whose input is an op that folds BNs (`folds_bn`:
+    a convolution) read by that BN alone."""
     out = {}
     for nid, data in ir.nodes(data=True):
         if data["op"] != "bn":
             continue
         (src,) = data["inputs"]
-        if ir.nodes[src]["op"] == "conv" and list(ir.successors(src)) == [nid]:
+        if OPS[ir.nodes[src]["op"]].folds_bn and list(ir.successors(src)) == [nid]:
             out[nid] = src
     return out
 

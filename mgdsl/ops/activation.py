@@ -1,0 +1,28 @@
+"""Element-wise activations."""
+
+from __future__ import annotations
+
+from .spec import Call, OpSpec, same_shape
+
+
+def _relu(a, i) -> Call:
+    import torch.nn.functional as F
+
+    return Call(F.relu)
+
+
+def _sigmoid(a, i) -> Call:
+    import torch
+
+    return Call(torch.sigmoid)
+
+
+SPECS = [
+    OpSpec("relu", "ReLU", shape=same_shape, lower=_relu, source="F.relu({{ n.ins[0] }})",
+           draw="fold", colour="#f6e3a1", doc="max(x, 0) element by element.",
+           example="relu(x)"),
+    OpSpec("sigmoid", "sigmoid", shape=same_shape, lower=_sigmoid,
+           source="torch.sigmoid({{ n.ins[0] }})", draw="fold", colour="#f6e3a1",
+           doc="1 / (1 + exp(-x)) element by element.",
+           example="sigmoid(x)"),
+]
