@@ -30,6 +30,7 @@ class CallContext:
     def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None) -> Grid:
         """Add an IR node computing `op` of `inputs`; checks its shape and the limits."""
         spec = OPS[op]
+        args = spec.stored(args)
         shape = spec.shape(args, [g.shape for g in inputs])
         if any(s < 1 for s in shape):
             src = "x".join(map(str, inputs[0].shape))

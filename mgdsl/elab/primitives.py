@@ -17,8 +17,7 @@ from mgdsl.elab.context import CallContext
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
-
-REQUIRED = object()
+from mgdsl.ops import OPS, REQUIRED, OpSpec, Param
 
 
 @dataclass(frozen=True)
@@ -188,17 +187,59 @@ def bn(ctx: CallContext, x, eps, momentum, gamma):
     return Pyramid(tuple(ctx.node("bn", [g], dict(args), g.level) for g in p.grids))
 
 
-def _elementwise(op: str):
-    def apply(ctx: CallContext, x):
-        p = as_tensor(ctx, x)
-        return Pyramid(tuple(ctx.node(op, [g], {}, g.level) for g in p.grids))
+def _convert(ctx: CallContext, param: Param, value: Any) -> Any:
+    """A per-grid argument of a table built-in, checked by its kind."""
+    if param.kind == "int":
+        return as_int(ctx, value, param.name, maximum=LIMITS.max_channels * 16)
+    if param.kind == "bool":
+        return as_bool(ctx, value, param.name)
+    number = as_float(ctx, value, param.name)
+    if param.kind == "fraction" and not 0 <= number < 1:
+        raise MgTypeError(f"{param.name} must be at least 0 and below 1, got {value}",
+                          ctx.span, code="E403")
+    return number
 
-    apply.__doc__ = f"{op}(x): {op} on every grid."
-    return apply
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-primitive("relu", ("x", REQUIRED))(_elementwise("relu"))
-primitive("sigmoid", ("x", REQUIRED))(_elementwise("sigmoid"))
+def signature_text(name: str, params: Sequence[Param]) -> str:
+    """`name(x, slope = 0.01)`: a built-in's signature as the language writes calls."""
+    parts = [p.name if p.default is REQUIRED else f"{p.name} = {_literal(p.default)}"
+             for p in params]
+    return f"{name}({', '.join(parts)})"
+
+
+def _table_builtin(spec: OpSpec) -> None:
+    """Register the built-in of an op whose spec declares one (`OpSpec.builtin`): the op
+    applied to every grid, its other arguments one value or one per grid."""
+    first, *rest = spec.builtin or ()
+
+    def apply(ctx: CallContext, **bound):
+        x = bound[first.name]
+        p = as_grids(ctx, x) if first.kind == "grids" else as_tensor(ctx, x)
+        lists = [per_grid(ctx, bound[prm.name], len(p), prm.name) for prm in rest]
+        out = []
+        for i, g in enumerate(p.grids):
+            args = {prm.name: _convert(ctx, prm, vs[i]) for prm, vs in zip(rest, lists, strict=True)}
+            problem = spec.check(args, g.shape) if spec.check else None
+            if problem:
+                raise MgShapeError(f"`{spec.name}` cannot apply to grid {i} "
+                                   f"({'x'.join(map(str, g.shape))}): {problem[0]}", ctx.span,
+                                   code="E320", hint=problem[1])
+            out.append(ctx.node(spec.name, [g], args, g.level))
+        return Pyramid(tuple(out))
+
+    apply.__doc__ = f"{signature_text(spec.name, spec.builtin or ())}: {spec.doc}"
+    primitive(spec.name, *((prm.name, prm.default) for prm in spec.builtin or ()))(apply)
+
+
+for _spec in OPS.values():
+    if _spec.builtin is not None:
+        _table_builtin(_spec)
 
 
 def _pool(op: str, ceil_default: bool):

@@ -10,10 +10,12 @@ from __future__ import annotations
 from . import activation, conv, io, merge, norm, pool, resample, vector
 from .spec import (
     DRAW_KINDS,
+    REQUIRED,
     Args,
     Call,
     Module,
     OpSpec,
+    Param,
     Shape,
     conv_out,
     deconv_out,
@@ -21,7 +23,7 @@ from .spec import (
     same_shape,
 )
 
-__all__ = ["OpSpec", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
+__all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
            "conv_out", "deconv_out", "same_shape", "MODULE_OPS"]
 
 OPS: dict[str, OpSpec] = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .spec import Call, OpSpec, same_shape
+from .spec import Call, OpSpec, Param, same_shape
+
+X = (Param("x", kind="tensor", doc="a grid, pyramid or vector"),)
 
 
 def _relu(a, i) -> Call:
@@ -19,10 +21,10 @@ def _sigmoid(a, i) -> Call:
 
 SPECS = [
     OpSpec("relu", "ReLU", shape=same_shape, lower=_relu, source="F.relu({{ n.ins[0] }})",
-           draw="fold", colour="#f6e3a1", doc="max(x, 0) element by element.",
+           draw="fold", colour="#f6e3a1", doc="max(x, 0) element by element.", builtin=X,
            example="relu(x)"),
     OpSpec("sigmoid", "sigmoid", shape=same_shape, lower=_sigmoid,
            source="torch.sigmoid({{ n.ins[0] }})", draw="fold", colour="#f6e3a1",
-           doc="1 / (1 + exp(-x)) element by element.",
+           doc="1 / (1 + exp(-x)) element by element.", builtin=X,
            example="sigmoid(x)"),
 ]

@@ -24,7 +24,7 @@ from typing import Any
 Shape = tuple[int, ...]
 Args = dict[str, Any]
 
-__all__ = ["OpSpec", "Module", "Call", "Shape", "Args", "DRAW_KINDS", "same_shape",
+__all__ = ["OpSpec", "Param", "REQUIRED", "Module", "Call", "Shape", "Args", "DRAW_KINDS", "same_shape",
            "conv_out", "deconv_out", "pool_out"]
 
 # how diagrams draw an op: a box of its own ("layer": a weight layer, "box": another op),
@@ -56,6 +56,24 @@ def pool_out(size: int, k: int, stride: int, pad: int, ceil: bool) -> int:
 def same_shape(args: Args, ins: list[Shape]) -> Shape:
     """The shape rule of ops that keep their input's shape."""
     return ins[0]
+
+
+REQUIRED = object()  # a `Param` default: the argument must be given
+
+# value kinds of a `Param`: "tensor" (a grid, a pyramid or a vector), "grids" (spatial
+# grids only), "int" (>= 1), "number", "fraction" (0 <= v < 1), "bool"
+PARAM_KINDS = ("tensor", "grids", "int", "number", "fraction", "bool")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of an op's built-in: its name, default (`REQUIRED` if none), kind
+    (one of `PARAM_KINDS`) and a few words of documentation."""
+
+    name: str
+    default: Any = REQUIRED
+    kind: str = "number"
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,13 @@ class OpSpec:
     operands, so an operand that also reaches another one is a skip edge; `folds_bn`: an
     inference BN right after it can be folded into its weights. `example` is a `.mg`
     expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
+
+    `builtin`, when given, is the signature of the language built-in of the same name
+    that applies the op to every grid of a pyramid (its first `Param` is the tensor;
+    the others become the node's arguments, one value for all grids or a list with one
+    per grid); `check(args, in_shape)` then returns `(message, hint)` when the op cannot
+    apply to a grid (error E320). Ops whose built-in does more (levels, sizes, several
+    operands) have theirs written in `mgdsl.elab.primitives`.
     """
 
     name: str
@@ -132,6 +157,8 @@ class OpSpec:
     folds_bn: bool = False
     doc: str = ""
     example: str = ""
+    builtin: tuple[Param, ...] | None = None
+    check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
 
     def arg(self, args: Args, name: str) -> Any:
         """The value of argument `name` of a node's `args`, its default if left out."""
