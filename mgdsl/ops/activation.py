@@ -13,6 +13,12 @@ def _relu(a, i) -> Call:
     return Call(F.relu)
 
 
+def _gelu(a, i) -> Call:
+    import torch.nn.functional as F
+
+    return Call(F.gelu)
+
+
 def _sigmoid(a, i) -> Call:
     import torch
 
@@ -27,4 +33,7 @@ SPECS = [
            source="torch.sigmoid({{ n.ins[0] }})", draw="fold", colour="#f6e3a1",
            doc="1 / (1 + exp(-x)) element by element.", builtin=X,
            example="sigmoid(x)"),
+    OpSpec("gelu", "GELU", shape=same_shape, lower=_gelu, source="F.gelu({{ n.ins[0] }})",
+           draw="fold", colour="#f6e3a1", builtin=X, example="gelu(x)",
+           doc="x * Phi(x) element by element (the exact, erf form)."),
 ]
