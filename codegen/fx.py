@@ -21,8 +21,10 @@ import torch.fx as fx
 from torch import nn
 
 from mgdsl.gcpause import gc_paused
+from mgdsl.ir.graph import reads
 from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
+from .names import spelled_name
 from .plan import Plan, module_paths, plan
 from .support import init_paper
 
@@ -155,7 +157,7 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
         d = data[nid]
         spec = OPS[d["op"]]
         ins = tuple(env[p.source_of(u)] for u in d["inputs"])
-        name = d["name"].replace(".", "_")
+        name = spelled_name(d["name"])
         # Arguments are set after `create_node`, which would otherwise walk them with
         # pytree to warn about symbolic ints (IR arguments are plain values): that walk
         # was a third of the time spent building the graph.
@@ -163,7 +165,7 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
             node = g.create_node("call_module", ".".join(p.paths[nid]), name=name)
             node.args = ins
         else:
-            low = spec.lower(d["args"], [data[u]["shape"] for u in d["inputs"]])
+            low = spec.lower(d["args"], [data[u]["shape"] for u in reads(ir, nid)])
             assert isinstance(low, Call)
             ins += tuple(env[p.source_of(u)] for u in d.get("refs", ()))
             node = g.create_node("call_function", low.target, name=name)

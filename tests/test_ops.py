@@ -24,10 +24,27 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ALL = sorted(OPS)
 
 
+def expr_ir(expr: str, size: str = "4 x 8 x 8"):
+    """The checked IR of a network computing `expr` of an input grid `x`."""
+    return mgdsl.build_graph(f"network T() {{\n    input x: {size}\n    output y = {expr}\n}}\n")
+
+
 def example_ir(op: str):
     """The checked IR of a network computing op `op`'s example on a 4 x 8 x 8 grid."""
-    text = f"network T() {{\n    input x: 4 x 8 x 8\n    output y = {OPS[op].example}\n}}\n"
-    return mgdsl.build_graph(text)
+    return expr_ir(OPS[op].example)
+
+
+# argument variants beyond the examples: each is built, run and counted like them
+VARIANTS = [
+    "conv(x, 8, 3, groups = 2)", "conv(x, 4, 3, groups = 4)", "conv(x, 6, 3, dilation = 2)",
+    "conv(x, 8, 3, stride = 2, groups = 4, dilation = 3, bias = false)",
+    "deconv(x, 3, 3, stride = 2, pad = 1, output_padding = 1)",
+    "upsample(x, scale = 3)", 'upsample(x, mode = "bilinear")',
+    'upsample(x, mode = "bilinear", align_corners = true)',
+    'upsample(maxpool(x, 3), like = x, mode = "bilinear")', "upsample(maxpool(x, 3), like = x)",
+    "x * 0.5", "2 - x", "x - 2", "1.5 + x", "x * gap(x)", "x - conv(x, 1, 1)",
+    "gap(x) * x + x", "leaky_relu(x)", "groupnorm(x, 4, eps = 1e-3)", "softmax(flatten(x))",
+]
 
 
 def nodes_of(ir, op: str) -> list[int]:
@@ -63,14 +80,13 @@ def test_example_lowers_to_fx_and_source(op):
             assert isinstance(low, Call) and callable(low.target)
 
 
-@pytest.mark.parametrize("op", ALL)
-def test_fx_and_source_agree_and_count_as_torch(op, tmp_path):
-    ir = example_ir(op)
+def check_against_torch(ir, tmp_path, x):
+    """fx and emitted source agree on `x`, the output shape is the IR's, and parameters
+    and MACs are torch's (FlopCounterMode counts 2 FLOPs per MAC)."""
     gm = to_fx(ir, seed=0).eval()
-    cls = import_source(emit_source(ir), tmp_path / f"{op}.py", "mg_ops").T
+    cls = import_source(emit_source(ir), tmp_path / "net.py", "mg_ops").T
     src = cls(init="torch").eval()
     src.load_state_dict(gm.state_dict())
-    x = torch.randn(2, 4, 8, 8)
     with FlopCounterMode(display=False) as counter:
         out = gm(x)
     assert torch.equal(out, src(x))
@@ -79,6 +95,13 @@ def test_fx_and_source_agree_and_count_as_torch(op, tmp_path):
     stats = mgdsl.stats(ir)
     assert stats.params == sum(p.numel() for p in gm.parameters())
     assert counter.get_total_flops() == 2 * stats.macs * x.shape[0]  # MACs are per sample
+    return gm
+
+
+@pytest.mark.parametrize("op", ALL)
+def test_fx_and_source_agree_and_count_as_torch(op, tmp_path):
+    ir = example_ir(op)
+    gm = check_against_torch(ir, tmp_path, torch.randn(2, 4, 8, 8))
     if op in MODULE_OPS:
         paths = plan(ir).paths
         for n in nodes_of(ir, op):
@@ -114,3 +137,42 @@ def test_drawn_as_its_draw_kind(op):
     expanded = build_view(ir, expand=True)
     ex_boxes = expanded.boxes.values()
     assert any(b.op == op for b in ex_boxes)
+
+
+@pytest.mark.parametrize("expr", VARIANTS)
+def test_argument_variants_agree_with_torch(expr, tmp_path):
+    check_against_torch(expr_ir(expr), tmp_path, torch.randn(2, 4, 8, 8))
+
+
+def test_upsample_like_follows_the_runtime_size(tmp_path):
+    ir = expr_ir('concat(x, upsample(maxpool(x), like = x, mode = "bilinear"))', "4 x 9 x 7")
+    gm = to_fx(ir, seed=0)
+    source = emit_source(ir)
+    assert "size=x.shape[-2:]" in source and "(9, 7)" not in source.split("class T")[1]
+    src = import_source(source, tmp_path / "up.py", "mg_up").T()
+    for h, w in ((9, 7), (16, 10), (5, 13)):
+        x = torch.randn(1, 4, h, w)
+        assert gm(x).shape == (1, 8, h, w)
+        assert torch.equal(gm(x), src(x))
+
+
+def test_elementwise_names_spell_their_operator():
+    ir = expr_ir("x * sigmoid(conv(x, 1, 1)) + x * 2 - x")
+    names = sorted(d["name"] for _, d in ir.nodes(data=True) if d["op"] in ("add", "sub", "mul"))
+    assert names == ["*.g0", "*1.g0", "+.g0", "-.g0"]
+    source = emit_source(ir)
+    for ident in ("mul_g0 =", "mul1_g0 =", "add_g0 =", "sub_g0 ="):
+        assert ident in source
+
+
+@pytest.mark.parametrize(("expr", "code"), [
+    ("conv(x, 6, 3, groups = 4)", "E321"), ("conv(x, 8, 3, groups = 3)", "E321"),
+    ("deconv(x, 4, output_padding = 2)", "E322"),
+    ("upsample(x, align_corners = true)", "E323"), ('upsample(x, mode = "cubic")', "E401"),
+    ("groupnorm(x, 3)", "E320"), ("dropout(x, 1)", "E403"), ("x * conv(x, 2, 1)", "E301"),
+    ("x * avgpool(x, 2, 1)", "E301"), ("x * maxpool(x)", "E303"), ("x / 2", "E406"), ("x * [1, 2]", "E406"),
+])
+def test_bad_arguments_are_errors(expr, code):
+    with pytest.raises(mgdsl.MgError) as info:
+        expr_ir(expr)
+    assert info.value.code == code

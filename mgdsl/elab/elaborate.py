@@ -350,12 +350,18 @@ class Elaborator:
     def _binop(self, expr: ast.BinOp) -> Any:
         a, b = self.eval(expr.left), self.eval(expr.right)
         if isinstance(a, Pyramid) or isinstance(b, Pyramid):
-            if expr.op == "+" and isinstance(a, Pyramid) and isinstance(b, Pyramid):
-                ctx = self._ctx("+", expr.span)
-                return prim.add(ctx, a, b)
+            if expr.op in prim.ELEMENTWISE:
+                if isinstance(a, Pyramid) and isinstance(b, Pyramid):
+                    return prim.elementwise(self._ctx_numbered(expr.op, expr.span), expr.op, a, b)
+                number = b if isinstance(a, Pyramid) else a
+                if isinstance(number, (int, float)) and not isinstance(number, bool):
+                    p = a if isinstance(a, Pyramid) else b
+                    return prim.scalar_op(self._ctx_numbered(expr.op, expr.span), expr.op, p,
+                                          number, reverse=p is b)
             raise MgTypeError(f"cannot apply `{expr.op}` to {a_type(a)} and {a_type(b)}",
                               expr.span, code="E406",
-                              hint="tensors support `+` (grid by grid) only")
+                              hint="tensors support `+`, `-` and `*` (grid by grid, or with "
+                                   "a number)")
         if isinstance(a, tuple) or isinstance(b, tuple):
             self._tick(expr.span, len(a) if isinstance(a, tuple) else len(b))
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -439,6 +445,15 @@ class Elaborator:
 
     def _ctx(self, func: str, span: Span) -> CallContext:
         return CallContext(self, func, self._user_span(span), span, func)
+
+    def _ctx_numbered(self, symbol: str, span: Span) -> CallContext:
+        """The context of an element-wise operator: its IR segment is the symbol for the
+        first use in a scope (`+`, as IR dumps have always named it) and the symbol
+        numbered for later ones (`+1`, `+2`, ...); identifiers spell it out (`add1`)."""
+        k = self.frame.counters.get(symbol, 0)
+        self.frame.counters[symbol] = k + 1
+        return CallContext(self, symbol, self._user_span(span), span,
+                           symbol if k == 0 else f"{symbol}{k}")
 
     def call(self, expr: ast.Call) -> Any:
         name = expr.func

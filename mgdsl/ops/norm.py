@@ -1,8 +1,8 @@
-"""Normalisation: batch norm."""
+"""Normalisation: batch norm and group norm."""
 
 from __future__ import annotations
 
-from .spec import Args, Module, OpSpec, Shape, same_shape
+from .spec import REQUIRED, Args, Module, OpSpec, Param, Shape, same_shape
 
 
 def _lower_bn(a: Args, ins: list[Shape]) -> Module:
@@ -26,4 +26,35 @@ BN = OpSpec(
     example="bn(x)",
 )
 
-SPECS = [BN]
+def _lower_gn(a: Args, ins: list[Shape]) -> Module:
+    from torch import nn
+
+    return Module(nn.GroupNorm, (a["groups"], ins[0][0]), {"eps": a["eps"]})
+
+
+def _gn_check(a: Args, shape: Shape) -> tuple[str, str] | None:
+    if len(shape) != 3:
+        return "it needs a spatial grid", "apply it before `flatten`"
+    if not 0 < a["eps"] < 1:
+        return f"eps must be between 0 and 1, got {a['eps']}", "the default is 1e-5"
+    if shape[0] % a["groups"]:
+        return (f"{a['groups']} groups do not divide {shape[0]} channels",
+                "choose a number of groups that divides every grid's channels")
+    return None
+
+
+GROUPNORM = OpSpec(
+    "groupnorm", "group norm", shape=same_shape, params=lambda a, i, o: 2 * i[0][0],
+    lower=_lower_gn, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
+    source_module=("nn.GroupNorm({{ n.lit.groups }}, {{ n.cin }}"
+                   "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %})"),
+    init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_gn_check,
+    builtin=(Param("x", kind="grids", doc="a grid or pyramid"),
+             Param("groups", REQUIRED, "int", "channel groups normalised together"),
+             Param("eps", 1e-5, "number", "added to the variance")),
+    doc="Normalises each sample over groups of channels (and all positions), then a "
+        "learned scale and shift per channel; independent of the batch.",
+    example="groupnorm(x, 2)",
+)
+
+SPECS = [BN, GROUPNORM]
