@@ -109,9 +109,11 @@ def parse_override(text: str) -> Any:
 class Elaborator:
     """Evaluates one network of a program into an IR graph."""
 
-    def __init__(self, program: Program, network: ast.NetworkDef) -> None:
+    def __init__(self, program: Program, network: ast.NetworkDef,
+                 inputs: dict[str, tuple[int, ...]] | None = None) -> None:
         self.program = program
         self.network = network
+        self.input_sizes = dict(inputs or {})
         self.builder = IRBuilder(network.name, network.span.file)
         self.errors: list[MgError] = []
         self.steps = 0
@@ -146,6 +148,12 @@ class Elaborator:
             self.exec_body(net.body, where="network")
         except MgLimitError as exc:
             self.errors.append(exc)
+        declared = self.builder.graph.graph["inputs"]
+        for name in self.input_sizes:
+            if name not in declared and not self.errors:
+                raise MgNameError(f"network `{net.name}` has no input `{name}`", net.span,
+                                  code="E324", hint=did_you_mean(name, list(declared))
+                                  or f"its inputs: {', '.join(declared) or 'none'}")
         if self.errors:
             raise MgErrors(self.errors)
         return self.builder.graph
@@ -251,6 +259,15 @@ class Elaborator:
         inputs = self.builder.graph.graph["inputs"]
         if stmt.name in inputs:
             raise MgNameError(f"input `{stmt.name}` is declared twice", stmt.span, code="E206")
+        if stmt.name in self.input_sizes:  # checking another size (`--input`)
+            size = self.input_sizes[stmt.name]
+            if len(size) != 3:
+                raise MgTypeError(f"input `{stmt.name}` needs 3 sizes (C x H x W), got "
+                                  f"{len(size)}", stmt.span, code="E325")
+            dims = [prim.as_int(ctx, v, what, maximum=limit)
+                    for v, what, limit in zip(size, ("channels", "height", "width"),
+                                              (LIMITS.max_channels, LIMITS.max_resolution,
+                                               LIMITS.max_resolution), strict=True)]
         ctx.segment = stmt.name
         grid = ctx.node("input", [], {"shape": tuple(dims), "name": stmt.name}, 0)
         inputs[stmt.name] = grid.node
@@ -575,10 +592,12 @@ def _assigned(stmt: ast.Stmt) -> Iterator[str]:
         yield stmt.name
 
 
-def elaborate(program: Program, network: str | None = None, **overrides: Any) -> nx.DiGraph:
+def elaborate(program: Program, network: str | None = None, *,
+              inputs: dict[str, tuple[int, ...]] | None = None, **overrides: Any) -> nx.DiGraph:
     """Build the IR of one network of `program` (the only one when `network` is None).
 
-    Raises `MgErrors` with every problem found.
+    `inputs` maps input names to a `(C, H, W)` that replaces the declared size (to check
+    the network at another size). Raises `MgErrors` with every problem found.
     """
     nets = program.networks
     if not nets:
@@ -598,4 +617,4 @@ def elaborate(program: Program, network: str | None = None, **overrides: Any) ->
                               hint=did_you_mean(network, [n.name for n in nets])
                               or "networks: " + ", ".join(n.name for n in nets))
         net = matches[0]
-    return Elaborator(program, net).run(dict(overrides))
+    return Elaborator(program, net, inputs).run(dict(overrides))
