@@ -63,7 +63,7 @@ CONV = OpSpec(
     doc="A k x k convolution of every grid; `pad` defaults to dilation * (k // 2) (the same "
         "size at stride 1). `groups` splits input and output channels into groups convolved "
         "separately (`groups` = the input channels: depthwise); `dilation` spaces the taps.",
-    example="conv(x, 8, 3)",
+    example="conv(x, 8, 3, stride = 2)",
 )
 
 DECONV = OpSpec(
