@@ -260,7 +260,8 @@ class _Builder:
         box = self.refs[main].box
         # a broadcast (a gate of one channel or 1 x 1 scaling a grid) gets a box of its own
         shape = self.ir.nodes[n].get("shape")
-        if box is None or any(self.ir.nodes[u].get("shape") != shape for u in unique):
+        if box is None or (len(unique) > 1 and any(self.ir.nodes[u].get("shape") != shape
+                                                    for u in unique)):
             box = self._new_box(n, "op", ("op", self._scope(n)))
             self._link(box, unique, n)
             return
