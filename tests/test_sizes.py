@@ -60,6 +60,8 @@ def _other_sizes(path: Path, network: str, params: dict, declared: dict):
             found.append((inputs, mgdsl.build_graph(path, network, inputs=inputs, **params)))
         except mgdsl.MgError as exc:
             refused.append(exc)
+            if exc.code == "E326":  # tied to its declared size: every other size is too
+                break
         if len(found) == 2:
             break
     return found, refused
