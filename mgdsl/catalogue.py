@@ -206,6 +206,48 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 2)\n"
        "    output y = p[1]\n}"),
     # ------------------------------------------------------------------ E4xx values
+    _e("E320", "an op that cannot apply to a grid",
+       """An op checked its arguments against the grid it is applied to and found they do
+       not fit, for example `groupnorm` with a number of groups that does not divide the
+       grid's channels. The message names the grid and the reason.""",
+       "output y = groupnorm(x, 3)      # x has 8 channels",
+       "output y = groupnorm(x, 4)"),
+    _e("E321", "groups that do not divide the channels",
+       """A grouped convolution splits the input and the output channels into `groups`
+       equal parts, so `groups` must divide both. A depthwise convolution is
+       `groups = ch` with `ch` the input's channels.""",
+       "output y = conv(x, 6, 3, groups = 4)   # x has 8 channels",
+       "output y = conv(x, 8, 3, groups = 4)"),
+    _e("E322", "an output_padding not below the stride",
+       """`output_padding` adds rows and columns to one side of a transposed convolution's
+       output to pick among the sizes a strided convolution maps to the same input; it
+       must be smaller than the stride (as in PyTorch).""",
+       "output y = deconv(x, 4, 2, stride = 2, output_padding = 2)",
+       "output y = deconv(x, 4, 2, stride = 2, output_padding = 1)"),
+    _e("E323", "align_corners without bilinear upsampling",
+       """`align_corners` changes how bilinear interpolation places its samples; nearest
+       upsampling has no such choice.""",
+       "output z = upsample(y, like = x, align_corners = true)",
+       'output z = upsample(y, like = x, mode = "bilinear", align_corners = true)'),
+    _e("E324", "an input size for an input the network does not have",
+       """`mgdsl check --input NAME=CxHxW` and `mgdsl.load(..., inputs={NAME: ...})` check
+       the network at another size of input NAME; NAME must be one of the network's
+       `input` declarations.""",
+       "mgdsl check seg.mg --input img=1x64x64      # the input is `image`",
+       "mgdsl check seg.mg --input image=1x96x128"),
+    _e("E325", "a malformed input size",
+       """An input size is three positive integers, channels x height x width, written
+       `3x96x128` on the command line or `(3, 96, 128)` in Python.""",
+       "mgdsl check seg.mg --input image=1x64",
+       "mgdsl check seg.mg --input image=1x64x64"),
+    _e("E326", "a network tied to its declared input size",
+       """Compiled modules contain no hard-coded spatial size, so a network runs at every
+       input size at which it builds the same layers with the same channels. Checked at
+       another size, this one builds different layers or a layer with other input
+       features — typically a `linear` after `flatten` of a grid, whose size depends on the
+       image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
+       "output y = linear(flatten(image), 10)",
+       "output y = linear(flatten(gap(image)), 10)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",
