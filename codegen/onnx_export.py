@@ -34,9 +34,9 @@ INSTALL_HINT = "install the exporter's packages: pip install 'mgdsl[export]' " \
 
 
 class MgExportError(MgError):
-    """The network cannot be exported to ONNX, or the export does not match (E94x)."""
+    """The network cannot be exported to ONNX (E940), or not with dynamic sizes (E941)."""
 
-    code = "E941"
+    code = "E940"
 
 
 @dataclass
@@ -108,6 +108,14 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
     return None
 
 
+def _opset_range() -> tuple[int, int]:
+    """The opsets the TorchScript exporter of this torch can write."""
+    from torch.onnx import _constants
+
+    high = getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", _constants.ONNX_MAX_OPSET)
+    return _constants.ONNX_MIN_OPSET, high
+
+
 def _shape(value_info) -> list[int | str]:
     dims = value_info.type.tensor_type.shape.dim
     return [d.dim_param if d.dim_param else d.dim_value for d in dims]
@@ -119,14 +127,19 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
     """Export checked `ir` (or an already compiled `module` of it) to ONNX file `path`.
 
     The batch axis is dynamic; with `dynamic`, the spatial axes of every input too —
-    refused (E944) when the network checks at no other size (see `another_size`, which
+    refused (E941) when the network checks at no other size (see `another_size`, which
     rebuilds it from `source`). The file is written atomically, after `onnx.checker`
     accepted it.
     """
     onnx = _require("onnx")
+    low, high = _opset_range()
+    if not low <= opset <= high:
+        raise MgExportError(f"opset {opset} cannot be written by this torch's ONNX exporter",
+                            hint=f"choose an opset from {low} to {high} (default "
+                                 f"{DEFAULT_OPSET})")
     if dynamic and another_size(ir, source) is None:
         raise MgExportError(f"`{ir.graph['name']}` checks only at its declared input size, so "
-                            "its height and width cannot be dynamic", code="E944",
+                            "its height and width cannot be dynamic", code="E941",
                             hint="export without --dynamic (the batch stays dynamic), or "
                                  "`mgdsl check FILE --input NAME=CxHxW` to see why")
     _require("onnxscript")  # torch.onnx needs it even for the TorchScript exporter
@@ -165,7 +178,7 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as exc:
         raise MgExportError(f"the exported model fails onnx.checker: {str(exc)[:300]}",
-                            code="E942", hint="please report it") from None
+                            code="E940", hint="please report it") from None
     written = write_atomic(path, data)
     return OnnxExport(
         path=written, opset=opset, size=len(data), dynamic=dynamic, module=module,
@@ -195,7 +208,7 @@ def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: 
         expected = expected.numpy()
         if expected.shape != actual.shape:
             raise MgExportError(f"output `{name}` has shape {actual.shape} in onnxruntime but "
-                                f"{expected.shape} in torch", code="E943")
+                                f"{expected.shape} in torch", code="E940")
         scale = max(1.0, float(abs(expected).max(initial=0.0)))
         worst = max(worst, float(abs(expected - actual).max(initial=0.0)) / scale)
     return worst

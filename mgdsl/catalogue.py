@@ -487,6 +487,22 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    # ------------------------------------------------------------------ E94x export (ONNX)
+    _e("E940", "the network cannot be exported to ONNX",
+       """`mgdsl export` compiles the network and hands it to `torch.onnx.export`, then
+       checks the file with `onnx.checker`. This fails when the exporter's packages are not
+       installed (`pip install 'mgdsl[export]'`: onnx, onnxscript, onnxruntime), when the
+       opset is one this torch cannot write, when torch's exporter fails, or when the file
+       does not pass the checker or (with `--verify`) does not compute the same shapes as
+       PyTorch. The message says which.""",
+       "mgdsl export PMG-11-seg -o pmg11.onnx --opset 3",
+       "mgdsl export PMG-11-seg -o pmg11.onnx            # opset 17"),
+    _e("E941", "sizes that cannot be dynamic",
+       """`--dynamic` makes the height and width of every input symbolic in the ONNX file,
+       which is only right for a network that runs at other sizes. This network checks at
+       no other input size (see E326): typically a `linear` after `flatten` of a grid.""",
+       "mgdsl export flat.mg -o flat.onnx --dynamic",
+       "mgdsl export flat.mg -o flat.onnx      # the batch axis stays dynamic"),
     _e("E960", "nothing to draw",
        """`render` needs a network (a file or zoo name) or a standard block name.""",
        "mgdsl render --out net.svg",
