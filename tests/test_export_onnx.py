@@ -36,9 +36,7 @@ network Tiny(c = 8) {
 
 
 def _export_and_compare(target, tmp_path: Path, *, dynamic: bool) -> None:
-    from mgdsl.codegen.onnx_export import export_onnx, verify
-
-    from mgdsl.codegen.onnx_export import another_size
+    from mgdsl.codegen.onnx_export import another_size, export_onnx, verify
 
     ir = mgdsl.load(target)
     sizes = another_size(ir, target) if dynamic else None
