@@ -31,14 +31,10 @@ block fuse3(p, c) {
 
 block fuse4(p, c) {
     y = p
-    y[:1] = relu(p[:1] + up(p[1:2], c[0], p[:1]) + up(p[2:3], c[0], p[:1])
-                 + up(p[3:4], c[0], p[:1]))
-    y[1:2] = relu(bs(p[:1], c[1]) + p[1:2] + up(p[2:3], c[1], p[1:2])
-                  + up(p[3:4], c[1], p[1:2]))
-    y[2:3] = relu(bs(cbrs(p[:1], c[0]), c[2]) + bs(p[1:2], c[2]) + p[2:3]
-                  + up(p[3:4], c[2], p[2:3]))
-    y[3:4] = relu(bs(cbrs(cbrs(p[:1], c[0]), c[0]), c[3]) + bs(cbrs(p[1:2], c[1]), c[3])
-                  + bs(p[2:3], c[3]) + p[3:4])
+    y[:1] = relu(p[:1] + up(p[1:2], c[0], p[:1]) + up(p[2:3], c[0], p[:1]) + up(p[3:4], c[0], p[:1]))
+    y[1:2] = relu(bs(p[:1], c[1]) + p[1:2] + up(p[2:3], c[1], p[1:2]) + up(p[3:4], c[1], p[1:2]))
+    y[2:3] = relu(bs(cbrs(p[:1], c[0]), c[2]) + bs(p[1:2], c[2]) + p[2:3] + up(p[3:4], c[2], p[2:3]))
+    y[3:4] = relu(bs(cbrs(cbrs(p[:1], c[0]), c[0]), c[3]) + bs(cbrs(p[1:2], c[1]), c[3]) + bs(p[2:3], c[3]) + p[3:4])
     return y
 }
 
@@ -59,9 +55,7 @@ block module4(p, c) {
 
 network HRNetW18(classes = 1000) {
     input image: 3 x 224 x 224
-    section stem {
-        x = cbrs(cbrs(image, 64), 64)
-    }
+    section stem { x = cbrs(cbrs(image, 64), 64) }
     section stage1 {
         x = bottleneck_proj(x, 64)
         repeat 3 { x = bottleneck(x, 64) }

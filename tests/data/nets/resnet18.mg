@@ -5,8 +5,7 @@ use "std.mg"
 
 block basic(p, ch) { return relu(bn(conv(relu(bn(conv(p, ch))), ch)) + p) }
 block basic_down(p, ch) {
-    return relu(bn(conv(relu(bn(conv(p, ch, 3, stride = 2))), ch))
-                + bn(conv(p, ch, 1, stride = 2)))
+    return relu(bn(conv(relu(bn(conv(p, ch, 3, stride = 2))), ch)) + bn(conv(p, ch, 1, stride = 2)))
 }
 
 network ResNet18(classes = 1000) {
