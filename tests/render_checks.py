@@ -63,7 +63,8 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
     if src.row == dst.row:
         return "same"
     weight = any(OPS[op].weight_layer for op in ops)
-    into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops
+    into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops \
+        and not POOL_OPS & set(ops)
     if weight or into_layer:
         return "xconv"
     if UP_OPS & set(ops):

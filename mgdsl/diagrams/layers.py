@@ -20,8 +20,9 @@ kind       meaning
 same       data flow on one pyramid level
 pool       to a coarser level through max/avg pooling
 upsample   to a finer level through upsampling
-xconv      a cross-scale conv: strided, transposed, or a conv reading a
-           pooled/upsampled grid directly (not through a concatenation)
+xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
+           grid directly (not through a concatenation), or a chain of layers
+           into a sum that changes the level (HRNet's exchange)
 residual   an identity or projection shortcut into the sum ending a unit
 skipcat    a concatenation that bypasses weight layers (U-NET skips)
 =========  ===============================================================
@@ -401,8 +402,8 @@ def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
         return "same"
     layer = any(OPS.get(op) is not None and OPS[op].weight_layer for op in via)
     dst_layer = OPS.get(dst_op) is not None and OPS[dst_op].weight_layer
-    if layer or (dst_layer and "concat" not in via):
-        return "xconv"
+    if layer or (dst_layer and "concat" not in via and not POOL_OPS & set(via)):
+        return "xconv"  # a conv that resamples, or reads an upsampled grid (an up-conv)
     if UP_OPS & set(via):
         return "upsample"
     if POOL_OPS & set(via):
