@@ -115,9 +115,11 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
             assert a.kind == expected_kind(ir, view, a), (a, view.boxes[a.src], view.boxes[a.dst])
 
 
-def layer_count(ir: nx.DiGraph, view) -> int:
+def layer_count(ir: nx.DiGraph, view) -> tuple[int, bool]:
     """How many columns the layers need: the longest chain of op instances (groups of
-    boxes of one scope, split where they read each other), input and outputs included."""
+    boxes of one scope, split where they read each other), input and outputs included;
+    and whether two op instances at one depth share a row (parallel layers on one grid,
+    which then need a column each)."""
     key = {}
     for b in view.boxes.values():
         key[b.id] = ("input",) if b.kind == "input" else ("output",) if b.kind == "output" \
@@ -135,4 +137,8 @@ def layer_count(ir: nx.DiGraph, view) -> int:
         depth[n] = max((depth[p] + 1 for p in g.pred[n]), default=0)
     last = max((d for n, d in depth.items() if n != ("output",)), default=0)
     out = depth.get(("output",), 0)
-    return max(last + 1, out) + 1 if ("output",) in depth else last + 1
+    count = max(last + 1, out) + 1 if ("output",) in depth else last + 1
+    cells: dict[tuple[int, int], set] = {}
+    for b in view.boxes.values():
+        cells.setdefault((depth[key[b.id]], b.row), set()).add(key[b.id])
+    return count, any(len(groups) > 1 for groups in cells.values())

@@ -328,12 +328,13 @@ class _Builder:
 
     def _residual_main(self, n: int, unique: list[int]) -> int | None:
         """The operand that ends a residual unit, when every other operand is a shortcut
-        around it: the operand is the last node of a layer box read only by this sum, and
+        around it: the operand is the last node of a layer box (or of a sum, as in
+        OctConv's units) read only by this sum, and
         every other operand comes from boxes before that box, never after it."""
         best = None
         for u in unique:
             box = self.refs[u].box
-            if box is None or self.tail[box] != u or self.boxes[box].kind != "layer" \
+            if box is None or self.tail[box] != u or self.boxes[box].kind not in ("layer", "add") \
                     or self.boxes[box].row != self.rows[n] or len(self.ir.succ[u]) != 1:
                 continue
             first = self.boxes[box].node

@@ -31,10 +31,13 @@ block fuse3(p, c) {
 
 block fuse4(p, c) {
     y = p
-    y[:1] = relu(p[:1] + up(p[1:2], c[0], p[:1]) + up(p[2:3], c[0], p[:1]) + up(p[3:4], c[0], p[:1]))
+    y[:1] = relu(p[:1] + up(p[1:2], c[0], p[:1]) + up(p[2:3], c[0], p[:1])
+                 + up(p[3:4], c[0], p[:1]))
     y[1:2] = relu(bs(p[:1], c[1]) + p[1:2] + up(p[2:3], c[1], p[1:2]) + up(p[3:4], c[1], p[1:2]))
-    y[2:3] = relu(bs(cbrs(p[:1], c[0]), c[2]) + bs(p[1:2], c[2]) + p[2:3] + up(p[3:4], c[2], p[2:3]))
-    y[3:4] = relu(bs(cbrs(cbrs(p[:1], c[0]), c[0]), c[3]) + bs(cbrs(p[1:2], c[1]), c[3]) + bs(p[2:3], c[3]) + p[3:4])
+    y[2:3] = relu(bs(cbrs(p[:1], c[0]), c[2]) + bs(p[1:2], c[2]) + p[2:3]
+                  + up(p[3:4], c[2], p[2:3]))
+    y[3:4] = relu(bs(cbrs(cbrs(p[:1], c[0]), c[0]), c[3]) + bs(cbrs(p[1:2], c[1]), c[3])
+                  + bs(p[2:3], c[3]) + p[3:4])
     return y
 }
 

@@ -5,7 +5,8 @@ use "std.mg"
 
 block octconv(p, c) {
     y = p
-    y[:1] = relu(bn(conv(p[:1], c[0]) + upsample(conv(p[1:], c[0]), like = p[:1])))
+    up = upsample(conv(p[1:], c[0]), like = p[:1])
+    y[:1] = relu(bn(conv(p[:1], c[0]) + up))
     y[1:] = relu(bn(conv(p[1:], c[1]) + conv(avgpool(p[:1]), c[1])))
     return y
 }
@@ -16,6 +17,7 @@ network OctNet(w = 32, classes = 10) {
     section octave {
         repeat 3 { p = octconv(p, [w, w]) }
     }
-    h = relu(bn(conv(p[:1], 2 * w) + upsample(conv(p[1:], 2 * w), like = p[:1])))
+    up = upsample(conv(p[1:], 2 * w), like = p[:1])
+    h = relu(bn(conv(p[:1], 2 * w) + up))
     output logits = linear(flatten(gap(h)), classes)
 }
