@@ -114,10 +114,13 @@ def test_statements_before_the_first_section_are_the_stem() -> None:
     assert "stem" in dot and '"head"' not in dot.split("stage1")[0]
 
 
+HRNETS = [p for p in (NETS / "hrnet.mg", ROOT / "examples" / "hrnet.mg") if p.exists()]
+
+
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
-def test_hrnet_collapsed_fits_2500_px() -> None:
-    ir = _ir("hrnet.mg")
-    assert mgdsl.stats(ir).params == 21_320_772  # HRNet-W18-C: 21.3 M in the paper
+@pytest.mark.parametrize("path", HRNETS, ids=[p.parent.name for p in HRNETS])
+def test_hrnet_collapsed_fits_2500_px(path: Path) -> None:
+    ir = mgdsl.load(path)
     png = draw(scene_to_dot(scene_of(ir, collapse=True)), "png")
     width, height = struct.unpack(">II", png[16:24])
     assert width <= 2500, width
@@ -125,6 +128,10 @@ def test_hrnet_collapsed_fits_2500_px() -> None:
     runs = sorted({run for c in folded.columns for run in c.runs})
     assert (4, 2) in runs, "four basic blocks per branch fold"
     assert any(reps in (3, 4) and span > 2 for reps, span in runs), "modules fold"
+
+
+def test_hrnet_w18_counts() -> None:
+    assert mgdsl.stats(_ir("hrnet.mg")).params == 21_320_772  # HRNet-W18-C: 21.3 M
 
 
 def test_output_is_byte_identical_across_processes() -> None:

@@ -250,7 +250,8 @@ def build_scene(view: View, *, params: dict[str, Any] | None = None) -> Scene:
     legend_y = _markers(g, view, lay)
     _legend(g, view, colours, lay.left, lay.right, legend_y)
     # keep the title clear of what is drawn over the top row (bridges, ×N brackets)
-    top = max(float(a["pos"].split(",")[1].rstrip("!")) for _, _, a in g.nodes)
+    top = max(float(a["pos"].split(",")[1].rstrip("!")) + float(a.get("height", 0)) / 2
+              for _, _, a in g.nodes)
     g.node("top", "", shape="point", style="invis", width="0.01",
            pos=_pos(lay.left, top + 0.25))
     return g
