@@ -59,14 +59,15 @@ from mgdsl.ops import OPS
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
            "ARROW_KINDS"]
 
-# elementwise ops that are drawn inside the box they follow
-FOLD_OPS = frozenset({"bn", "relu", "sigmoid", "pad", "add"})
-# data movement drawn as arrows when it has a single reader
-MOVE_OPS = frozenset({"maxpool", "avgpool", "upsample", "concat", "flatten", "gap"})
-POOL_OPS = frozenset({"maxpool", "avgpool"})
+# from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
+# data movement drawn as arrows when it has a single reader, and the pooling among it
+FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
+MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
+POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
 UP_OPS = frozenset({"upsample"})
-# ops a cross-scale or projection chain may pass through on its way to a sum
-CHAIN_OPS = frozenset({"bn", "relu", "pad"}) | POOL_OPS | UP_OPS
+# ops a cross-scale or projection chain may pass through on its way to a sum (each chain
+# node must have a single operand, which rules out the binary ones)
+CHAIN_OPS = FOLD_OPS | POOL_OPS | UP_OPS
 
 ARROW_KINDS = ("same", "pool", "upsample", "xconv", "residual", "skipcat")
 
@@ -202,9 +203,10 @@ class _Builder:
             if nxt is None:
                 return None
             op = self.ir.nodes[nxt]["op"]
-            if op != "add" and len(set(self.ir.nodes[nxt]["inputs"])) != 1:
+            is_sum = OPS.get(op) is not None and OPS[op].shortcut
+            if not is_sum and len(set(self.ir.nodes[nxt]["inputs"])) != 1:
                 return None
-            if op == "add":
+            if is_sum:
                 return nodes, nxt
             if op not in CHAIN_OPS and not _is_layer(self.ir, nxt):
                 return None
@@ -289,7 +291,7 @@ class _Builder:
                 return
             box = self._new_box(n, "layer", ("layer", self._scope(n)))
             self._link(box, ins, n)
-        elif op == "add" and ins:
+        elif spec is not None and spec.shortcut and ins:  # a sum
             self._visit_add(n, ins)
         elif op in FOLD_OPS and ins:
             self._visit_fold(n, op, ins)
@@ -308,7 +310,7 @@ class _Builder:
         for u in dict.fromkeys(ins):
             src = self.refs[u].box
             edge = self.ir.edges[u, n].get("kind", "same")
-            kind = "residual" if edge == "skip" and op == "add" else \
+            kind = "residual" if edge == "skip" and OPS[op].shortcut else \
                 ("skipcat" if self._skip_flag(u, n) else "")
             self.arrows.append(Arrow(src, box, kind, (op,)))
 
