@@ -4,7 +4,7 @@
 Jupyter); `render(ir, "net.svg")` also writes the drawing. Boxes are pinned
 (`layout=neato`, `pos="x,y!"`): columns are layers, rows are pyramid levels, finest at the
 bottom. DOT and TikZ (`.tex`) need no Graphviz program; the other formats run Graphviz's
-`dot` and fail with `MgRenderError` (E801) when it is not installed.
+`dot` and fail with `MgRenderError` (E961) when it is not installed.
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
@@ -67,7 +67,9 @@ def scene_of(ir: nx.DiGraph | None = None, *, collapse: bool = False,
 
         ir, expand = block_graph(block), True
     if ir is None:
-        raise MgRenderError("nothing to draw: give a network or a block name", code="E800")
+        raise MgRenderError("nothing to draw: give a network or a block name", code="E960",
+                            hint="for example `mgdsl render PMG-11-seg -o net.svg` or "
+                                 "`mgdsl render --block mgconv -o block.svg`")
     view = build_view(ir, expand=expand)
     if collapse:
         view = collapse_view(view)
@@ -93,7 +95,7 @@ def output_format(path: str | None, fmt: str | None) -> str:
         fmt = "dot" if suffix == "gv" else suffix
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise MgRenderError(f"cannot draw `.{fmt}` files", code="E802",
+        raise MgRenderError(f"cannot draw `.{fmt}` files", code="E962",
                             hint="use one of " + ", ".join(f".{f}" for f in FORMATS))
     return fmt
 

@@ -16,8 +16,8 @@ def draw(source: str, fmt: str) -> bytes:
         return graphviz.Source(source, engine="dot").pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise MgRenderError(f"drawing {fmt.upper()} needs Graphviz's `dot` program, which is "
-                            f"not installed: {GRAPHVIZ_HINT}", code="E801") from None
+                            f"not installed: {GRAPHVIZ_HINT}", code="E961") from None
     except graphviz.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise MgRenderError(f"Graphviz failed to draw the {fmt.upper()}: "
-                            f"{detail[-1] if detail else exc.returncode}", code="E804") from None
+                            f"{detail[-1] if detail else exc.returncode}", code="E964") from None
