@@ -15,7 +15,7 @@ import traceback
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval", "lsp"]
 
 
 def build_parser() -> argparse.ArgumentParser:
