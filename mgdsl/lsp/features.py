@@ -212,7 +212,7 @@ def _signature(name: str, analysis: Analysis) -> list[str]:
         doc = _doc_comment(analysis, block)
         return [f"```mg\nblock {name}({_param_text(block)})\n```",
                 f"{'standard block' if block.is_std else 'block'} from `{where}`"
-                f":{block.node.span.line}", *([doc] if doc else [])]
+                f":{block.node.span.line}", *(["", doc] if doc else [])]
     spec = prim.PRIMITIVES.get(name)
     if spec is not None:
         if spec.variadic:
@@ -270,7 +270,7 @@ def hover(analysis: Analysis, position: lsp.Position,
     if key is not None:
         expr_text = _excerpt(lines, key)
         if expr_text:
-            parts.append(f"`{expr_text}`")
+            parts += [f"`{expr_text}`", ""]
         multi = len(analysis.graphs) > 1
         parts += _values_markdown(analysis.values[key], multi)
         rng = _range(lines, key)
