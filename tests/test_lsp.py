@@ -144,6 +144,13 @@ def test_hover_on_a_block_call_shows_its_signature_and_doc(editor):
     assert "Two mg-conv units in a row." in text and "from `lib.mg`" in text
 
 
+def test_hover_on_a_network_name_gives_its_totals(editor):
+    stats = mgdsl.stats(mgdsl.build_graph(NET.replace('use "lib.mg"\n', LIB), "Tiny"))
+    text = _hover(editor, NET, "Tiny", 1)
+    assert f"params {stats.params:,}" in text and f"MACs {stats.macs:,}" in text
+    assert "inputs: `image` 1 × 16 × 16" in text and "outputs: `out` 1 × 16 × 16" in text
+
+
 def test_hover_on_a_number_and_on_nothing(editor):
     assert "integer = `8`" in _hover(editor, NET, "c = 8", 4)
     line, _ = _line_col(NET, "section body")

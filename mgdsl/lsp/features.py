@@ -11,6 +11,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from mgdsl.analyses.cost import cost_of
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.program import BlockInfo, _resolve_use, load_program  # noqa: PLC2701 - one resolution rule
 from mgdsl.elab.values import Pyramid
@@ -274,7 +275,9 @@ def hover(analysis: Analysis, position: lsp.Position,
         multi = len(analysis.graphs) > 1
         parts += _values_markdown(analysis.values[key], multi)
         rng = _range(lines, key)
-    if word and _is_callee(lines, line, word_span):
+    if word and re.search(r"\bnetwork\s*$", lines.line(line)[:word_span[0]]):
+        parts = _network_summary(analysis, word)
+    elif word and _is_callee(lines, line, word_span):
         sig = _signature(word, analysis)
         if sig:
             parts = [*parts, "", "---", "", *sig] if parts else sig
@@ -285,6 +288,28 @@ def hover(analysis: Analysis, position: lsp.Position,
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
                                                 value="\n".join(parts)), range=rng)
+
+
+def _network_summary(analysis: Analysis, name: str) -> list[str]:
+    """Totals and the input and output shapes of network `name` (if it was built)."""
+    for graph in analysis.graphs:
+        if graph.graph.get("name") != name:
+            continue
+        try:
+            cost = cost_of(graph)
+        except Exception:  # noqa: BLE001 - a partial graph after an error may not count
+            return []
+        return [f"network `{name}`", "",
+                f"params {cost.params:,} ({_count(cost.params)}) · MACs {cost.macs:,} "
+                f"({_count(cost.macs)}) · {len(graph)} IR nodes", "",
+                f"inputs: {_shapes(graph, graph.graph['inputs'])}  ",
+                f"outputs: {_shapes(graph, graph.graph['outputs'])}"]
+    return []
+
+
+def _shapes(graph, table: dict[str, int]) -> str:
+    return ", ".join(f"`{k}` {' × '.join(map(str, graph.nodes[n]['shape']))}"
+                     for k, n in table.items()) or "none"
 
 
 def _is_callee(lines: Lines, line: int, span: tuple[int, int] | None) -> bool:
