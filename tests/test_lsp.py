@@ -173,6 +173,11 @@ def test_definition_of_blocks_variables_arguments_and_uses(editor, workspace):
     line, col = _line_col(NET, "conv(p[0]", 6)  # `p` -> the nearest assignment above
     assert _target(editor.definition("net.mg", line, col)) == \
         ("net.mg", *_line_col(NET, "p = twice"))
+    line, col = _line_col(NET, "twice(p", 6)  # `p` read by the statement defining it
+    assert _target(editor.definition("net.mg", line, col)) == \
+        ("net.mg", *_line_col(NET, "p = stems"))
+    line, col = _line_col(NET, "p = twice")  # a definition -> itself
+    assert _target(editor.definition("net.mg", line, col)) == ("net.mg", line, col)
     line, col = _line_col(NET, "levels = 2", 1)  # keyword argument -> the parameter
     name, def_line, def_col = _target(editor.definition("net.mg", line, col))
     assert name == "std.mg" and std.split("\n")[def_line][def_col:].startswith("levels")

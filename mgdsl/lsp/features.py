@@ -17,7 +17,7 @@ from mgdsl.elab.program import BlockInfo, _resolve_use, load_program  # noqa: PL
 from mgdsl.elab.values import Pyramid
 from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis, Evaluation, Key
-from mgdsl.lsp.source import _HEADER, _INPUT, _REPEAT_VAR, _TARGET, WORD, Lines
+from mgdsl.lsp.source import HEADER, Lines
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import KEYWORDS
 
@@ -398,7 +398,7 @@ def _def_location(analysis: Analysis, name: str, encoding: str) -> list[lsp.Loca
                 return [_location(analysis, analysis.file, net.span, name, encoding)]
     lines = Lines(analysis.text, encoding)  # the buffer does not parse: read the headers
     for n, text in enumerate(lines.lines):
-        m = _HEADER.match(text)
+        m = HEADER.match(text)
         if m and m.group(2) == name:
             start = text.index(name, m.start(2))
             return [lsp.Location(uri_of(analysis.file), _range(
@@ -419,41 +419,17 @@ def _param_location(analysis: Analysis, func: str, name: str,
 
 def _variable_location(analysis: Analysis, lines: Lines, line: int, col: int,
                        word: str) -> list[lsp.Location]:
-    """The nearest definition of variable `word` at or above the cursor in its scope:
-    an assignment, an `input`, a `repeat ... as`, or a parameter of the definition."""
-    found = lines.enclosing_def(line)
-    if found is None:
-        return []
-    _, _, start = found
+    """Where variable `word` is defined: the name itself when the cursor is on a
+    definition, else the nearest definition above in the enclosing block or network (an
+    assignment, an `input`, a `repeat ... as`, or a parameter)."""
     uri = uri_of(analysis.file) if not analysis.file.startswith("<") else analysis.file
-    for n in range(line, start, -1):
-        text = lines.line(n)
-        for part_start, part in _parts(text):
-            for pattern in (_TARGET, _INPUT, _REPEAT_VAR):
-                m = pattern.search(part) if pattern is _REPEAT_VAR else pattern.match(part)
-                if m and m.group(1) == word:
-                    c = part_start + m.start(1)
-                    return [lsp.Location(uri, _range(lines, (n + 1, c + 1, n + 1,
-                                                             c + len(word) + 1)))]
-    header = lines.line(start)
-    m = _HEADER.match(header)
-    if m and m.group(3):
-        for p in WORD.finditer(m.group(3)):
-            if p.group(0) == word:
-                c = m.start(3) + p.start()
-                return [lsp.Location(uri, _range(lines, (start + 1, c + 1, start + 1,
-                                                         c + len(word) + 1)))]
-    return []
-
-
-def _parts(text: str) -> list[tuple[int, str]]:
-    """The pieces of a line between braces, with their start columns."""
-    out, start = [], 0
-    for m in re.finditer(r"[{}]", text):
-        out.append((start, text[start:m.start()]))
-        start = m.end()
-    out.append((start, text[start:]))
-    return out
+    here = [d for d in lines.defined_on(line) if d[0] == word and d[2] <= col <= d[2] + len(word)]
+    above = [d for d in lines.definitions(line) if d[0] == word]
+    found = here or above[-1:]
+    if not found:
+        return []
+    _, n, c = found[0]
+    return [lsp.Location(uri, _range(lines, (n + 1, c + 1, n + 1, c + len(word) + 1)))]
 
 
 # --------------------------------------------------------------------------- completion
@@ -498,7 +474,7 @@ def completion(analysis: Analysis, position: lsp.Position,
         items.append(_item(name, lsp.CompletionItemKind.Function,
                            f"block ({Path(block.file).name})", "2"))
     for text in lines.lines:
-        h = _HEADER.match(text)
+        h = HEADER.match(text)
         if h and h.group(1) == "block" and h.group(2) not in blocks:
             items.append(_item(h.group(2), lsp.CompletionItemKind.Function, "block", "2"))
     for name, spec in sorted(prim.PRIMITIVES.items()):

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Lines", "WORD", "units"]
+__all__ = ["Lines", "WORD", "HEADER", "TARGET", "INPUT", "REPEAT_VAR", "units"]
 
 WORD = re.compile(r"(?!\d)\w+")
-_HEADER = re.compile(r"^\s*(block|network)\s+(\w+)\s*\(([^)]*)\)?")
-_TARGET = re.compile(r"^\s*((?!\d)\w+)\s*(?:\[[^\]]*\])?\s*=(?!=)")
-_INPUT = re.compile(r"^\s*input\s+((?!\d)\w+)")
-_REPEAT_VAR = re.compile(r"\brepeat\b.*\bas\s+((?!\d)\w+)")
+HEADER = re.compile(r"^\s*(block|network)\s+(\w+)\s*\(([^)]*)\)?")
+TARGET = re.compile(r"^\s*((?!\d)\w+)\s*(?:\[[^\]]*\])?\s*=(?!=)")
+INPUT = re.compile(r"^\s*input\s+((?!\d)\w+)")
+REPEAT_VAR = re.compile(r"\brepeat\b.*\bas\s+((?!\d)\w+)")
 
 
 def units(text: str, encoding: str = "utf-16") -> int:
@@ -114,34 +114,62 @@ class Lines:
             if n == line:
                 text = ""  # braces on the cursor's own line do not close the scope
             depth += text.count("}") - text.count("{")
-            m = _HEADER.match(self.line(n))
+            m = HEADER.match(self.line(n))
             if m:
                 return (m.group(1), m.group(2), n) if depth < 0 or n == line else None
         return None
 
-    def scope_names(self, line: int, col: int) -> list[str]:
-        """Variables visible at `line:col`: the enclosing definition's parameters, then
-        names assigned, declared as inputs or bound by `repeat ... as` above the cursor."""
+    def definitions(self, line: int) -> list[tuple[str, int, int]]:
+        """(name, 0-based line, column) of each variable defined in the definition around
+        `line`, above it, in order: its parameters, then assignments, `input`s and
+        `repeat ... as` names."""
         found = self.enclosing_def(line)
         if found is None:
             return []
-        _, _, start = found
-        names: list[str] = []
-        header = _HEADER.match(self.line(start))
+        start = found[2]
+        out: list[tuple[str, int, int]] = []
+        header = HEADER.match(self.line(start))
         if header and header.group(3):
-            names += [p.split("=")[0].strip() for p in header.group(3).split(",") if p.strip()]
-        for n in range(start + 1, line + 1):
-            text = self.line(n) if n < line else self.prefix(n, col)
-            for pattern in (_TARGET, _INPUT, _REPEAT_VAR):
-                for part in re.split(r"[{}]", text):
-                    m = pattern.search(part) if pattern is _REPEAT_VAR else pattern.match(part)
-                    if m:
-                        names.append(m.group(1))
-        seen: dict[str, None] = {}
-        for name in names:
-            if WORD.fullmatch(name):
-                seen.setdefault(name)
-        return list(seen)
+            for col in _top_level_starts(header.group(3)):
+                m = WORD.match(header.group(3), col)
+                if m:
+                    out.append((m.group(0), start, header.start(3) + m.start()))
+        for n in range(start + 1, line):
+            out += self.defined_on(n)
+        return out
+
+    def defined_on(self, line: int) -> list[tuple[str, int, int]]:
+        """(name, line, column) of the variables the statements on `line` define."""
+        out = []
+        text, start = self.line(line), 0
+        for brace in [*re.finditer(r"[{}]", text), None]:
+            end = brace.start() if brace else len(text)
+            part = text[start:end]
+            for pattern in (TARGET, INPUT, REPEAT_VAR):
+                m = pattern.search(part) if pattern is REPEAT_VAR else pattern.match(part)
+                if m:
+                    out.append((m.group(1), line, start + m.start(1)))
+            start = end + 1
+        return out
+
+    def scope_names(self, line: int, col: int) -> list[str]:
+        """Variables visible at `line`: the enclosing definition's parameters and the
+        names defined above the cursor's line."""
+        return list(dict.fromkeys(name for name, _, _ in self.definitions(line)))
+
+
+def _top_level_starts(params: str) -> list[int]:
+    """Where each comma-separated item of a parameter list starts (commas inside
+    brackets of a default value do not separate)."""
+    starts, depth = [0], 0
+    for i, ch in enumerate(params):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            starts.append(i + 1)
+    return [s + len(params[s:]) - len(params[s:].lstrip()) for s in starts]  # skip spaces
 
 
 def _strip_comments_and_strings(text: str) -> str:
