@@ -15,7 +15,8 @@ import traceback
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval", "lsp"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval", "serve",
+         "lsp"]
 
 
 def build_parser() -> argparse.ArgumentParser:
