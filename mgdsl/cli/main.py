@@ -15,8 +15,8 @@ import traceback
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval", "serve",
-         "lsp"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval",
+         "serve", "lsp"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mgdsl {_version()}")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
-    for verb in VERBS:
+    for verb in VERBS:  # `ops` registers `blocks` too
         try:
             module = importlib.import_module(f"mgdsl.cli.{verb}")
         except ModuleNotFoundError as exc:
