@@ -223,6 +223,18 @@ def test_document_symbols(editor):
     assert tiny.selection_range.start == lsp.Position(*_line_col(NET, "Tiny"))
 
 
+def test_if_statements_are_analysed_and_outlined(editor):
+    text = ('use "std.mg"\nnetwork N(deep = 1) {\n    input x: 1 x 8 x 8\n'
+            '    if deep > 0 and not deep == 2 {\n        section s { p = cbr(x, 4) }\n'
+            '    } else {\n        p = x\n    }\n    output y = p\n}\n')
+    editor.open("if.mg", text)
+    assert editor.wait_diagnostics("if.mg") == []
+    hover = editor.hover("if.mg", 8, len("    output y = p"))
+    assert "| 0 | 4 × 8 × 8 |" in hover.contents.value
+    (net,) = editor.symbols("if.mg")[1:]
+    assert [c.name for c in net.children] == ["x", "s", "y"]
+
+
 def test_formatting_is_mgdsl_fmt(editor):
     messy = "network N( ){input x:1 x 8 x 8\noutput y=relu( x )}"
     editor.open("messy.mg", messy)
