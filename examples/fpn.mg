@@ -5,13 +5,21 @@
 # the ResNet-18 stages C2..C5 (strides 4..32), a 1x1 lateral conv per stage to 256
 # channels, the top-down pathway (nearest 2x upsampling to the lateral's size, added), a
 # 3x3 output conv per level (laterals and outputs with bias), and P6 as a 1x1 stride-2
-# max-pool of P5. The outputs are P2..P6, finest first.
+# max-pool of P5. The outputs are P2..P6, finest first. 13,783,616 parameters; `w` is the
+# backbone's stem width (64 as published), `c` the pyramid's (the paper's d = 256).
 use "std.mg"
 
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
-block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
-block basic_down(p, ch) {
-    return relu(cbn(relu(cbn(p, ch, stride = 2)), ch) + cbn(p, ch, 1, stride = 2))
+# Basic block: two 3x3 convs; the shortcut is the identity, or a 1x1 conv + BN projection
+# where the block changes the stride or the width.
+block basic(p, ch, stride = 1) {
+    y = cbn(relu(cbn(p, ch, stride = stride)), ch)
+    if stride == 1 and channels(p)[0] == ch {
+        s = p
+    } else {
+        s = cbn(p, ch, 1, stride = stride)
+    }
+    return relu(y + s)
 }
 
 # Lin et al.'s top-down pathway with lateral connections on a pyramid of backbone stages.
@@ -24,17 +32,17 @@ block fpn(c, ch) {
     return conv(t, ch, 3)
 }
 
-network FPNResNet18(ch = 256, size = 224) {
+network FPNResNet18(c = 256, w = 64, size = 224) {
     input image: 3 x size x size
 
     section backbone {
-        x = relu(cbn(image, 64, 7, stride = 2))
-        c2 = basic(basic(maxpool(x, 3, stride = 2, pad = 1, ceil = false), 64), 64)
-        c3 = basic(basic_down(c2, 128), 128)
-        c4 = basic(basic_down(c3, 256), 256)
-        c5 = basic(basic_down(c4, 512), 512)
+        x = relu(cbn(image, w, 7, stride = 2))
+        c2 = basic(basic(maxpool(x, 3, stride = 2, pad = 1, ceil = false), w), w)
+        c3 = basic(basic(c2, 2 * w, stride = 2), 2 * w)
+        c4 = basic(basic(c3, 4 * w, stride = 2), 4 * w)
+        c5 = basic(basic(c4, 8 * w, stride = 2), 8 * w)
     }
-    section neck { p = fpn(concat(c2, c3, c4, c5), ch) }
+    section neck { p = fpn(concat(c2, c3, c4, c5), c) }
     output p2 = p[0]
     output p3 = p[1]
     output p4 = p[2]

@@ -10,6 +10,8 @@
 # network has 9,562,260. (The official segmentation head on top — a 1x1 conv with bias +
 # BN + ReLU and a 1x1 classifier — adds 78,859 for the 19 Cityscapes classes.) Upsampling
 # is nearest-neighbour, as in the exchange units; the paper's head interpolates bilinearly.
+# `w` is the finest branch's width: 18 for HRNet-W18 (32 and 48 give W32 and W48);
+# `c` is the width of the stem and the first stage's bottlenecks (64 in every HRNet).
 use "std.mg"
 
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
@@ -18,10 +20,16 @@ block cbnr(p, ch, k = 3, stride = 1) { return relu(cbn(p, ch, k, stride = stride
 # Basic residual block on every branch (identity shortcut).
 block basic(p, ch) { return relu(cbn(relu(cbn(p, ch)), ch) + p) }
 
-# Bottleneck (1x1, 3x3, 1x1 x4) with an identity or a 1x1 projection shortcut.
-block bottleneck(p, ch) { return relu(cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1) + p) }
-block bottleneck_proj(p, ch) {
-    return relu(cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1) + cbn(p, 4 * ch, 1))
+# Bottleneck (1x1, 3x3, 1x1 x4) with an identity shortcut, or a 1x1 conv + BN projection
+# where it widens.
+block bottleneck(p, ch) {
+    y = cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1)
+    if channels(p)[0] == 4 * ch {
+        s = p
+    } else {
+        s = cbn(p, 4 * ch, 1)
+    }
+    return relu(y + s)
 }
 
 # Exchange unit: branch i receives every finer branch j through i - j 3x3 stride-2 convs
@@ -57,26 +65,25 @@ block v2(p) {
     return concat(f, upsample(p[1], like = f), upsample(p[2], like = f), upsample(p[3], like = f))
 }
 
-network HRNetV2W18(size = 256) {
+network HRNetV2W18(w = 18, c = 64, size = 256) {
     input image: 3 x size x size
-    w = [18, 36, 72, 144]
+    ch = [w, 2 * w, 4 * w, 8 * w]
 
-    section stem { x = cbnr(cbnr(image, 64, stride = 2), 64, stride = 2) }
+    section stem { x = cbnr(cbnr(image, c, stride = 2), c, stride = 2) }
     section stage1 {
-        x = bottleneck_proj(x, 64)
-        repeat 3 { x = bottleneck(x, 64) }
+        repeat 4 { x = bottleneck(x, c) }
     }
     section stage2 {
-        p = concat(cbnr(x, w[0]), cbnr(x, w[1], stride = 2))
-        p = hr_module(p, w[:2])
+        p = concat(cbnr(x, ch[0]), cbnr(x, ch[1], stride = 2))
+        p = hr_module(p, ch[:2])
     }
     section stage3 {
-        p = new_branch(p, w[2])
-        repeat 4 { p = hr_module(p, w[:3]) }
+        p = new_branch(p, ch[2])
+        repeat 4 { p = hr_module(p, ch[:3]) }
     }
     section stage4 {
-        p = new_branch(p, w[3])
-        repeat 3 { p = hr_module(p, w) }
+        p = new_branch(p, ch[3])
+        repeat 3 { p = hr_module(p, ch) }
     }
     output representation = v2(p)
 }

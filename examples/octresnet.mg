@@ -8,7 +8,7 @@
 # (average-pooled) convs; strides are 2x2 average pools before stride-1 convs, as in the
 # authors' code. The first octave conv (layer1) takes one grid (alpha_in = 0); layer4
 # returns to one grid (alpha_out = 0). OctConv keeps the parameter count: 25,557,032,
-# exactly torchvision's resnet50.
+# exactly torchvision's resnet50. `w` is the stem's width (64 as published).
 use "std.mg"
 
 block cbn(p, ch, k = 3) { return bn(conv(p, ch, k, bias = false)) }
@@ -62,28 +62,28 @@ block obottle_out(p, ch) {
 # Plain bottleneck (layer4 after its first block).
 block bottle(p, ch) { return relu(cbn(relu(cbn(relu(cbn(p, ch, 1)), ch)), 4 * ch, 1) + p) }
 
-network OctResNet50(classes = 1000, size = 224) {
+network OctResNet50(classes = 1000, w = 64, size = 224) {
     input image: 3 x size x size
 
     section stem {
-        x = relu(bn(conv(image, 64, 7, stride = 2, bias = false)))
+        x = relu(bn(conv(image, w, 7, stride = 2, bias = false)))
         x = maxpool(x, 3, stride = 2, pad = 1, ceil = false)
     }
     section layer1 {
-        p = obottle_in(x, 64)
-        repeat 2 { p = obottle(p, 64) }
+        p = obottle_in(x, w)
+        repeat 2 { p = obottle(p, w) }
     }
     section layer2 {
-        p = obottle_down(p, 128)
-        repeat 3 { p = obottle(p, 128) }
+        p = obottle_down(p, 2 * w)
+        repeat 3 { p = obottle(p, 2 * w) }
     }
     section layer3 {
-        p = obottle_down(p, 256)
-        repeat 5 { p = obottle(p, 256) }
+        p = obottle_down(p, 4 * w)
+        repeat 5 { p = obottle(p, 4 * w) }
     }
     section layer4 {
-        x = obottle_out(p, 512)
-        repeat 2 { x = bottle(x, 512) }
+        x = obottle_out(p, 8 * w)
+        repeat 2 { x = bottle(x, 8 * w) }
     }
     output logits = linear(flatten(gap(x)), classes)
 }
