@@ -166,7 +166,9 @@ def _evaluations(records: list[_Record], graphs: list[nx.DiGraph]) -> list[Evalu
 
 
 def _warnings(graph: nx.DiGraph) -> list[MgError]:
-    return list(graph.graph.get("warnings", ()))
+    """Warnings a pass left on the graph (`ir.graph["warnings"]`), if any."""
+    found = graph.graph.get("warnings") or ()
+    return [w for w in found if isinstance(w, MgError)]
 
 
 def analyse(text: str, path: str | Path) -> Analysis:
