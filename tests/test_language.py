@@ -133,7 +133,7 @@ def test_deconv_and_unet_shapes() -> None:
     ("input x: 1 x 8 x 8\noutput y = conv(x, [1, 2])", "E307"),
     ("input x: 1 x 8 x 8\noutput y = relu(3)", "E404"),
     ("input x: 1 x 8 x 8\noutput y = stems(x, [2, 2], levels = 2)", "E307"),
-    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 9)", "E408"),
+    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 1, 1, 9)", "E408"),
     ("input x: 1 x 8 x 8\noutput y = conv(x)", "E409"),
     ("input x: 1 x 8 x 8\noutput y = x\ninput x: 1 x 8 x 8", "E206"),
     ("input x: 1 x 0 x 8\noutput y = x", "E403"),
@@ -164,8 +164,9 @@ def test_limits_are_checked_before_building() -> None:
         assert "E508" in codes("input x: 1 x 8 x 8\nrepeat 1000 { repeat 1000 { z = 1 } }\n"
                                "output y = x")
     assert "E509" in codes("input x: 1 x 8 x 8\nc = 2\nrepeat 100 { c = c * c }\noutput y = x")
-    parens = "(" * 500 + "1" + ")" * 500  # parentheses add no depth: accepted
-    assert len(build(f"input x: 1 x 8 x 8\nc = {parens}\noutput y = x")) == 2
+    parens = "(" * 500 + "1" + ")" * 500  # parentheses count towards the nesting limit
+    assert "E501" in codes(f"input x: 1 x 8 x 8\nc = {parens}\noutput y = x")
+    assert len(build("input x: 1 x 8 x 8\nc = ((1))\noutput y = x")) == 2
     deep = "relu(" * 300 + "x" + ")" * 300
     assert "E501" in codes(f"input x: 1 x 8 x 8\nc = {deep}\noutput y = x")
     negs = "-" * 3000 + "1"

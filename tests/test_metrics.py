@@ -7,6 +7,8 @@ import torch
 
 from mgdsl.data.metrics import ClassificationMetrics, SegmentationMetrics
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def maps(*rows: list[list[float]]) -> torch.Tensor:
     """A (1, C, 1, W) batch from one row of pixel values per channel."""

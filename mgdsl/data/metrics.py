@@ -1,4 +1,4 @@
-"""The paper's evaluation metrics, as accumulators over a test set (spec 7.1, 7.2)."""
+"""The paper's evaluation metrics, as accumulators over a test set (Tables 1-4)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ __all__ = ["SegmentationMetrics", "ClassificationMetrics"]
 
 
 class SegmentationMetrics:
-    """Mean IoU and mean error of Tables 2-3, pooled over the whole test set (spec 7.2).
+    """Mean IoU and mean error of Tables 2-3, pooled over the whole test set.
 
     ``pred = prob >= 0.5`` and ``label = target >= 0.5``. For every channel c, counts are
     summed over all images and pixels; then ``IoU_c = TP / (TP + FP + FN)`` and
@@ -70,7 +70,7 @@ class SegmentationMetrics:
 
 
 class ClassificationMetrics:
-    """Top-1 and top-5 error (spec 7.1) of logits or log-probabilities against class ids."""
+    """Top-1 and top-5 error (Tables 1 and 4) of logits or log-probabilities against class ids."""
 
     def __init__(self, topk: tuple[int, ...] = (1, 5)) -> None:
         self.topk = topk
