@@ -203,7 +203,7 @@ def _scopes_at(tokens: list, line: int, col: int) -> list[str]:
 
 
 def _textmate_problems(path: Path, tokens: list) -> list[str]:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="replace")
     refs, _ = reference_tokens(text)
     problems = []
     for r in refs:
@@ -285,13 +285,27 @@ def test_pygments_tokens_of_a_sample():
     assert (Number.Integer, "8") in tokens and (Comment.Single, "# one conv") in tokens
 
 
+def _bad_characters(text: str) -> bool:
+    """Whether mgdsl's own parser rejects a character of `text` (E101): the golden error
+    files hold such characters on purpose, and a lexer marks them as errors too."""
+    from mgdsl.errors import MgError
+    from mgdsl.syntax.parser import parse_text
+
+    try:
+        parse_text(text)
+    except MgError as exc:
+        return exc.code == "E101" or "\ufffd" in text
+    return "\ufffd" in text
+
+
 def _pygments_problems(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8", errors="replace")
     by_pos = {}
     problems = []
+    bad_characters = _bad_characters(text)
     for pos, token, value in MgLexer().get_tokens_unprocessed(text):
         by_pos[pos] = (token, value)
-        if token in Error:
+        if token in Error and not bad_characters:
             line = text.count("\n", 0, pos) + 1
             problems.append(f"{path.name}:{line}: Error token {value!r}")
     refs, _ = reference_tokens(text)
