@@ -23,9 +23,21 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.train.schedules import RULES, SCHEDULES, paper_rule
+from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, paper_rule
 
-__all__ = ["TrainConfig", "TaskDefaults", "PAPER_DEFAULTS", "paper_config"]
+__all__ = [
+    "TrainConfig",
+    "TaskDefaults",
+    "PAPER_DEFAULTS",
+    "OPTIMIZERS",
+    "DEFAULT_LR",
+    "paper_config",
+]
+
+#: ``sgd`` is the paper's; ``adamw`` an option for short runs that must show learning
+OPTIMIZERS = ("sgd", "adamw")
+#: the base LR when none is given: the paper's 0.1 for SGD, AdamW's usual 1e-3
+DEFAULT_LR = {"sgd": 0.1, "adamw": 1e-3}
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,10 @@ class TrainConfig:
     Fields: `task` (name, for records), `epochs`, `iters_per_epoch` (optimiser steps),
     `batch_size` (global mini-batch per forward pass), `iter_size` (mini-batches accumulated
     per step), `lr` (base rate), `lr_rule` (``exp``/``step``/``imagenet``), `lr_schedule`
-    (``scaled``/``paper``/``constant``/``cosine``), `momentum`, `weight_decay`, `seed`,
+    (``paper``/``scaled``/``constant``/``cosine``), `optimizer` (``sgd``, the paper's, or
+    ``adamw``: decoupled weight decay, `momentum` unused), `output_prior` (None, or the
+    probability the output layer's bias is set to produce at the start, e.g. the task's base
+    rate; not the paper's), `momentum`, `weight_decay`, `seed`,
     `device` (``auto``/``cpu``/``cuda``/``cuda:N``), `amp` and `amp_dtype`
     (``bf16``/``fp16``), `channels_last`, `compile`, `checkpoint_every` (extra checkpoints
     every N steps; 0 = only at the end of each epoch), `eval_limit` (test samples per
@@ -69,7 +84,9 @@ class TrainConfig:
     iter_size: int = 1
     lr: float = 0.1
     lr_rule: str = "exp"
-    lr_schedule: str = "scaled"
+    lr_schedule: str = DEFAULT_SCHEDULE
+    optimizer: str = "sgd"
+    output_prior: float | None = None
     momentum: float = 0.9
     weight_decay: float = 5e-4
     seed: int = 0
@@ -101,6 +118,10 @@ class TrainConfig:
             raise ValueError(
                 f"lr schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}"
             )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.output_prior is not None and not 0 < self.output_prior < 1:
+            raise ValueError(f"output prior must be a probability in (0, 1), got {self.output_prior!r}")
         if self.amp_dtype not in ("bf16", "fp16"):
             raise ValueError(f"amp dtype must be bf16 or fp16, got {self.amp_dtype!r}")
         if not self.lr > 0:
@@ -135,7 +156,8 @@ def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
     """The paper's training configuration for `task` and a model family, with `overrides`.
 
     Overrides whose value is None are ignored, so CLI options left unset keep the paper's
-    value. Raises KeyError for an unknown task.
+    value; without an `lr`, the optimiser's `DEFAULT_LR` is used. Raises KeyError for an
+    unknown task.
     """
     if task not in PAPER_DEFAULTS:
         raise KeyError(task)
@@ -149,4 +171,5 @@ def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
         "lr_rule": paper_rule(task, residual),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    values.setdefault("lr", DEFAULT_LR.get(values.get("optimizer", "sgd"), DEFAULT_LR["sgd"]))
     return TrainConfig(**values)

@@ -1,7 +1,8 @@
 """Test-set evaluation: the paper's metrics (§7) plus the mean test loss.
 
-Segmentation and spatial transformation use `mgdsl.data.metrics.SegmentationMetrics` (mean
-IoU and mean error pooled over the whole test set, exactly as the paper's notebook);
+Segmentation and spatial transformation use `mgdsl.data.metrics.SegmentationEvaluation`
+(mean IoU and mean error pooled over the whole test set, exactly as the paper's notebook,
+plus IoU at 0.3, the foreground class accuracy and the base-rate BCE);
 classification uses `ClassificationMetrics` (top-1 / top-5 error). `evaluate` feeds them one
 test batch at a time and adds ``loss`` (the task's training loss averaged over samples) and
 ``samples``.
@@ -32,10 +33,10 @@ class Metrics(Protocol):
 
 def default_metrics(task: Any) -> Metrics:
     """The paper's metrics accumulator for `task` (segmentation or classification)."""
-    from mgdsl.data.metrics import ClassificationMetrics, SegmentationMetrics
+    from mgdsl.data.metrics import ClassificationMetrics, SegmentationEvaluation
 
     if task.kind == "segmentation":
-        return SegmentationMetrics()
+        return SegmentationEvaluation()
     return ClassificationMetrics()
 
 

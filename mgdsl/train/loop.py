@@ -50,6 +50,7 @@ from mgdsl.train.ddp import Dist
 from mgdsl.train.errors import CheckpointMismatchError, DivergedError, TrainError
 from mgdsl.train.evaluate import Metrics, autocast_for, default_metrics, evaluate
 from mgdsl.train.losses import task_loss
+from mgdsl.train.optim import build_optimizer, set_output_prior
 from mgdsl.train.report import ProgressBar, epoch_line, plot_loss, write_json, write_metrics
 from mgdsl.train.schedules import lr_at
 
@@ -112,14 +113,9 @@ class _Run:
                               else self.device.type == "cpu")
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            dampening=0.0,
-            weight_decay=config.weight_decay,
-            nesterov=False,
-        )
+        if config.output_prior is not None:
+            set_output_prior(self.model, config.output_prior)
+        self.optimizer = build_optimizer(self.model.parameters(), config)
         fp16_cuda = config.amp and config.amp_dtype == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if fp16_cuda else None
         self.step = 0
