@@ -16,7 +16,8 @@ number of steps up front, so the sweep plans the steps, then runs in three phase
    the GPU partly idle; the default 1.0 plans for no gain, so runs end early, not late)
    (`--epochs` epochs, the LR rule of its family scaled to the run, ``--lr-schedule
    scaled``, as in examples/reproduce.sh; ``--train-arg=--lr-schedule=paper`` overrides
-   it), all at once; a run still going at 1.25 times the budget plus a minute is stopped and its last epoch's checkpoint evaluated;
+   it), all at once; a run still going at 1.25 times the budget plus a minute is stopped
+   and its last epoch's checkpoint evaluated;
 3. evaluate: `mgdsl eval` on the test set, then the tables of examples/collect_results.py.
 
 (A first version probed every model at once instead; the processes started seconds apart,
