@@ -75,6 +75,24 @@ def test_paper_schedule_is_a_prefix_of_the_paper_run(total, rule, longer):
         assert lr_at(e, total, rule=rule) == lr_at(e, total + longer, rule=rule) == lr_at(e, full, rule=rule)
 
 
+def test_paper_schedule_counts_the_papers_epochs_in_images():
+    # mnist-seg: the paper's epoch is 150 steps of 64 = 9,600 images
+    short = paper_config("mnist-seg", residual=False, epochs=6, iters_per_epoch=50, batch_size=32)
+    assert [short.schedule_epoch(s) for s in (0, 299, 300, 599, 600)] == [1, 1, 2, 2, 3]
+    assert short.lr_at_step(299) == 0.1 and short.lr_at_step(300) == pytest.approx(paper_exp(2))
+    paper = paper_config("mnist-seg", residual=False)
+    assert [paper.schedule_epoch(s) for s in (0, 149, 150)] == [1, 1, 2]  # = the run's epochs
+    accumulated = paper_config("mnist-seg", residual=True, batch_size=32, iter_size=2)
+    assert accumulated.schedule_epoch(150) == 2 and accumulated.lr_at_step(150 * 59) == pytest.approx(0.02)
+    # other schedules, and tasks the paper does not have, follow the run's own epochs
+    scaled = paper_config("mnist-seg", residual=False, epochs=6, iters_per_epoch=50,
+                          batch_size=32, lr_schedule="scaled")
+    assert [scaled.schedule_epoch(s) for s in (49, 50, 299)] == [1, 2, 6]
+    assert scaled.lr_at_step(299) == pytest.approx(1e-4)
+    fake = TrainConfig("fake-seg", epochs=3, iters_per_epoch=8, batch_size=8)
+    assert [fake.schedule_epoch(s) for s in (7, 8)] == [1, 2]
+
+
 def test_scaled_warns_only_when_it_squeezes_over_ten_times():
     # the paper's mnist-seg run is 200 epochs of 150 steps = 30,000 steps
     warn = functools.partial(compression_warning, rule="exp", paper_iters_per_epoch=150)

@@ -25,7 +25,8 @@ __all__ = ["register", "run", "add_data_arguments"]
 EPILOG = """\
 LR schedules (--lr-schedule):
   paper     (default) the paper's rule by the paper's epoch numbers: a shortened run is the
-            beginning of the paper's run (LR 0.1 at first, decaying as the paper's does)
+            beginning of the paper's run (LR 0.1 at first, decaying as the paper's does);
+            with shorter epochs or batches the paper's epochs are counted in images
   scaled    the paper's rule squeezed into the run, so a 5-epoch run decays fully and a run
             of the paper's length is exactly the paper's; warns when it squeezes over 10x
             (the LR then falls near its floor before SGD has learnt anything)

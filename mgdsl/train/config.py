@@ -23,7 +23,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, paper_rule
+from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, lr_at, paper_rule
 
 __all__ = [
     "TrainConfig",
@@ -140,6 +140,26 @@ class TrainConfig:
     def total_steps(self) -> int:
         """Optimiser steps of the whole run."""
         return self.epochs * self.iters_per_epoch
+
+    def schedule_epoch(self, step: int) -> int:
+        """The 1-based epoch the LR rule sees after `step` optimiser steps.
+
+        Under ``paper`` on a task of the paper that is the paper's epoch this point of its
+        run falls in, counted in training images (``step · batch_size · iter_size`` over the
+        paper's images per epoch), so a run with shorter epochs or smaller batches still
+        follows the paper's LR at the same point of training; otherwise it is the run's own
+        epoch.
+        """
+        paper = PAPER_DEFAULTS.get(self.task)
+        if self.lr_schedule == "paper" and paper is not None:
+            images = step * self.batch_size * self.iter_size
+            return images // (paper.batch_size * paper.iters_per_epoch) + 1
+        return step // self.iters_per_epoch + 1
+
+    def lr_at_step(self, step: int) -> float:
+        """The learning rate of the optimiser step that follows `step` steps."""
+        return lr_at(self.schedule_epoch(step), self.epochs, rule=self.lr_rule,
+                     schedule=self.lr_schedule, base=self.lr)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON- and `weights_only`-safe)."""

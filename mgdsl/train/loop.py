@@ -1,8 +1,9 @@
 """The training loop: `train(model, task, config, out_dir)`.
 
 One optimiser step = `iter_size` mini-batches whose gradients are accumulated (each loss
-scaled by 1/`iter_size`); the learning rate is set at the start of each epoch from the
-schedule; the test set is evaluated at the end of each epoch (every `eval_every` epochs).
+scaled by 1/`iter_size`); the learning rate of each step comes from the schedule
+(`TrainConfig.lr_at_step`: the paper's rule by the paper's epoch of that point of training,
+or by the run's epoch); the test set is evaluated at the end of each epoch (every `eval_every` epochs).
 
 Exact resumption: the mini-batch of stream position ``p`` depends only on (seed, rank,
 world size, p) (the task's contract), and a checkpoint holds the model, the optimiser, the
@@ -52,7 +53,6 @@ from mgdsl.train.evaluate import Metrics, autocast_for, default_metrics, evaluat
 from mgdsl.train.losses import task_loss
 from mgdsl.train.optim import build_optimizer, set_output_prior
 from mgdsl.train.report import ProgressBar, epoch_line, plot_loss, write_json, write_metrics
-from mgdsl.train.schedules import lr_at
 
 __all__ = ["TrainResult", "train", "RESUME_KEYS"]
 
@@ -344,9 +344,9 @@ class _Run:
         with ProgressBar(cfg.total_steps, self.step, enabled=show) as bar:
             while self.step < cfg.total_steps:
                 epoch = self.step // ipe + 1
-                lr = lr_at(epoch, cfg.epochs, rule=cfg.lr_rule, schedule=cfg.lr_schedule, base=cfg.lr)
-                _param_groups_lr(self.optimizer, lr)
                 while self.step < epoch * ipe:
+                    lr = cfg.lr_at_step(self.step)
+                    _param_groups_lr(self.optimizer, lr)
                     started = time.perf_counter()
                     self.optimizer.zero_grad(set_to_none=True)
                     step_loss = 0.0

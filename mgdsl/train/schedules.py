@@ -14,7 +14,8 @@ Schedule kinds (``--lr-schedule``):
 * ``paper`` (the default) uses the paper's epoch numbers verbatim, whatever the run's
   length: a shortened run is the beginning of the paper's run (a 5-epoch ``exp`` run ends at
   LR 0.087, a ``step`` run keeps 0.1 until epoch 60). Its results are the paper's training
-  stopped early.
+  stopped early. A run whose epochs are shorter than the paper's counts the paper's epochs
+  in training images (`mgdsl.train.config.TrainConfig.schedule_epoch`).
 * ``scaled`` applies the paper's rule to the fraction ``e / E`` of the run, so a 5-epoch run
   still decays from 0.1 to 1e-4 (``exp``) or through all three steps (``step``). For the
   paper's epoch count (200, or 100 on ImageNet) it is *identical* to ``paper``: ``exp`` uses
