@@ -111,6 +111,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_g.add_argument("--no-channels-last", dest="channels_last", action="store_const",
                        const=False, help="keep NCHW on CPU too")
     run_g.add_argument("--compile", action="store_true", help="torch.compile the network")
+    run_g.add_argument("--cuda-graphs", dest="cuda_graphs", action="store_const", const=True,
+                       default=None, help="capture the whole training step as a CUDA graph and "
+                       "replay it (default: on CUDA where the run allows; not yet run on a GPU)")
+    run_g.add_argument("--no-cuda-graphs", dest="cuda_graphs", action="store_const", const=False,
+                       help="train eagerly on CUDA too")
     run_g.add_argument("--out", metavar="DIR", help="output directory (default runs/<model>-<task>)")
     run_g.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     run_g.add_argument("--overwrite", action="store_true", help="start again over the run in --out")
@@ -170,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             amp_dtype=args.amp_dtype,
             channels_last=args.channels_last,
             compile=args.compile,
+            cuda_graphs=args.cuda_graphs,
             checkpoint_every=args.checkpoint_every,
             eval_limit=args.eval_limit,
             eval_batch_size=args.eval_batch_size,

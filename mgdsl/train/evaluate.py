@@ -40,16 +40,17 @@ def default_metrics(task: Any) -> Metrics:
     return ClassificationMetrics()
 
 
-def autocast_for(device: torch.device, amp: bool, amp_dtype: str = "bf16"):
+def autocast_for(device: torch.device, amp: bool, amp_dtype: str = "bf16", *, cache: bool = True):
     """An autocast context for `device` when `amp` is on, else a null context.
 
     bf16 is used on CPU whatever `amp_dtype` says (fp16 autocast on CPU is slow and
-    unsupported by many kernels); CUDA takes `amp_dtype`.
+    unsupported by many kernels); CUDA takes `amp_dtype`. `cache=False` turns off the
+    cast-weight cache, as a CUDA-graph capture needs.
     """
     if not amp:
         return contextlib.nullcontext()
     dtype = torch.float16 if (amp_dtype == "fp16" and device.type == "cuda") else torch.bfloat16
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    return torch.autocast(device_type=device.type, dtype=dtype, cache_enabled=cache)
 
 
 def predict(

@@ -50,6 +50,7 @@ from mgdsl.train.config import TrainConfig
 from mgdsl.train.ddp import Dist
 from mgdsl.train.errors import CheckpointMismatchError, DivergedError, TrainError
 from mgdsl.train.evaluate import Metrics, autocast_for, default_metrics, evaluate
+from mgdsl.train.graphs import GraphedStep, graph_blockers, use_graphs
 from mgdsl.train.losses import task_loss
 from mgdsl.train.optim import build_optimizer, set_output_prior
 from mgdsl.train.report import ProgressBar, epoch_line, plot_loss, write_json, write_metrics
@@ -115,7 +116,17 @@ class _Run:
             self.model = self.model.to(memory_format=torch.channels_last)
         if config.output_prior is not None:
             set_output_prior(self.model, config.output_prior)
-        self.optimizer = build_optimizer(self.model.parameters(), config)
+        blockers = graph_blockers(device=self.device, world_size=dist.world_size,
+                                  iter_size=config.iter_size, amp=config.amp,
+                                  amp_dtype=config.amp_dtype, compile=config.compile,
+                                  model=self.model)
+        try:
+            self.graphs = use_graphs(config.cuda_graphs, blockers)
+        except ValueError as exc:
+            raise TrainError(str(exc), hint="drop --cuda-graphs (the default uses them where "
+                             "the run allows)") from exc
+        self.optimizer = build_optimizer(self.model.parameters(), config, capturable=self.graphs)
+        self.graphed: GraphedStep | None = None
         fp16_cuda = config.amp and config.amp_dtype == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if fp16_cuda else None
         self.step = 0
@@ -227,6 +238,7 @@ class _Run:
                 "config": self.config.to_dict(),
                 "rank_batch_size": self.rank_batch,
                 "device": str(self.device),
+                "cuda_graphs": self.graphs,
                 "torch_version": str(torch.__version__),
                 "python_version": platform.python_version(),
                 "resumed_from": self.resumed_from,
@@ -324,6 +336,42 @@ class _Run:
             scaled.backward()
         return value
 
+    def _graphed_step(self, x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
+        """One optimiser step through the CUDA graph (warm-up steps run eagerly)."""
+        if self.graphed is None:
+            cfg = self.config
+            self.graphed = GraphedStep(
+                self.model, self.optimizer, self.task.kind, device=self.device,
+                channels_last=self.channels_last, lr=lr,
+                autocast=lambda: autocast_for(self.device, cfg.amp, cfg.amp_dtype, cache=False),
+                check=lambda out, target: task_loss(self.task.kind, out, target),
+            )
+        value = float(self.graphed.step(x, y, lr))
+        if not math.isfinite(value):
+            # the captured optimiser step has run: the weights are gone, the checkpoint is not
+            raise self._diverged(f"the loss became {value}", self.step + 1)
+        return value
+
+    def _finish_step(self, epoch: int, lr: float, step_loss: float, started: float,
+                     images: int, bar: ProgressBar) -> None:
+        """Book-keeping after an optimiser step: time, loss, progress, epoch end, checkpoint."""
+        cfg = self.config
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.step += 1
+        self.losses.append(step_loss)
+        self.epoch_images += images
+        self.epoch_seconds += time.perf_counter() - started
+        bar.update(self.step, epoch=epoch, epochs=cfg.epochs, loss=step_loss,
+                   ips=self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0,
+                   lr=lr)
+        if self.step == epoch * cfg.iters_per_epoch:
+            self._end_epoch(epoch, lr, bar)
+        elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+            self.save_checkpoint()
+        if self.on_step is not None:
+            self.on_step(self.step, step_loss)
+
     def run(self) -> TrainResult:
         """Train until `config.total_steps`, evaluating, reporting and checkpointing."""
         cfg = self.config
@@ -346,8 +394,12 @@ class _Run:
                 epoch = self.step // ipe + 1
                 while self.step < epoch * ipe:
                     lr = cfg.lr_at_step(self.step)
-                    _param_groups_lr(self.optimizer, lr)
                     started = time.perf_counter()
+                    if self.graphs:
+                        step_loss = self._graphed_step(*next(batches), lr)
+                        self._finish_step(epoch, lr, step_loss, started, images_per_step, bar)
+                        continue
+                    _param_groups_lr(self.optimizer, lr)
                     self.optimizer.zero_grad(set_to_none=True)
                     step_loss = 0.0
                     for micro in range(cfg.iter_size):
@@ -365,27 +417,7 @@ class _Run:
                         self.scaler.update()
                     else:
                         self.optimizer.step()
-                    if self.device.type == "cuda":
-                        torch.cuda.synchronize(self.device)
-                    elapsed = time.perf_counter() - started
-                    self.step += 1
-                    self.losses.append(step_loss)
-                    self.epoch_images += images_per_step
-                    self.epoch_seconds += elapsed
-                    bar.update(
-                        self.step,
-                        epoch=epoch,
-                        epochs=cfg.epochs,
-                        loss=step_loss,
-                        ips=self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0,
-                        lr=lr,
-                    )
-                    if self.step == epoch * ipe:
-                        self._end_epoch(epoch, lr, bar)
-                    elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                        self.save_checkpoint()
-                    if self.on_step is not None:
-                        self.on_step(self.step, step_loss)
+                    self._finish_step(epoch, lr, step_loss, started, images_per_step, bar)
         if self.last_checkpoint_step != self.step:  # a resumed, already finished run
             self.save_checkpoint()
         self.write_reports()
