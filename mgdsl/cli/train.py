@@ -126,6 +126,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_g.add_argument("--eval-batch-size", type=positive_int, metavar="N")
     run_g.add_argument("--eval-every", type=non_negative_int, default=1, metavar="E",
                        help="evaluate every E epochs and after the last (0: never)")
+    run_g.add_argument("--data-workers", type=non_negative_int, default=0, metavar="N",
+                       help="make training batches in N processes (default 0: one background "
+                       "thread); the batches are the same")
     run_g.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_data_arguments(p)
@@ -153,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     params = parse_sets(args.sets)
     task = build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
                       train_size=args.train_size, test_size=args.test_size)
+    task.workers = args.data_workers
     torch.manual_seed(args.seed)
     model, residual = build_model(args.target, params, args.network)
     try:

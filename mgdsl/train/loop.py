@@ -84,6 +84,19 @@ def _all_finite(model: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
+class _Closable:
+    """Gives `contextlib.closing` an object whose ``close`` stops a batch stream's thread or
+    worker processes, if the stream has one (a plain generator is closed too)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def close(self) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
+
+
 class _Run:
     """The state of one training run; `train` builds it and calls `run`."""
 
@@ -389,7 +402,8 @@ class _Run:
         forward_model.train()
         show = cfg.progress and not cfg.quiet and self.dist.is_main
         images_per_step = cfg.batch_size * cfg.iter_size
-        with ProgressBar(cfg.total_steps, self.step, enabled=show) as bar:
+        with ProgressBar(cfg.total_steps, self.step, enabled=show) as bar, \
+                contextlib.closing(_Closable(batches)):
             while self.step < cfg.total_steps:
                 epoch = self.step // ipe + 1
                 while self.step < epoch * ipe:
