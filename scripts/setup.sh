@@ -22,6 +22,9 @@ fi
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || missing+=(libjemalloc2)
+# Chromium and its driver for the browser test of `mgdsl serve` (tests/test_serve_browser.py)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         echo "installing ${missing[*]} ..." >&2

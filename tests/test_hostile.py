@@ -131,6 +131,13 @@ NET = "network N() {{ input x: 1 x 8 x 8 {body} output y = x }}"
      "E506"),
     ("z = linear(flatten(conv(x, 65536)), 65536)", "E507"),
     ("p = x repeat 100000 { p = relu(p) }", "E503"),
+    ("c = 2 ** 2 ** 2 ** 2 ** 2 ** 2", "E509"),
+    ("c = 10 ** 10 ** 10", "E509"),
+    ("c = 2.0 ** 1e308", "E509"),
+    ("c = 3 repeat 100 { c = c ** 2 }", "E509"),
+    ("c = " + "not " * 200 + "true", "E501"),
+    ("c = 1 " + "if true { " * 100 + "c = 2" + " }" * 100, "E501"),
+    ("repeat 100000 { repeat 100000 { if true or false { c = 1 } else { c = 2 } } }", "E508"),
 ])
 def test_resource_limits_fail_fast(body: str, code: str | None) -> None:
     text = NET.format(body=body)

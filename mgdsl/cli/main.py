@@ -15,7 +15,7 @@ import traceback
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "train", "eval"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mgdsl {_version()}")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
-    for verb in VERBS:
+    for verb in VERBS:  # `ops` registers `blocks` too
         try:
             module = importlib.import_module(f"mgdsl.cli.{verb}")
         except ModuleNotFoundError as exc:

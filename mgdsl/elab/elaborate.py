@@ -118,6 +118,7 @@ class Elaborator:
         self.total_params = 0
         self.call_stack: list[str] = []
         self.frame = Frame({}, (), None, None)
+        self.loops = 0  # `repeat` bodies entered in the current block call (or the network)
 
     # --------------------------------------------------------------------- entry point
 
@@ -175,7 +176,7 @@ class Elaborator:
             self._poison(stmt)
         except MgError as exc:
             fatal = isinstance(exc, MgLimitError) and exc.code in FATAL_LIMITS
-            nested = isinstance(stmt, (ast.Repeat, ast.Section))
+            nested = isinstance(stmt, (ast.Repeat, ast.Section, ast.If))
             if fatal or where != "network":
                 raise  # inside a block (nested or not): the call site reports it
             if not nested or exc not in self.errors:
@@ -194,6 +195,9 @@ class Elaborator:
             self._slice_assign(stmt)
         elif isinstance(stmt, ast.Repeat):
             self._repeat(stmt, where)
+        elif isinstance(stmt, ast.If):
+            branch = stmt.body if self.condition(stmt.cond, "`if`") else stmt.orelse
+            self.exec_body(branch, where=where)
         elif isinstance(stmt, ast.Section):
             self._section(stmt, where)
         elif isinstance(stmt, ast.InputDecl):
@@ -204,6 +208,8 @@ class Elaborator:
             if where != "block":
                 raise MgNameError("`return` is only allowed in a block", stmt.span, code="E208",
                                   hint="a network names its results with `output NAME = ...`")
+            if self.loops:
+                raise MgNameError("`return` cannot stand inside `repeat`", stmt.span, code="E208")
             raise _Return(self.eval(stmt.value))
         elif isinstance(stmt, ast.Default):
             self._default(stmt)
@@ -213,19 +219,20 @@ class Elaborator:
     def _repeat(self, stmt: ast.Repeat, where: str) -> None:
         count = prim.as_int(self._ctx("repeat", stmt.count.span), self.eval(stmt.count),
                             "the repeat count", minimum=0, maximum=LIMITS.max_repeat)
-        for i in range(count):
-            if stmt.var:
-                self.frame.vars[stmt.var] = i
-            before = len(self.errors)
-            for inner in stmt.body:
-                if isinstance(inner, ast.Return):
-                    raise MgNameError("`return` cannot stand inside `repeat`", inner.span,
-                                      code="E208")
-                self.exec_stmt(inner, where=where)
-            if len(self.errors) > before:  # report a failing body once, not `count` times
+        self.loops += 1
+        try:
+            for i in range(count):
+                if stmt.var:
+                    self.frame.vars[stmt.var] = i
+                before = len(self.errors)
                 for inner in stmt.body:
-                    self._poison(inner)
-                return
+                    self.exec_stmt(inner, where=where)
+                if len(self.errors) > before:  # report a failing body once, not `count` times
+                    for inner in stmt.body:
+                        self._poison(inner)
+                    return
+        finally:
+            self.loops -= 1
 
     def _section(self, stmt: ast.Section, where: str) -> None:
         parent = self.frame
@@ -341,14 +348,64 @@ class Elaborator:
                 self._tick(expr.span, len(value))
             return self._arith("-", 0, value, expr) if not isinstance(value, tuple) else \
                 tuple(self._arith("-", 0, v, expr) for v in value)
+        if isinstance(expr, ast.Not):
+            return not self._truth(self.eval(expr.operand), "`not`", expr.operand)
         if isinstance(expr, ast.Call):
             return self.call(expr)
         if isinstance(expr, ast.Index):
             return self._index(expr)
         raise TypeError(expr)  # pragma: no cover
 
+    def condition(self, expr: ast.Expr, what: str) -> bool:
+        """Evaluate the condition `expr` of `what` (e.g. "`if`") to true or false."""
+        return self._truth(self.eval(expr), what, expr)
+
+    def _truth(self, value: Any, what: str, expr: ast.Expr) -> bool:
+        if isinstance(value, Pyramid):
+            raise MgTypeError(f"the condition of {what} is {a_type(value)}: tensor values are "
+                              "not known while the network is built", self._user_span(expr.span),
+                              code="E440", hint=_KNOWN_HINT)
+        if not isinstance(value, bool):
+            raise MgTypeError(f"{what} needs `true` or `false`, got {a_type(value)}",
+                              self._user_span(expr.span), code="E441",
+                              hint="compare it, for example `n > 0` or `len(p) == 3`")
+        return value
+
+    def _compare(self, expr: ast.BinOp, a: Any, b: Any) -> bool:
+        op = expr.op
+        if isinstance(a, Pyramid) or isinstance(b, Pyramid):
+            raise MgTypeError(f"cannot compare {a_type(a)} and {a_type(b)} with `{op}`: tensor "
+                              "values are not known while the network is built",
+                              self._user_span(expr.span), code="E440", hint=_KNOWN_HINT)
+        kinds = {_kind(a), _kind(b)} - {"none"}
+        if op in ("==", "!="):
+            if len(kinds) > 1:
+                raise MgTypeError(f"cannot compare {a_type(a)} and {a_type(b)} with `{op}`",
+                                  self._user_span(expr.span), code="E442",
+                                  hint="both sides must be numbers, strings, booleans or lists")
+            return (a == b) == (op == "==")
+        if kinds != {"number"}:
+            raise MgTypeError(f"`{op}` compares numbers, not {a_type(a)} and {a_type(b)}",
+                              self._user_span(expr.span), code="E442",
+                              hint="compare one item (`ch[0]`), or `min(...)`, `max(...)`, "
+                                   "`len(...)` of a list")
+        if op == "<":
+            return a < b
+        if op == "<=":
+            return a <= b
+        if op == ">":
+            return a > b
+        return a >= b
+
     def _binop(self, expr: ast.BinOp) -> Any:
+        if expr.op in ("and", "or"):
+            left = self._truth(self.eval(expr.left), f"`{expr.op}`", expr.left)
+            if left == (expr.op == "or"):  # decided by the left side: the right never runs
+                return left
+            return self._truth(self.eval(expr.right), f"`{expr.op}`", expr.right)
         a, b = self.eval(expr.left), self.eval(expr.right)
+        if expr.op in _COMPARISONS:
+            return self._compare(expr, a, b)
         if isinstance(a, Pyramid) or isinstance(b, Pyramid):
             if expr.op == "+" and isinstance(a, Pyramid) and isinstance(b, Pyramid):
                 ctx = self._ctx("+", expr.span)
@@ -375,7 +432,9 @@ class Elaborator:
                                   code="E406")
         if op in ("/", "//") and b == 0:
             raise MgTypeError("division by zero", expr.span, code="E407")
-        if op == "+":
+        if op == "**":
+            r = _power(a, b, expr.span)
+        elif op == "+":
             r = a + b
         elif op == "-":
             r = a - b
@@ -518,6 +577,7 @@ class Elaborator:
                       caller, in_std=block.is_std, call_span=span, block=node.name)
         self.frame = frame
         self.call_stack.append(node.name)
+        loops, self.loops = self.loops, 0  # a `return` in the block is the block's own
         self.steps += 1
         try:
             for p in node.params:
@@ -547,14 +607,53 @@ class Elaborator:
             raise
         finally:
             self.call_stack.pop()
+            self.loops = loops
             self.frame = caller
+
+
+_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+_KNOWN_HINT = ("a condition may use numbers, parameters, channel counts (`channels(p)`) and "
+               "`len(p)`; to choose between tensors per pixel, compute both and combine them")
+
+
+def _kind(value: Any) -> str:
+    """The kind of a value for comparisons: numbers compare with numbers, and so on."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "list" if isinstance(value, tuple) else type(value).__name__
+
+
+def _power(a: int | float, b: int | float, span: Span) -> int | float:
+    """`a ** b` for numbers, refused before it grows past 2^62 or leaves the real numbers."""
+    try:
+        if isinstance(a, int) and isinstance(b, int):
+            if b < 0:
+                return float(a) ** b  # as Python: a negative power of an integer is a float
+            if abs(a) > 1 and b * (abs(a).bit_length() - 1) > 62:
+                raise MgLimitError(f"{a} ** {b} grows beyond 2^62", span, code="E509",
+                                   hint="integers are limited to 2^62")
+            return a**b  # now b <= 62 (or |a| <= 1): cheap; the caller checks the size
+        r = float(a) ** b
+    except ZeroDivisionError:
+        raise MgTypeError("zero to a negative power", span, code="E407") from None
+    except OverflowError:
+        raise MgLimitError(f"{a:g} ** {b:g} is too large", span, code="E509",
+                           hint="numbers are limited to about 1e308") from None
+    if isinstance(r, complex):
+        raise MgTypeError(f"({a:g}) ** {b:g} is not a real number", span, code="E407",
+                          hint="a negative number has no real fractional power")
+    return r
 
 
 def _assigned(stmt: ast.Stmt) -> Iterator[str]:
     if isinstance(stmt, (ast.Assign, ast.SliceAssign)):
         yield stmt.target
-    elif isinstance(stmt, (ast.Repeat, ast.Section)):
-        for inner in stmt.body:
+    elif isinstance(stmt, (ast.Repeat, ast.Section, ast.If)):
+        for inner in stmt.body + (stmt.orelse if isinstance(stmt, ast.If) else ()):
             yield from _assigned(inner)
     elif isinstance(stmt, ast.InputDecl):
         yield stmt.name

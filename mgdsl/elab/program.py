@@ -89,19 +89,32 @@ def _parse_cached(path: Path, span: Span | None) -> ast.Module:
     return module
 
 
-def _resolve_use(use: ast.Use, including: str) -> tuple[Path, bool]:
+def _resolve_use(use: ast.Use, including: str, root: Path | None = None) -> tuple[Path, bool]:
     std = stdlib_dir()
     name = use.path if use.path.endswith(".mg") else use.path + ".mg"
     if including and not including.startswith("<"):
         local = Path(including).parent / name
         if local.exists():
-            return local, _is_std(local, std)
+            is_std = _is_std(local, std)
+            if root is not None and not is_std and not _inside(local, root):
+                raise MgFileError(f"`use \"{use.path}\"` leads outside the served folder",
+                                  use.span, code="E930",
+                                  hint=f"only files under {root} and the standard library "
+                                       "can be used here")
+            return local, is_std
     candidate = std / name
     if candidate.exists():
         return candidate, True
     raise MgFileError(f"cannot find `{use.path}` to use", use.span, code="E601",
                       hint="paths are relative to the including file; the standard library "
                            "has: " + ", ".join(sorted(p.name for p in std.glob("*.mg"))))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def _is_std(path: Path, std: Path) -> bool:
@@ -111,10 +124,13 @@ def _is_std(path: Path, std: Path) -> bool:
         return False
 
 
-def load_program(source: str | Path, *, text: str | None = None) -> Program:
+def load_program(source: str | Path, *, text: str | None = None,
+                 root: str | Path | None = None) -> Program:
     """Parse `source` (a path, or a display name when `text` is given) and all its includes.
 
-    Collects every problem in every file it can reach and raises them together.
+    Collects every problem in every file it can reach and raises them together. With
+    `root`, a `use` may only reach files under `root` (symlinks followed) or the standard
+    library; others are errors (E930), found before the file is read.
     """
     if text is not None:
         entry = parse_text(text, str(source))
@@ -124,7 +140,8 @@ def load_program(source: str | Path, *, text: str | None = None) -> Program:
     errors: list[MgError] = []
     _register_blocks(program, entry, is_std=_is_std(Path(entry.file), stdlib_dir())
                      if not entry.file.startswith("<") else False, errors=errors)
-    _load_uses(program, entry, stack=[_key(entry.file)], errors=errors)
+    _load_uses(program, entry, stack=[_key(entry.file)], errors=errors,
+               root=Path(root) if root is not None else None)
     if errors:
         raise MgErrors(errors)
     return program
@@ -140,12 +157,12 @@ def _key(file: str) -> str:
 
 
 def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
-               errors: list[MgError]) -> None:
+               errors: list[MgError], root: Path | None = None) -> None:
     for item in module.items:
         if not isinstance(item, ast.Use):
             continue
         try:
-            path, is_std = _resolve_use(item, module.file)
+            path, is_std = _resolve_use(item, module.file, root)
             key = _key(str(path))
             if key in stack:
                 chain = " -> ".join(Path(s).name for s in stack[stack.index(key):] + [key])
@@ -159,7 +176,7 @@ def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
             sub = _parse_cached(path, item.span)
             program.modules[key] = sub
             _register_blocks(program, sub, is_std=is_std, errors=errors)
-            _load_uses(program, sub, stack=stack + [key], errors=errors)
+            _load_uses(program, sub, stack=stack + [key], errors=errors, root=root)
         except MgError as exc:
             errors.append(exc)
 

@@ -23,15 +23,32 @@ block mgconv_up(p, ch, k = 3) { return conv(concat(p, upsample(p[1:], like = p[:
 block mgcbr(p, ch, k = 3) { return relu(bn(mgconv(p, ch, k))) }
 block mgcb(p, ch, k = 3) { return bn(mgconv(p, ch, k)) }
 
-# res-mg-unit (Figure 2 right, spec §2.4): two mg-convs and a shortcut per grid.
-# The identity shortcut is zero-padded in channels when the unit widens a grid.
-block resmg(p, ch, k = 3) { return relu(mgcb(mgcbr(p, ch, k), ch, k) + pad(p, ch)) }
+# res-mg-unit (Figure 2 right, spec §2.4): two mg-convs and a shortcut per grid. The
+# shortcut is chosen by comparing channel counts: the identity, zero-padded in channels
+# where the unit widens a grid; a projection (1x1 conv + batch norm) if it narrows one.
+block resmg(p, ch, k = 3) {
+    q = mgcb(mgcbr(p, ch, k), ch, k)
+    if len(p) > 0 and max(channels(p) - ch) > 0 {
+        s = cb(p, ch, 1)
+    } else {
+        s = pad(p, ch)
+    }
+    return relu(q + s)
+}
 
-# res-mg-unit without the final ReLU (the MNIST output units).
-block resmg_linear(p, ch, k = 3) { return mgcb(mgcbr(p, ch, k), ch, k) + pad(p, ch) }
+# res-mg-unit without the final ReLU (the MNIST output units); the same shortcut rule.
+block resmg_linear(p, ch, k = 3) {
+    q = mgcb(mgcbr(p, ch, k), ch, k)
+    if len(p) > 0 and max(channels(p) - ch) > 0 {
+        s = cb(p, ch, 1)
+    } else {
+        s = pad(p, ch)
+    }
+    return q + s
+}
 
-# res-mg-unit whose shortcut is a projection (1x1 conv + batch norm), for units that
-# narrow a grid; `_linear` drops the final ReLU.
+# res-mg-unit whose shortcut is always a projection (1x1 conv + batch norm), also where the
+# unit keeps every width (ResNet's option B); `_linear` drops the final ReLU.
 block resmg_proj(p, ch, k = 3) { return relu(resmg_proj_linear(p, ch, k)) }
 block resmg_proj_linear(p, ch, k = 3) { return mgcb(mgcbr(p, ch, k), ch, k) + cb(p, ch, 1) }
 

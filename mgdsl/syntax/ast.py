@@ -52,7 +52,8 @@ class ListExpr(Node):
 
 @dataclass(frozen=True)
 class BinOp(Node):
-    """`left op right` with op one of + - * / //."""
+    """`left op right`: arithmetic (`+ - * / // **`), a comparison (`== != < <= > >=`) or
+    a boolean connective (`and`, `or`; the right side is evaluated only when needed)."""
 
     op: str
     left: Expr
@@ -62,6 +63,13 @@ class BinOp(Node):
 @dataclass(frozen=True)
 class Neg(Node):
     """`-operand`."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    """`not operand`."""
 
     operand: Expr
 
@@ -100,7 +108,7 @@ class Index(Node):
     index: Expr | Slice
 
 
-Expr = Num | Str | Name | ListExpr | BinOp | Neg | Call | Index
+Expr = Num | Str | Name | ListExpr | BinOp | Neg | Not | Call | Index
 
 # ------------------------------------------------------------------------------ statements
 
@@ -130,6 +138,20 @@ class Repeat(Node):
     var: str | None
     body: tuple[Stmt, ...]
     end: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class If(Node):
+    """`if cond { body } else { orelse }`; `chained` when the else branch was written
+    `else if ...` (then `orelse` is that one `If`). `end` is the `}` closing the body
+    and `else_end` the `}` closing the else branch (None without one)."""
+
+    cond: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    chained: bool
+    end: Span = field(compare=False, repr=False)
+    else_end: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -173,7 +195,7 @@ class Default(Node):
     value: Expr
 
 
-Stmt = Assign | SliceAssign | Repeat | Section | InputDecl | OutputDecl | Return | Default
+Stmt = Assign | SliceAssign | Repeat | If | Section | InputDecl | OutputDecl | Return | Default
 
 # ----------------------------------------------------------------------------- definitions
 

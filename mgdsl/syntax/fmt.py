@@ -18,6 +18,8 @@ network N() {
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_text
 
@@ -26,7 +28,11 @@ __all__ = ["format_source", "format_module", "format_expr"]
 INDENT = "    "
 MAX_LINE = 100
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2}
+# binding strength, loosest first; a child binding looser than its slot needs parentheses
+_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+               "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "**": 8}
+_NOT, _NEG, _POSTFIX = 3, 7, 9
+_COMPARE = 4
 
 
 def format_expr(expr: ast.Expr | ast.Slice, parent: int = 0) -> str:
@@ -41,24 +47,140 @@ def format_expr(expr: ast.Expr | ast.Slice, parent: int = 0) -> str:
         return "[" + ", ".join(format_expr(x) for x in expr.items) + "]"
     if isinstance(expr, ast.BinOp):
         prec = _PRECEDENCE[expr.op]
-        left = format_expr(expr.left, prec)
-        # the right operand of - / // binds tighter: a - (b - c) keeps its parentheses
-        right = format_expr(expr.right, prec + 1)
+        if expr.op == "**":  # `postfix ** unary`: groups to the right
+            left, right = format_expr(expr.left, _POSTFIX), format_expr(expr.right, _NEG)
+        elif prec == _COMPARE:  # comparisons do not chain: both sides bind tighter
+            left, right = format_expr(expr.left, prec + 1), format_expr(expr.right, prec + 1)
+        else:
+            # the right operand of - / // binds tighter: a - (b - c) keeps its parentheses
+            left, right = format_expr(expr.left, prec), format_expr(expr.right, prec + 1)
         text = f"{left} {expr.op} {right}"
         return f"({text})" if prec < parent else text
     if isinstance(expr, ast.Neg):
-        return "-" + format_expr(expr.operand, 3)
+        text = "-" + format_expr(expr.operand, _NEG)
+        return f"({text})" if _NEG < parent else text
+    if isinstance(expr, ast.Not):
+        text = "not " + format_expr(expr.operand, _NOT)
+        return f"({text})" if _NOT < parent else text
     if isinstance(expr, ast.Call):
-        args = [format_expr(a) for a in expr.args]
-        args += [f"{k.name} = {format_expr(k.value)}" for k in expr.kwargs]
-        return f"{expr.func}({', '.join(args)})"
+        return f"{expr.func}({', '.join(_call_args(expr))})"
     if isinstance(expr, ast.Index):
-        return f"{format_expr(expr.value, 4)}[{format_expr(expr.index)}]"
+        return f"{format_expr(expr.value, _POSTFIX)}[{format_expr(expr.index)}]"
     if isinstance(expr, ast.Slice):
         lo = format_expr(expr.lo) if expr.lo is not None else ""
         hi = format_expr(expr.hi) if expr.hi is not None else ""
         return f"{lo}:{hi}"
     raise TypeError(expr)  # pragma: no cover
+
+
+def _call_args(call: ast.Call) -> list[str]:
+    return ([format_expr(a) for a in call.args]
+            + [f"{k.name} = {format_expr(k.value)}" for k in call.kwargs])
+
+
+# ------------------------------------------------------------------- long lines
+# Newlines are not significant in `.mg`, so a line may break after any `,` or before a
+# binary operator. A call or list that does not fit keeps as many arguments per line as
+# fit, continuation lines aligned just after its opening bracket; an argument too long for
+# a line of its own is broken the same way inside. A long binary expression breaks before
+# its operator, the right side aligned with the left. Only what cannot be broken (a long
+# name, number or string) may still pass the limit.
+
+
+def _wrap_expr(expr: ast.Expr, first: str, suffix: str, width: int, parent: int = 0) -> list[str]:
+    """`first + expr + suffix` as lines of at most `width` columns where it can be broken.
+
+    `first` is the text before the expression on its first line (indentation included),
+    `suffix` what follows it on its last line, `parent` the precedence of the enclosing
+    operator (as for `format_expr`).
+    """
+    flat = first + format_expr(expr, parent) + suffix
+    if len(flat) <= width:
+        return [flat]
+    if isinstance(expr, ast.Call):
+        items = [("", a) for a in expr.args] + [(f"{k.name} = ", k.value) for k in expr.kwargs]
+        return _wrap_items(first, expr.func + "(", items, ")" + suffix, width)
+    if isinstance(expr, ast.ListExpr):
+        return _wrap_items(first, "[", [("", x) for x in expr.items], "]" + suffix, width)
+    if isinstance(expr, ast.BinOp) and expr.op != "**":
+        prec = _PRECEDENCE[expr.op]
+        if prec < parent:  # needs parentheses: break inside them
+            return _wrap_items(first, "(", [("", expr)], ")" + suffix, width)
+        if prec == _COMPARE:
+            left = _wrap_expr(expr.left, first, "", width, prec + 1)
+            column = " " * len(first)  # the right side aligns with the left one
+            return left + _wrap_expr(expr.right, f"{column}{expr.op} ", suffix, width, prec + 1)
+        return _wrap_chain(expr, prec, first, suffix, width)
+    return [flat]
+
+
+def _wrap_chain(expr: ast.BinOp, prec: int, first: str, suffix: str, width: int) -> list[str]:
+    """`a + b - c ...` (one precedence, grouped to the left) filled line by line, each line
+    after the first starting with its operator under the first operand."""
+    chain: list[tuple[str, ast.Expr]] = []
+    node: ast.Expr = expr
+    while isinstance(node, ast.BinOp) and node.op != "**" and _PRECEDENCE[node.op] == prec:
+        chain.append((node.op, node.right))
+        node = node.left
+    chain.reverse()
+    column = " " * len(first)
+    lines = _wrap_expr(node, first, "" if chain else suffix, width, prec)
+    cur = lines.pop()
+    for i, (op, operand) in enumerate(chain):
+        tail = suffix if i == len(chain) - 1 else ""
+        text = f"{op} {format_expr(operand, prec + 1)}{tail}"
+        if len(cur) + 1 + len(text) <= width:
+            cur += " " + text
+            continue
+        lines.append(cur)
+        more = _wrap_expr(operand, f"{column}{op} ", tail, width, prec + 1)
+        lines.extend(more[:-1])
+        cur = more[-1]
+    lines.append(cur)
+    return lines
+
+
+def _wrap_items(first: str, head: str, items: Sequence[tuple[str, ast.Expr | None]],
+                close: str, width: int) -> list[str]:
+    """`first + head + items joined by ', ' + close`, filled line by line within `width`.
+
+    Continuation lines align after `head`; when that column is far right they are indented
+    eight spaces past the line's own indentation instead, after a break at `head`.
+    """
+    lines: list[str] = []
+    cur = first + head
+    column = len(cur)
+    base = len(first) - len(first.lstrip())
+    if column > width // 2 + base // 2 and items:
+        lines.append(cur)
+        column = base + 8
+        cur = " " * column
+    pad = " " * column
+    fresh = True  # no item on `cur` yet
+    for i, (label, expr) in enumerate(items):
+        tail = "," if i < len(items) - 1 else close
+        text = label + (format_expr(expr) if expr is not None else "") + tail
+        sep = "" if fresh else " "
+        if len(cur) + len(sep) + len(text) <= width:
+            cur += sep + text
+            fresh = False
+            continue
+        if not fresh:
+            lines.append(cur)
+            cur, fresh = pad, True
+            if len(cur) + len(text) <= width:
+                cur += text
+                fresh = False
+                continue
+        if expr is None:
+            cur += text
+        else:  # too long for a line of its own: break inside it
+            inner = _wrap_expr(expr, cur + label, tail, width)
+            lines.extend(inner[:-1])
+            cur = inner[-1]
+        fresh = False
+    lines.append(cur)
+    return lines
 
 
 def _params(params: tuple[ast.Param, ...]) -> str:
@@ -110,6 +232,13 @@ class _Printer:
         if line - self.last_line > 1:
             self.lines.append("")
 
+    def wrapped(self, stmt: ast.Stmt, indent: str) -> list[str]:
+        """A simple statement as lines within `MAX_LINE` columns where it can be broken."""
+        split = _split(stmt)
+        if split is None:
+            return [indent + self.simple(stmt)]
+        return _wrap_expr(split[1], indent + split[0], "", MAX_LINE)
+
     def simple(self, stmt: ast.Stmt) -> str:
         if isinstance(stmt, ast.Assign):
             return f"{stmt.target} = {format_expr(stmt.value)}"
@@ -125,12 +254,19 @@ class _Printer:
             return f"default {stmt.op}.{stmt.arg} = {format_expr(stmt.value)}"
         raise TypeError(stmt)  # pragma: no cover
 
-    def body(self, header: str, node, body: tuple[ast.Stmt, ...], end, indent: str) -> None:
-        start, stop = node.span.line, end.line
-        if (len(body) == 1 and not isinstance(body[0], (ast.Repeat, ast.Section))
+    def body(self, header: str, start: int, body: tuple[ast.Stmt, ...], end, indent: str,
+             *, lead: str | None = None, one_line: bool = True,
+             wrap: Callable[[str, str], list[str]] | None = None) -> None:
+        """`header { body }` from source line `start` to the brace at `end`; `lead` replaces
+        the indentation before the header (`} else ` continues the previous line); `wrap`
+        breaks a header too long for one line: `wrap(lead, " {")` gives its lines."""
+        stop = end.line
+        lead = indent if lead is None else lead
+        if (one_line and len(body) == 1
+                and not isinstance(body[0], (ast.Repeat, ast.Section, ast.If))
                 and not self.has_comments(start, stop - 1)
                 and not any(c.line == stop for c in self.own_line)):
-            one = f"{indent}{header} {{ {self.simple(body[0])} }}"
+            one = f"{lead}{header} {{ {self.simple(body[0])} }}"
             if len(one) <= MAX_LINE:
                 self.lines.append(one + self.take_trailing(start, stop))
                 self.last_line = stop
@@ -138,8 +274,11 @@ class _Printer:
         shares_line = bool(body) and body[0].span.line == start
         # the header may span lines (`repeat n\n{  # c`): its comments end at the first statement
         header_end = max(start, body[0].span.line - 1 if body else stop - 1)
-        self.lines.append(f"{indent}{header} {{"
-                          + ("" if shares_line else self.take_trailing(start, header_end)))
+        lines = [f"{lead}{header} {{"]
+        if len(lines[0]) > MAX_LINE and wrap is not None:
+            lines = wrap(lead, " {")
+        lines[-1] += "" if shares_line else self.take_trailing(start, header_end)
+        self.lines.extend(lines)
         self.last_line = start
         inner = indent + INDENT
         for stmt in body:
@@ -148,17 +287,42 @@ class _Printer:
         self.lines.append(f"{indent}}}" + self.take_trailing(stop, stop))
         self.last_line = stop
 
+    def if_stmt(self, stmt: ast.If, indent: str, lead: str | None = None) -> None:
+        """`if c { ... } else if d { ... } else { ... }`, each `else` after its `}`."""
+        header = f"if {format_expr(stmt.cond)}"
+        self.body(header, stmt.span.line, stmt.body, stmt.end, indent, lead=lead,
+                  one_line=not stmt.orelse,
+                  wrap=lambda lead, end: _wrap_expr(stmt.cond, lead + "if ", end, MAX_LINE))
+        if not stmt.orelse:
+            return
+        closing = self.lines.pop()  # `}` and maybe a comment: `else` continues the line
+        comment = closing[len(indent) + 1:].strip()
+        line = stmt.orelse[0].span.line if stmt.chained else stmt.end.line
+        if comment:  # it goes after the `{` that now ends the line
+            self.trailing.setdefault(line, []).append(ast.Comment(line, 0, comment))
+        if stmt.chained:
+            self.if_stmt(stmt.orelse[0], indent, lead=f"{indent}}} else ")
+        else:
+            self.body("else", stmt.end.line, stmt.orelse, stmt.else_end, indent,
+                      lead=f"{indent}}} ", one_line=False)
+
     def statement(self, stmt: ast.Stmt, indent: str) -> None:
         self.flush_before(stmt.span.line, indent)
         self.gap(stmt.span.line)
         if isinstance(stmt, ast.Repeat):
-            header = f"repeat {format_expr(stmt.count)}" + (f" as {stmt.var}" if stmt.var else "")
-            self.body(header, stmt, stmt.body, stmt.end, indent)
+            var = f" as {stmt.var}" if stmt.var else ""
+            header = f"repeat {format_expr(stmt.count)}{var}"
+            self.body(header, stmt.span.line, stmt.body, stmt.end, indent,
+                      wrap=lambda lead, end: _wrap_expr(stmt.count, lead + "repeat ", var + end,
+                                                        MAX_LINE))
         elif isinstance(stmt, ast.Section):
-            self.body(f"section {stmt.name}", stmt, stmt.body, stmt.end, indent)
+            self.body(f"section {stmt.name}", stmt.span.line, stmt.body, stmt.end, indent)
+        elif isinstance(stmt, ast.If):
+            self.if_stmt(stmt, indent)
         else:
-            self.lines.append(indent + self.simple(stmt)
-                              + self.take_trailing(stmt.span.line, stmt.span.end_line))
+            lines = self.wrapped(stmt, indent)
+            lines[-1] += self.take_trailing(stmt.span.line, stmt.span.end_line)
+            self.lines.extend(lines)
             self.last_line = stmt.span.end_line
 
     def item(self, item) -> None:
@@ -170,7 +334,12 @@ class _Printer:
             self.last_line = item.span.end_line
         else:
             kind = "block" if isinstance(item, ast.BlockDef) else "network"
-            self.body(f"{kind} {item.name}({_params(item.params)})", item, item.body, item.end, "")
+            items = [(p.name, None) if p.default is None else (f"{p.name} = ", p.default)
+                     for p in item.params]
+            self.body(f"{kind} {item.name}({_params(item.params)})", item.span.line, item.body,
+                      item.end, "",
+                      wrap=lambda lead, end: _wrap_items(f"{lead}{kind} {item.name}", "(", items,
+                                                         ")" + end, MAX_LINE))
 
     def run(self) -> str:
         for item in self.module.items:
@@ -181,6 +350,21 @@ class _Printer:
         while self.lines and self.lines[0] == "":
             self.lines.pop(0)
         return "\n".join(self.lines) + "\n" if self.lines else ""
+
+
+def _split(stmt: ast.Stmt) -> tuple[str, ast.Expr] | None:
+    """A simple statement as (the text before its expression, the expression)."""
+    if isinstance(stmt, ast.Assign):
+        return f"{stmt.target} = ", stmt.value
+    if isinstance(stmt, ast.SliceAssign):
+        return f"{stmt.target}[{format_expr(stmt.index)}] = ", stmt.value
+    if isinstance(stmt, ast.OutputDecl):
+        return f"output {stmt.name} = ", stmt.value
+    if isinstance(stmt, ast.Return):
+        return "return ", stmt.value
+    if isinstance(stmt, ast.Default):
+        return f"default {stmt.op}.{stmt.arg} = ", stmt.value
+    return None
 
 
 def format_module(module: ast.Module) -> str:

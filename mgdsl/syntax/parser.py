@@ -21,7 +21,8 @@ from mgdsl.syntax import ast
 
 __all__ = ["parse_text", "parse_file", "read_source", "SYNTAX_ERRORS", "KEYWORDS"]
 
-KEYWORDS = ("use", "block", "network", "repeat", "section", "input", "output", "return", "default")
+KEYWORDS = ("use", "block", "network", "repeat", "section", "input", "output", "return", "default",
+            "if", "else", "and", "or", "not")
 
 
 # comments are collected by a lexer callback during the one parse (per thread)
@@ -107,6 +108,16 @@ class _ToAst:
         body, end = c[2]
         return ast.Repeat(self._s(meta), c[0], str(c[1]) if c[1] is not None else None, body, end)
 
+    def if_stmt(self, meta, c):
+        body, end = c[1]
+        if len(c) == 2:
+            return ast.If(self._s(meta), c[0], body, (), False, end)
+        other = c[2]
+        if isinstance(other, ast.If):
+            return ast.If(self._s(meta), c[0], body, (other,), True, end, other.span)
+        orelse, else_end = other
+        return ast.If(self._s(meta), c[0], body, orelse, False, end, else_end)
+
     def section(self, meta, c):
         body, end = c[1]
         return ast.Section(self._s(meta), str(c[0]), body, end)
@@ -130,6 +141,13 @@ class _ToAst:
         return build
 
     add, sub, mul, div, floordiv = _bin("+"), _bin("-"), _bin("*"), _bin("/"), _bin("//")
+    pow, and_, or_ = _bin("**"), _bin("and"), _bin("or")
+
+    def compare(self, meta, c):
+        return ast.BinOp(self._s(meta), str(c[1]), c[0], c[2])
+
+    def not_(self, meta, c):
+        return ast.Not(self._s(meta), c[0])
 
     def neg(self, meta, c):
         return ast.Neg(self._s(meta), c[0])
@@ -211,9 +229,16 @@ SYNTAX_ERRORS: list[tuple[str, str, list[str]]] = [
      ["use blocks", "use 3"]),
     ("a parameter name is expected", "parameters are `name` or `name = default`",
      ["block b(1) { }", "network N(a = 1, 2) { }"]),
+    ("comparisons do not chain", "write `a < b and b < c`",
+     ["network N() { x = 1 < 2 < 3 }", "network N() { x = 1 == 2 != 3 }",
+      "network N() { y = 2  x = 1 < 2 < 3 }", "network N() { y = 2  z = 1 < 2 < 3 }"]),
+    ("`else` must follow the `}` of an `if`", "write `if cond { ... } else { ... }`",
+     ["network N() { else { } }", "network N() { x = 1 else { } }"]),
     ("`default` sets an op argument: `default op.arg = value`", "for example `default bn.eps = 1e-3`",
      ["network N() { default bn = 1 }", "network N() { default bn.eps 1 }"]),
 ]
+
+_CHAINED = next(i for i, (m, _, _) in enumerate(SYNTAX_ERRORS) if m.startswith("comparisons"))
 
 _TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string", "$END": "end of file",
@@ -256,8 +281,10 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
         hint = None
         if char == "'":
             hint = "strings use double quotes"
-        elif char in "%^&|!<>":
-            hint = "mgdsl arithmetic has + - * / // only"
+        elif char in "&|!":
+            hint = "logic is written `and`, `or`, `not`; inequality is `!=`"
+        elif char in "%^":
+            hint = "mgdsl arithmetic has + - * / // ** only"
         return MgSyntaxError(f"unexpected character {char!r}", Span.point(file, line, col),
                              hint=hint, code="E101")
     tok = getattr(exc, "token", None)
@@ -288,6 +315,9 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
             "NAME" in (getattr(exc, "expected", None) or ()):
         return MgSyntaxError(f"`{tok.value}` is a keyword and cannot be used as a name here",
                              span, hint=f"rename it, for example `{tok.value}_`", code="E103")
+    expected = getattr(exc, "expected", None) or ()
+    if tok is not None and tok.type == "COMPARE" and "AND" in expected:
+        label = _CHAINED  # after a whole comparison, where any state may stand
     if label is not None:
         message, hint, _ = SYNTAX_ERRORS[label]
         return MgSyntaxError(f"{message} (found {found})", span, hint=hint,

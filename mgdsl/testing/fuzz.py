@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import hashlib
+import math
 import random
 import signal
 import sys
@@ -147,7 +149,7 @@ class ProgramGen:
 
     def num(self, v: int, depth: int = 0) -> str:
         """Text of an integer expression that evaluates to `v` (v >= 0)."""
-        kind = self.ch.int(0, 7) if depth < 2 else 0
+        kind = self.ch.int(0, 9) if depth < 2 else 0
         if kind == 0 or kind == 1:
             return str(v)
         if kind == 2 and self.params:
@@ -166,7 +168,57 @@ class ProgramGen:
         if kind == 6:
             b = self.ch.int(1, 3)
             return f"({self.num(v * b + self.ch.int(0, b - 1), depth + 1)}) // {b}"
+        if kind == 7:
+            root = math.isqrt(v)
+            if root * root == v:
+                return f"({self.num(root, depth + 1)}) ** 2"
+            return f"({self.num(v, depth + 1)}) ** 1"
+        if kind == 8 and v >= 1 and v & (v - 1) == 0:
+            return f"2 ** ({self.num(v.bit_length() - 1, depth + 1)})"
         return f"max({v}, {self.ch.int(0, v)})"
+
+    def cond(self, want: bool, s: _State, depth: int = 0) -> str:
+        """Text of a condition that elaborates to `want`: comparisons of numbers, channel
+        counts and `len` of the pyramid, joined with `and` / `or` / `not`."""
+        kind = self.ch.int(0, 6) if depth < 2 else self.ch.int(0, 2)
+        if kind == 3:
+            return f"not {self._cond_atom(not want, s)}"
+        if kind == 4:  # a and b: both true, or one false
+            a = want or self.ch.bool()
+            b = want or not a
+            return f"({self.cond(a, s, depth + 1)}) and {self._cond_atom(b, s)}"
+        if kind == 5:  # a or b: both false, or one true
+            a = want and self.ch.bool()
+            b = (not a or self.ch.bool()) if want else False
+            return f"{self.cond(a, s, depth + 1)} or {self._cond_atom(b, s)}"
+        if kind == 6:
+            return f"({self.cond(want, s, depth + 1)})"
+        return self._cond_atom(want, s)
+
+    def _cond_atom(self, want: bool, s: _State) -> str:
+        """One comparison that is `want`; its left side is a known number."""
+        v = self.var
+        r = self.ch.int(0, 3)
+        if r == 0:
+            left, value = f"len({v})", len(s.grids)
+        elif r == 1:
+            j = self.ch.int(0, len(s.grids) - 1)
+            left, value = f"channels({v})[{j}]", s.grids[j][0]
+        elif r == 2 and self.params:
+            name = self.ch.choice(sorted(self.params))
+            left, value = (name, self.params[name]) if self.ch.bool() else \
+                (f"{name} ** 2", self.params[name] ** 2)
+        else:
+            value = self.ch.int(0, 9)
+            left = self.num(value, 1)
+        other = value + self.ch.int(-2, 2)
+        op = self.ch.choice(("==", "!=", "<", "<=", ">", ">="))
+        truth = {"==": value == other, "!=": value != other, "<": value < other,
+                 "<=": value <= other, ">": value > other, ">=": value >= other}[op]
+        if truth != want:
+            op = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+        right = str(other) if other >= 0 else f"-{-other}"
+        return f"{left} {op} {right}"
 
     def chans(self, n: int, lo: int = 1, at_least: Sequence[int] | None = None) -> list[int]:
         """`n` channel counts (each >= the matching `at_least`)."""
@@ -216,7 +268,7 @@ class ProgramGen:
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
                  "xscale", "dead"]
         if depth < 2:
-            kinds.append("section")
+            kinds += ["section", "if"]
         if self.blocks:
             kinds += ["call", "call"]
         even = all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids)
@@ -238,9 +290,9 @@ class ProgramGen:
             for g, c in zip(s.grids, new, strict=True):
                 g[0] = c
             return f"{v} = {op}({v}, {self.chans_text(new)}{self.kernel(n)[0]})"
-        if kind == "res":
+        if kind == "res":  # every residual unit may narrow: `resmg` then projects
             op = self.ch.choice(("resmg", "resmg_linear", "resmg_proj", "resmg_proj_linear"))
-            new = self.chans(n, at_least=None if "proj" in op else cur)
+            new = self.chans(n)
             for g, c in zip(s.grids, new, strict=True):
                 g[0] = c
             return f"{v} = {op}({v}, {self.chans_text(new)})"
@@ -280,6 +332,8 @@ class ProgramGen:
             body = [self.statement(s, depth + 1) for _ in range(self.ch.int(1, 3))]
             inner = "".join(self.ws() + "    " + b for b in body)
             return f"section {name} {{{inner}\n    }}"
+        if kind == "if":
+            return self._if(s, depth)
         if kind == "call":
             block, grows = self.ch.choice(self.blocks)
             new = self.chans(n, at_least=cur if grows else None)
@@ -315,6 +369,26 @@ class ProgramGen:
             return f"{v} = dcbr({v}, {self.chans_text(new)})"
         # dead code: computed, never read by an output
         return f"unused = cbr({v}, {self.num(self.ch.int(1, 4))})"
+
+    def _if(self, s: _State, depth: int) -> str:
+        """`if` / `else if` / `else`: the first true branch changes `s`; the others are
+        written against copies of it (valid programs too, never elaborated)."""
+        branches = self.ch.int(1, 3)
+        taken = self.ch.int(0, branches)  # == branches: the else branch (or none)
+        has_else = taken == branches or self.ch.bool()
+        # conditions first: they read the state before any branch runs
+        conds = [self.cond(i == taken if i <= taken else self.ch.bool(), s)
+                 for i in range(branches)]
+        states = [copy.deepcopy(s) for _ in range(branches + has_else)]
+        parts = []
+        for i, state in enumerate(states):
+            body = [self.statement(state, depth + 1) for _ in range(self.ch.int(1, 2))]
+            inner = "".join(self.ws() + "    " + b for b in body) + "\n    }"
+            head = " else" if i == branches else ("if " if i == 0 else " else if ") + conds[i]
+            parts.append(f"{head} {{{inner}")
+        if taken < len(states):
+            s.grids[:], s.pooled = states[taken].grids, states[taken].pooled
+        return "".join(parts)
 
     def _slice(self, s: _State) -> str:
         v, n = self.var, len(s.grids)
@@ -370,8 +444,13 @@ class ProgramGen:
             lines.append(f"q9 = {inner}({q}, ch)")
             q = "q9"
             residual = residual or grows
-        ret = f"relu({q} + pad(p, ch))" if residual else q
-        lines.append(f"return {ret}")
+        if residual and self.ch.bool():  # the shortcut chosen by comparing channel counts
+            lines.append("if len(p) > 0 and max(channels(p) - ch) > 0 { s = cb(p, ch, 1) } "
+                         "else { s = pad(p, ch) }")
+            lines.append(f"return relu({q} + s)")
+            residual = False  # it narrows as well as it widens
+        else:
+            lines.append(f"return relu({q} + pad(p, ch))" if residual else f"return {q}")
         body = "".join("\n    " + line for line in lines)
         self.block_lines.append(f"block {name}(p, ch, k = 3) {{{body}\n}}")
         self.blocks.append((name, residual))
@@ -471,7 +550,8 @@ _NUMBERS = ("0", "-1", "1", "2", "7", "1.5", "1e999", "9" * 30, "4294967296", "6
 _INSERTS = ("{", "}", "(", ")", "[", "]", ",", "=", ":", "x", ".", "//", "/", "*", "-", "+",
             "repeat 100000 {", "section", "block", "network", "use", "input", "output",
             "return", "default", '"', "'", "#", "\n", "\x00", "\r", "\u2028", "\ufeff", "p[",
-            ":]", "[:", "1e308 * 1e308", "concat(", "pyramid(", "true", "none", "as")
+            ":]", "[:", "1e308 * 1e308", "concat(", "pyramid(", "true", "none", "as", "if",
+            "else", "and", "or", "not", "**", "==", "<", "else if", "2 ** 99")
 
 
 def tokens(text: str) -> list[str]:

@@ -1,0 +1,45 @@
+"""Shared by the `mgdsl serve` tests: a server on a free loopback port in a thread."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from mgdsl.serve.server import EditorServer, make_server
+from mgdsl.serve.workspace import Workspace
+
+
+@contextlib.contextmanager
+def running_server(root: Path, first: str | None = None) -> Iterator[EditorServer]:
+    """Serve `root` on 127.0.0.1 (a free port) for the duration of the block."""
+    server = make_server(Workspace(root), port=0, first=first)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def request(server: EditorServer, method: str, path: str, body: bytes | str | dict | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict | bytes]:
+    """One request on a fresh connection; JSON answers are decoded."""
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    headers = dict(headers or {})
+    if isinstance(body, dict):
+        body = json.dumps(body)
+        headers.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    if response.getheader("Content-Type", "").startswith("application/json"):
+        return response.status, json.loads(data)
+    return response.status, data
