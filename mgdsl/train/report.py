@@ -132,7 +132,7 @@ def plot_loss(
     ax.set_title(title or "loss", fontsize=10)
     ax.grid(True, alpha=0.3)
     if losses:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     if signals:
         right = fig.add_subplot(1, 2, 2)
         for key, label, colour in signals:
