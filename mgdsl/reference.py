@@ -53,6 +53,7 @@ SHAPE_RULES = {
     "pyramid": "`levels` grids: `x`, then `x` halved 1, 2, ... times (levels 0, 1, ...)",
     "concat": "per level, the channels summed; a grid alone on its level passes through",
     "len": "a number", "channels": "a list of numbers, one per grid",
+    "levels": "a list of numbers, one per grid",
     "min": "a number", "max": "a number",
     # standard blocks
     "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
@@ -86,7 +87,8 @@ EXAMPLES = {
     "avgpool": "avgpool(x, 3, stride = 1, pad = 1)", "gap": "gap(p)",
     "upsample": "upsample(p[1:], like = p[:-1])", "pad": "pad(x, 6)", "flatten": "flatten(x)",
     "linear": "linear(v, 10)", "pyramid": "pyramid(x, 2)", "concat": "concat(p, maxpool(p))",
-    "len": "len(p)", "channels": "channels(p)", "min": "min(channels(p))",
+    "len": "len(p)", "channels": "channels(p)", "levels": "levels(maxpool(p[1:]))",
+    "min": "min(channels(p))",
     "max": "max(3, len(p))",
     # standard blocks
     "cbr": "cbr(x, 8)", "cb": "cb(p, [8, 4, 2], k = 1)", "mgconv": "mgconv(p, [8, 4, 2])",

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mgdsl
 from mgdsl.errors import MgError, flatten_errors
 from mgdsl.ir.dump import dump
-from mgdsl.syntax.fmt import format_source
+from mgdsl.syntax.fmt import format_expr, format_source
 from mgdsl.syntax.parser import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,3 +262,77 @@ def test_the_program_generator_writes_the_new_forms() -> None:
         ir = mgdsl.build_graph(program.text)
         for name, shape in program.outputs.items():
             assert ir.nodes[ir.graph["outputs"][name]]["shape"] == shape
+
+
+# ------------------------------------------------- expressions agree with Python's
+
+
+@st.composite
+def number_exprs(draw, depth: int = 0) -> str:
+    """Integer expressions with `+ - * // **` and unary minus, parenthesised at random
+    (so precedence is exercised); exponents stay small."""
+    if depth > 2 or draw(st.integers(0, 3)) == 0:
+        return str(draw(st.integers(0, 5)))
+    kind = draw(st.sampled_from(["bin", "bin", "neg", "pow"]))
+    if kind == "neg":
+        return "-" + draw(number_exprs(depth + 1))
+    if kind == "pow":
+        base = draw(number_exprs(depth + 1))
+        exponent = draw(st.sampled_from(["0", "1", "2", "3", "-1", "(1 + 1)", "-2"]))
+        text = f"{base} ** {exponent}"
+    else:
+        op = draw(st.sampled_from(["+", "-", "*", "//"]))
+        text = f"{draw(number_exprs(depth + 1))} {op} {draw(number_exprs(depth + 1))}"
+    return f"({text})" if draw(st.booleans()) else text
+
+
+@st.composite
+def bool_exprs(draw, depth: int = 0) -> str:
+    """Conditions: comparisons of number expressions joined by `and` / `or` / `not`."""
+    kind = draw(st.sampled_from(["cmp", "cmp", "const"] + (["not", "and", "or"] if depth < 2
+                                                           else [])))
+    if kind == "const":
+        text = draw(st.sampled_from(["true", "false"]))
+    elif kind == "cmp":
+        op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+        text = f"({draw(number_exprs(1))}) {op} ({draw(number_exprs(1))})"
+    elif kind == "not":
+        text = "not " + draw(bool_exprs(depth + 1))
+    else:
+        text = f"{draw(bool_exprs(depth + 1))} {kind} {draw(bool_exprs(depth + 1))}"
+    return f"({text})" if draw(st.booleans()) else text
+
+
+def _python(text: str) -> str:
+    try:
+        value = eval(text.replace("true", "True").replace("false", "False"))  # noqa: S307
+    except ZeroDivisionError:
+        return "error"
+    return "error" if abs(value) > 2**62 else str(value)  # mgdsl's integers stop at 2^62
+
+
+def _mgdsl(text: str) -> str:
+    from mgdsl.reference import evaluate
+
+    try:
+        return evaluate(text)
+    except MgError:
+        return "error"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(number_exprs(), bool_exprs()))
+def test_expressions_evaluate_as_in_python_and_survive_fmt(text: str) -> None:
+    """mgdsl's precedence and associativity of `** - * // + -`, comparisons, `not`, `and`
+    and `or` are Python's: the same text gives the same value (or both fail)."""
+    expected = _python(text)
+    assert _mgdsl(text) == expected, text
+    canonical = format_expr(parse_text(f"network N() {{ v = {text} }}").items[0].body[0].value)
+    assert _mgdsl(canonical) == expected, (text, canonical)
+
+
+def test_levels_of_a_pyramid_are_known_values() -> None:
+    assert truth_of("levels(maxpool(pyramid(x, 2))) == [1, 2]")
+    assert truth_of("levels(x)[0] == 0 and len(levels(pyramid(x, 3))) == 3")
+    assert codes("input x: 1 x 4 x 4\nc = levels(flatten(x))\noutput y = x") == ["E306"]
+    assert codes("input x: 1 x 4 x 4\nc = levels(3)\noutput y = x") == ["E404"]

@@ -48,7 +48,7 @@ def test_a_call_wrapped_by_hand_stays_within_the_limit() -> None:
     assert dump(build_graph(out), spans=False) == dump(build_graph(src), spans=False)
 
 
-@pytest.mark.parametrize("width", [40])
+@pytest.mark.parametrize("width", [60])
 def test_every_repository_file_fits_a_narrower_limit(width: int, monkeypatch) -> None:
     monkeypatch.setattr(fmt, "MAX_LINE", width)
     for path in MG_FILES:

@@ -612,8 +612,8 @@ class Elaborator:
 
 
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_KNOWN_HINT = ("a condition may use numbers, parameters, channel counts (`channels(p)`) and "
-               "`len(p)`; to choose between tensors per pixel, compute both and combine them")
+_KNOWN_HINT = ("a condition may use numbers, parameters, channel counts (`channels(p)`), "
+               "levels (`levels(p)`) and `len(p)`")
 
 
 def _kind(value: Any) -> str:

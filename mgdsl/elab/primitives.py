@@ -381,6 +381,13 @@ def channels(ctx: CallContext, x):
     return tuple(g.channels for g in as_tensor(ctx, x).grids)
 
 
+@primitive("levels", ("x", REQUIRED))
+def levels(ctx: CallContext, x):
+    """levels(x): the list of levels of a pyramid's grids (0: the input resolution, 1: half
+    of it, ...)."""
+    return tuple(g.level for g in as_grids(ctx, x).grids)
+
+
 def _fold(name: str, fn):
     def apply(ctx: CallContext, *xs):
         values = xs[0] if len(xs) == 1 and isinstance(xs[0], tuple) else xs

@@ -1,0 +1,419 @@
+"""The networks of other papers in examples/ equal independent plain-PyTorch implementations.
+
+Each reference below is written from its paper (and the layout of the code its authors
+released), not generated from mgdsl. For every example the test checks the parameter count
+(the IR's, the compiled module's and the reference's are equal, and equal to the published
+count where one exists), then copies the reference's weights into the module compiled by
+`mgdsl.to_fx` and compares outputs in eval mode (atol 1e-5).
+
+Weight mapping: `layers(module)` lists a module's conv, transposed-conv, BN and linear
+layers in registration order. The compiled module registers them in the order the `.mg`
+file creates them, and the references are written to register theirs in that same order,
+except where a reference's `mg_order()` says otherwise (HRNet applies one block to all
+branches at once). Layers are copied pairwise; their types and shapes must agree.
+
+BN statistics are random but realistic: random affine weights, running statistics measured
+on a random batch, then jittered, so that activations stay near unit scale and a 1e-5
+agreement means something.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+import mgdsl
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+LAYER_TYPES = (nn.Conv2d, nn.ConvTranspose2d, _BatchNorm, nn.Linear)
+
+
+def layers(module: nn.Module) -> list[nn.Module]:
+    """The conv, transposed-conv, BN and linear layers of `module`, in registration order."""
+    return [m for m in module.modules() if isinstance(m, LAYER_TYPES)]
+
+
+def kind(layer: nn.Module) -> type:
+    """Which of LAYER_TYPES `layer` is (mgdsl's batch norm is its own subclass)."""
+    return next(t for t in LAYER_TYPES if isinstance(layer, t))
+
+
+def param_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Sequential:
+    """Conv without bias and batch norm (no ReLU)."""
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout))
+
+
+# ------------------------------------------------------------------------------ ResNet
+
+
+class BasicBlock(nn.Module):
+    """He et al. 2016, Figure 2 left: two 3x3 convs; projection shortcut when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = conv_bn(cin, cout, 3, stride)
+        self.conv2 = conv_bn(cout, cout, 3)
+        self.shortcut = conv_bn(cin, cout, 1, stride) if stride != 1 or cin != cout else None
+
+    def forward(self, x):
+        y = self.conv2(F.relu(self.conv1(x)))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet18Trunk(nn.Module):
+    """ResNet-18 up to stage 5 (He et al. 2016, Table 1); `forward` returns C2..C5."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        widths = [64, 128, 256, 512]
+        self.stages = nn.ModuleList()
+        cin = 64
+        for i, w in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            self.stages.append(nn.Sequential(BasicBlock(cin, w, stride), BasicBlock(w, w)))
+            cin = w
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1)
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        return feats
+
+
+class ResNet18(nn.Module):
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.trunk = ResNet18Trunk()
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.trunk(x)[-1], 1), 1))
+
+
+class FPN(nn.Module):
+    """Lin et al. 2017 on ResNet-18: 1x1 laterals, nearest top-down sum, 3x3 outputs, P6."""
+
+    def __init__(self, ch: int = 256):
+        super().__init__()
+        self.trunk = ResNet18Trunk()
+        widths = [64, 128, 256, 512]
+        self.lateral = nn.ModuleList(nn.Conv2d(w, ch, 1) for w in widths)
+        self.smooth = nn.ModuleList(nn.Conv2d(ch, ch, 3, padding=1) for _ in widths)
+
+    def forward(self, x):
+        c = self.trunk(x)
+        top = self.lateral[3](c[3])
+        merged = [top]
+        for i in (2, 1, 0):
+            lateral = self.lateral[i](c[i])
+            top = lateral + F.interpolate(top, size=lateral.shape[-2:], mode="nearest")
+            merged.insert(0, top)
+        p = [conv(m) for conv, m in zip(self.smooth, merged, strict=True)]
+        p.append(F.max_pool2d(p[-1], 1, 2))
+        return dict(zip(["p2", "p3", "p4", "p5", "p6"], p, strict=True))
+
+
+# ------------------------------------------------------------------------------ U-Net
+
+
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin: int, cout: int):
+        super().__init__(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class UNet(nn.Module):
+    """Ronneberger et al. 2015 as in milesial/Pytorch-UNet (bilinear=False): padded convs
+    with BN, transposed-conv upsampling, skip concatenated first."""
+
+    def __init__(self, classes: int = 3):
+        super().__init__()
+        widths = [64, 128, 256, 512, 1024]
+        self.down = nn.ModuleList([DoubleConv(3, 64)] + [DoubleConv(a, b) for a, b in
+                                                          zip(widths, widths[1:], strict=False)])
+        self.ups = nn.ModuleList()
+        for a, b in zip(widths[:0:-1], widths[-2::-1], strict=True):
+            self.ups.append(nn.ModuleDict({"deconv": nn.ConvTranspose2d(a, b, 2, 2),
+                                           "conv": DoubleConv(2 * b, b)}))
+        self.out = nn.Conv2d(64, classes, 1)
+
+    def forward(self, x):
+        skips = []
+        for i, block in enumerate(self.down):
+            x = block(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        x = skips.pop()
+        for up in self.ups:
+            x = up["conv"](torch.cat([skips.pop(), up["deconv"](x)], 1))
+        return self.out(x)
+
+
+# ------------------------------------------------------------------------------ HRNet
+
+
+class Bottleneck(nn.Module):
+    """1x1, 3x3, 1x1 (x4) with an identity or 1x1 projection shortcut."""
+
+    def __init__(self, cin: int, ch: int):
+        super().__init__()
+        self.conv1 = conv_bn(cin, ch, 1)
+        self.conv2 = conv_bn(ch, ch)
+        self.conv3 = conv_bn(ch, 4 * ch, 1)
+        self.shortcut = conv_bn(cin, 4 * ch, 1) if cin != 4 * ch else None
+
+    def forward(self, x):
+        y = self.conv3(F.relu(self.conv2(F.relu(self.conv1(x)))))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class HRModule(nn.Module):
+    """Wang et al. 2020, Figure 2: four basic blocks per branch, then the exchange unit
+    (strided 3x3 convs down, 1x1 conv + nearest upsampling up, summed, ReLU)."""
+
+    def __init__(self, widths: list[int]):
+        super().__init__()
+        self.branches = nn.ModuleList(
+            nn.Sequential(*(BasicBlock(w, w) for _ in range(4))) for w in widths)
+        self.fuse = nn.ModuleList()
+        for i, wi in enumerate(widths):
+            row = nn.ModuleList()
+            for j, wj in enumerate(widths):
+                if j > i:
+                    row.append(conv_bn(wj, wi, 1))
+                elif j < i:
+                    steps = [nn.Sequential(conv_bn(wj, wj, 3, 2), nn.ReLU())
+                             for _ in range(i - j - 1)]
+                    row.append(nn.Sequential(*steps, conv_bn(wj, wi, 3, 2)))
+                else:
+                    row.append(nn.Identity())
+            self.fuse.append(row)
+
+    def forward(self, xs):
+        xs = [branch(x) for branch, x in zip(self.branches, xs, strict=True)]
+        out = []
+        for i, row in enumerate(self.fuse):
+            y = xs[i]
+            for j, f in enumerate(row):
+                if j < i:
+                    y = y + f(xs[j])
+                elif j > i:
+                    y = y + F.interpolate(f(xs[j]), scale_factor=2 ** (j - i), mode="nearest")
+            out.append(F.relu(y))
+        return out
+
+    def mg_order(self) -> list[nn.Module]:
+        """The .mg file applies each basic block to every branch at once (block-major,
+        then layer, then branch), then builds the exchange unit row by row."""
+        order = []
+        for k in range(4):
+            for part in ("conv1", "conv2"):
+                for layer in (0, 1):  # conv, then BN
+                    order += [getattr(b[k], part)[layer] for b in self.branches]
+        return order + layers(self.fuse)
+
+
+class HRNetV2W18(nn.Module):
+    """HRNet-W18 and the HRNetV2 representation (all branches upsampled, concatenated)."""
+
+    def __init__(self):
+        super().__init__()
+        w = [18, 36, 72, 144]
+        self.stem = nn.Sequential(conv_bn(3, 64, 3, 2), nn.ReLU(), conv_bn(64, 64, 3, 2), nn.ReLU())
+        self.layer1 = nn.Sequential(Bottleneck(64, 64), *(Bottleneck(256, 64) for _ in range(3)))
+        self.transition1 = nn.ModuleList([nn.Sequential(conv_bn(256, w[0]), nn.ReLU()),
+                                          nn.Sequential(conv_bn(256, w[1], 3, 2), nn.ReLU())])
+        self.stage2 = nn.ModuleList([HRModule(w[:2])])
+        self.transition2 = nn.Sequential(conv_bn(w[1], w[2], 3, 2), nn.ReLU())
+        self.stage3 = nn.ModuleList(HRModule(w[:3]) for _ in range(4))
+        self.transition3 = nn.Sequential(conv_bn(w[2], w[3], 3, 2), nn.ReLU())
+        self.stage4 = nn.ModuleList(HRModule(w) for _ in range(3))
+
+    def forward(self, x):
+        x = self.layer1(self.stem(x))
+        xs = [t(x) for t in self.transition1]
+        for stage, transition in ((self.stage2, None), (self.stage3, self.transition2),
+                                  (self.stage4, self.transition3)):
+            if transition is not None:
+                xs = xs + [transition(xs[-1])]
+            for module in stage:
+                xs = module(xs)
+        size = xs[0].shape[-2:]
+        return torch.cat([xs[0]] + [F.interpolate(x, size=size, mode="nearest") for x in xs[1:]], 1)
+
+    def mg_order(self) -> list[nn.Module]:
+        order = layers(self.stem) + layers(self.layer1) + layers(self.transition1)
+        for stage, transition in ((self.stage2, None), (self.stage3, self.transition2),
+                                  (self.stage4, self.transition3)):
+            order += layers(transition) if transition is not None else []
+            for module in stage:
+                order += module.mg_order()
+        return order
+
+
+# ------------------------------------------------------------------------------ OctConv
+
+
+class OctConv(nn.Module):
+    """Chen et al. 2019, Eq. (2)-(3): Y_H = f(X_H; W_HH) + upsample(f(X_L; W_LH)),
+    Y_L = f(X_L; W_LL) + f(pool(X_H); W_HL), with BN on each output. `a_in` / `a_out` are
+    the low-frequency shares; a stride of 2 is a 2x2 average pool of the inputs first (the
+    low input then feeds the high output without upsampling)."""
+
+    def __init__(self, cin: int, cout: int, k: int, a_in: float = 0.5, a_out: float = 0.5,
+                 stride: int = 1):
+        super().__init__()
+        lo_in, lo_out = int(a_in * cin), int(a_out * cout)
+        hi_in, hi_out = cin - lo_in, cout - lo_out
+
+        def conv(i, o):
+            return nn.Conv2d(i, o, k, 1, k // 2, bias=False) if i and o else None
+
+        self.stride = stride
+        self.hh, self.lh = conv(hi_in, hi_out), conv(lo_in, hi_out)
+        self.ll, self.hl = conv(lo_in, lo_out), conv(hi_in, lo_out)
+        self.bn_h = nn.BatchNorm2d(hi_out)
+        self.bn_l = nn.BatchNorm2d(lo_out) if lo_out else None
+
+    def forward(self, xh, xl=None):
+        if self.stride == 2:
+            xh = F.avg_pool2d(xh, 2)
+        yh = self.hh(xh)
+        if self.lh is not None:
+            lh = self.lh(xl)
+            if self.stride == 1:
+                lh = F.interpolate(lh, scale_factor=2, mode="nearest")
+            yh = yh + lh
+        if self.bn_l is None:
+            return self.bn_h(yh), None
+        yl = self.hl(F.avg_pool2d(xh, 2))
+        if self.ll is not None:
+            yl = self.ll(F.avg_pool2d(xl, 2) if self.stride == 2 else xl) + yl
+        return self.bn_h(yh), self.bn_l(yl)
+
+
+def oct_relu(pair):
+    return tuple(None if x is None else F.relu(x) for x in pair)
+
+
+class OctBottleneck(nn.Module):
+    """A ResNet-50 bottleneck of octave convs (stride on the 3x3), with a projection
+    shortcut when the shape changes. `a_in` / `a_out` are the first / last layer's shares."""
+
+    def __init__(self, cin: int, ch: int, stride: int = 1, a_in: float = 0.5, a_out: float = 0.5):
+        super().__init__()
+        mid = a_out  # the 3x3 and the last 1x1 stay in the output representation
+        self.conv1 = OctConv(cin, ch, 1, a_in, a_out)
+        self.conv2 = OctConv(ch, ch, 3, mid, mid, stride)
+        self.conv3 = OctConv(ch, 4 * ch, 1, mid, mid)
+        project = stride != 1 or cin != 4 * ch or a_in != a_out
+        self.shortcut = OctConv(cin, 4 * ch, 1, a_in, a_out, stride) if project else None
+
+    def forward(self, x):
+        y = self.conv3(*oct_relu(self.conv2(*oct_relu(self.conv1(*x)))))
+        s = x if self.shortcut is None else self.shortcut(*x)
+        return oct_relu((y[0] + s[0], None if y[1] is None else y[1] + s[1]))
+
+
+class OctResNet50(nn.Module):
+    """Oct-ResNet-50 (alpha 0.5): plain stem, octave layer1-3, layer4 back to one grid."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        blocks, cin = [], 64
+        for i, (ch, n) in enumerate(zip([64, 128, 256, 512], [3, 4, 6, 3], strict=True)):
+            for b in range(n):
+                a_in = 0.0 if (i == 0 and b == 0) or (i == 3 and b > 0) else 0.5
+                a_out = 0.0 if i == 3 else 0.5
+                blocks.append(OctBottleneck(cin, ch, 2 if i and not b else 1, a_in, a_out))
+                cin = 4 * ch
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        x = (F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1), None)
+        for block in self.blocks:
+            x = block(x)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x[0], 1), 1))
+
+
+# ------------------------------------------------------------------------------ the checks
+
+
+def randomise(model: nn.Module, x: torch.Tensor) -> None:
+    """Random BN affine weights; running statistics from a batch, jittered; then eval mode."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        for m in bns:
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average: the statistics of the one batch
+        model.train()
+        model(x)
+        for m in bns:
+            m.running_mean.add_(0.05 * torch.randn_like(m.running_mean))
+            m.running_var.mul_(torch.empty_like(m.running_var).uniform_(0.8, 1.25))
+    model.eval()
+
+
+def copy_weights(src: list[nn.Module], dst: list[nn.Module]) -> None:
+    """Copy layer i of `src` into layer i of `dst`; types and shapes must agree."""
+    assert len(src) == len(dst), f"{len(src)} reference layers, {len(dst)} compiled layers"
+    for i, (a, b) in enumerate(zip(src, dst, strict=True)):
+        assert kind(a) is kind(b), f"layer {i}: {a} vs {b}"
+        shapes = [{k: tuple(v.shape) for k, v in m.state_dict().items()} for m in (a, b)]
+        assert shapes[0] == shapes[1], f"layer {i}: {a} vs {b}"
+        b.load_state_dict(a.state_dict())
+
+
+CASES = {
+    # name: (file, network parameters, reference, input size, published parameter count)
+    "ResNet-18": ("resnet18.mg", {}, ResNet18, 224, 11_689_512),
+    "U-Net": ("unet.mg", {"size": 64}, UNet, 64, 31_037_763),
+    "FPN-ResNet-18": ("fpn.mg", {"size": 64}, FPN, 64, None),
+    "Oct-ResNet-50": ("octresnet.mg", {"size": 64}, OctResNet50, 64, 25_557_032),
+    "HRNetV2-W18": ("hrnet.mg", {"size": 64}, HRNetV2W18, 64, 9_562_260),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_example_equals_its_reference(name, one_torch_thread):
+    file, params, build, size, published = CASES[name]
+    torch.manual_seed(0)
+    ref = build()
+    ir = mgdsl.load(EXAMPLES / file, **params)
+    gm = mgdsl.to_fx(ir)
+
+    count = param_count(ref)
+    assert mgdsl.stats(ir).params == param_count(gm) == count
+    if published is not None:
+        assert count == published
+
+    x = torch.randn(2, 3, size, size)
+    randomise(ref, x)
+    copy_weights(ref.mg_order() if hasattr(ref, "mg_order") else layers(ref), layers(gm))
+    gm.eval()
+    with torch.no_grad():
+        want, got = ref(x), gm(x)
+    if not isinstance(want, dict):  # one output: compare it whatever its name
+        want, got = {"out": want}, {"out": got if torch.is_tensor(got) else got.popitem()[1]}
+    assert want.keys() == got.keys()
+    for key in want:
+        assert got[key].shape == want[key].shape, key
+        assert want[key].std() > 0.05, f"{key}: a degenerate output proves nothing"
+        torch.testing.assert_close(got[key], want[key], atol=1e-5, rtol=0, msg=key)
