@@ -37,7 +37,7 @@ of mnist-seg's maps). Each evaluation reports the paper's mean IoU and mean erro
 moving earlier, the test BCE beside the base-rate BCE, the foreground class accuracy
 (chance 10%) and mean IoU at 0.3.
 Examples:
-  mgdsl train U-NET-11-seg --task mnist-seg --set w=8 --epochs 6 --iters-per-epoch 50 \\
+  mgdsl train U-NET-11-seg --task mnist-seg --set w=16 --epochs 6 --iters-per-epoch 50 \\
       --batch-size 32 --optimizer adamw --output-prior 0.015 --eval-limit 200
   mgdsl train PMG-11-seg --task mnist-seg --epochs 5 --iters-per-epoch 50
   torchrun --nproc_per_node=2 -m mgdsl train architectures/pmg.mg --task cifar100 --set n=1 \\
