@@ -81,7 +81,7 @@ def test_cli_options_and_the_evaluation_signals(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "warning" not in captured.err  # the default schedule is 'paper'
     line = next(t for t in captured.out.splitlines() if t.startswith("epoch 2/2"))
-    for part in ("lr 0.000", "test loss", "(base rate 0.0", "fg class acc", "(chance 10.0%)",
+    for part in ("lr 0.001", "test loss", "(base rate 0.0", "fg class acc", "(chance 10.0%)",
                  "IoU", "(at 0.3:", "error"):
         assert part in line, (part, line)
     rows = list(csv.DictReader((out / "metrics.csv").open()))
