@@ -25,13 +25,14 @@ __all__ = ["run_train_graphs"]
 
 def _train_rate(name: str, batch: int, steps: int, workers: int) -> float:
     """images/s of `mgdsl train` on `name` (zoo name ending in -seg or -spt) with graphs."""
-    from mgdsl.train.build import build_model, build_task
+    from mgdsl.train.build import build_model, build_task, load_network
     from mgdsl.train.config import TrainConfig
     from mgdsl.train.loop import train
 
-    task = build_task("mnist-seg" if name.endswith("-seg") else "mnist-spt")
+    task_name = "mnist-seg" if name.endswith("-seg") else "mnist-spt"
+    task = build_task(task_name)
     task.workers = workers
-    model, _ = build_model(name, {})
+    model, _ = build_model(load_network(name, {}, task=task_name), task)
     config = TrainConfig(task.name, epochs=3, iters_per_epoch=steps, batch_size=batch,
                          device="cuda", amp=True, amp_dtype="bf16", channels_last=True,
                          cuda_graphs=True, lr_schedule="constant", eval_every=0,

@@ -6,7 +6,7 @@ Inputs become placeholders (in declaration order, named after the inputs), modul
 dict output name -> tensor when the network has several outputs.
 
 Modules are created without PyTorch's default initialisation (`uninitialised`), then
-initialised once, in module order (`init="paper"`, spec §2.8, or PyTorch's defaults), so
+initialised once, in module order (`init="paper"`, as the authors' Torch code does, or PyTorch's defaults), so
 building a network costs little beyond the initialisation itself.
 """
 
@@ -184,7 +184,7 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
           class_name: str | None = None) -> fx.GraphModule:
     """Compile a checked IR to a `torch.fx.GraphModule` on the CPU.
 
-    `init`: "paper" (spec §2.8), "torch" (PyTorch defaults) or "none" (no
+    `init`: "paper" (as the authors' Torch code), "torch" (PyTorch defaults) or "none" (no
     initialisation, for loading weights next or counting on the meta device); `seed`
     makes it reproducible. `state_dict`: weights of the unfolded module to load after
     initialisation (e.g. trained ones). `fold_bn`: fold every BN whose input is a conv

@@ -33,7 +33,7 @@ class Linear(nn.Linear):
 
 @torch.no_grad()
 def init_paper(model, seed=None):
-    """Initialise `model` as the paper's Torch code does (spec §2.8), in module order.
+    """Initialise `model` as the paper's Torch code does, in module order.
 
     Conv: weight N(0, sqrt(2 / (k*k*c_out))), bias 0. Transposed conv: weight and bias
     U(+-1/sqrt(c_in*k*k)). BatchNorm: beta 0, gamma 1 or U(0, 1), running statistics reset.

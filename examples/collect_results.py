@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 # The paper's (mean IoU %, mean error %) that the specification quotes; others are not in
-# our copy of the spec and are left blank rather than guessed.
+# what we reproduce here and are left blank rather than guessed.
 PAPER = {
     ("2", "R-PMG-20"): (81.91, 8.89),
     ("3", "SG-11"): (0.0, 100.0),

@@ -3,7 +3,7 @@
 One registry maps each name (``MG-16``, ``R-PMG-sm-30``, ``PMG-11-seg``, ``R-PMG-20-spt``,
 ``R-MG-34``, ...) to a `.mg` file in ``architectures/`` (installed as the package
 ``mgdsl.architectures``), the network in it and its parameters, together with the numbers
-the paper prints and, where the paper-zoo spec found the paper wrong, a note saying so.
+the paper prints and, where the paper's numbers disagree with its structure, a note saying so.
 The CLI (``mgdsl zoo``, and every verb that takes FILE|NAME), the Python API
 (``mgdsl.load("MG-16")``) and the tests are all driven by `ENTRIES`.
 
@@ -21,17 +21,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mgdsl.data.registry import TASKS
 from mgdsl.errors import MgNameError, did_you_mean
 
 __all__ = ["ZooEntry", "ENTRIES", "ALIASES", "TABLES", "lookup", "names", "architectures_dir"]
 
-# the title of each table of the paper, for listings
-TABLES = {
-    "1": "Table 1: CIFAR-100 classification",
-    "2": "Table 2: MNIST segmentation (64x64, 10 maps)",
-    "3": "Table 3: MNIST spatial transformation (64x64, 1 map)",
-    "4": "Table 4: ImageNet classification",
-}
+# the title of each table of the paper, for listings: one table per task
+TABLES = {spec.table: f"Table {spec.table}: {spec.title}"
+          for spec in sorted(TASKS.values(), key=lambda spec: spec.table)}
 
 
 def architectures_dir() -> Path:
@@ -45,23 +42,27 @@ class ZooEntry:
 
     `file` is relative to `architectures_dir()`; `network` picks a network in a file with
     several (None when the file has one); `params` are the network-parameter overrides as
-    ``(name, value)`` pairs; `table` is the paper's table ("1".."4"); `task` is one of
-    "cifar100", "mnist-seg", "mnist-spt", "imagenet"; `paper_params` is the Params column
+    ``(name, value)`` pairs; `task` is the name of a task of `mgdsl.data.registry.TASKS`,
+    whose paper table ("1".."4") is the entry's `table`; `paper_params` is the Params column
     in millions and `paper_flops` the FLOPs column with its unit ("67.88M", "5.76G"), both
     as printed ("" where the paper prints none); `note` explains a known discrepancy
-    between the paper and the spec ("" if none).
+    between the paper's numbers and the structure ("" if none).
     """
 
     name: str
     file: str
     network: str | None
     params: tuple[tuple[str, Any], ...]
-    table: str
     family: str
     task: str
     paper_params: str
     paper_flops: str
     note: str = ""
+
+    @property
+    def table(self) -> str:
+        """The paper's table that prints this entry: the one of its task."""
+        return TASKS[self.task].table
 
     @property
     def path(self) -> Path:
@@ -86,18 +87,18 @@ class ZooEntry:
 
 NOTE_MG_FLOPS = ("the paper's FLOPs are 0.1-0.84% below this structure's MACs for the "
                  "full-width MG and R-MG rows while the parameters match exactly; the cause "
-                 "is unknown and the spec follows the structure (spec §8.2)")
+                 "is unknown and mgdsl follows the structure")
 NOTE_PMG_30 = ("the paper labels this row \"30\", but its numbers are those of n = 3, which is "
-               "23 layers deep (depth 7n + 2); built with n = 3 (spec §1)")
-NOTE_VGG_6 = "3,965,028 parameters round to 3.97 M; the paper prints 3.96 (spec §8.4)"
-NOTE_RES_12 = "the structure gives 266.06 M MACs; the paper prints 266.02 (spec §8.4)"
-NOTE_RMG_SM_22 = "397.1158 M MACs round to 397.12; the paper prints 397.11 (spec §8.4)"
+               "23 layers deep (depth 7n + 2); built with n = 3")
+NOTE_VGG_6 = "3,965,028 parameters round to 3.97 M; the paper prints 3.96"
+NOTE_RES_12 = "the structure gives 266.06 M MACs; the paper prints 266.02"
+NOTE_RMG_SM_22 = "397.1158 M MACs round to 397.12; the paper prints 397.11"
 NOTE_SPT = ("Table 3 repeats Table 2's parameter counts (10-map head); the 1-map head has "
-            "fewer (spec §5)")
+            "fewer")
 NOTE_UMG_SPT = ("not a row of the paper's Table 3: U-MG-11 with the 1-map head, "
                 "for completeness")
 NOTE_SEG_FLOPS = ("the published structure needs 9.52 G MACs; the paper's 2.77 G cannot be "
-                  "reproduced (its parameters match; spec §8.3)")
+                  "reproduced (its parameters match)")
 
 
 # ------------------------------------------------------------------------------ entries
@@ -111,7 +112,7 @@ def _cifar(family: str, file: str, depth: tuple[int, int], w: int, rows: list[tu
     out = []
     for n, (params, flops) in enumerate(rows, start=1):
         label = (labels or {}).get(n, str(depth[0] * n + depth[1]))
-        out.append(ZooEntry(f"{family}-{label}", file, None, (("n", n), ("w", w)), "1", family,
+        out.append(ZooEntry(f"{family}-{label}", file, None, (("n", n), ("w", w)), family,
                             "cifar100", params, f"{flops}M", (notes or {}).get(n, "")))
     return out
 
@@ -119,9 +120,9 @@ def _cifar(family: str, file: str, depth: tuple[int, int], w: int, rows: list[tu
 def _mnist(name: str, family: str, file: str, seg: str, spt: str,
            spt_note: str = "") -> tuple[ZooEntry, ZooEntry]:
     """The segmentation (Table 2) and spatial-transformation (Table 3) entries of a model."""
-    return (ZooEntry(f"{name}-seg", file, None, (("classes", 10),), "2", family, "mnist-seg",
+    return (ZooEntry(f"{name}-seg", file, None, (("classes", 10),), family, "mnist-seg",
                      seg, ""),
-            ZooEntry(f"{name}-spt", file, None, (("classes", 1),), "3", family, "mnist-spt",
+            ZooEntry(f"{name}-spt", file, None, (("classes", 1),), family, "mnist-spt",
                      spt, "", spt_note))
 
 
@@ -163,9 +164,9 @@ ENTRIES: tuple[ZooEntry, ...] = (
             [("20.60", "468.09"), ("44.88", "1031.87"), ("69.16", "1595.64")]),
     _UNET[0], _UMG[0], _SG[0], _RSG[0], _PMG[0], _RPMG[0],
     _UNET[1], _SG[1], _RSG[1], _PMG[1], _RPMG[1], _UMG[1],
-    ZooEntry("R-MG-34", "rmg-imagenet.mg", None, (("units", (3, 4, 6, 3)),), "4", "R-MG",
+    ZooEntry("R-MG-34", "rmg-imagenet.mg", None, (("units", (3, 4, 6, 3)),), "R-MG",
              "imagenet", "32.9", "5.76G"),
-    ZooEntry("R-PMG-30-SEG", "rpmg-seg.mg", None, (("n", 2),), "4", "R-PMG-SEG", "imagenet",
+    ZooEntry("R-PMG-30-SEG", "rpmg-seg.mg", None, (("n", 2),), "R-PMG-SEG", "imagenet",
              "31.9", "2.77G", NOTE_SEG_FLOPS),
 )
 

@@ -17,6 +17,8 @@ from mgdsl.data.attention import (
 )
 from mgdsl.data.synthetic import normalise_mnist
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 class BlurModel(torch.nn.Module):
     """A fixed 3x3 mean filter on the raw intensity, then a steep sigmoid: out ~ input."""

@@ -15,6 +15,8 @@ if str(ROOT) not in sys.path:
 from benchmarks import run  # noqa: E402
 from benchmarks.frontend import chain_source  # noqa: E402
 
+pytestmark = pytest.mark.torch  # trains and measures torch operators
+
 
 def test_tiny_run_writes_a_report(tmp_path, capsys):
     md, js = tmp_path / "report.md", tmp_path / "results.json"

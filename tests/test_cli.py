@@ -43,7 +43,7 @@ def test_stats_text_and_json(capsys: pytest.CaptureFixture) -> None:
 
 def test_bad_set_and_unknown_parameter(capsys: pytest.CaptureFixture) -> None:
     assert main(["stats", MG, "--set", "n"]) == 1
-    assert "K=V" in capsys.readouterr().err
+    assert "NAME=VALUE" in capsys.readouterr().err
     assert main(["stats", MG, "--set", "nn=2"]) == 1
     assert "did you mean `n`" in capsys.readouterr().err
 

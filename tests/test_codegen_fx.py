@@ -36,7 +36,7 @@ network Small(c = 8) {
 '''
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def test_single_output_is_a_tensor_and_placeholders_follow_inputs():

@@ -19,6 +19,8 @@ from mgdsl.codegen.names import MODULE_ATTRIBUTES, RESERVED, Namespace, comment_
 from mgdsl.codegen.plan import module_paths
 from mgdsl.codegen.source import emit_source
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def _valid(name: str) -> bool:
     return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)

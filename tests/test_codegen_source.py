@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MG = ROOT / "architectures" / "mg.mg"
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 
 

@@ -34,7 +34,7 @@ BLOCK_ARGS = {"p": "p", "image": "image", "skip": "p", "ch": "[8, 6, 4]", "level
 BLOCK_CALLS = {"mgup": "mgup(mgpool(p), p, [8, 6, 4])"}
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 
 def std_blocks() -> list[str]:

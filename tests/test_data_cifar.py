@@ -15,6 +15,8 @@ from mgdsl.data.cifar import CifarSource, channel_stats, load_cifar100
 from mgdsl.data.errors import DataError
 from mgdsl.data.tasks import make_task
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def write_split(path: Path, data: np.ndarray, labels: list[int]) -> None:
     content = {b"batch_label": b"fake", b"fine_labels": labels, b"coarse_labels": [0] * len(labels),

@@ -13,6 +13,8 @@ from mgdsl.data.errors import DataError
 from mgdsl.data.imagenet import MEAN, STD, ImageFolderSource, ten_crop_transform, val_transform
 from mgdsl.data.tasks import make_task
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def fake_folder(root: Path) -> Path:
     rng = np.random.default_rng(0)

@@ -101,6 +101,7 @@ print(float(next(Prefetcher(slow(), depth=1))))
 """
 
 
+@pytest.mark.torch
 def test_exiting_while_the_producer_is_inside_torch_does_not_abort():
     # A daemon thread still inside a torch operator when the interpreter shuts down used to
     # abort the process (exit 134, "terminate called without an active exception").

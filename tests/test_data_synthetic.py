@@ -16,6 +16,8 @@ from mgdsl.data.synthetic import (
 )
 from mgdsl.data.warp import rescale_bilinear, rotate_nearest, shear_bilinear
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 @pytest.fixture(scope="module")
 def seg() -> SegmentationDataset:

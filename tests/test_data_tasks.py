@@ -9,6 +9,8 @@ import torch
 from mgdsl.data.errors import DataError
 from mgdsl.data.tasks import TASKS, Task, make_task
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 class IndexSource:
     """A fake `BatchSource` whose batches reveal the drawn indices and augmentation keys."""

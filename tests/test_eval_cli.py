@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -13,9 +14,11 @@ import mgdsl.train.build as build
 from mgdsl.cli.main import main
 from mgdsl.train.evaluate import evaluate
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def notebook_metrics(preds: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
-    """The paper notebook's mean IoU and mean error (spec §7.2), written out in numpy."""
+    """The paper notebook's mean IoU and mean error (Tables 2-3), written out in numpy."""
     pred = preds >= 0.5
     label = targets >= 0.5
     ious, accs = [], []
@@ -65,7 +68,8 @@ def test_classification_top1_top5_and_limit():
 def trained(tmp_path, monkeypatch):
     """A finished fake run: builders patched to the fakes, checkpoint in tmp_path/run."""
     state = {"net": seg_net, "task": lambda: FakeSegTask(test_size=24)}
-    monkeypatch.setattr(build, "build_model", lambda t, p, n=None: (state["net"](), False))
+    monkeypatch.setattr(build, "load_network", lambda *a, **kw: nx.DiGraph(name="tiny"))
+    monkeypatch.setattr(build, "build_model", lambda ir, task=None: (state["net"](), False))
     monkeypatch.setattr(build, "build_task", lambda name, **kw: state["task"]())
     out = tmp_path / "run"
     assert main(["train", "tiny", "--task", "mnist-seg", "--set", "w=3", "--epochs", "1",
@@ -104,7 +108,7 @@ def test_eval_errors_are_clear(trained, tmp_path, capsys):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
     assert main(["eval", "--checkpoint", str(junk)]) == 1
-    assert "error[E602]" in capsys.readouterr().err
+    assert "error[E606]" in capsys.readouterr().err
     torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
     assert main(["eval", "--checkpoint", str(tmp_path / "other.pt")]) == 1
     assert "not an mgdsl checkpoint" in capsys.readouterr().err
@@ -147,5 +151,24 @@ def test_eval_ten_crop_on_an_image_folder(tmp_path, capsys):
                      "--out", str(tmp_path / "eval"), *flags]) == 0, capsys.readouterr().err
         record = json.loads(capsys.readouterr().out)
         assert record["ten_crop"] is bool(flags) and record["results"]["samples"] == 4
-    assert main(["eval", "--checkpoint", ckpt, "--task", "mnist-seg", "--ten-crop"]) == 1
+    assert main(["eval", "PMG-11-seg", "--checkpoint", ckpt, "--task", "mnist-seg", "--ten-crop"]) == 1
     assert "ten-crop testing is for ImageNet" in capsys.readouterr().err
+
+
+def test_eval_parses_set_like_every_command(trained, monkeypatch, capsys):
+    """`--set` lists, booleans and numbers reach the network loader as values, not strings."""
+    seen = {}
+
+    def capture(target, params, network=None, task=None):
+        seen.update(target=target, params=params, task=task)
+        return nx.DiGraph(name="tiny")
+
+    monkeypatch.setattr(build, "load_network", capture)
+    ckpt = str(trained["out"] / "checkpoint.pt")
+    assert main(["eval", "--checkpoint", ckpt, "--set", "units=[2,2,2,2]", "--set", "bias=false",
+                 "--limit", "8"]) == 0, capsys.readouterr().err
+    assert seen == {"target": "tiny", "params": {"w": 3, "units": (2, 2, 2, 2), "bias": False},
+                    "task": "mnist-seg"}
+    assert main(["eval", "--checkpoint", ckpt, "--set", "units=[2,2"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E411]: `--set units=[2,2`" in err and "<command line>:1:" in err

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.torch  # trains in subprocesses
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

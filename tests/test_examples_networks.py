@@ -29,6 +29,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import mgdsl
 
+pytestmark = pytest.mark.torch  # imports torch
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 LAYER_TYPES = (nn.Conv2d, nn.ConvTranspose2d, _BatchNorm, nn.Linear)

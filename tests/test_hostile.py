@@ -259,6 +259,7 @@ def _hostile_program(names: list[str]) -> str:
 
 @settings(HYP, max_examples=6)
 @given(names=st.lists(hostile_names(), min_size=5, max_size=5, unique=True))
+@pytest.mark.torch
 def test_hostile_names_run_nothing(names: list[str], tmp_path_factory) -> None:
     torch = pytest.importorskip("torch")
     tmp = tmp_path_factory.mktemp("hostile")

@@ -16,6 +16,8 @@ from mgdsl.data.metrics import (
     SegmentationMetrics,
 )
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def maps(*rows: list[list[float]]) -> torch.Tensor:
     """A (1, C, 1, W) batch from one row of pixel values per channel."""

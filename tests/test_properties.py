@@ -30,6 +30,8 @@ from mgdsl.syntax.fmt import format_source
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strategies import Generated, valid_programs  # noqa: E402
 
+pytestmark = pytest.mark.torch  # imports torch
+
 torch = pytest.importorskip("torch")
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True,

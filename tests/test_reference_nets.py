@@ -23,6 +23,8 @@ if str(ROOT) not in sys.path:
 from benchmarks.reference import mg_cifar, pmg_mnist, rpmg_mnist, unet  # noqa: E402
 from benchmarks.reference.common import MGConv  # noqa: E402
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def _expected_csv() -> Path:
     """The copy of shared/spec/zoo-expected.csv kept with the tests."""

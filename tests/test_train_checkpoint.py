@@ -14,6 +14,8 @@ from mgdsl.errors import MgFileError
 from mgdsl.train import checkpoint as ck
 from mgdsl.train.report import ProgressBar, epoch_line, results_table, write_json, write_metrics
 
+pytestmark = pytest.mark.torch  # imports torch
+
 
 def test_save_atomic_replaces_and_leaves_no_temporaries(tmp_path):
     path = tmp_path / "sub" / "c.pt"

@@ -1,7 +1,7 @@
 """`mgdsl train`: flags, paper defaults per task and family, files, exit codes, errors.
 
-Most tests replace the network builder and the task with the tiny fakes (monkeypatching
-`mgdsl.train.build`), so they exercise the command's plumbing without the compiler; the
+Most tests replace the network loader and builder and the task with the tiny fakes
+(monkeypatching `mgdsl.train.build`), so they exercise the command's plumbing without the compiler; the
 end-to-end tests at the bottom compile a real `.mg` file and use the real MNIST task.
 """
 
@@ -13,13 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from test_train_fakes import FakeClsTask, FakeSegTask, cls_net, seg_net
 
 import mgdsl.train.build as build
 from mgdsl.cli.main import main
-from mgdsl.errors import MgError
-from mgdsl.train.build import model_name, parse_sets, parse_value
+from mgdsl.train.build import model_name
+
+pytestmark = pytest.mark.torch  # imports torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +33,11 @@ def fake_builders(monkeypatch):
     """Make `mgdsl train` build the fake network/task; returns a dict to set `residual`."""
     state = {"residual": False, "task": None}
 
-    def fake_model(target, params, network=None):
+    def fake_network(target, params, network=None, task=None):
+        state["loaded"] = (target, params, network, task)
+        return nx.DiGraph(name=f"{target.rpartition('/')[2].removesuffix('.mg')}-net")
+
+    def fake_model(ir, task=None):
         net = cls_net() if state["task"] == "cls" else seg_net()
         return net, state["residual"]
 
@@ -40,6 +46,7 @@ def fake_builders(monkeypatch):
             return FakeClsTask()
         return FakeSegTask(poison_at=state.get("poison_at"))
 
+    monkeypatch.setattr(build, "load_network", fake_network)
     monkeypatch.setattr(build, "build_model", fake_model)
     monkeypatch.setattr(build, "build_task", fake_task)
     return state
@@ -66,11 +73,7 @@ def test_help_lists_the_flags(capsys):
         assert flag in text, flag
 
 
-def test_set_values_parse_as_int_float_or_string():
-    assert parse_sets(["n=2", "w=0.5", "mode=B", "x=1e-3"]) == {"n": 2, "w": 0.5, "mode": "B", "x": 0.001}
-    assert parse_value("-3") == -3
-    with pytest.raises(MgError, match="NAME=VALUE"):
-        parse_sets(["depth"])
+def test_model_name():
     assert model_name("architectures/pmg.mg") == "pmg" and model_name("PMG-11-seg") == "PMG-11-seg"
 
 
@@ -78,6 +81,11 @@ def test_train_writes_every_file(tmp_path, fake_builders, capsys):
     assert main(short(tmp_path)) == 0
     out = capsys.readouterr().out
     assert "epoch 2/2" in out and "test_mean_iou" in out and "IoU" in out and "wrote" in out
+    # the summary is titled by the network and its seconds are all totals of the run
+    assert "tiny-net on mnist-seg: after epoch 2, seconds are totals of the run" in out
+    for key in ("train_seconds_total", "eval_seconds_total", "wall_seconds_total"):
+        assert key in out, key
+    assert " train_seconds " not in out and " wall_seconds " not in out
     for name in ("metrics.csv", "metrics.json", "loss.png", "config.json", "checkpoint.pt"):
         assert (tmp_path / name).is_file(), name
     config = json.loads((tmp_path / "config.json").read_text())["config"]
@@ -115,7 +123,9 @@ def test_paper_defaults_per_task_and_family(monkeypatch, fake_builders, task, re
     assert (c.batch_size, c.iters_per_epoch, c.epochs, c.weight_decay, c.lr_rule) == expected
     assert (c.lr, c.momentum, c.iter_size, c.seed) == (0.1, 0.9, 1, 0)
     assert seen["out"] == Path("runs") / f"pmg-{task}"
-    assert seen["spec"] == {"target": "nets/pmg.mg", "params": {"n": 1}, "network": None}
+    assert seen["spec"] == {"target": "nets/pmg.mg", "params": {"n": 1}, "network": None,
+                            "name": "pmg-net"}
+    assert fake_builders["loaded"] == ("nets/pmg.mg", {"n": 1}, None, task)
 
 
 def test_existing_run_resume_and_overwrite(tmp_path, fake_builders, capsys):
@@ -154,7 +164,7 @@ def test_bad_option_values_exit_1(tmp_path, fake_builders, capsys):
 
 @pytest.mark.parametrize("extra", [[], ["--data-dir", "/nonexistent/cifar"]])
 def test_missing_data_is_a_clear_error(tmp_path, capsys, extra):
-    args = ["train", "x.mg", "--task", "cifar100", "--out", str(tmp_path), *extra]
+    args = ["train", "MG-16", "--set", "w=8", "--task", "cifar100", "--out", str(tmp_path), *extra]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "error[E70" in err and "Traceback" not in err
@@ -178,6 +188,7 @@ def test_end_to_end_unet_on_mnist_seg(tmp_path, capsys):
             "--train-size", "64", "--test-size", "16", "--epochs", "2", "--iters-per-epoch", "3",
             "--batch-size", "4", "--out", str(out), "--checkpoint-every", "2"]
     assert main(args) == 0, capsys.readouterr().err
+    assert "UNET on mnist-seg: after epoch 2, seconds are totals" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"]["params"] == {"w": 4}
     assert 0.0 <= metrics["epochs"][-1]["test_mean_iou"] <= 1.0
@@ -204,3 +215,22 @@ def test_torchrun_cli_two_processes(tmp_path, network):
 
     data = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert data["world_size"] == 2 and data["step"] == 3
+
+
+def test_train_parses_set_like_every_command(tmp_path, fake_builders, capsys):
+    """The values of `--set` are those `mgdsl check --set` gives: lists, booleans, numbers."""
+    assert main(short(tmp_path, "--quiet", "--set", "units=[2,2,2,2]", "--set", "w=0.5",
+                      "--set", "bias=true")) == 0
+    assert fake_builders["loaded"][1] == {"units": (2, 2, 2, 2), "w": 0.5, "bias": True}
+    assert main(short(tmp_path / "2", "--set", "w=")) == 1
+    err = capsys.readouterr().err
+    assert "<command line>:1:" in err and "error[E411]: `--set w=`: no value after `=`" in err
+
+
+def test_train_list_parameter_reaches_the_network(tmp_path, capsys):
+    # R-MG-34's `units` is a list: the network loads (no E406 about a string) and the run
+    # stops only at the missing ImageNet folder
+    assert main(["train", "R-MG-34", "--task", "imagenet", "--set", "units=[1,1,1,1]",
+                 "--set", "w=8", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E703]" in err and "--data-dir" in err and "E406" not in err

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.torch  # imports torch
+
 HERE = Path(__file__).resolve().parent
 
 

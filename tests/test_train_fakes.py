@@ -8,8 +8,11 @@ the bottom check the fakes keep that contract (the resume tests rely on it).
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
+
+pytestmark = pytest.mark.torch  # imports torch
 
 
 def _generator(*key: int) -> torch.Generator:

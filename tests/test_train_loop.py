@@ -21,6 +21,8 @@ from mgdsl.train.checkpoint import load_checkpoint
 from mgdsl.train.errors import CheckpointMismatchError, DivergedError, TrainError
 from mgdsl.train.loop import train
 
+pytestmark = pytest.mark.torch  # imports torch
+
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 

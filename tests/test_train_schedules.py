@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mgdsl.train import PAPER_DEFAULTS, TrainConfig, is_residual, lr_at, paper_config, paper_rule
+from mgdsl.data.errors import DataError
+from mgdsl.data.registry import TASKS
+from mgdsl.train import TrainConfig, is_residual, lr_at, paper_config, paper_rule
 from mgdsl.train.schedules import DEFAULT_SCHEDULE, compression, compression_warning, paper_epochs
 
 
@@ -149,7 +151,7 @@ def test_paper_rule_per_task_and_family():
 
 def test_paper_config_table_and_overrides():
     assert {k: (d.batch_size, d.iters_per_epoch, d.epochs, d.weight_decay)
-            for k, d in PAPER_DEFAULTS.items()} == {
+            for k, d in ((name, spec.defaults) for name, spec in TASKS.items())} == {
         "mnist-seg": (64, 150, 200, 5e-4),
         "mnist-spt": (64, 800, 200, 5e-4),
         "cifar100": (128, 300, 200, 5e-4),
@@ -159,7 +161,7 @@ def test_paper_config_table_and_overrides():
     assert (c.epochs, c.batch_size, c.lr_rule, c.momentum, c.lr) == (5, 128, "step", 0.9, 0.1)
     assert c.total_steps == 1500
     assert TrainConfig.from_dict({**c.to_dict(), "unknown": 1}) == c
-    with pytest.raises(KeyError):
+    with pytest.raises(DataError, match="unknown task `mnist`"):
         paper_config("mnist", residual=False)
     adamw = paper_config("mnist-seg", residual=False, optimizer="adamw")
     assert (adamw.lr, adamw.lr_schedule) == (1e-3, "paper")

@@ -1,11 +1,11 @@
-"""Building blocks shared by the reference networks (paper-zoo spec §2).
+"""Building blocks shared by the reference networks (the paper's Figure 2 and Section 3).
 
-* `ConvUnit`: k×k conv (bias, padding 0 for 1×1 else 1) → BatchNorm → optional ReLU (§2.1).
-* `MGConv`: one multigrid convolution layer over a pyramid (§2.2), optionally dropping the
+* `ConvUnit`: k×k conv (bias, padding 0 for 1×1 else 1) → BatchNorm → optional ReLU.
+* `MGConv`: one multigrid convolution layer over a pyramid (Figure 2 left), optionally dropping the
   coarsest grid.
-* `InputPyramid`: average-pooled image pyramid with one independent 3×3 stem per grid (§2.3).
-* `pool_pyramid`: max-pool every grid, optionally merging the two coarsest (§2.5).
-* `torch7_init`: the initialisation of the authors' Torch7 code (§2.8).
+* `InputPyramid`: average-pooled image pyramid with one independent 3×3 stem per grid.
+* `pool_pyramid`: max-pool every grid, optionally merging the two coarsest.
+* `torch7_init`: the initialisation of the authors' Torch7 code.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def pool_pyramid(xs: list[Tensor], merge: bool = False) -> list[Tensor]:
 
 
 def torch7_init(model: nn.Module, residual: bool) -> nn.Module:
-    """Initialise `model` as the authors' Torch7 code does (spec §2.8); returns `model`.
+    """Initialise `model` as the authors' Torch7 code does; returns `model`.
 
     Conv weights N(0, sqrt(2 / (k·k·c_out))) and zero bias; transposed convs
     U(±1/sqrt(c_in·k·k)); BN γ = 1 (residual family) or U(0, 1) (others), β = 0; linear keeps

@@ -1,4 +1,4 @@
-"""MG-(5n+1) for CIFAR-100 (paper-zoo spec §3.2–3.3), written as a plain eager module.
+"""MG-(5n+1) for CIFAR-100 (the paper's Table 1, Figure 3), written as a plain eager module.
 
 Three grids (32/16/8 px) in S1; five sections separated by mg-pools; the two coarsest grids
 merge after S4 and after S5; head Linear(896 → classes) on the 1×1 finest grid, log-softmax.

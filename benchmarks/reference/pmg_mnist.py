@@ -1,4 +1,4 @@
-"""PMG-11 for the 64×64 MNIST tasks (paper-zoo spec §5.3), written as a plain eager module.
+"""PMG-11 for the 64×64 MNIST tasks (the paper's Tables 2-3), written as a plain eager module.
 
 Four grids at 64/32/16/8 px with widths 64/32/16/8, no pooling between blocks: a progressive
 block B1 (g3 alone, then g2–g3, g1–g3, all), B2–B4 on all grids, then B5/B6/B7 each drop the

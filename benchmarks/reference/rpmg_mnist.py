@@ -1,4 +1,4 @@
-"""R-PMG-20 for the 64×64 MNIST tasks (paper-zoo spec §5.4), written as a plain eager module.
+"""R-PMG-20 for the 64×64 MNIST tasks (the paper's Tables 2-3), written as a plain eager module.
 
 The PMG-11 skeleton with every non-stem layer a residual unit of two mg-convs (BN eps 1e-5):
 mg-conv + BN + ReLU, mg-conv + BN, add the identity shortcut, ReLU. In the grid-dropping units

@@ -1,4 +1,4 @@
-"""U-NET-11 for the 64×64 MNIST tasks (paper-zoo spec §5.1), written as a plain eager module.
+"""U-NET-11 for the 64×64 MNIST tasks (the paper's Tables 2-3), written as a plain eager module.
 
 One 3×3 conv unit per level (64/128/256/512 channels at 64/32/16/8 px, BN eps 1e-3), 2×2/2
 max-pool down, 2×2 stride-2 transposed conv + BN + ReLU up, skip concat [skip, up] then a conv

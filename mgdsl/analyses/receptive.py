@@ -8,7 +8,7 @@ Routing depth: the fewest weight layers (convs, transposed convs, linear layers)
 path from the input to the output through which any input pixel can influence any
 output pixel, i.e. whose window reaches 2 * side - 1 pixels. This is where multigrid
 networks differ from single-grid ones: a coarse grid routes information across the
-image in few layers (paper §3.1). None means no path ever spans the input.
+image in few layers (the paper's case for multigrid routing). None means no path ever spans the input.
 """
 
 from __future__ import annotations

@@ -20,17 +20,32 @@ MACS_NOTE = ("MACs = multiply-accumulates of conv, transposed-conv and linear la
 
 
 def _grid_shapes(ir: nx.DiGraph) -> list[dict[str, Any]]:
-    """Per section (in order of appearance), the shape of each level's last grid."""
+    """Per section (in order of appearance), the pyramid it hands on: on each level, the
+    shape of the section's last grid that a node outside the section (or an output) reads.
+
+    Nodes outside every section form the row ``input`` before the first section and ``-``
+    after it.
+    """
+    first = min((n for n in ir.nodes if ir.nodes[n]["section"]), default=None)
+
+    def group(n: int) -> str:
+        d = ir.nodes[n]
+        if d["section"]:
+            return d["section"]
+        before = d["op"] == "input" if first is None else n < first
+        return "input" if before else "-"
+
     rows: dict[str, dict[str, str]] = {}
     for n in sorted(ir.nodes):
         d = ir.nodes[n]
-        if d["level"] is None or d["op"] in ("output",):
+        if d["level"] is None or d["op"] == "output":
             continue
-        section = d["section"] or ("input" if d["op"] in ("input", "avgpool") and not
-                                   d["section"] else "-")
-        rows.setdefault(section, {})[str(d["level"])] = "x".join(map(str, d["shape"]))
+        here = group(n)
+        levels = rows.setdefault(here, {})
+        if any(ir.nodes[s]["op"] == "output" or group(s) != here for s in ir.successors(n)):
+            levels[str(d["level"])] = "x".join(map(str, d["shape"]))
     return [{"section": s, "levels": dict(sorted(v.items(), key=lambda kv: int(kv[0])))}
-            for s, v in rows.items()]
+            for s, v in rows.items() if v]
 
 
 def summarize(ir: nx.DiGraph) -> dict[str, Any]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import networkx as nx
 
 from mgdsl.atomic import write_atomic
-from mgdsl.elab.elaborate import parse_override
-from mgdsl.errors import MgError, MgTypeError
+from mgdsl.cli.sets import add_set_argument, parse_sets
+from mgdsl.errors import MgError
 
 
 def add_target_args(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
@@ -20,22 +19,9 @@ def add_target_args(parser: argparse.ArgumentParser, *, many: bool = False) -> N
     else:
         parser.add_argument("target", metavar="FILE|NAME",
                             help="a .mg file or a zoo name such as MG-16 or PMG-11-seg")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="K=V", help="override a network parameter (repeatable)")
+    add_set_argument(parser)
     parser.add_argument("--network", default=None,
                         help="which network of the file (when it defines several)")
-
-
-def overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The `--set k=v` pairs as a dict of parsed values."""
-    out: dict[str, Any] = {}
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise MgTypeError(f"--set expects K=V, got `{item}`", code="E411",
-                              hint="for example --set n=2")
-        out[key.strip()] = parse_override(value)
-    return out
 
 
 def positive_int(text: str) -> int:
@@ -58,8 +44,8 @@ def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
     """The checked IR named by the parsed arguments."""
     from mgdsl.api import load
 
-    return load(target or args.target, args.network, **overrides(args))
+    return load(target or args.target, args.network, **parse_sets(args.sets))
 
 
-__all__ = ["add_target_args", "overrides", "load_ir", "positive_int", "non_negative_int",
+__all__ = ["add_target_args", "load_ir", "positive_int", "non_negative_int",
            "write_atomic", "MgError"]

@@ -1,7 +1,7 @@
 """`mgdsl eval [FILE|NAME] --checkpoint PATH`: the paper's test metrics of a trained network.
 
 Segmentation tasks report mean IoU and mean error exactly as the paper's notebook computes
-them (§7.2), classification top-1 / top-5 error (§7.1). Prints a table, writes
+them (Tables 2-3), classification top-1 / top-5 error (Tables 1 and 4). Prints a table, writes
 ``eval.json``; with ``--attention`` also Figure-6-style occlusion-sensitivity maps
 (``attention-<i>.png``) and a Figure-5-style input / target / prediction grid
 (``examples.png``) for the ``--samples``. The network, its parameters and the task default
@@ -14,8 +14,8 @@ import argparse
 import sys
 
 from mgdsl.cli.common import positive_int
-from mgdsl.cli.train import add_data_arguments
-from mgdsl.train.build import TASKS
+from mgdsl.cli.sets import add_set_argument
+from mgdsl.cli.train import add_data_arguments, add_task_argument
 
 __all__ = ["register", "run", "parse_samples"]
 
@@ -43,10 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the network (default: the one stored in the checkpoint)")
     p.add_argument("--checkpoint", metavar="PATH",
                    help="checkpoint.pt of a run (default runs/<model>-<task>/checkpoint.pt)")
-    p.add_argument("--task", choices=TASKS, help="test set (default: the checkpoint's task)")
+    add_task_argument(p, required=False, help="test set (default: the checkpoint's task)")
     p.add_argument("--network", metavar="NAME", help="network of a file that defines several")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V",
-                   help="override a network parameter (default: the checkpoint's)")
+    add_set_argument(p, help="override a network parameter (default: the checkpoint's), "
+                     "e.g. --set n=2 or --set units=[2,2,2,2]")
     p.add_argument("--limit", type=positive_int, metavar="N", help="evaluate the first N test samples")
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from mgdsl.train.build import build_task, default_out_dir, parse_sets
+    from mgdsl.cli.sets import parse_sets
+    from mgdsl.data.registry import TASKS
+    from mgdsl.train import build
     from mgdsl.train.checkpoint import load_checkpoint
     from mgdsl.train.ddp import Dist
     from mgdsl.train.errors import TrainError
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint:
         checkpoint = Path(args.checkpoint)
     elif args.target and args.task:
-        checkpoint = default_out_dir(args.target, args.task) / "checkpoint.pt"
+        checkpoint = build.default_out_dir(args.target, args.task) / "checkpoint.pt"
     else:
         raise TrainError("which checkpoint?", hint="pass --checkpoint PATH (or FILE|NAME and --task)")
     data = load_checkpoint(checkpoint)
@@ -94,10 +96,11 @@ def run(args: argparse.Namespace) -> int:
     task_name = args.task or data.get("task")
     if task_name not in TASKS:
         raise TrainError(f"unknown task {task_name!r} in `{checkpoint}`", hint="pass --task")
-    task = build_task(task_name, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
-                      train_size=args.train_size, test_size=args.test_size,
-                      ten_crop=args.ten_crop)
-    model = _load_weights(target, params, network, data, checkpoint)
+    ir = build.load_network(target, params, network, task=task_name)
+    task = build.build_task(task_name, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
+                            train_size=args.train_size, test_size=args.test_size,
+                            ten_crop=args.ten_crop)
+    model = _load_weights(ir, task, f"{target} with parameters {params}", data, checkpoint)
     device = Dist().device(args.device)
     if device.type == "cuda":
         import torch
@@ -124,18 +127,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(json.loads((out_dir / "eval.json").read_text()), indent=2))
     else:
-        sys.stdout.write(results_table(results, title=f"{target} on {task_name} (step {data.get('step')})"))
+        title = f"{build.network_title(target, ir)} on {task_name} (step {data.get('step')})"
+        sys.stdout.write(results_table(results, title=title))
         print("wrote " + ", ".join(str(f) for f in files))
     return 0
 
 
-def _load_weights(target, params, network, data, checkpoint):
+def _load_weights(ir, task, description, data, checkpoint):
     """Build the network and load the checkpoint's weights, with a clear error on mismatch."""
     from mgdsl.train.build import build_model
     from mgdsl.train.checkpoint import load_model_state
 
-    model, _ = build_model(target, params, network)
-    load_model_state(model, data["model"], checkpoint, f"{target} with parameters {params}")
+    model, _ = build_model(ir, task)
+    load_model_state(model, data["model"], checkpoint, description)
     return model
 
 

@@ -12,14 +12,16 @@ import importlib
 import sys
 import traceback
 
+from mgdsl.cli.cmdline import CommandLine
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve",
+         "explain"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every verb whose module is present."""
+    """The top-level parser with every verb of `VERBS`."""
     parser = argparse.ArgumentParser(
         prog="mgdsl",
         description="Declarative compiler for multigrid neural networks (Ke, Maire, Yu, CVPR 2017).",
@@ -27,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mgdsl {_version()}")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb in VERBS:  # `ops` registers `blocks` too
-        try:
-            module = importlib.import_module(f"mgdsl.cli.{verb}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"mgdsl.cli.{verb}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"mgdsl.cli.{verb}").register(sub)
     return parser
 
 
@@ -45,8 +41,11 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `mgdsl` command; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    command_line = CommandLine(argv)
+    args.command_line = command_line
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except MgError as exc:
         from mgdsl.cli.output import print_error
 
-        print_error(exc)
+        print_error(exc, command_line=command_line)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from mgdsl.cli.cmdline import CommandLine
 from mgdsl.errors import MgError, flatten_errors, format_diagnostic
 
 _RED, _BOLD, _RESET = "\033[31m", "\033[1m", "\033[0m"
@@ -16,10 +17,16 @@ def use_colour(stream=None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def print_error(error: MgError, stream=None) -> int:
-    """Print every diagnostic in `error` to stderr; returns how many were printed."""
+def print_error(error: MgError, stream=None, command_line: CommandLine | None = None) -> int:
+    """Print every diagnostic in `error` to stderr; returns how many were printed.
+
+    With `command_line`, errors about an argument point at it there (`CommandLine.repoint`),
+    and one such error found in several files is printed once.
+    """
     stream = stream or sys.stderr
     errors = flatten_errors(error)
+    if command_line is not None:
+        errors = list({_identity(e): e for e in map(command_line.repoint, errors)}.values())
     colour = use_colour(stream)
     for e in errors:
         text = format_diagnostic(e)
@@ -30,3 +37,8 @@ def print_error(error: MgError, stream=None) -> int:
             ) + _RESET + ("\n" + rest if rest else "")
         print(text, file=stream)
     return len(errors)
+
+
+def _identity(error: MgError) -> tuple:
+    """What makes two diagnostics the same for a reader: code, place and message."""
+    return (error.code, str(error.span), error.message)

@@ -7,10 +7,26 @@ import json
 
 from mgdsl.cli.common import add_target_args, load_ir
 
+EPILOG = """\
+grid shapes: per section, the shape (CxHxW) of every grid it passes on to what follows,
+  by pyramid level (0 = the input resolution, +1 per halving).
+receptive field: the side, in input pixels, of the window of the input that can affect
+  one output pixel; "global" once a global pooling or linear layer sees the whole input.
+routing depth: the fewest weight layers (convolutions, transposed convolutions, linear
+  layers) on one path from the input to the output along which any input pixel can
+  influence any output pixel (a window of at least 2 x side - 1 pixels). Coarse grids
+  carry information across the image, so multigrid networks get there in fewer layers;
+  "never spans the input" means that no path does.
+"""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `stats` verb."""
-    p = sub.add_parser("stats", help="parameters, MACs, grid shapes, receptive field")
+    p = sub.add_parser("stats", help="parameters, MACs, grid shapes, receptive field",
+                       description="Parameters and multiply-accumulates (in total, per section, "
+                       "per level), the grid pyramid each section hands on, and how far each "
+                       "output reaches.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_target_args(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
@@ -49,7 +65,7 @@ def format_summary(s: dict) -> str:
     levels = sorted({lv for r in s["grids"] for lv in r["levels"]}, key=int)
     rows = [("section",) + tuple(f"level {lv}" for lv in levels)] + [
         (r["section"],) + tuple(r["levels"].get(lv, "") for lv in levels) for r in s["grids"]]
-    lines += _table("grid shapes (CxHxW at the end of each section):", rows) + [""]
+    lines += _table("grid shapes (CxHxW of the pyramid each section hands on):", rows) + [""]
     for o in s["outputs"]:
         shape = "x".join(map(str, o["shape"]))
         depth = o["routing_depth"] if o["routing_depth"] is not None else "never spans the input"

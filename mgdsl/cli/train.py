@@ -1,6 +1,6 @@
-"""`mgdsl train FILE|NAME --task T`: train a network with the paper's settings (§9).
+"""`mgdsl train FILE|NAME --task T`: train a network with the paper's settings.
 
-Every default is the paper's for the task and the model family (residual models — those
+Every default is the paper's for the task (`mgdsl.data.registry`) and the model family (residual models — those
 whose IR has an ``add`` — use the step LR rule, the others the exponential one); shorten a
 run with ``--epochs`` / ``--iters-per-epoch``. Writes ``metrics.csv``, ``metrics.json``,
 ``loss.png``, ``config.json`` and ``checkpoint.pt`` to ``--out`` (default
@@ -15,12 +15,13 @@ import sys
 
 from mgdsl.cli.common import non_negative_int, positive_int
 from mgdsl.cli.output import print_error
+from mgdsl.cli.sets import add_set_argument
+from mgdsl.data.registry import TASKS
 from mgdsl.errors import MgError
-from mgdsl.train.build import TASKS
 from mgdsl.train.config import OPTIMIZERS
 from mgdsl.train.schedules import SCHEDULES
 
-__all__ = ["register", "run", "add_data_arguments"]
+__all__ = ["register", "run", "add_data_arguments", "add_task_argument"]
 
 EPILOG = """\
 LR schedules (--lr-schedule):
@@ -67,21 +68,30 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--test-size", type=int, metavar="N", help="test samples (MNIST tasks: how many to generate; others: the first N)")
 
 
+def add_task_argument(parser: argparse.ArgumentParser, *, required: bool, help: str) -> None:
+    """The ``--task`` option: one of the registry's tasks, each listed with its shapes."""
+    listing = "; ".join(
+        f"{t.name}: {t.title}, {'x'.join(map(str, t.input_shape))} -> "
+        f"{'x'.join(map(str, t.output_shape))}" for t in TASKS.values())
+    parser.add_argument("--task", required=required, choices=list(TASKS), metavar="TASK",
+                        help=f"{help} ({listing})")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `train` verb to the top-level parser."""
     p = subparsers.add_parser(
         "train",
         help="train a network on a task with the paper's settings",
         description="Train a network on a task. Every default is the paper's for the task and\n"
-        "the model family (§9 of the zoo spec); shorten a run with --epochs/--iters-per-epoch.",
+        "the model family (the paper's experiments and its Torch training scripts; see\n"
+        "the README's section \"Training and evaluation\"); shorten a run with --epochs/--iters-per-epoch.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("target", metavar="FILE|NAME", help="an .mg file or a zoo name (e.g. PMG-11-seg)")
-    p.add_argument("--task", required=True, choices=TASKS, help="what to train on")
+    add_task_argument(p, required=True, help="what to train on")
     p.add_argument("--network", metavar="NAME", help="network of a file that defines several")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V",
-                   help="override a network parameter (repeatable)")
+    add_set_argument(p)
     hp = p.add_argument_group("hyper-parameters (default: the paper's)")
     hp.add_argument("--epochs", type=positive_int, metavar="N")
     hp.add_argument("--iters-per-epoch", type=positive_int, metavar="N", help="optimiser steps per epoch")
@@ -143,22 +153,28 @@ def run(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
+    from mgdsl.cli.sets import parse_sets
+    from mgdsl.train import build
+
+    params = parse_sets(args.sets)
+    # checks the network against the task before torch is imported or data is read
+    ir = build.load_network(args.target, params, args.network, task=args.task)
+
     import torch
 
-    from mgdsl.train.build import build_model, build_task, default_out_dir, parse_sets
-    from mgdsl.train.config import PAPER_DEFAULTS, paper_config
+    from mgdsl.data.registry import task_spec
+    from mgdsl.train.config import paper_config
     from mgdsl.train.ddp import Dist
     from mgdsl.train.errors import TrainError
     from mgdsl.train.loop import train
-    from mgdsl.train.report import results_table
+    from mgdsl.train.report import results_table, run_summary
     from mgdsl.train.schedules import compression_warning
 
-    params = parse_sets(args.sets)
-    task = build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
-                      train_size=args.train_size, test_size=args.test_size)
+    task = build.build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
+                            train_size=args.train_size, test_size=args.test_size)
     task.workers = args.data_workers
     torch.manual_seed(args.seed)
-    model, residual = build_model(args.target, params, args.network)
+    model, residual = build.build_model(ir, task)
     try:
         config = paper_config(
             args.task,
@@ -189,11 +205,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise TrainError(str(exc)) from exc
-    out_dir = Path(args.out) if args.out else default_out_dir(args.target, args.task)
+    out_dir = Path(args.out) if args.out else build.default_out_dir(args.target, args.task)
     dist = Dist.from_env()
     warning = compression_warning(
         config.epochs, config.iters_per_epoch, rule=config.lr_rule, schedule=config.lr_schedule,
-        base=config.lr, paper_iters_per_epoch=PAPER_DEFAULTS[args.task].iters_per_epoch)
+        base=config.lr, paper_iters_per_epoch=task_spec(args.task).defaults.iters_per_epoch)
     if warning and dist.is_main and not args.quiet:
         print(warning, file=sys.stderr, flush=True)
     try:
@@ -204,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
             out_dir,
             resume=args.resume,
             overwrite=args.overwrite,
-            model_spec={"target": args.target, "params": params, "network": args.network},
+            model_spec={"target": args.target, "params": params, "network": args.network,
+                        "name": build.network_title(args.target, ir)},
             dist=dist,
         )
     except MgError as exc:
@@ -214,8 +231,9 @@ def run(args: argparse.Namespace) -> int:
         raise
     if dist.is_main and not args.quiet:
         if result.epochs:
-            final = {"steps": result.steps, **result.epochs[-1]}
-            sys.stdout.write(results_table(final, title=f"{args.target} on {args.task}"))
+            title = (f"{build.network_title(args.target, ir)} on {args.task}: after epoch "
+                     f"{result.epochs[-1]['epoch']}, seconds are totals of the run")
+            sys.stdout.write(results_table(run_summary(result.epochs, result.steps), title=title))
         print(f"wrote {out_dir}/: " + ", ".join(p.name for p in result.files if p.exists()))
     if dist.enabled:
         exit_after_distributed(0)

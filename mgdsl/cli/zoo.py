@@ -2,7 +2,7 @@
 
 For every registry entry (`mgdsl.zoo.ENTRIES`) it builds the checked IR and prints our
 parameters and MACs next to the paper's Params and FLOPs columns with the relative
-difference; rows with a known discrepancy (spec) get a mark and a footnote. A rich table
+difference; rows with a known discrepancy get a mark and a footnote. A rich table
 on a terminal, plain aligned text otherwise, or JSON with `--json`.
 """
 

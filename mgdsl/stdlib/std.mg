@@ -1,14 +1,14 @@
 # std.mg — the standard blocks of mgdsl, written in mgdsl itself.
-# Use it with `use "std.mg"`. Spec references are to the paper-zoo specification;
-# figures are those of Ke, Maire, Yu, "Multigrid Neural Architectures" (CVPR 2017).
+# Use it with `use "std.mg"`. Figures and tables are those of Ke, Maire, Yu,
+# "Multigrid Neural Architectures" (CVPR 2017).
 
-# Conv unit (spec §2.1): convolution, batch norm and ReLU on every grid.
+# Conv unit: convolution, batch norm and ReLU on every grid.
 block cbr(p, ch, k = 3) { return relu(bn(conv(p, ch, k))) }
 
 # Conv and batch norm, no ReLU: output layers and the second conv of residual units.
 block cb(p, ch, k = 3) { return bn(conv(p, ch, k)) }
 
-# mg-conv (Figure 2 left, spec §2.2). Every grid sees its finer neighbour max-pooled,
+# mg-conv (Figure 2 left). Every grid sees its finer neighbour max-pooled,
 # itself, and its coarser neighbour upsampled to its exact size, concatenated in that
 # order, then its own convolution. On a one-grid pyramid this is a plain convolution.
 block mgconv(p, ch, k = 3) {
@@ -23,7 +23,7 @@ block mgconv_up(p, ch, k = 3) { return conv(concat(p, upsample(p[1:], like = p[:
 block mgcbr(p, ch, k = 3) { return relu(bn(mgconv(p, ch, k))) }
 block mgcb(p, ch, k = 3) { return bn(mgconv(p, ch, k)) }
 
-# res-mg-unit (Figure 2 right, spec §2.4): two mg-convs and a shortcut per grid. The
+# res-mg-unit (Figure 2 right): two mg-convs and a shortcut per grid. The
 # shortcut is chosen by comparing channel counts: the identity, zero-padded in channels
 # where the unit widens a grid; a projection (1x1 conv + batch norm) if it narrows one.
 block resmg(p, ch, k = 3) {
@@ -52,30 +52,30 @@ block resmg_linear(p, ch, k = 3) {
 block resmg_proj(p, ch, k = 3) { return relu(resmg_proj_linear(p, ch, k)) }
 block resmg_proj_linear(p, ch, k = 3) { return mgcb(mgcbr(p, ch, k), ch, k) + cb(p, ch, 1) }
 
-# Multigrid pooling (spec §2.5): max-pool every grid by 2.
+# Multigrid pooling: max-pool every grid by 2.
 block mgpool(p) { return maxpool(p) }
 
 # Merging multigrid pooling: the second-coarsest grid, pooled, is concatenated with the
 # unpooled coarsest grid, so the pyramid loses a level.
 block mgpool_merge(p) { return concat(maxpool(p[:-1]), p[-1]) }
 
-# Input pyramid with one conv unit per grid (spec §2.3): no cross-grid mixing.
+# Input pyramid with one conv unit per grid: no cross-grid mixing.
 block stems(image, ch, levels, k = 3) { return cbr(pyramid(image, levels), ch, k) }
 
 # Classifier head: flatten the finest remaining grid, then a linear layer.
 block classifier(p, classes) { return linear(flatten(p[0]), classes) }
 
-# Transposed-conv unit (U-NET, U-MG, spec §5.1): 2x2 stride-2 transposed convolution,
+# Transposed-conv unit (U-NET, U-MG): 2x2 stride-2 transposed convolution,
 # batch norm and ReLU on every grid; doubles every grid's resolution.
 block dcbr(p, ch, k = 2) { return relu(bn(deconv(p, ch, k))) }
 
-# U-NET / U-MG decoder step (spec §5.1–5.2): upsample with a transposed-conv unit,
+# U-NET / U-MG decoder step: upsample with a transposed-conv unit,
 # concatenate the skip connection before it level by level (skip first; grids without a
 # partner pass through), then an mg-conv unit (a plain conv unit on one grid). `ch` lists
 # the widths of the result, finest first; the transposed convs use the first len(p).
 block mgup(p, skip, ch) { return mgcbr(concat(skip, dcbr(p, ch[:len(p)])), ch) }
 
-# Progressive start (Figure 3 "PMG", spec §2.6): n mg-conv units on the coarsest grid
+# Progressive start (Figure 3 "PMG"): n mg-conv units on the coarsest grid
 # alone, then n on the two coarsest, and so on up to the whole pyramid. Grids not yet
 # active pass through unchanged; grid i keeps its width ch[i] throughout.
 block pmg_start(p, ch, n) {
@@ -86,7 +86,7 @@ block pmg_start(p, ch, n) {
     return p
 }
 
-# Residual progressive start (Figure 3 "R-PMG", spec §3.6): as `pmg_start`, with
+# Residual progressive start (Figure 3 "R-PMG"): as `pmg_start`, with
 # res-mg-units (identity shortcuts) in place of mg-conv units.
 block rpmg_start(p, ch, n) {
     repeat len(p) as i {
@@ -96,7 +96,7 @@ block rpmg_start(p, ch, n) {
     return p
 }
 
-# ImageNet input pyramid (spec §2.3): per grid a 7x7 stride-2 conv unit, then a 3x3
+# ImageNet input pyramid: per grid a 7x7 stride-2 conv unit, then a 3x3
 # stride-2 max-pool (floor mode, as in fb.resnet.torch); no cross-grid mixing.
 block stems7(image, ch, levels) {
     p = relu(bn(conv(pyramid(image, levels), ch, 7, stride = 2)))

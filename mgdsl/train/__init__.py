@@ -1,6 +1,6 @@
-"""Training and evaluation of compiled multigrid networks with the paper's settings (§9).
+"""Training and evaluation of compiled multigrid networks with the paper's settings.
 
-Modules, one job each: `config` (`TrainConfig`, the paper's per-task defaults),
+Modules, one job each: `config` (`TrainConfig`, filled with the task registry's defaults),
 `schedules` (LR rules, `is_residual`), `losses`, `checkpoint` (atomic, `weights_only`-safe
 checkpoints), `ddp` (torchrun / DistributedDataParallel), `evaluate` (the paper's test
 metrics), `report` (CSV, JSON, loss curve, progress bar) and `loop` (`train`).
@@ -14,11 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from mgdsl.train.config import PAPER_DEFAULTS, TrainConfig, paper_config
+from mgdsl.train.config import TrainConfig, paper_config
 from mgdsl.train.schedules import is_residual, lr_at, paper_rule
 
 __all__ = [
-    "PAPER_DEFAULTS",
     "TrainConfig",
     "TrainResult",
     "is_residual",

@@ -1,61 +1,36 @@
-"""What `mgdsl train` and `mgdsl eval` share: ``--set`` parsing, building the network and the
-task, the default output directory, and the allocator hook.
+"""What `mgdsl train` and `mgdsl eval` share: loading a network and checking it against the
+task, building the torch module and the task, the default output directory, and the
+allocator hook.
 
-The compiler (`mgdsl.load_module`, `mgdsl.load`) and the data package
-(`mgdsl.data.tasks.make_task`) are imported only when called, so the CLI parser stays light.
+The network is loaded and checked against the task registry (`mgdsl.data.registry`)
+without torch (`load_network`); `build_model` then makes the torch module. The compiler's
+torch backend and the data package are imported only when called, so the CLI parser stays
+light.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mgdsl.train.errors import TrainError
+import networkx as nx
+
+from mgdsl.data.registry import TASKS, fit_problem, format_shape, task_spec
+from mgdsl.errors import MgError
+from mgdsl.train.errors import TaskMismatchError
 
 __all__ = [
-    "TASKS",
-    "parse_value",
-    "parse_sets",
     "model_name",
+    "network_title",
     "default_out_dir",
+    "load_network",
+    "check_fits",
     "build_model",
     "build_task",
     "launched_as_cli",
     "use_fast_allocator",
 ]
-
-TASKS = ("mnist-seg", "mnist-spt", "cifar100", "imagenet")
-
-
-def parse_value(text: str) -> int | float | str:
-    """A ``--set`` value: an int if it parses as one, else a float, else the string itself.
-
-    >>> parse_value("3"), parse_value("0.5"), parse_value("B")
-    (3, 0.5, 'B')
-    """
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            continue
-    return text
-
-
-def parse_sets(items: Iterable[str]) -> dict[str, int | float | str]:
-    """Parse ``k=v`` strings into network parameters; TrainError for a malformed one."""
-    params: dict[str, int | float | str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not key.isidentifier():
-            raise TrainError(
-                f"`--set {item}` is not of the form NAME=VALUE",
-                hint="for example `--set depth=2`",
-            )
-        params[key] = parse_value(value.strip())
-    return params
-
 
 def model_name(target: str) -> str:
     """A short name for `target`: the file's stem for a path, the zoo name otherwise."""
@@ -64,36 +39,94 @@ def model_name(target: str) -> str:
     return target
 
 
+def network_title(target: str, ir: nx.DiGraph) -> str:
+    """The name results are titled by: the zoo name for a zoo target (``PMG-11-seg``), else
+    the network's own name (``UNET``)."""
+    from mgdsl.zoo import lookup
+
+    if target.endswith(".mg") or Path(target).exists():
+        return ir.graph["name"]
+    try:
+        return lookup(target).name
+    except MgError:
+        return ir.graph["name"]
+
+
 def default_out_dir(target: str, task: str) -> Path:
     """``runs/<model>-<task>``, the default ``--out`` of a training run."""
     return Path("runs") / f"{model_name(target)}-{task}"
 
 
-def _compiler(name: str) -> Any:
-    import mgdsl
+def load_network(target: str, params: Mapping[str, Any], network: str | None = None,
+                 task: str | None = None) -> nx.DiGraph:
+    """The checked IR of `target` (an ``.mg`` path or a zoo name) with `params`.
 
-    function = getattr(mgdsl, name, None)
-    if function is None:
-        raise TrainError(
-            f"this installation of mgdsl has no `mgdsl.{name}`, so it cannot build networks",
-            hint="reinstall mgdsl (`pip install -e .`) from a complete checkout",
-        )
-    return function
-
-
-def build_model(target: str, params: Mapping[str, Any], network: str | None = None) -> tuple[Any, bool]:
-    """Compile `target` (an ``.mg`` path or a zoo name) with `params`.
-
-    `network` picks one network of a file that defines several. Returns
-    ``(GraphModule, residual)`` (nodes no output reads are skipped, `prune=True`) where `residual` says whether the IR contains an ``add``
-    node, which picks the paper's LR rule.
+    `network` picks one network of a file that defines several. With `task`, the network's
+    input and output shapes are checked against the task's (`check_fits`), before any torch
+    work.
     """
+    from mgdsl.api import load
+
+    ir = load(target, network, **params)
+    if task is not None:
+        check_fits(ir, task)
+    return ir
+
+
+def check_fits(ir: nx.DiGraph, task: str, classes: int | None = None) -> None:
+    """Raise `TaskMismatchError` (E711) unless `ir` takes the task's images and gives its
+    outputs.
+
+    `classes` is the class count of the data found; None checks the paper's count, except
+    for tasks whose count comes from the data (ImageNet), where only the shape's rank is
+    checked until the data is read.
+    """
+    spec = task_spec(task)
+    inputs, outputs = ir.graph["inputs"], ir.graph["outputs"]
+    name = ir.graph["name"]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TaskMismatchError(
+            f"network `{name}` has {len(inputs)} input(s) and {len(outputs)} output(s), but "
+            f"task `{task}` feeds one image and scores one output",
+            hint="train a network with one `input` and one `output`")
+    in_node, out_node = ir.nodes[next(iter(inputs.values()))], ir.nodes[next(iter(outputs.values()))]
+    if classes is None and spec.classes_from_data:
+        classes = out_node["shape"][0]
+    problem = fit_problem(spec, in_node["shape"], out_node["shape"], classes)
+    if problem is None:
+        return
+    if tuple(in_node["shape"]) != spec.input_shape:
+        fitting = [t.name for t in TASKS.values() if t.input_shape == tuple(in_node["shape"])]
+        hint = (f"tasks with {format_shape(in_node['shape'])} images: {', '.join(fitting)}"
+                if fitting else
+                f"declare the input as {' x '.join(map(str, spec.input_shape))} for `{task}`")
+        span = in_node["span"]
+    else:
+        expected = spec.expected_output(classes)
+        hint = f"make the output {format_shape(expected)}"
+        if "classes" in ir.graph["params"]:
+            hint += f" (for example --set classes={expected[0]})"
+        span = out_node["span"]
+    raise TaskMismatchError(f"network `{name}` does not fit task `{task}`: {problem}", span,
+                            hint=hint)
+
+
+def build_model(ir: nx.DiGraph, task: Any = None) -> tuple[Any, bool]:
+    """The torch module of a checked IR and whether the model is residual.
+
+    With `task` (an `mgdsl.data.tasks.Task`), the class count of its data is checked first
+    (`check_fits`). Returns ``(GraphModule, residual)`` (nodes no output reads are skipped,
+    `prune=True`) where `residual` says whether the IR contains an ``add`` node, which
+    picks the paper's LR rule.
+    """
+    from mgdsl import to_fx
     from mgdsl.train.schedules import is_residual
 
-    ir = _compiler("load")(target, network, **params)
+    if task is not None:
+        check_fits(ir, task.name, classes=task.num_outputs)
     # grids no output reads (e.g. the coarsest grid of a layer whose next layer drops it) are
     # not computed; their parameters still exist, so checkpoints match the IR's counts
-    module = _compiler("to_fx")(ir, prune=True)
+    module = to_fx(ir, prune=True)
     # tells DistributedDataParallel to expect parameters that never get a gradient
     module.mgdsl_unused_parameters = any(
         not d["meta"].get("live", True) and d["meta"].get("params", 0) for _, d in ir.nodes(data=True))

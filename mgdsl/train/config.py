@@ -1,11 +1,8 @@
-"""`TrainConfig`: every knob of a training run, with the paper's defaults per task (§9).
+"""`TrainConfig`: every knob of a training run, with the paper's defaults per task.
 
-| task      | batch | iters/epoch | epochs | weight decay | loss          |
-|-----------|-------|-------------|--------|--------------|---------------|
-| mnist-seg | 64    | 150         | 200    | 5e-4         | mean BCE      |
-| mnist-spt | 64    | 800         | 200    | 5e-4         | mean BCE      |
-| cifar100  | 128   | 300         | 200    | 5e-4         | cross-entropy |
-| imagenet  | 256   | 10,000      | 100    | 1e-4         | cross-entropy |
+The per-task defaults (batch size, iterations per epoch, epochs, weight decay; mean BCE
+loss for the MNIST tasks, cross-entropy for the others) come from the task registry,
+`mgdsl.data.registry`, whose docstring tabulates them.
 
 All use SGD, momentum 0.9, dampening 0, no Nesterov, weight decay on every parameter, base LR
 0.1 and the family's LR rule (see `mgdsl.train.schedules`). `batch_size` is the mini-batch of
@@ -23,39 +20,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, lr_at, paper_rule
+from mgdsl.data.registry import TASKS, task_spec
+from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, lr_at
 
-__all__ = [
-    "TrainConfig",
-    "TaskDefaults",
-    "PAPER_DEFAULTS",
-    "OPTIMIZERS",
-    "DEFAULT_LR",
-    "paper_config",
-]
+__all__ = ["TrainConfig", "OPTIMIZERS", "DEFAULT_LR", "paper_config"]
 
 #: ``sgd`` is the paper's; ``adamw`` an option for short runs that must show learning
 OPTIMIZERS = ("sgd", "adamw")
 #: the base LR when none is given: the paper's 0.1 for SGD, AdamW's usual 1e-3
 DEFAULT_LR = {"sgd": 0.1, "adamw": 1e-3}
-
-
-@dataclass(frozen=True)
-class TaskDefaults:
-    """The paper's batch size, iterations per epoch, epochs and weight decay for one task."""
-
-    batch_size: int
-    iters_per_epoch: int
-    epochs: int
-    weight_decay: float
-
-
-PAPER_DEFAULTS: dict[str, TaskDefaults] = {
-    "mnist-seg": TaskDefaults(batch_size=64, iters_per_epoch=150, epochs=200, weight_decay=5e-4),
-    "mnist-spt": TaskDefaults(batch_size=64, iters_per_epoch=800, epochs=200, weight_decay=5e-4),
-    "cifar100": TaskDefaults(batch_size=128, iters_per_epoch=300, epochs=200, weight_decay=5e-4),
-    "imagenet": TaskDefaults(batch_size=256, iters_per_epoch=10_000, epochs=100, weight_decay=1e-4),
-}
 
 
 @dataclass
@@ -153,8 +126,9 @@ class TrainConfig:
         follows the paper's LR at the same point of training; otherwise it is the run's own
         epoch.
         """
-        paper = PAPER_DEFAULTS.get(self.task)
-        if self.lr_schedule == "paper" and paper is not None:
+        spec = TASKS.get(self.task)
+        if self.lr_schedule == "paper" and spec is not None:
+            paper = spec.defaults
             images = step * self.batch_size * self.iter_size
             return images // (paper.batch_size * paper.iters_per_epoch) + 1
         return step // self.iters_per_epoch + 1
@@ -179,19 +153,17 @@ def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
     """The paper's training configuration for `task` and a model family, with `overrides`.
 
     Overrides whose value is None are ignored, so CLI options left unset keep the paper's
-    value; without an `lr`, the optimiser's `DEFAULT_LR` is used. Raises KeyError for an
-    unknown task.
+    value. Raises `mgdsl.data.DataError` (E702) for an unknown task.
     """
-    if task not in PAPER_DEFAULTS:
-        raise KeyError(task)
-    d = PAPER_DEFAULTS[task]
+    spec = task_spec(task)
+    d = spec.defaults
     values: dict[str, Any] = {
         "task": task,
         "epochs": d.epochs,
         "iters_per_epoch": d.iters_per_epoch,
         "batch_size": d.batch_size,
         "weight_decay": d.weight_decay,
-        "lr_rule": paper_rule(task, residual),
+        "lr_rule": spec.lr_rule(residual),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     values.setdefault("lr", DEFAULT_LR.get(values.get("optimizer", "sgd"), DEFAULT_LR["sgd"]))

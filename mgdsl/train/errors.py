@@ -2,14 +2,17 @@
 
 Codes: E800 a run that cannot start (bad option, output directory already used), E801 a
 diverged run (non-finite loss or parameters), E802 a checkpoint that does not fit the run
-it is resumed or evaluated with, E803 a model whose outputs do not fit the task.
+it is resumed or evaluated with, E803 a model whose outputs do not fit the task's loss;
+E711 a network whose input or output shape does not fit the task, found before any torch
+work.
 """
 
 from __future__ import annotations
 
 from mgdsl.errors import MgError
 
-__all__ = ["TrainError", "DivergedError", "CheckpointMismatchError", "OutputMismatchError"]
+__all__ = ["TrainError", "DivergedError", "CheckpointMismatchError", "OutputMismatchError",
+           "TaskMismatchError"]
 
 
 class TrainError(MgError):
@@ -34,3 +37,9 @@ class OutputMismatchError(TrainError):
     """The model's output does not have the shape or range the task's loss needs (E803)."""
 
     code = "E803"
+
+
+class TaskMismatchError(TrainError):
+    """A network whose input or output shape is not the task's (E711)."""
+
+    code = "E711"

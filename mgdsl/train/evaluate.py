@@ -1,4 +1,4 @@
-"""Test-set evaluation: the paper's metrics (§7) plus the mean test loss.
+"""Test-set evaluation: the paper's metrics (Tables 1-4) plus the mean test loss.
 
 Segmentation and spatial transformation use `mgdsl.data.metrics.SegmentationEvaluation`
 (mean IoU and mean error pooled over the whole test set, exactly as the paper's notebook,

@@ -205,7 +205,10 @@ class _Run:
         if data.get("world_size") != self.dist.world_size:
             problems.append(f"process count was {data.get('world_size')}, now {self.dist.world_size}")
         spec = data.get("model_spec") or {}
-        if self.model_spec and spec and spec != self.model_spec:
+        # "name" only titles the results (and older checkpoints lack it)
+        same = {k: v for k, v in spec.items() if k != "name"} == {
+            k: v for k, v in self.model_spec.items() if k != "name"}
+        if self.model_spec and spec and not same:
             problems.append(f"model was {spec}, now {self.model_spec}")
         if problems:
             raise CheckpointMismatchError(
@@ -263,7 +266,8 @@ class _Run:
         if not self.dist.is_main:
             return
         write_metrics(self.out_dir, self.rows, self._meta())
-        title = f"{self.model_spec.get('target', 'model')} on {self.config.task}"
+        name = self.model_spec.get("name") or self.model_spec.get("target", "model")
+        title = f"{name} on {self.config.task}"
         plot_loss(self.out_dir / "loss.png", self.losses, self.config.iters_per_epoch, self.rows, title)
 
     def _diverged(self, what: str, step: int) -> DivergedError:

@@ -35,7 +35,7 @@ def check_output(kind: str, output: torch.Tensor, target: torch.Tensor) -> None:
             raise OutputMismatchError(
                 f"the model outputs {_shape(output)} but classification needs (batch, classes) "
                 f"for targets {_shape(target)}",
-                hint="end the network with a pooled linear layer (the paper's head, §2.7)",
+                hint="end the network with a pooled linear layer (the paper's classifier head)",
             )
     else:
         raise OutputMismatchError(f"unknown task kind {kind!r}")
@@ -53,7 +53,7 @@ def task_loss(kind: str, output: torch.Tensor, target: torch.Tensor) -> torch.Te
             raise OutputMismatchError(
                 "the model's outputs are not probabilities in [0, 1], but the segmentation "
                 "loss (mean binary cross-entropy) needs them",
-                hint="end the network with a sigmoid, as the paper's MNIST models do (§2.7)",
+                hint="end the network with a sigmoid, as the paper's MNIST models do",
             )
         return F.binary_cross_entropy(output, target.float())
     return F.cross_entropy(output, target.long())

@@ -183,7 +183,7 @@ def ensure_fast_allocator(argv: list[str] | None = None) -> None:
     this call is then a no-op because of the guard. If `execve` fails, the process carries on
     with the allocator it has.
     """
-    args = list(argv) if argv is not None else list(getattr(sys, "orig_argv", [""])[1:])
+    args = list(argv) if argv is not None else sys.orig_argv[1:]
     if _skip_reason(args, explicit=argv is not None):
         return
     plan = _plan()

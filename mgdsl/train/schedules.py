@@ -1,4 +1,4 @@
-"""Learning-rate schedules of the paper (§9 of the zoo spec) and the model-family test.
+"""Learning-rate schedules of the paper and the model-family test.
 
 The paper sets the learning rate once at the start of every epoch ``e`` (1-based) with one of
 three rules:
@@ -80,10 +80,13 @@ def is_residual(ir: Any) -> bool:
 
 
 def paper_rule(task: str, residual: bool) -> str:
-    """The paper's schedule rule for `task` and a model family: ``exp``, ``step`` or ``imagenet``."""
-    if task == "imagenet":
-        return "imagenet"
-    return "step" if residual else "exp"
+    """The paper's schedule rule for `task` and a model family: ``exp``, ``step`` or ``imagenet``.
+
+    The task registry says which (`mgdsl.data.registry.TaskSpec.lr_rule`).
+    """
+    from mgdsl.data.registry import task_spec
+
+    return task_spec(task).lr_rule(residual)
 
 
 def paper_epochs(rule: str) -> int:
