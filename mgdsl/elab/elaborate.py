@@ -23,7 +23,7 @@ import networkx as nx
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
 from mgdsl.elab.program import BlockInfo, Program
-from mgdsl.elab.values import POISON, Pyramid, a_type, type_name
+from mgdsl.elab.values import POISON, Pyramid, a_type
 from mgdsl.errors import (
     MgError,
     MgErrors,
@@ -668,11 +668,6 @@ def _is_literal(expr: ast.Expr | None) -> bool:
     if isinstance(expr, ast.ListExpr):
         return all(_is_literal(item) for item in expr.items)
     return False
-
-
-def _kind(value: Any) -> str:
-    """What a parameter value is, with integers and floats alike: number, boolean, ..."""
-    return "number" if type_name(value) == "integer" else type_name(value)
 
 
 def _show(value: Any) -> str:
