@@ -2,7 +2,7 @@
 
 Inputs become placeholders (in declaration order, named after the inputs), module ops
 `call_module` nodes on submodules whose dotted paths follow the IR names, other ops
-`call_function` nodes (see `mgdsl.codegen.lowering`). The module returns one tensor, or a
+`call_function` nodes (each op's `lower`, in `mgdsl.ops`). The module returns one tensor, or a
 dict output name -> tensor when the network has several outputs.
 
 Modules are created without PyTorch's default initialisation (`uninitialised`), then
@@ -21,9 +21,11 @@ import torch.fx as fx
 from torch import nn
 
 from mgdsl.gcpause import gc_paused
+from mgdsl.ir.graph import reads
+from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
-from .lowering import LOWERINGS
-from .plan import MODULE_OPS, Plan, module_paths, plan
+from .names import spelled_name
+from .plan import Plan, module_paths, plan
 from .support import init_paper
 
 __all__ = [
@@ -79,7 +81,9 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
     built: dict[tuple, nn.Module] = {}
     for n in nodes:
         d = g[n]
-        cls, args, kwargs = LOWERINGS[d["op"]].make(d["args"], [g[u]["shape"] for u in d["inputs"]])
+        low = OPS[d["op"]].lower(d["args"], [g[u]["shape"] for u in d["inputs"]])
+        assert isinstance(low, Module)
+        cls, args, kwargs = low.cls, low.args, low.kwargs
         key = (cls, args, tuple(kwargs.items()))
         try:
             template = built.get(key)
@@ -151,21 +155,23 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
         env[nid].meta["mg_node"] = nid
     for nid in p.compute:
         d = data[nid]
-        low = LOWERINGS[d["op"]]
+        spec = OPS[d["op"]]
         ins = tuple(env[p.source_of(u)] for u in d["inputs"])
-        name = d["name"].replace(".", "_")
+        name = spelled_name(d["name"])
         # Arguments are set after `create_node`, which would otherwise walk them with
         # pytree to warn about symbolic ints (IR arguments are plain values): that walk
         # was a third of the time spent building the graph.
-        if low.kind == "module":
+        if spec.module:
             node = g.create_node("call_module", ".".join(p.paths[nid]), name=name)
             node.args = ins
         else:
-            extra, kwargs = low.call(d["args"], [data[u]["shape"] for u in d["inputs"]])
+            low = spec.lower(d["args"], [data[u]["shape"] for u in reads(ir, nid)])
+            assert isinstance(low, Call)
+            ins += tuple(env[p.source_of(u)] for u in d.get("refs", ()))
             node = g.create_node("call_function", low.target, name=name)
-            node.args = (list(ins), *extra) if low.variadic else (*ins, *extra)
-            if kwargs:
-                node.kwargs = kwargs
+            node.args = (list(ins), *low.extra) if low.variadic else (*ins, *low.extra)
+            if low.kwargs:
+                node.kwargs = dict(low.kwargs)
         node.meta["mg_node"] = nid
         env[nid] = node
     outs = [(key, env[p.source_of(src)]) for key, src in p.outputs]

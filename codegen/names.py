@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["py_ident", "comment_text", "Namespace", "RESERVED"]
+__all__ = ["py_ident", "comment_text", "Namespace", "RESERVED", "spell", "spelled_name"]
 
 # Public attributes of `nn.Module` instances and of `torch.fx.GraphModule` (torch 2.x);
 # tests/test_codegen_names.py checks this list against the installed torch.
@@ -66,6 +66,26 @@ def _ascii(text: str) -> str:
         else:
             out.append(f"_u{ord(ch):04x}")
     return "".join(out)
+
+
+_SYMBOLS = {"+": "add", "-": "sub", "*": "mul"}
+_OPERATOR_SEGMENT = re.compile(r"([+*-])(\d*)")
+
+
+def spell(segment: str) -> str:
+    """An IR name segment with an operator symbol spelled out: `+` -> `add`, `*1` -> `mul1`.
+
+    >>> spell("+"), spell("-2"), spell("conv0")
+    ('add', 'sub2', 'conv0')
+    """
+    m = _OPERATOR_SEGMENT.fullmatch(segment)
+    return _SYMBOLS[m.group(1)] + m.group(2) if m else segment
+
+
+def spelled_name(name: str, sep: str = "_") -> str:
+    """A dotted IR name as one identifier-like string, operators spelled out
+    (`fpn.+.g4` -> `fpn_add_g4`)."""
+    return sep.join(spell(seg) for seg in name.split("."))
 
 
 def py_ident(raw: str) -> str:

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from mgdsl.ir.graph import topological_nodes
+from mgdsl.ops import MODULE_OPS, OPS
 
-from .names import Namespace, py_ident
+from .names import Namespace, py_ident, spell, spelled_name
 
 __all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns", "local_names"]
-
-# ops lowered to a submodule with parameters (`call_module`); the rest are functions
-MODULE_OPS = frozenset({"conv", "deconv", "bn", "linear"})
 
 
 @dataclass
@@ -65,7 +63,7 @@ def module_paths(ir: nx.DiGraph, nodes: list[int]) -> dict[int, tuple[str, ...]]
     root = _Trie()
     out: dict[int, tuple[str, ...]] = {}
     for nid in nodes:
-        *prefix, last = ir.nodes[nid]["name"].split(".")
+        *prefix, last = (spell(seg) for seg in ir.nodes[nid]["name"].split("."))
         t, path = root, []
         for seg in prefix:
             child = t.children.get(seg)
@@ -79,13 +77,14 @@ def module_paths(ir: nx.DiGraph, nodes: list[int]) -> dict[int, tuple[str, ...]]
 
 
 def foldable_bns(ir: nx.DiGraph) -> dict[int, int]:
-    """BN node -> conv node, for every BN whose input is a conv read by that BN alone."""
+    """BN node -> conv node, for every BN whose input is an op that folds BNs (`folds_bn`:
+    a convolution) read by that BN alone."""
     out = {}
     for nid, data in ir.nodes(data=True):
         if data["op"] != "bn":
             continue
         (src,) = data["inputs"]
-        if ir.nodes[src]["op"] == "conv" and list(ir.successors(src)) == [nid]:
+        if OPS[ir.nodes[src]["op"]].folds_bn and list(ir.successors(src)) == [nid]:
             out[nid] = src
     return out
 
@@ -111,9 +110,10 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
 
 def local_names(ir: nx.DiGraph, p: Plan) -> dict[int, str]:
     """Variable names for `forward`: the inputs' own names, then one per computed node
-    from its dotted IR name (`s2.mgcbr0.relu0.g1` -> `s2_mgcbr0_relu0_g1`)."""
+    from its dotted IR name (`s2.mgcbr0.relu0.g1` -> `s2_mgcbr0_relu0_g1`, `fpn.+.g4` ->
+    `fpn_add_g4`)."""
     ns = Namespace(ident for _, ident in p.inputs)
     out = {nid: ident for nid, ident in p.inputs}
     for nid in p.compute:
-        out[nid] = ns.add(ir.nodes[nid]["name"].replace(".", "_"))
+        out[nid] = ns.add(spelled_name(ir.nodes[nid]["name"]))
     return out

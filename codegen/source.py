@@ -19,11 +19,13 @@ import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
 from mgdsl.elab.program import display_path
+from mgdsl.ir.graph import reads
+from mgdsl.ops import OPS
 
 from .names import comment_text
 from .plan import Plan, local_names, plan
 
-__all__ = ["emit_source", "literal"]
+__all__ = ["emit_source", "literal", "render_op"]
 
 _MARKER = "# --- emitted below this line ---"
 _CHOICE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
@@ -35,6 +37,18 @@ def _env() -> jinja2.Environment:
         loader=jinja2.PackageLoader("mgdsl.codegen", "templates"),
         autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
     )
+
+
+@cache
+def _snippet(op: str, which: str) -> jinja2.Template:
+    """The compiled `source` (or `source_module`) Jinja snippet of op `op`."""
+    return _env().from_string(getattr(OPS[op], which))
+
+
+def render_op(view: dict, which: str = "source") -> str:
+    """The Python expression of one node (`which="source"`) or the constructor of its
+    submodule (`"source_module"`), from the op's snippet and the node's `view`."""
+    return _snippet(view["op"], which).render(n=view)
 
 
 @cache
@@ -70,7 +84,7 @@ def _where(span) -> str:
 
 def _read(ir: nx.DiGraph, p: Plan) -> set[int]:
     """The nodes whose values something computed, or an output, reads."""
-    read = {p.source_of(u) for n in p.compute for u in ir.nodes[n]["inputs"]}
+    read = {p.source_of(u) for n in p.compute for u in reads(ir, n)}
     return read | {p.source_of(src) for _, src in p.outputs}
 
 
@@ -79,13 +93,15 @@ def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool,
     d = ir.nodes[nid]
     ins = [ir.nodes[u]["shape"] for u in d["inputs"]]
     lit = {k: literal(v) for k, v in d["args"].items() if k not in ("name", "from_size")}
-    if fold and d["op"] == "conv":
+    if fold:  # a folded BN leaves its conv with a bias
         lit["bias"] = "True"
     return {
         "op": d["op"], "var": var.get(nid), "lit": lit,
         "ins": [var[p.source_of(u)] for u in d["inputs"]],
+        "refs": [var[p.source_of(u)] for u in d.get("refs", ())],
         "mod": "self." + ".".join(p.paths[nid]) if nid in p.paths else None,
         "cin": ins[0][0] if ins else None,
+        "in": ins, "out": tuple(d["shape"]),
         "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
         "shape": _shape(d["shape"]), "where": _where(d["span"]),
         "unused": nid not in read, "dels": [],
@@ -102,7 +118,7 @@ def _last_reads(ir: nx.DiGraph, p: Plan, var: dict[int, str]) -> dict[int, list[
     keep = {p.source_of(src) for _, src in p.outputs} | {nid for nid, _ in p.inputs}
     last: dict[int, int] = {}
     for n in p.compute:
-        for u in ir.nodes[n]["inputs"]:
+        for u in reads(ir, n):
             last[p.source_of(u)] = n
     out: dict[int, list[str]] = {}
     for value, reader in last.items():
@@ -112,7 +128,6 @@ def _last_reads(ir: nx.DiGraph, p: Plan, var: dict[int, str]) -> dict[int, list[
 
 
 def _init_lines(ir: nx.DiGraph, p: Plan, views: dict[int, dict]) -> list[str]:
-    macros = _env().get_template("ops.py.j2").module
     lines, made = [], set()
     for nid, path in p.paths.items():
         for i in range(1, len(path)):
@@ -120,7 +135,7 @@ def _init_lines(ir: nx.DiGraph, p: Plan, views: dict[int, dict]) -> list[str]:
                 made.add(path[:i])
                 lines.append(f"self.{'.'.join(path[:i])} = nn.Module()")
         v = views[nid]
-        ctor = str(getattr(macros, v["op"] + "_module")(v))
+        ctor = render_op(v, "source_module")
         lines.append(f"self.{'.'.join(path)} = {ctor}  # {v['where']}")
     return lines
 
@@ -138,6 +153,8 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
     views = {nid: views[nid] for nid in sorted(views)}
     for nid, names in _last_reads(ir, p, var).items():
         views[nid]["dels"] = names
+    for nid in p.compute:
+        views[nid]["expr"] = render_op(views[nid])
     cost = cost_of(ir)
     graph_params = ", ".join(f"{k}={v!r}" for k, v in ir.graph["params"].items())
     inputs_doc = ", ".join(f"{ident} {_shape(ir.nodes[nid]['shape'])}" for nid, ident in p.inputs)

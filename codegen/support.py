@@ -37,7 +37,8 @@ def init_paper(model, seed=None):
 
     Conv: weight N(0, sqrt(2 / (k*k*c_out))), bias 0. Transposed conv: weight and bias
     U(+-1/sqrt(c_in*k*k)). BatchNorm: beta 0, gamma 1 or U(0, 1), running statistics reset.
-    Linear: weight U(+-1/sqrt(fan_in)), bias 0 or U(+-1/sqrt(fan_in)). `seed` makes it
+    GroupNorm: gamma 1, beta 0. Linear: weight U(+-1/sqrt(fan_in)), bias 0 or
+    U(+-1/sqrt(fan_in)). `seed` makes it
     reproducible without touching the global random state.
     """
     gen = None
@@ -72,6 +73,9 @@ def init_paper(model, seed=None):
                 fill(m.weight, "uniform", 0.0, 1.0)
             else:
                 m.weight.fill_(1.0)
+            m.bias.zero_()
+        elif isinstance(m, nn.GroupNorm):
+            m.weight.fill_(1.0)
             m.bias.zero_()
         elif isinstance(m, nn.Linear):
             bound = 1 / math.sqrt(m.in_features)

@@ -26,6 +26,7 @@ from mgdsl.elab.elaborate import elaborate
 from mgdsl.elab.program import Program, load_program
 from mgdsl.errors import MgError, MgErrors
 from mgdsl.gcpause import gc_paused
+from mgdsl.ir.sizes import size_mismatch, size_note
 from mgdsl.ir.validate import validate
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_file, parse_text
@@ -60,17 +61,38 @@ def _program(source: str | Path | Program) -> Program:
     return load_program("<string>", text=str(source))
 
 
-def build_graph(source: str | Path | Program, network: str | None = None,
-                **params: Any) -> nx.DiGraph:
+def _build(program: Program, network: str | None, inputs: dict[str, tuple[int, ...]] | None,
+           params: dict[str, Any]) -> nx.DiGraph:
+    ir = elaborate(program, network, inputs=inputs, **params)
+    validate(ir)
+    annotate_cost(ir)
+    return ir
+
+
+def build_graph(source: str | Path | Program, network: str | None = None, *,
+                inputs: dict[str, tuple[int, ...]] | None = None, **params: Any) -> nx.DiGraph:
     """Text, a path or a loaded program -> the checked IR of one network.
 
-    `params` override the network's parameters. The result is validated and annotated
-    with parameter and MAC counts (`ir.nodes[n]["meta"]`).
+    `params` override the network's parameters. `inputs` (`{"image": (3, 96, 128)}`)
+    checks the network at another input size: the IR is built at that size, and it is
+    an error (E326, naming the grid) when a module compiled at the declared size could
+    not run there. The result is validated and annotated with parameter and MAC counts
+    (`ir.nodes[n]["meta"]`).
     """
+    program = _program(source)
     with gc_paused():
-        ir = elaborate(_program(source), network, **params)
-        validate(ir)
-        annotate_cost(ir)
+        if not inputs:
+            return _build(program, network, None, params)
+        sized = {k: tuple(v) for k, v in inputs.items()}
+        try:
+            ir = _build(program, network, sized, params)
+        except MgError as exc:
+            for err in exc.errors if isinstance(exc, MgErrors) else [exc]:
+                err.notes.append(size_note(sized))
+            raise
+        problem = size_mismatch(_build(program, network, None, params), ir)
+    if problem is not None:
+        raise problem
     return ir
 
 
@@ -89,13 +111,16 @@ def load_target_program(target: str | Path) -> tuple[Program, str | None, dict[s
     return load_program(path), network, params
 
 
-def load(target: str | Path, network: str | None = None, **params: Any) -> nx.DiGraph:
+def load(target: str | Path, network: str | None = None, *,
+         inputs: dict[str, tuple[int, ...]] | None = None, **params: Any) -> nx.DiGraph:
     """The checked IR of a `.mg` file or a zoo name (`mgdsl.load("MG-16")`).
 
-    Keyword arguments override network parameters (like `mgdsl check --set k=v`).
+    Keyword arguments override network parameters (like `mgdsl check --set k=v`);
+    `inputs` checks another input size (like `mgdsl check --input image=3x96x128`).
     """
     program, zoo_network, zoo_params = load_target_program(target)
-    return build_graph(program, network or zoo_network, **{**zoo_params, **params})
+    return build_graph(program, network or zoo_network, inputs=inputs,
+                       **{**zoo_params, **params})
 
 
 def stats(ir: nx.DiGraph) -> Cost:
@@ -103,10 +128,12 @@ def stats(ir: nx.DiGraph) -> Cost:
     return cost_of(ir)
 
 
-def check_files(paths: list[str | Path], network: str | None = None,
+def check_files(paths: list[str | Path], network: str | None = None, *,
+                inputs: dict[str, tuple[int, ...]] | None = None,
                 **params: Any) -> tuple[list[nx.DiGraph], list[MgError]]:
-    """Parse, elaborate and validate every network of every file; never stops at the
-    first problem. Returns the IRs built and every error found."""
+    """Parse, elaborate and validate every network of every file (at the `inputs` sizes
+    when given); never stops at the first problem. Returns the IRs built and every
+    error found."""
     graphs: list[nx.DiGraph] = []
     errors: list[MgError] = []
     for path in paths:
@@ -121,7 +148,8 @@ def check_files(paths: list[str | Path], network: str | None = None,
             [n.name for n in program.networks] or [None]
         for name in names:
             try:
-                graphs.append(build_graph(program, name, **{**zoo_params, **params}))
+                graphs.append(build_graph(program, name, inputs=inputs,
+                                          **{**zoo_params, **params}))
             except MgError as exc:
                 errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
     return graphs, errors

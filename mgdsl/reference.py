@@ -40,8 +40,10 @@ EXAMPLE_SETUP = ("input x: 4 x 8 x 8", "p = pyramid(x, 3)", "v = flatten(gap(x))
 # The shape rule of each built-in and standard block, in a line; C, H and W are a grid's
 # channels, height and width. Ops of the op table that keep their shape need no entry.
 SHAPE_RULES = {
-    "conv": "`ch x H' x W'` with H' = (H + 2 pad - k) // stride + 1 (same size at stride 1)",
-    "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k (double size by default)",
+    "conv": "`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
+            "size at stride 1)",
+    "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
+              "size by default)",
     "bn": "unchanged", "relu": "unchanged", "sigmoid": "unchanged",
     "maxpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",
     "avgpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",

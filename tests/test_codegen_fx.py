@@ -10,11 +10,8 @@ from torch import nn
 
 import mgdsl
 from mgdsl.codegen.fx import build_modules, replicate_uninitialised, to_fx, uninitialised
-from mgdsl.codegen.lowering import LOWERINGS
 from mgdsl.codegen.plan import MODULE_OPS, foldable_bns
-from mgdsl.codegen.source import _env
 from mgdsl.codegen.support import BatchNorm, Linear
-from mgdsl.ops import OPS
 
 INIT_NET = '''use "std.mg"
 network Init() {
@@ -40,19 +37,6 @@ network Small(c = 8) {
 
 
 pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
-
-
-def test_every_op_has_a_lowering_and_a_template():
-    macros = _env().get_template("ops.py.j2").module
-    assert set(LOWERINGS) == set(OPS)
-    for op, low in LOWERINGS.items():
-        assert low.op == op
-        assert callable(getattr(macros, op, None)), f"no template macro for `{op}`"
-        if low.kind == "module":
-            assert callable(getattr(macros, f"{op}_module", None)), f"no `{op}_module` macro"
-        if low.kind == "function":
-            assert low.target is not None
-    assert {op for op, low in LOWERINGS.items() if low.kind == "module"} == MODULE_OPS
 
 
 def test_single_output_is_a_tensor_and_placeholders_follow_inputs():

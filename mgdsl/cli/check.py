@@ -8,7 +8,20 @@ import sys
 from mgdsl.cli.common import add_target_args
 from mgdsl.cli.output import print_error
 from mgdsl.cli.sets import parse_sets
-from mgdsl.errors import MgErrors
+from mgdsl.errors import MgError, MgErrors
+from mgdsl.ir.sizes import parse_size, size_text
+
+
+def input_sizes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """The `--input NAME=CxHxW` options as a dict (E325 for a malformed one)."""
+    out = {}
+    for item in items:
+        name, eq, size = item.partition("=")
+        if not eq or not name.strip():
+            raise MgError(f"--input expects NAME=CxHxW, got `{item}`", code="E325",
+                          hint="for example --input image=3x96x128")
+        out[name.strip()] = parse_size(size)
+    return out
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "file, reporting all problems at once.")
     add_target_args(p, many=True)
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.add_argument("--input", dest="inputs", action="append", default=[], metavar="NAME=CxHxW",
+                   help="check at another input size (repeatable), e.g. image=3x96x128; "
+                        "stats count at the declared size")
     p.set_defaults(func=run)
 
 
@@ -25,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
     """Check the files; exit 0 when all are clean, 1 otherwise."""
     from mgdsl.api import check_files
 
-    graphs, errors = check_files(args.targets, args.network, **parse_sets(args.sets))
+    try:
+        inputs = input_sizes(args.inputs)
+    except MgError as exc:
+        print_error(exc, command_line=args.command_line)
+        return 1
+    graphs, errors = check_files(args.targets, args.network, inputs=inputs, **parse_sets(args.sets))
     if errors:
         count = print_error(MgErrors(errors), command_line=args.command_line)
         print(f"{count} error{'s' * (count != 1)} in {len(args.targets)} "
@@ -34,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for ir in graphs:
             n_out = len(ir.graph["outputs"])
+            at = ", ".join(f"{k} = {size_text(ir.nodes[n]['shape'])}"
+                           for k, n in ir.graph["inputs"].items())
             print(f"ok  {ir.graph['file']}: network {ir.graph['name']} "
-                  f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)})")
+                  f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)}"
+                  f"{', at ' + at if inputs else ''})")
     return 0

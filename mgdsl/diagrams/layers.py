@@ -37,11 +37,11 @@ from mgdsl.ops import OPS
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS"]
 
-# elementwise ops that are drawn inside the box they follow
-FOLD_OPS = frozenset({"bn", "relu", "sigmoid", "pad", "add"})
-# data movement drawn as arrows when it has a single reader
-MOVE_OPS = frozenset({"maxpool", "avgpool", "upsample", "concat", "flatten", "gap"})
-POOL_OPS = frozenset({"maxpool", "avgpool"})
+# from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
+# data movement drawn as arrows when it has a single reader, and the pooling among it
+FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
+MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
+POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
 
 
 @dataclass
@@ -243,7 +243,7 @@ class _Builder:
         for u in dict.fromkeys(ins):
             src = self.refs[u].box
             edge = self.ir.edges[u, n].get("kind", "same")
-            kind = "residual" if edge == "skip" and op == "add" else \
+            kind = "residual" if edge == "skip" and OPS[op].shortcut else \
                 ("skipcat" if self._skip_flag(u, n) else "")
             self.arrows.append(Arrow(src, box, kind))
 
@@ -258,7 +258,10 @@ class _Builder:
 
         main = min(enumerate(unique), key=rank)[1]
         box = self.refs[main].box
-        if box is None:
+        # a broadcast (a gate of one channel or 1 x 1 scaling a grid) gets a box of its own
+        shape = self.ir.nodes[n].get("shape")
+        if box is None or (len(unique) > 1 and any(self.ir.nodes[u].get("shape") != shape
+                                                    for u in unique)):
             box = self._new_box(n, "op", ("op", self._scope(n)))
             self._link(box, unique, n)
             return
@@ -267,7 +270,7 @@ class _Builder:
             self.boxes[box].folded.append(op)
         others = [u for u in unique if u != main]
         if others:
-            self._link(box, others, n, residual=(op == "add"))
+            self._link(box, others, n, residual=OPS[op].shortcut)
 
     def _visit_move(self, n: int, op: str, ins: tuple[int, ...]) -> None:
         unique = list(dict.fromkeys(ins))

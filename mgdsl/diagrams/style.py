@@ -15,8 +15,9 @@ from __future__ import annotations
 import colorsys
 import math
 
-__all__ = ["section_colours", "box_size", "ARROWS", "BOX_KINDS", "NEUTRAL", "OP_COLOURS",
-           "op_colour"]
+from mgdsl.ops import OPS
+
+__all__ = ["section_colours", "box_size", "ARROWS", "BOX_KINDS", "NEUTRAL", "op_colour"]
 
 NEUTRAL = "#e8e8e8"
 
@@ -43,16 +44,11 @@ BOX_KINDS: dict[str, tuple[dict[str, str], str]] = {
     "output": ({"shape": "cds", "style": "filled", "fillcolor": "#fff3b0"}, "output head"),
 }
 
-OP_COLOURS = {
-    "conv": "#9ec0f0", "deconv": "#b7a6ee", "linear": "#c9b3e6", "bn": "#cfe8cf",
-    "relu": "#f6e3a1", "sigmoid": "#f6e3a1", "add": "#b9e4d3", "concat": "#f0c8a0",
-    "maxpool": "#a8d5e5", "avgpool": "#a8d5e5", "upsample": "#f0b0a0", "pad": "#dddddd",
-}
-
-
 def op_colour(op: str) -> str:
-    """The fill colour of an op in expanded (block) diagrams; grey when unknown."""
-    return OP_COLOURS.get(op, NEUTRAL)
+    """The fill colour of an op in expanded (block) diagrams (its spec's `colour`); grey
+    when unknown."""
+    spec = OPS.get(op)
+    return spec.colour if spec is not None else NEUTRAL
 
 
 def _ramp(t: float) -> str:

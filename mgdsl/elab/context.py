@@ -27,9 +27,12 @@ class CallContext:
     origin: Span
     segment: str
 
-    def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None) -> Grid:
-        """Add an IR node computing `op` of `inputs`; checks its shape and the limits."""
+    def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None,
+             refs: tuple[Grid, ...] = ()) -> Grid:
+        """Add an IR node computing `op` of `inputs` (reading the shapes of `refs` at run
+        time); checks its shape and the limits."""
         spec = OPS[op]
+        args = spec.stored(args)
         shape = spec.shape(args, [g.shape for g in inputs])
         if any(s < 1 for s in shape):
             src = "x".join(map(str, inputs[0].shape))
@@ -53,5 +56,6 @@ class CallContext:
         scope = frame.path + (self.segment,)
         nid = e.builder.add(op, [g.node for g in inputs], shape=shape, level=level, args=args,
                             name=".".join(scope) + grid, scope=scope, section=frame.section,
-                            span=self.span, origin=self.origin)
+                            span=self.span, origin=self.origin,
+                            refs=tuple(r.node for r in refs))
         return Grid(nid, level, shape)

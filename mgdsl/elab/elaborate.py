@@ -94,9 +94,11 @@ _MISSING = object()
 class Elaborator:
     """Evaluates one network of a program into an IR graph."""
 
-    def __init__(self, program: Program, network: ast.NetworkDef) -> None:
+    def __init__(self, program: Program, network: ast.NetworkDef,
+                 inputs: dict[str, tuple[int, ...]] | None = None) -> None:
         self.program = program
         self.network = network
+        self.input_sizes = dict(inputs or {})
         self.builder = IRBuilder(network.name, network.span.file)
         self.errors: list[MgError] = []
         self.steps = 0
@@ -133,6 +135,12 @@ class Elaborator:
             self.exec_body(net.body, where="network")
         except MgLimitError as exc:
             self.errors.append(exc)
+        declared = self.builder.graph.graph["inputs"]
+        for name in self.input_sizes:
+            if name not in declared and not self.errors:
+                raise MgNameError(f"network `{net.name}` has no input `{name}`", net.span,
+                                  code="E324", hint=did_you_mean(name, list(declared))
+                                  or f"its inputs: {', '.join(declared) or 'none'}")
         if self.errors:
             raise MgErrors(self.errors)
         return self.builder.graph
@@ -256,6 +264,15 @@ class Elaborator:
         inputs = self.builder.graph.graph["inputs"]
         if stmt.name in inputs:
             raise MgNameError(f"input `{stmt.name}` is declared twice", stmt.span, code="E206")
+        if stmt.name in self.input_sizes:  # checking another size (`--input`)
+            size = self.input_sizes[stmt.name]
+            if len(size) != 3:
+                raise MgTypeError(f"input `{stmt.name}` needs 3 sizes (C x H x W), got "
+                                  f"{len(size)}", stmt.span, code="E325")
+            dims = [prim.as_int(ctx, v, what, maximum=limit)
+                    for v, what, limit in zip(size, ("channels", "height", "width"),
+                                              (LIMITS.max_channels, LIMITS.max_resolution,
+                                               LIMITS.max_resolution), strict=True)]
         ctx.segment = stmt.name
         grid = ctx.node("input", [], {"shape": tuple(dims), "name": stmt.name}, 0)
         inputs[stmt.name] = grid.node
@@ -405,12 +422,18 @@ class Elaborator:
         if expr.op in _COMPARISONS:
             return self._compare(expr, a, b)
         if isinstance(a, Pyramid) or isinstance(b, Pyramid):
-            if expr.op == "+" and isinstance(a, Pyramid) and isinstance(b, Pyramid):
-                ctx = self._ctx("+", expr.span)
-                return prim.add(ctx, a, b)
+            if expr.op in prim.ELEMENTWISE:
+                if isinstance(a, Pyramid) and isinstance(b, Pyramid):
+                    return prim.elementwise(self._ctx_numbered(expr.op, expr.span), expr.op, a, b)
+                number = b if isinstance(a, Pyramid) else a
+                if isinstance(number, (int, float)) and not isinstance(number, bool):
+                    p = a if isinstance(a, Pyramid) else b
+                    return prim.scalar_op(self._ctx_numbered(expr.op, expr.span), expr.op, p,
+                                          number, reverse=p is b)
             raise MgTypeError(f"cannot apply `{expr.op}` to {a_type(a)} and {a_type(b)}",
                               expr.span, code="E406",
-                              hint="tensors support `+` (grid by grid) only")
+                              hint="tensors support `+`, `-` and `*` (grid by grid, or with "
+                                   "a number)")
         if isinstance(a, tuple) or isinstance(b, tuple):
             self._tick(expr.span, len(a) if isinstance(a, tuple) else len(b))
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -496,6 +519,15 @@ class Elaborator:
 
     def _ctx(self, func: str, span: Span) -> CallContext:
         return CallContext(self, func, self._user_span(span), span, func)
+
+    def _ctx_numbered(self, symbol: str, span: Span) -> CallContext:
+        """The context of an element-wise operator: its IR segment is the symbol for the
+        first use in a scope (`+`, as IR dumps have always named it) and the symbol
+        numbered for later ones (`+1`, `+2`, ...); identifiers spell it out (`add1`)."""
+        k = self.frame.counters.get(symbol, 0)
+        self.frame.counters[symbol] = k + 1
+        return CallContext(self, symbol, self._user_span(span), span,
+                           symbol if k == 0 else f"{symbol}{k}")
 
     def call(self, expr: ast.Call) -> Any:
         name = expr.func
@@ -681,10 +713,12 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def elaborate(program: Program, network: str | None = None, **overrides: Any) -> nx.DiGraph:
+def elaborate(program: Program, network: str | None = None, *,
+              inputs: dict[str, tuple[int, ...]] | None = None, **overrides: Any) -> nx.DiGraph:
     """Build the IR of one network of `program` (the only one when `network` is None).
 
-    Raises `MgErrors` with every problem found.
+    `inputs` maps input names to a `(C, H, W)` that replaces the declared size (to check
+    the network at another size). Raises `MgErrors` with every problem found.
     """
     nets = program.networks
     if not nets:
@@ -705,4 +739,4 @@ def elaborate(program: Program, network: str | None = None, **overrides: Any) ->
                               or "networks: " + ", ".join(n.name for n in nets),
                               subject=("network", network))
         net = matches[0]
-    return Elaborator(program, net).run(dict(overrides))
+    return Elaborator(program, net, inputs).run(dict(overrides))

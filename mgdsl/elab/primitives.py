@@ -17,8 +17,8 @@ from mgdsl.elab.context import CallContext
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
-
-REQUIRED = object()
+from mgdsl.ops import OPS, REQUIRED, OpSpec, Param
+from mgdsl.ops.merge import broadcast_shape
 
 
 @dataclass(frozen=True)
@@ -134,33 +134,51 @@ def _level_shift(ctx: CallContext, level: int | None, factor: int, sign: int) ->
 # ------------------------------------------------------------------------------ per grid
 
 
+def _divides(ctx: CallContext, groups: int, channels: int, what: str) -> None:
+    if channels % groups:
+        raise MgShapeError(f"{groups} groups do not divide the {channels} {what} channels",
+                           ctx.span, code="E321",
+                           hint="`groups` must divide the input and the output channels "
+                                "(depthwise: `groups = ch` of the input)")
+
+
 @primitive("conv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 3), ("stride", 1), ("pad", -1),
-           ("bias", True))
-def conv(ctx: CallContext, x, ch, k, stride, pad, bias):
-    """conv(x, ch, k = 3, stride = 1, pad = k // 2, bias = true): a convolution per grid."""
+           ("bias", True), ("groups", 1), ("dilation", 1))
+def conv(ctx: CallContext, x, ch, k, stride, pad, bias, groups, dilation):
+    """conv(x, ch, k = 3, stride = 1, pad = dilation * (k // 2), bias = true, groups = 1,
+    dilation = 1): a convolution per grid."""
     p = as_grids(ctx, x)
     n = len(p)
     chs = per_grid(ctx, ch, n, "channels")
     ks = per_grid(ctx, k, n, "kernel sizes")
     strides = per_grid(ctx, stride, n, "strides")
     pads = per_grid(ctx, pad, n, "paddings")
+    group_list = per_grid(ctx, groups, n, "groups")
+    dilations = per_grid(ctx, dilation, n, "dilations")
     bias = as_bool(ctx, bias, "bias")
     out = []
-    for g, c, kk, s, pp in zip(p.grids, chs, ks, strides, pads, strict=True):
+    for g, c, kk, s, pp, gr, d in zip(p.grids, chs, ks, strides, pads, group_list, dilations,
+                                      strict=True):
         kk = as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution)
         s = as_int(ctx, s, "stride", maximum=LIMITS.max_resolution)
-        pp = kk // 2 if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
-                                             maximum=LIMITS.max_resolution)
-        args = {"out_ch": as_int(ctx, c, "channels", maximum=LIMITS.max_channels),
-                "k": kk, "stride": s, "pad": pp, "bias": bias}
+        d = as_int(ctx, d, "dilation", maximum=LIMITS.max_resolution)
+        pp = d * (kk // 2) if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
+                                                   maximum=LIMITS.max_resolution)
+        c = as_int(ctx, c, "channels", maximum=LIMITS.max_channels)
+        gr = as_int(ctx, gr, "groups", maximum=LIMITS.max_channels)
+        _divides(ctx, gr, g.channels, "input")
+        _divides(ctx, gr, c, "output")
+        args = {"out_ch": c, "k": kk, "stride": s, "pad": pp, "bias": bias, "groups": gr,
+                "dilation": d}
         out.append(ctx.node("conv", [g], args, _level_shift(ctx, g.level, s, +1)))
     return Pyramid(tuple(out))
 
 
 @primitive("deconv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 2), ("stride", 2), ("pad", 0),
-           ("bias", True))
-def deconv(ctx: CallContext, x, ch, k, stride, pad, bias):
-    """deconv(x, ch, k = 2, stride = 2, pad = 0, bias = true): a transposed convolution per grid."""
+           ("bias", True), ("output_padding", 0))
+def deconv(ctx: CallContext, x, ch, k, stride, pad, bias, output_padding):
+    """deconv(x, ch, k = 2, stride = 2, pad = 0, bias = true, output_padding = 0): a
+    transposed convolution per grid."""
     p = as_grids(ctx, x)
     n = len(p)
     chs = per_grid(ctx, ch, n, "channels")
@@ -168,11 +186,15 @@ def deconv(ctx: CallContext, x, ch, k, stride, pad, bias):
     bias = as_bool(ctx, bias, "bias")
     s = as_int(ctx, stride, "stride", maximum=64)
     pad = as_int(ctx, pad, "padding", minimum=0, maximum=LIMITS.max_resolution)
+    extra = as_int(ctx, output_padding, "output_padding", minimum=0, maximum=64)
+    if extra >= s:
+        raise MgShapeError(f"output_padding {extra} must be below the stride {s}", ctx.span,
+                           code="E322", hint="it adds at most stride - 1 rows and columns")
     out = []
     for g, c, kk in zip(p.grids, chs, ks, strict=True):
         args = {"out_ch": as_int(ctx, c, "channels", maximum=LIMITS.max_channels),
                 "k": as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution),
-                "stride": s, "pad": pad, "output_padding": 0, "bias": bias}
+                "stride": s, "pad": pad, "output_padding": extra, "bias": bias}
         out.append(ctx.node("deconv", [g], args, _level_shift(ctx, g.level, s, -1)))
     return Pyramid(tuple(out))
 
@@ -188,17 +210,59 @@ def bn(ctx: CallContext, x, eps, momentum, gamma):
     return Pyramid(tuple(ctx.node("bn", [g], dict(args), g.level) for g in p.grids))
 
 
-def _elementwise(op: str):
-    def apply(ctx: CallContext, x):
-        p = as_tensor(ctx, x)
-        return Pyramid(tuple(ctx.node(op, [g], {}, g.level) for g in p.grids))
+def _convert(ctx: CallContext, param: Param, value: Any) -> Any:
+    """A per-grid argument of a table built-in, checked by its kind."""
+    if param.kind == "int":
+        return as_int(ctx, value, param.name, maximum=LIMITS.max_channels * 16)
+    if param.kind == "bool":
+        return as_bool(ctx, value, param.name)
+    number = as_float(ctx, value, param.name)
+    if param.kind == "fraction" and not 0 <= number < 1:
+        raise MgTypeError(f"{param.name} must be at least 0 and below 1, got {value}",
+                          ctx.span, code="E403")
+    return number
 
-    apply.__doc__ = f"{op}(x): {op} on every grid."
-    return apply
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-primitive("relu", ("x", REQUIRED))(_elementwise("relu"))
-primitive("sigmoid", ("x", REQUIRED))(_elementwise("sigmoid"))
+def signature_text(name: str, params: Sequence[Param]) -> str:
+    """`name(x, slope = 0.01)`: a built-in's signature as the language writes calls."""
+    parts = [p.name if p.default is REQUIRED else f"{p.name} = {_literal(p.default)}"
+             for p in params]
+    return f"{name}({', '.join(parts)})"
+
+
+def _table_builtin(spec: OpSpec) -> None:
+    """Register the built-in of an op whose spec declares one (`OpSpec.builtin`): the op
+    applied to every grid, its other arguments one value or one per grid."""
+    first, *rest = spec.builtin or ()
+
+    def apply(ctx: CallContext, **bound):
+        x = bound[first.name]
+        p = as_grids(ctx, x) if first.kind == "grids" else as_tensor(ctx, x)
+        lists = [per_grid(ctx, bound[prm.name], len(p), prm.name) for prm in rest]
+        out = []
+        for i, g in enumerate(p.grids):
+            args = {prm.name: _convert(ctx, prm, vs[i]) for prm, vs in zip(rest, lists, strict=True)}
+            problem = spec.check(args, g.shape) if spec.check else None
+            if problem:
+                raise MgShapeError(f"`{spec.name}` cannot apply to grid {i} "
+                                   f"({'x'.join(map(str, g.shape))}): {problem[0]}", ctx.span,
+                                   code="E320", hint=problem[1])
+            out.append(ctx.node(spec.name, [g], args, g.level))
+        return Pyramid(tuple(out))
+
+    apply.__doc__ = f"{signature_text(spec.name, spec.builtin or ())}: {spec.doc}"
+    primitive(spec.name, *((prm.name, prm.default) for prm in spec.builtin or ()))(apply)
+
+
+for _spec in OPS.values():
+    if _spec.builtin is not None:
+        _table_builtin(_spec)
 
 
 def _pool(op: str, ceil_default: bool):
@@ -229,28 +293,38 @@ def gap(ctx: CallContext, x):
     return Pyramid(tuple(ctx.node("gap", [g], {}, g.level) for g in p.grids))
 
 
-@primitive("upsample", ("x", REQUIRED), ("like", None), ("scale", 2))
-def upsample(ctx: CallContext, x, like, scale):
-    """upsample(x, like = none, scale = 2): nearest upsampling, to the size of the grids of
-    `like` (one per grid) or by `scale`."""
+@primitive("upsample", ("x", REQUIRED), ("like", None), ("scale", 2), ("mode", "nearest"),
+           ("align_corners", False))
+def upsample(ctx: CallContext, x, like, scale, mode, align_corners):
+    """upsample(x, like = none, scale = 2, mode = "nearest"|"bilinear", align_corners = false):
+    every grid resized to the size of the grids of `like` (one per grid; at run time, so a
+    compiled module follows its input's size) or by an integer `scale`."""
     p = as_grids(ctx, x)
+    mode = as_choice(ctx, mode, "mode", ("nearest", "bilinear"))
+    align_corners = as_bool(ctx, align_corners, "align_corners")
+    if align_corners and mode != "bilinear":
+        raise MgTypeError("align_corners applies to bilinear upsampling only", ctx.span,
+                          code="E323", hint='add `mode = "bilinear"` or drop `align_corners`')
+    refs: list[tuple[Grid, ...]] = [()] * len(p)
     if like is not None:
         target = as_tensor(ctx, like, "`like`")
         if len(target) != len(p):
             raise MgShapeError(f"`like` has {len(target)} grids but the upsampled pyramid has "
                                f"{len(p)}", ctx.span, code="E307")
         sizes = [(t.shape[1:], t.level) for t in target.grids]
+        refs = [(t,) for t in target.grids]
     else:
         s = as_int(ctx, scale, "scale", maximum=64)
         sizes = [((g.shape[1] * s, g.shape[2] * s), _level_shift(ctx, g.level, s, -1))
                  for g in p.grids]
     out = []
-    for g, (size, level) in zip(p.grids, sizes, strict=True):
+    for g, (size, level), ref in zip(p.grids, sizes, refs, strict=True):
         if len(size) != 2 or size[0] < g.shape[1] or size[1] < g.shape[2]:
             raise MgShapeError(f"cannot upsample a {g.size_text()} grid to "
                                f"{'x'.join(map(str, size))}", ctx.span, code="E302")
-        out.append(ctx.node("upsample", [g], {"size": tuple(size),
-                                              "from_size": tuple(g.shape[1:])}, level))
+        args = {"size": tuple(size), "from_size": tuple(g.shape[1:]), "mode": mode,
+                "align_corners": align_corners}
+        out.append(ctx.node("upsample", [g], args, level, refs=ref))
     return Pyramid(tuple(out))
 
 
@@ -345,23 +419,45 @@ def concat(ctx: CallContext, *xs):
     return Pyramid(tuple(out))
 
 
-def add(ctx: CallContext, a: Pyramid, b: Pyramid) -> Pyramid:
-    """`a + b` for tensors: add grid to grid; both must have the same levels and shapes."""
+ELEMENTWISE = {"+": ("add", "add"), "-": ("sub", "subtract"), "*": ("mul", "multiply")}
+
+
+def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyramid:
+    """`a + b`, `a - b`, `a * b` for tensors, grid by grid: both must have the same levels;
+    the grids' shapes must be equal or 1 on one side (a one-channel grid gates all
+    channels, a 1 x 1 grid scales all positions)."""
+    op, verb = ELEMENTWISE[symbol]
     if a.levels != b.levels:
-        raise MgShapeError(f"cannot add a {a.describe()} and a {b.describe()}: their levels "
-                           "differ", ctx.span, code="E303",
+        raise MgShapeError(f"cannot {verb} a {a.describe()} and a {b.describe()}: their "
+                           "levels differ", ctx.span, code="E303",
                            hint="slice both sides to the same grids")
     out = []
     for i, (x, y) in enumerate(zip(a.grids, b.grids, strict=True)):
-        if x.shape != y.shape:
+        if broadcast_shape({}, [x.shape, y.shape]) is None:
             what = "channels" if x.shape[1:] == y.shape[1:] else "sizes"
             hint = ("zero-pad the shortcut with `pad(p, ch)` or project it with a 1x1 conv"
                     if what == "channels" else None)
-            raise MgShapeError(f"cannot add grid {i}: {'x'.join(map(str, x.shape))} and "
+            if symbol != "+":
+                hint = "the shapes must be equal, or one side must have 1 channel or be 1x1"
+            raise MgShapeError(f"cannot {verb} grid {i}: {'x'.join(map(str, x.shape))} and "
                                f"{'x'.join(map(str, y.shape))} ({what} differ)", ctx.span,
                                code="E301", hint=hint)
-        out.append(ctx.node("add", [x, y], {}, x.level))
+        out.append(ctx.node(op, [x, y], {}, x.level))
     return Pyramid(tuple(out))
+
+
+def add(ctx: CallContext, a: Pyramid, b: Pyramid) -> Pyramid:
+    """`a + b` for tensors (see `elementwise`)."""
+    return elementwise(ctx, "+", a, b)
+
+
+def scalar_op(ctx: CallContext, symbol: str, p: Pyramid, value: float, reverse: bool) -> Pyramid:
+    """`p + v`, `p - v`, `v - p`, `p * v` ... for a tensor `p` and a number `v`: the op on
+    every value of every grid."""
+    op, _ = ELEMENTWISE[symbol]
+    value = as_float(ctx, value, "the number")
+    args = {"scalar": value, "reverse": reverse and symbol == "-"}
+    return Pyramid(tuple(ctx.node(op, [g], dict(args), g.level) for g in p.grids))
 
 
 # ---------------------------------------------------------------------- value functions

@@ -12,6 +12,9 @@ attribute  meaning                                                     filled by
 =========  ==========================================================  ===============
 op         primitive op name, a key of `mgdsl.ops.OPS` (`conv`, ...)    elaborate
 inputs     tuple of operand node ids in order (may repeat: `x + x`)    elaborate
+refs       tuple of node ids whose *shapes* the op reads at run time   elaborate
+           (`upsample(x, like = y)` goes to y's size); not edges, and
+           left out of dumps; usually empty
 args       dict of the op's parameters (`out_ch`, `k`, `eps`, ...)      elaborate
 shape      output shape: `(C, H, W)` for grids, `(N,)` for vectors      elaborate
 level      pyramid level (0 = input resolution, +1 per halving);       elaborate
@@ -59,7 +62,7 @@ import networkx as nx
 from mgdsl.errors import MgLimitError, Span
 from mgdsl.limits import LIMITS
 
-__all__ = ["IRBuilder", "edge_kind", "operands", "topological_nodes"]
+__all__ = ["IRBuilder", "edge_kind", "operands", "reads", "topological_nodes"]
 
 
 def edge_kind(src_level: int | None, dst_level: int | None) -> str:
@@ -100,8 +103,10 @@ class IRBuilder:
         section: str | None,
         span: Span,
         origin: Span,
+        refs: tuple[int, ...] = (),
     ) -> int:
-        """Add one node reading `inputs` (in operand order); returns its id."""
+        """Add one node reading `inputs` (in operand order) and the shapes of `refs`;
+        returns its id."""
         g = self.graph
         if len(g) >= LIMITS.max_nodes:
             raise MgLimitError(f"the network has more than {LIMITS.max_nodes:,} IR nodes", span,
@@ -110,7 +115,7 @@ class IRBuilder:
         inputs = tuple(inputs)
         g.add_node(nid, op=op, inputs=inputs, args=args, shape=tuple(shape), level=level,
                    name=self.unique_name(name), scope=scope, section=section,
-                   span=span, origin=origin, meta={})
+                   span=span, origin=origin, meta={}, refs=tuple(refs))
         for index, src in enumerate(inputs):
             if not g.has_edge(src, nid):
                 g.add_edge(src, nid, index=index, kind=edge_kind(g.nodes[src]["level"], level))
@@ -120,6 +125,12 @@ class IRBuilder:
 def operands(ir: nx.DiGraph, node: int) -> tuple[int, ...]:
     """The inputs of `node` in operand order."""
     return ir.nodes[node]["inputs"]
+
+
+def reads(ir: nx.DiGraph, node: int) -> tuple[int, ...]:
+    """Every node whose value `node` reads at run time: its inputs, then its `refs`."""
+    d = ir.nodes[node]
+    return (*d["inputs"], *d.get("refs", ()))
 
 
 def topological_nodes(ir: nx.DiGraph) -> list[int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import networkx as nx
 
 from mgdsl.errors import MgError, MgErrors, MgNameError, Span
+from mgdsl.ir.graph import reads
 from mgdsl.ops import OPS
 
 __all__ = ["validate", "InternalIRError"]
@@ -56,9 +57,13 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
 
 def _mark_live(ir: nx.DiGraph) -> None:
     live: set[int] = set()
-    for out in ir.graph["outputs"].values():
-        live.add(out)
-        live |= nx.ancestors(ir, out)
+    stack = list(ir.graph["outputs"].values())
+    while stack:  # ancestors along edges and along `refs` (shapes read at run time)
+        n = stack.pop()
+        if n in live:
+            continue
+        live.add(n)
+        stack.extend(reads(ir, n))
     for n, data in ir.nodes(data=True):
         data["meta"]["live"] = n in live
 
@@ -81,7 +86,7 @@ def _reaches(ir: nx.DiGraph, src: int, dst: int, floor: int) -> bool:
 
 def _mark_skips(ir: nx.DiGraph) -> None:
     for v, data in ir.nodes(data=True):
-        if data["op"] not in ("add", "concat"):
+        if not OPS[data["op"]].joins:
             continue
         ins = list(dict.fromkeys(data["inputs"]))
         for u in ins:

@@ -266,7 +266,7 @@ class ProgramGen:
         v, n = self.var, len(s.grids)
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
-                 "xscale", "dead"]
+                 "xscale", "dead", "newop", "newop"]
         if depth < 2:
             kinds += ["section", "if"]
         if self.blocks:
@@ -323,10 +323,14 @@ class ProgramGen:
                 g[0] = c
             items = ", ".join(self.num(c) for c in new)  # these blocks slice `ch`: a list
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
+        if kind == "newop":
+            return self.newop(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
             for g, h in zip(s.grids, s.grids[1:], strict=False):
                 g[0] += h[0]
-            return f"{v}[:-1] = concat({v}[:-1], upsample({v}[1:], like = {v}[:-1]))"
+            mode = self.ch.choice(("", "", ', mode = "bilinear"',
+                                   ', mode = "bilinear", align_corners = true'))
+            return f"{v}[:-1] = concat({v}[:-1], upsample({v}[1:], like = {v}[:-1]{mode}))"
         if kind == "section":
             name = self.name(SECTION_NAMES, self.sections)
             body = [self.statement(s, depth + 1) for _ in range(self.ch.int(1, 3))]
@@ -369,6 +373,41 @@ class ProgramGen:
             return f"{v} = dcbr({v}, {self.chans_text(new)})"
         # dead code: computed, never read by an output
         return f"unused = cbr({v}, {self.num(self.ch.int(1, 4))})"
+
+    def newop(self, s: _State) -> str:
+        """A statement using one of the ops beyond the paper's (activations, gating,
+        element-wise arithmetic, grouped and dilated convs, group norm, dropout,
+        `output_padding`); shapes are kept, except where the model `s` is updated."""
+        v = self.var
+        kind = self.ch.int(-4, 9)
+        if kind <= 0:
+            return f"{v} = {('gelu', 'tanh', 'silu', 'softmax', 'sigmoid')[-kind]}({v})"
+        if kind == 1:
+            return f"{v} = leaky_relu({v}, slope = {self.ch.choice(('0.2', '0.01', '1'))})"
+        if kind == 2:
+            return f"{v} = dropout({v}, {self.ch.choice(('0', '0.25', '0.5'))})"
+        if kind == 3:  # one group always divides; so does every grid's channel count
+            groups = self.ch.choice(("1", f"channels({v})"))
+            return f"{v} = groupnorm({v}, {groups})"
+        if kind == 4:  # gating by a one-channel map
+            return f"{v} = {v} * sigmoid(conv({v}, 1, 1))"
+        if kind == 5:  # squeeze-and-excitation style: a 1x1 grid scales every position
+            return f"{v} = {v} * sigmoid(conv(gap({v}), channels({v}), 1))"
+        if kind == 6:
+            a, b = self.ch.choice((("0.5", "1"), ("2", "0.25"), ("1", "-1")))
+            return self.ch.choice((f"{v} = {v} * {a} - {b}", f"{v} = {a} - {v} + {v} * {b}",
+                                   f"{v} = {v} - relu({v})"))
+        if kind == 7:  # depthwise
+            return f"{v} = relu(conv({v}, channels({v}), 3, groups = channels({v})))"
+        if kind == 8:
+            d = self.ch.choice((2, 3))
+            k = self.ch.choice((3, 5))
+            return f"{v} = conv({v}, channels({v}), {k}, dilation = {d})"
+        # a stride-2 deconv with output_padding 1 doubles the size, a conv halves it back
+        if all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids):
+            return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
+                    f"channels({v}), 3, stride = 2)")
+        return f"{v} = silu({v})"
 
     def _if(self, s: _State, depth: int) -> str:
         """`if` / `else if` / `else`: the first true branch changes `s`; the others are

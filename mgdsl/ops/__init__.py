@@ -1,0 +1,36 @@
+"""The registry of primitive IR ops: one `OpSpec` per op, defined in one place.
+
+Each module of this package defines a family of ops (`conv`, `norm`, `activation`,
+`pool`, `resample`, `merge`, `vector`, `io`); `OPS` maps every op name to its spec.
+Nothing here imports torch: lowerings import it when called.
+"""
+
+from __future__ import annotations
+
+from . import activation, conv, io, merge, norm, pool, resample, vector
+from .spec import (
+    DRAW_KINDS,
+    REQUIRED,
+    Args,
+    Call,
+    Module,
+    OpSpec,
+    Param,
+    Shape,
+    conv_out,
+    deconv_out,
+    pool_out,
+    same_shape,
+)
+
+__all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
+           "conv_out", "deconv_out", "same_shape", "MODULE_OPS"]
+
+OPS: dict[str, OpSpec] = {
+    spec.name: spec
+    for family in (io, conv, norm, activation, pool, resample, merge, vector)
+    for spec in family.SPECS
+}
+
+# ops lowered to a submodule (`call_module`); the others are functions
+MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)

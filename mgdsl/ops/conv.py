@@ -1,0 +1,89 @@
+"""Convolutions: `conv` and `deconv` (transposed convolution)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .spec import Args, Module, OpSpec, Shape, conv_out, deconv_out
+
+# conv arguments an IR node stores only when they differ from these
+CONV_OPTIONAL = {"groups": 1, "dilation": 1}
+
+
+def _conv_shape(a: Args, ins: list[Shape]) -> Shape:
+    c, h, w = ins[0]
+    d = a.get("dilation", 1)
+    return (a["out_ch"], conv_out(h, a["k"], a["stride"], a["pad"], d),
+            conv_out(w, a["k"], a["stride"], a["pad"], d))
+
+
+def _deconv_shape(a: Args, ins: list[Shape]) -> Shape:
+    c, h, w = ins[0]
+    op = a.get("output_padding", 0)
+    return (a["out_ch"], deconv_out(h, a["k"], a["stride"], a["pad"], op),
+            deconv_out(w, a["k"], a["stride"], a["pad"], op))
+
+
+def _params(a: Args, ins: list[Shape], out: Shape) -> int:
+    fan_in = ins[0][0] // a.get("groups", 1)
+    return fan_in * a["out_ch"] * a["k"] * a["k"] + (a["out_ch"] if a["bias"] else 0)
+
+
+def _lower_conv(a: Args, ins: list[Shape]) -> Module:
+    from torch import nn
+
+    return Module(nn.Conv2d, (ins[0][0], a["out_ch"], a["k"]),
+                  {"stride": a["stride"], "padding": a["pad"], "bias": a["bias"],
+                   "groups": a.get("groups", 1), "dilation": a.get("dilation", 1)})
+
+
+def _lower_deconv(a: Args, ins: list[Shape]) -> Module:
+    from torch import nn
+
+    return Module(nn.ConvTranspose2d, (ins[0][0], a["out_ch"], a["k"]),
+                  {"stride": a["stride"], "padding": a["pad"],
+                   "output_padding": a.get("output_padding", 0), "bias": a["bias"]})
+
+
+CONV = OpSpec(
+    "conv", "2-d convolution", shape=_conv_shape, params=_params,
+    macs=lambda a, i, o: o[0] * o[1] * o[2] * (i[0][0] // a.get("groups", 1)) * a["k"] * a["k"],
+    rf=lambda a: (a.get("dilation", 1) * (a["k"] - 1) + 1, Fraction(a["stride"])),
+    weight_layer=True, optional=CONV_OPTIONAL,
+    lower=_lower_conv, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
+    source_module=(
+        "nn.Conv2d({{ n.cin }}, {{ n.lit.out_ch }}, {{ n.lit.k }}"
+        "{% if n.lit.stride != '1' %}, stride={{ n.lit.stride }}{% endif %}"
+        "{% if n.lit.pad != '0' %}, padding={{ n.lit.pad }}{% endif %}"
+        "{% if n.lit.bias != 'True' %}, bias=False{% endif %}"
+        "{% if 'groups' in n.lit %}, groups={{ n.lit.groups }}{% endif %}"
+        "{% if 'dilation' in n.lit %}, dilation={{ n.lit.dilation }}{% endif %})"),
+    init="weight N(0, sqrt(2 / (k*k*c_out))), bias 0 (the paper's Torch code)",
+    draw="layer", colour="#9ec0f0", folds_bn=True,
+    doc="A k x k convolution of every grid; `pad` defaults to dilation * (k // 2) (the same "
+        "size at stride 1). `groups` splits input and output channels into groups convolved "
+        "separately (`groups` = the input channels: depthwise); `dilation` spaces the taps.",
+    example="conv(x, 8, 3, stride = 2)",
+)
+
+DECONV = OpSpec(
+    "deconv", "transposed 2-d convolution", shape=_deconv_shape, params=_params,
+    macs=lambda a, i, o: i[0][0] * a["out_ch"] * a["k"] * a["k"] * i[0][1] * i[0][2],
+    rf=lambda a: (max(1, -(-a["k"] // a["stride"])), Fraction(1, a["stride"])),
+    weight_layer=True, lower=_lower_deconv, module=True,
+    source="{{ n.mod }}({{ n.ins[0] }})",
+    source_module=(
+        "nn.ConvTranspose2d({{ n.cin }}, {{ n.lit.out_ch }}, {{ n.lit.k }}, "
+        "stride={{ n.lit.stride }}"
+        "{% if n.lit.pad != '0' %}, padding={{ n.lit.pad }}{% endif %}"
+        "{% if n.lit.get('output_padding', '0') != '0' %}, "
+        "output_padding={{ n.lit.output_padding }}{% endif %}"
+        "{% if n.lit.bias != 'True' %}, bias=False{% endif %})"),
+    init="weight and bias U(+-1/sqrt(c_in*k*k))",
+    draw="layer", colour="#b7a6ee",
+    doc="A transposed convolution of every grid: stride 2 doubles the size; "
+        "`output_padding` (below the stride) adds rows and columns at the end.",
+    example="deconv(x, 6)",
+)
+
+SPECS = [CONV, DECONV]

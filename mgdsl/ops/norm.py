@@ -1,0 +1,60 @@
+"""Normalisation: batch norm and group norm."""
+
+from __future__ import annotations
+
+from .spec import REQUIRED, Args, Module, OpSpec, Param, Shape, same_shape
+
+
+def _lower_bn(a: Args, ins: list[Shape]) -> Module:
+    from mgdsl.codegen.support import BatchNorm
+
+    return Module(BatchNorm, (ins[0][0],), {"eps": a["eps"], "momentum": a["momentum"],
+                                            "gamma_init": a["gamma"]})
+
+
+BN = OpSpec(
+    "bn", "batch norm", shape=same_shape, params=lambda a, i, o: 2 * i[0][0],
+    lower=_lower_bn, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
+    source_module=(
+        "BatchNorm({{ n.cin }}"
+        "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %}"
+        "{% if n.lit.momentum != '0.1' %}, momentum={{ n.lit.momentum }}{% endif %}"
+        "{% if n.lit.gamma != '\"one\"' %}, gamma_init={{ n.lit.gamma }}{% endif %})"),
+    init="beta 0, gamma 1 (`one`) or U(0, 1) (`uniform`), running statistics reset",
+    draw="fold", colour="#cfe8cf",
+    doc="Batch norm of every grid (learned scale and shift per channel).",
+    example="bn(x)",
+)
+
+def _lower_gn(a: Args, ins: list[Shape]) -> Module:
+    from torch import nn
+
+    return Module(nn.GroupNorm, (a["groups"], ins[0][0]), {"eps": a["eps"]})
+
+
+def _gn_check(a: Args, shape: Shape) -> tuple[str, str] | None:
+    if len(shape) != 3:
+        return "it needs a spatial grid", "apply it before `flatten`"
+    if not 0 < a["eps"] < 1:
+        return f"eps must be between 0 and 1, got {a['eps']}", "the default is 1e-5"
+    if shape[0] % a["groups"]:
+        return (f"{a['groups']} groups do not divide {shape[0]} channels",
+                "choose a number of groups that divides every grid's channels")
+    return None
+
+
+GROUPNORM = OpSpec(
+    "groupnorm", "group norm", shape=same_shape, params=lambda a, i, o: 2 * i[0][0],
+    lower=_lower_gn, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
+    source_module=("nn.GroupNorm({{ n.lit.groups }}, {{ n.cin }}"
+                   "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %})"),
+    init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_gn_check,
+    builtin=(Param("x", kind="grids", doc="a grid or pyramid"),
+             Param("groups", REQUIRED, "int", "channel groups normalised together"),
+             Param("eps", 1e-5, "number", "added to the variance")),
+    doc="Normalises each sample over groups of channels (and all positions), then a "
+        "learned scale and shift per channel; independent of the batch.",
+    example="groupnorm(x, 2)",
+)
+
+SPECS = [BN, GROUPNORM]

@@ -1,0 +1,49 @@
+"""Pooling: max, average and global average pooling."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .spec import Args, Call, OpSpec, Shape, pool_out
+
+
+def _pool_shape(a: Args, ins: list[Shape]) -> Shape:
+    c, h, w = ins[0]
+    return (c, pool_out(h, a["k"], a["stride"], a["pad"], a["ceil"]),
+            pool_out(w, a["k"], a["stride"], a["pad"], a["ceil"]))
+
+
+def _pool(fn: str):
+    def lower(a: Args, ins: list[Shape]) -> Call:
+        import torch.nn.functional as F
+
+        return Call(getattr(F, fn), (a["k"], a["stride"], a["pad"]), {"ceil_mode": a["ceil"]})
+
+    return lower
+
+
+def _gap(a: Args, ins: list[Shape]) -> Call:
+    import torch.nn.functional as F
+
+    return Call(F.adaptive_avg_pool2d, (1,))
+
+
+def _pool_source(fn: str) -> str:
+    return (f"F.{fn}({{{{ n.ins[0] }}}}, {{{{ n.lit.k }}}}, {{{{ n.lit.stride }}}}, "
+            "{{ n.lit.pad }}, ceil_mode={{ n.lit.ceil }})")
+
+
+SPECS = [
+    OpSpec("maxpool", "max pooling", shape=_pool_shape, lower=_pool("max_pool2d"),
+           rf=lambda a: (a["k"], Fraction(a["stride"])), source=_pool_source("max_pool2d"),
+           draw="pool", colour="#a8d5e5", doc="k x k max pooling of every grid.",
+           example="maxpool(x)"),
+    OpSpec("avgpool", "average pooling", shape=_pool_shape, lower=_pool("avg_pool2d"),
+           rf=lambda a: (a["k"], Fraction(a["stride"])), source=_pool_source("avg_pool2d"),
+           draw="pool", colour="#a8d5e5", doc="k x k average pooling of every grid.",
+           example="avgpool(x, 3, 2, 1)"),
+    OpSpec("gap", "global average pooling", shape=lambda a, i: (i[0][0], 1, 1), lower=_gap,
+           rf=lambda a: (None, Fraction(1)), source="F.adaptive_avg_pool2d({{ n.ins[0] }}, 1)",
+           draw="move", doc="The mean of every channel: a C x 1 x 1 grid.",
+           example="gap(x)"),
+]

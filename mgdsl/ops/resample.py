@@ -1,0 +1,62 @@
+"""Resampling and channel padding: `upsample`, `pad`."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .spec import Args, Call, OpSpec, Shape
+
+UPSAMPLE_OPTIONAL = {"mode": "nearest", "align_corners": False}
+
+
+def resize_like(x, like, mode: str = "nearest", align_corners: bool | None = None):
+    """`x` resized to the spatial size of the tensor `like` (the fx lowering of
+    `upsample(x, like = y)`; the emitted source writes the same call inline)."""
+    import torch.nn.functional as F
+
+    return F.interpolate(x, size=like.shape[-2:], mode=mode, align_corners=align_corners)
+
+
+def _modes(a: Args) -> dict:
+    mode = a.get("mode", "nearest")
+    return {"mode": mode, **({"align_corners": a.get("align_corners", False)}
+                             if mode == "bilinear" else {})}
+
+
+def _upsample(a: Args, ins: list[Shape]) -> Call:
+    # `ins` holds the `like` grid's shape after the input's when the size follows it
+    if len(ins) > 1:
+        return Call(resize_like, (), _modes(a))
+    import torch.nn.functional as F
+
+    return Call(F.interpolate, (), {"scale_factor": a["size"][0] // a["from_size"][0],
+                                    **_modes(a)})
+
+
+def _pad(a: Args, ins: list[Shape]) -> Call:
+    import torch.nn.functional as F
+
+    return Call(F.pad, ((0, 0, 0, 0, 0, a["out_ch"] - ins[0][0]),))
+
+
+SPECS = [
+    OpSpec("upsample", "nearest or bilinear upsampling",
+           shape=lambda a, i: (i[0][0], a["size"][0], a["size"][1]),
+           rf=lambda a: (1, Fraction(a["from_size"][0], a["size"][0])), lower=_upsample,
+           source=("F.interpolate({{ n.ins[0] }}, "
+                   "{% if n.refs %}size={{ n.refs[0] }}.shape[-2:]"
+                   "{% else %}scale_factor={{ n.out[1] // n.in[0][1] }}{% endif %}"
+                   ", mode={{ n.lit.get('mode', '\"nearest\"') }}"
+                   "{% if n.lit.get('mode') == '\"bilinear\"' %}"
+                   ", align_corners={{ n.lit.get('align_corners', 'False') }}{% endif %})"),
+           draw="move", colour="#f0b0a0", optional=UPSAMPLE_OPTIONAL,
+           doc="Every grid resized to the size of the matching grid of `like` (read at run "
+               "time, so compiled modules follow the input size), or by an integer `scale`; "
+               "bilinear with align_corners = false unless given.",
+           example="upsample(x, scale = 2)"),
+    OpSpec("pad", "zero-pad channels at the end",
+           shape=lambda a, i: (a["out_ch"],) + tuple(i[0][1:]), lower=_pad,
+           source="F.pad({{ n.ins[0] }}, (0, 0, 0, 0, 0, {{ n.extra }}))", draw="fold",
+           colour="#dddddd", doc="Zero channels appended up to `ch` (identity when equal).",
+           example="pad(x, 6)"),
+]

@@ -1,0 +1,171 @@
+"""`OpSpec`: everything mgdsl knows about one primitive IR op, in one object.
+
+An op's definition holds its documentation, the rule for its output shape, its parameter
+and MAC counts, its receptive-field step, how the fx backend lowers it (a function that
+imports torch only when called, so `import mgdsl` never does), the Jinja snippet the
+source emitter writes for it, how its weights are initialised, and how diagrams draw it.
+Every consumer (elaboration, validation, the analyses, both backends, the diagrams) reads
+this object; nothing else is keyed by op name.
+
+Conventions (the paper's): parameters are every learnable tensor (conv and
+linear weights and biases, norm scales and shifts; never running statistics). MACs are
+the multiply-accumulates of the weight layers (conv, transposed conv, linear), exactly
+what `torch.utils.flop_counter.FlopCounterMode` counts as two FLOPs each; element-wise
+ops (sums, products, activations, norms), pooling and resampling count 0 MACs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+Shape = tuple[int, ...]
+Args = dict[str, Any]
+
+__all__ = ["OpSpec", "Param", "REQUIRED", "Module", "Call", "Shape", "Args", "DRAW_KINDS", "same_shape",
+           "conv_out", "deconv_out", "pool_out"]
+
+# how diagrams draw an op: a box of its own ("layer": a weight layer, "box": another op),
+# "fold": written inside the box of the op before it, "move": an arrow between boxes
+# (a box when several ops read it), "pool": a move that pools (the input pyramid's grids),
+# "io": the network's inputs and outputs
+DRAW_KINDS = ("layer", "box", "fold", "move", "pool", "io")
+
+
+def conv_out(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
+    """Output length of a convolution along one axis (floor mode)."""
+    return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def deconv_out(size: int, k: int, stride: int, pad: int, output_padding: int = 0) -> int:
+    """Output length of a transposed convolution along one axis."""
+    return (size - 1) * stride - 2 * pad + k + output_padding
+
+
+def pool_out(size: int, k: int, stride: int, pad: int, ceil: bool) -> int:
+    """Output length of max/avg pooling along one axis, exactly as PyTorch computes it."""
+    span = size + 2 * pad - k
+    out = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def same_shape(args: Args, ins: list[Shape]) -> Shape:
+    """The shape rule of ops that keep their input's shape."""
+    return ins[0]
+
+
+REQUIRED = object()  # a `Param` default: the argument must be given
+
+# value kinds of a `Param`: "tensor" (a grid, a pyramid or a vector), "grids" (spatial
+# grids only), "int" (>= 1), "number", "fraction" (0 <= v < 1), "bool"
+PARAM_KINDS = ("tensor", "grids", "int", "number", "fraction", "bool")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of an op's built-in: its name, default (`REQUIRED` if none), kind
+    (one of `PARAM_KINDS`) and a few words of documentation."""
+
+    name: str
+    default: Any = REQUIRED
+    kind: str = "number"
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Module:
+    """An fx lowering to a submodule: `cls(*args, **kwargs)`, called on the inputs."""
+
+    cls: type
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Call:
+    """An fx lowering to `target(*inputs, *extra, **kwargs)`; `variadic` passes the
+    inputs as one list (`torch.cat`); `refs` says the op also reads the shapes of its
+    `refs` (see `OpSpec.refs`), passed after the inputs."""
+
+    target: Callable[..., Any]
+    extra: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    variadic: bool = False
+
+
+def _zero(args: Args, ins: list[Shape], out: Shape) -> int:
+    return 0
+
+
+def _pointwise(args: Args) -> tuple[int | None, Fraction]:
+    return 1, Fraction(1)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One primitive op (see the module docstring).
+
+    `shape(args, in_shapes)` gives the output shape; `params` and `macs` take
+    `(args, in_shapes, out_shape)`; `rf(args)` gives `(extent, stride)` for the receptive
+    field recurrence `r_out = r_in + (extent - 1) * j_in`, `j_out = j_in * stride`
+    (`extent` None: the op sees its whole input). `weight_layer` marks ops that count as
+    a layer of depth. `optional` lists arguments an IR node stores only when they differ
+    from the default given here (so adding an argument leaves older IR dumps unchanged);
+    read them with `arg`.
+
+    `lower(args, in_shapes)` gives the fx lowering, a `Module` (then `module` is true) or
+    a `Call`; None for `input`/`output`. `source` is the Jinja expression the emitted
+    `forward` computes (`n.ins`: operand variables, `n.refs`: variables whose shapes it
+    reads, `n.mod`: the submodule, `n.lit`: the arguments as Python literals, `n.cin`:
+    input channels); `source_module` the constructor of a module op's submodule.
+    `init` says how `init_paper` initialises the op's weights. `draw` is one of
+    `DRAW_KINDS`, `colour` the fill of its boxes in expanded diagrams; `shortcut`: a
+    second operand arriving by a shortcut is a residual (`+`); `joins`: the op merges
+    operands, so an operand that also reaches another one is a skip edge; `folds_bn`: an
+    inference BN right after it can be folded into its weights. `example` is a `.mg`
+    expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
+
+    `builtin`, when given, is the signature of the language built-in of the same name
+    that applies the op to every grid of a pyramid (its first `Param` is the tensor;
+    the others become the node's arguments, one value for all grids or a list with one
+    per grid); `check(args, in_shape)` then returns `(message, hint)` when the op cannot
+    apply to a grid (error E320). Ops whose built-in does more (levels, sizes, several
+    operands) have theirs written in `mgdsl.elab.primitives`.
+    """
+
+    name: str
+    summary: str
+    shape: Callable[[Args, list[Shape]], Shape]
+    lower: Callable[[Args, list[Shape]], Module | Call | None]
+    source: str
+    draw: str
+    colour: str = "#e8e8e8"
+    params: Callable[[Args, list[Shape], Shape], int] = _zero
+    macs: Callable[[Args, list[Shape], Shape], int] = _zero
+    rf: Callable[[Args], tuple[int | None, Fraction]] = _pointwise
+    weight_layer: bool = False
+    module: bool = False
+    source_module: str = ""
+    init: str = ""
+    optional: dict[str, Any] = field(default_factory=dict)
+    shortcut: bool = False
+    joins: bool = False
+    folds_bn: bool = False
+    doc: str = ""
+    example: str = ""
+    builtin: tuple[Param, ...] | None = None
+    check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
+
+    def arg(self, args: Args, name: str) -> Any:
+        """The value of argument `name` of a node's `args`, its default if left out."""
+        return args.get(name, self.optional.get(name))
+
+    def stored(self, args: Args) -> Args:
+        """`args` without the optional arguments that equal their defaults."""
+        opt = self.optional
+        return {k: v for k, v in args.items()
+                if not (k in opt and type(v) is type(opt[k]) and v == opt[k])}
