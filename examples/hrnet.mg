@@ -8,8 +8,9 @@
 # HRNetV2 representation: every branch upsampled to the finest and concatenated (270
 # channels). That representation is the output; it has no parameters of its own, so the
 # network has 9,562,260. (The official segmentation head on top — a 1x1 conv with bias +
-# BN + ReLU and a 1x1 classifier — adds 78,859 for the 19 Cityscapes classes.) Upsampling
-# is nearest-neighbour, as in the exchange units; the paper's head interpolates bilinearly.
+# BN + ReLU and a 1x1 classifier — adds 78,859 for the 19 Cityscapes classes.) The
+# exchange units upsample nearest-neighbour, the representation bilinearly (align_corners
+# false), as in the paper.
 # `w` is the finest branch's width: 18 for HRNet-W18 (32 and 48 give W32 and W48);
 # `c` is the width of the stem and the first stage's bottlenecks (64 in every HRNet).
 use "std.mg"
@@ -62,7 +63,9 @@ block new_branch(p, ch) { return concat(p, cbnr(p[-1], ch, stride = 2)) }
 # The HRNetV2 representation: every branch upsampled to the finest one, all concatenated.
 block v2(p) {
     f = p[0]
-    return concat(f, upsample(p[1], like = f), upsample(p[2], like = f), upsample(p[3], like = f))
+    a = upsample(p[1], like = f, mode = "bilinear")
+    b = upsample(p[2], like = f, mode = "bilinear")
+    return concat(f, a, b, upsample(p[3], like = f, mode = "bilinear"))
 }
 
 network HRNetV2W18(w = 18, c = 64, size = 256) {

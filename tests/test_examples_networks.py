@@ -50,9 +50,11 @@ def param_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Sequential:
-    """Conv without bias and batch norm (no ReLU)."""
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout))
+def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1,
+            dilation: int = 1) -> nn.Sequential:
+    """Conv without bias ("same" padding at stride 1) and batch norm; no ReLU."""
+    conv = nn.Conv2d(cin, cout, k, stride, dilation * (k // 2), dilation, groups, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(cout))
 
 
 # ------------------------------------------------------------------------------ ResNet
@@ -229,7 +231,8 @@ class HRModule(nn.Module):
 
 
 class HRNetV2W18(nn.Module):
-    """HRNet-W18 and the HRNetV2 representation (all branches upsampled, concatenated)."""
+    """HRNet-W18 and the HRNetV2 representation (all branches upsampled bilinearly to the
+    finest, concatenated)."""
 
     def __init__(self):
         super().__init__()
@@ -254,7 +257,8 @@ class HRNetV2W18(nn.Module):
             for module in stage:
                 xs = module(xs)
         size = xs[0].shape[-2:]
-        return torch.cat([xs[0]] + [F.interpolate(x, size=size, mode="nearest") for x in xs[1:]], 1)
+        ups = [F.interpolate(x, size=size, mode="bilinear", align_corners=False) for x in xs[1:]]
+        return torch.cat([xs[0], *ups], 1)
 
     def mg_order(self) -> list[nn.Module]:
         order = layers(self.stem) + layers(self.layer1) + layers(self.transition1)
@@ -353,6 +357,195 @@ class OctResNet50(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x[0], 1), 1))
 
 
+# ------------------------------------------------------------------------------ MobileNetV2
+
+
+class InvertedResidual(nn.Module):
+    """Sandler et al. 2018, Table 1: 1x1 expansion by t, 3x3 depthwise conv (stride), 1x1
+    linear projection; an identity shortcut when the stride is 1 and the width is kept."""
+
+    def __init__(self, cin: int, cout: int, stride: int, t: int):
+        super().__init__()
+        hidden = cin * t
+        self.expand = conv_bn(cin, hidden, 1) if t != 1 else None
+        self.depthwise = conv_bn(hidden, hidden, 3, stride, groups=hidden)
+        self.project = conv_bn(hidden, cout, 1)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = x if self.expand is None else F.relu6(self.expand(x))
+        y = self.project(F.relu6(self.depthwise(y)))
+        return x + y if self.residual else y
+
+
+class MobileNetV2(nn.Module):
+    """Sandler et al. 2018, Table 2 (width 1.0), with torchvision's dropout 0.2."""
+
+    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                (6, 160, 3, 2), (6, 320, 1, 1)]  # t, c, n, s
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.stem = conv_bn(3, 32, 3, 2)
+        blocks, cin = [], 32
+        for t, c, n, s in self.SETTINGS:
+            for i in range(n):
+                blocks.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        self.blocks = nn.Sequential(*blocks)
+        self.last = conv_bn(320, 1280, 1)
+        self.fc = nn.Linear(1280, classes)
+
+    def forward(self, x):
+        x = F.relu6(self.last(self.blocks(F.relu6(self.stem(x)))))
+        x = F.dropout(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), 0.2, self.training)
+        return self.fc(x)
+
+
+# ------------------------------------------------------------------------------ DeepLabv3
+
+
+class DilatedBottleneck(Bottleneck):
+    """A ResNet-50 bottleneck with stride and dilation on its 3x3 conv."""
+
+    def __init__(self, cin: int, ch: int, stride: int = 1, dilation: int = 1):
+        super().__init__(cin, ch)
+        self.conv2 = conv_bn(ch, ch, 3, stride, dilation=dilation)
+        if stride != 1:
+            self.shortcut = conv_bn(cin, 4 * ch, 1, stride)
+
+
+class DeepLabV3(nn.Module):
+    """Chen et al. 2017 as torchvision's deeplabv3_resnet50 (with the auxiliary head): a
+    ResNet-50 of output stride 8 (layer3 and layer4 dilated by 2 and 4), ASPP (1x1, three
+    3x3 at rates 12/24/36, image pooling; projection, dropout 0.5), a 3x3 conv and a 1x1
+    classifier; the auxiliary FCN head on layer3; both upsampled bilinearly."""
+
+    def __init__(self, classes: int = 21, rates=(12, 24, 36), ch: int = 256):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        stages, cin = [], 64
+        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
+                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
+            blocks = [DilatedBottleneck(cin, width, stride, first)]
+            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = 4 * width
+        self.stages = nn.ModuleList(stages)
+        self.aspp = nn.ModuleList([conv_bn(2048, ch, 1)] +
+                                  [conv_bn(2048, ch, 3, dilation=r) for r in rates])
+        self.aspp_pool = conv_bn(2048, ch, 1)
+        self.aspp_project = conv_bn(5 * ch, ch, 1)
+        self.head = conv_bn(ch, ch, 3)
+        self.classifier = nn.Conv2d(ch, classes, 1)
+        self.aux = conv_bn(1024, ch, 3)
+        self.aux_classifier = nn.Conv2d(ch, classes, 1)
+
+    def forward(self, x):
+        size = x.shape[-2:]
+        y = F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1)
+        feats = []
+        for stage in self.stages:
+            y = stage(y)
+            feats.append(y)
+        c3, c4 = feats[2], feats[3]
+        branches = [F.relu(b(c4)) for b in self.aspp]
+        pooled = F.relu(self.aspp_pool(F.adaptive_avg_pool2d(c4, 1)))
+        branches.append(F.interpolate(pooled, size=c4.shape[-2:], mode="bilinear",
+                                      align_corners=False))
+        y = F.dropout(F.relu(self.aspp_project(torch.cat(branches, 1))), 0.5, self.training)
+        out = self.classifier(F.relu(self.head(y)))
+        aux = self.aux_classifier(F.dropout(F.relu(self.aux(c3)), 0.1, self.training))
+        return {name: F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+                for name, t in (("out", out), ("aux", aux))}
+
+
+# ------------------------------------------------------------------------------ R-MG + gates
+
+
+class ResMGUnit(nn.Module):
+    """Ke et al. 2017, Figure 2 right: two mg-convs (each grid sees its finer neighbour
+    max-pooled, itself and its coarser neighbour upsampled, in that order), BN (+ ReLU
+    after the first), a zero-padded identity shortcut, ReLU."""
+
+    def __init__(self, cins: list[int], couts: list[int]):
+        super().__init__()
+
+        def fan_in(cs):
+            return [sum(cs[max(i - 1, 0):i + 2]) for i in range(len(cs))]
+
+        self.conv1 = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1)
+                                   for a, b in zip(fan_in(cins), couts, strict=True))
+        self.bn1 = nn.ModuleList(nn.BatchNorm2d(c) for c in couts)
+        self.conv2 = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1)
+                                   for a, b in zip(fan_in(couts), couts, strict=True))
+        self.bn2 = nn.ModuleList(nn.BatchNorm2d(c) for c in couts)
+
+    @staticmethod
+    def mgconv(convs, xs):
+        out = []
+        for i, conv in enumerate(convs):
+            parts = ([F.max_pool2d(xs[i - 1], 2)] if i else []) + [xs[i]]
+            if i + 1 < len(xs):
+                parts.append(F.interpolate(xs[i + 1], size=xs[i].shape[-2:], mode="nearest"))
+            out.append(conv(torch.cat(parts, 1)))
+        return out
+
+    def forward(self, xs):
+        ys = [F.relu(bn(y)) for bn, y in zip(self.bn1, self.mgconv(self.conv1, xs), strict=True)]
+        ys = [bn(y) for bn, y in zip(self.bn2, self.mgconv(self.conv2, ys), strict=True)]
+        return [F.relu(y + F.pad(x, (0, 0, 0, 0, 0, y.shape[1] - x.shape[1])))
+                for x, y in zip(xs, ys, strict=True)]
+
+
+class AttentionGates(nn.Module):
+    """Oktay et al. 2018, Figure 2: grid x_i times sigmoid(psi(relu(theta(x_i) +
+    phi(x_{i+1})))), theta a 2x2 stride-2 conv without bias, phi and psi 1x1 convs; the
+    one-channel map is upsampled bilinearly. The coarsest grid passes unchanged."""
+
+    def __init__(self, chs: list[int]):
+        super().__init__()
+        inters = [c // 2 for c in chs[:-1]]
+        self.theta = nn.ModuleList(nn.Conv2d(c, m, 2, 2, bias=False)
+                                   for c, m in zip(chs, inters, strict=False))
+        self.phi = nn.ModuleList(nn.Conv2d(c, m, 1) for c, m in zip(chs[1:], inters, strict=True))
+        self.psi = nn.ModuleList(nn.Conv2d(m, 1, 1) for m in inters)
+
+    def forward(self, xs):
+        out = []
+        for i, x in enumerate(xs[:-1]):
+            a = self.psi[i](F.relu(self.theta[i](x) + self.phi[i](xs[i + 1])))
+            a = F.interpolate(torch.sigmoid(a), size=x.shape[-2:], mode="bilinear",
+                              align_corners=False)
+            out.append(x * a)
+        return out + [xs[-1]]
+
+
+class RMGAttention(nn.Module):
+    """Three grids: input pyramid with a conv unit each, three (res-mg-unit, gates) stages
+    with a 2x2 max-pool between them, global pooling of the finest grid, a linear layer."""
+
+    def __init__(self, w: int = 32, classes: int = 100):
+        super().__init__()
+        widths = [[w, w // 2, w // 4], [2 * w, w, w // 2], [4 * w, 2 * w, w]]
+        self.stems = nn.ModuleList(nn.Conv2d(3, c, 3, padding=1) for c in widths[0])
+        self.stem_bns = nn.ModuleList(nn.BatchNorm2d(c) for c in widths[0])
+        self.stages = nn.ModuleList()
+        for cin, cout in zip([widths[0]] + widths, widths, strict=False):
+            self.stages.append(nn.Sequential(ResMGUnit(cin, cout), AttentionGates(cout)))
+        self.fc = nn.Linear(4 * w, classes)
+
+    def forward(self, x):
+        xs = [x] + [F.avg_pool2d(x, 2 ** i) for i in (1, 2)]
+        pairs = zip(self.stems, self.stem_bns, xs, strict=True)
+        xs = [F.relu(bn(conv(g))) for conv, bn, g in pairs]
+        for i, stage in enumerate(self.stages):
+            xs = stage(xs)
+            if i < 2:
+                xs = [F.max_pool2d(g, 2) for g in xs]
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(xs[0], 1), 1))
+
+
 # ------------------------------------------------------------------------------ the checks
 
 
@@ -390,6 +583,9 @@ CASES = {
     "FPN-ResNet-18": ("fpn.mg", {"size": 64}, FPN, 64, None),
     "Oct-ResNet-50": ("octresnet.mg", {"size": 64}, OctResNet50, 64, 25_557_032),
     "HRNetV2-W18": ("hrnet.mg", {"size": 64}, HRNetV2W18, 64, 9_562_260),
+    "MobileNetV2": ("mobilenetv2.mg", {"size": 96}, MobileNetV2, 96, 3_504_872),
+    "DeepLabv3-ResNet-50": ("deeplabv3.mg", {"size": 64}, DeepLabV3, 64, 42_004_074),
+    "R-MG-attention": ("mg_attention.mg", {}, RMGAttention, 32, None),
 }
 
 
