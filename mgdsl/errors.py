@@ -29,54 +29,55 @@ __all__ = [
     "MgLimitError",
     "MgFileError",
     "MgErrors",
-    "SourceRegistry",
-    "SOURCES",
+    "MgWarning",
+    "SourceFile",
     "did_you_mean",
     "format_diagnostic",
 ]
 
 
+@dataclass(frozen=True, eq=False)
+class SourceFile:
+    """The text of one source file and the path it was read from; spans point into it.
+
+    Each parse makes its own `SourceFile`, so a diagnostic quotes the text it was made
+    from however many other texts were parsed since (no global registry of sources).
+    """
+
+    path: str
+    text: str = field(repr=False)
+
+    def line(self, number: int) -> str | None:
+        """The 1-based line `number` of the text, or None past its end."""
+        lines = self.text.split("\n")  # spans count "\n" only, like the parser
+        if 1 <= number <= len(lines):
+            return lines[number - 1].rstrip("\r")
+        return None
+
+
 @dataclass(frozen=True)
 class Span:
-    """A region of a source file: 1-based line and column, end exclusive."""
+    """A region of a source file: 1-based line and column, end exclusive.
+
+    `source` is the `SourceFile` the span points into (None when the text is not at hand,
+    for example a file that could not be read); it is left out of equality and hashing.
+    """
 
     file: str
     line: int
     col: int
     end_line: int
     end_col: int
+    source: SourceFile | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
     @classmethod
-    def point(cls, file: str, line: int = 1, col: int = 1) -> Span:
+    def point(cls, file: str, line: int = 1, col: int = 1,
+              source: SourceFile | None = None) -> Span:
         """A one-character span at `line:col`."""
-        return cls(file, line, col, line, col + 1)
-
-
-class SourceRegistry:
-    """Remembers the text of every file parsed, so diagnostics can quote the line."""
-
-    def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
-
-    def add(self, name: str, text: str) -> None:
-        """Record `text` as the contents of source `name`."""
-        self._texts[name] = text
-
-    def line(self, name: str, line: int) -> str | None:
-        """The 1-based `line` of source `name`, or None when unknown."""
-        text = self._texts.get(name)
-        if text is None:
-            return None
-        lines = text.split("\n")  # spans count "\n" only, like the parser
-        if 1 <= line <= len(lines):
-            return lines[line - 1].rstrip("\r")
-        return None
-
-
-SOURCES = SourceRegistry()
+        return cls(file, line, col, line, col + 1, source)
 
 
 class MgError(Exception):
@@ -89,7 +90,7 @@ class MgError(Exception):
     or ``("param", NAME)`` (the CLI then points at its own command line).
     """
 
-    code = "E000"
+    code = ""  # every raise names its code (or a subclass fixes one); see mgdsl.catalogue
     kind = "error"
 
     def __init__(
@@ -110,6 +111,8 @@ class MgError(Exception):
         self.subject = subject
         if code is not None:
             self.code = code
+        if not self.code:
+            raise TypeError(f"{type(self).__name__} needs a code from mgdsl.catalogue")
 
     def __str__(self) -> str:
         return format_diagnostic(self)
@@ -118,37 +121,32 @@ class MgError(Exception):
 class MgSyntaxError(MgError):
     """The text does not follow the grammar (E1xx)."""
 
-    code = "E100"
-
 
 class MgNameError(MgError):
     """An unknown or duplicated name: variable, block, op, parameter (E2xx)."""
-
-    code = "E200"
 
 
 class MgShapeError(MgError):
     """Channels or resolutions do not line up (E3xx)."""
 
-    code = "E300"
-
 
 class MgTypeError(MgError):
     """A value of the wrong kind, a bad argument, non-integer arithmetic (E4xx)."""
-
-    code = "E400"
 
 
 class MgLimitError(MgError):
     """A configured resource limit would be exceeded (E5xx)."""
 
-    code = "E500"
-
 
 class MgFileError(MgError):
     """A file that cannot be found, read or decoded, or a `use` cycle (E6xx)."""
 
-    code = "E600"
+
+class MgWarning(MgError):
+    """A valid but suspicious program (W1xx): rendered like an error, never raised by a
+    pass; `mgdsl.ir.lint` collects them into ``ir.graph["warnings"]``."""
+
+    kind = "warning"
 
 
 @dataclass
@@ -158,13 +156,10 @@ class MgErrors(MgError):
     errors: list[MgError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        first = self.errors[0] if self.errors else None
-        MgError.__init__(
-            self,
-            first.message if first else "no errors",
-            first.span if first else None,
-            code=first.code if first else "E000",
-        )
+        if not self.errors:
+            raise ValueError("MgErrors collects at least one error")
+        first = self.errors[0]
+        MgError.__init__(self, first.message, first.span, code=first.code)
 
     def __str__(self) -> str:
         return "\n".join(format_diagnostic(e) for e in self.errors)
@@ -190,13 +185,16 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return "did you mean " + ", ".join(f"`{m}`" for m in matches[:-1]) + f" or `{matches[-1]}`?"
 
 
-def format_diagnostic(error: MgError, sources: SourceRegistry = SOURCES) -> str:
-    """Render `error` as ``file:line:col: error[CODE]: message``, the line, a caret and a hint."""
+def format_diagnostic(error: MgError) -> str:
+    """Render `error` as ``file:line:col: error[CODE]: message``, the line, a caret and a hint.
+
+    The quoted line comes from the span's own `SourceFile`.
+    """
     span = error.span
     where = f"{span}: " if span else ""
     out = [f"{where}{error.kind}[{error.code}]: {error.message}"]
     if span:
-        text = sources.line(span.file, span.line)
+        text = span.source.line(span.line) if span.source is not None else None
         if text is not None:
             text = text.expandtabs(4) if "\t" not in text else text.replace("\t", " ")
             width = len(str(span.line))

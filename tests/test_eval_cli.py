@@ -108,7 +108,7 @@ def test_eval_errors_are_clear(trained, tmp_path, capsys):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
     assert main(["eval", "--checkpoint", str(junk)]) == 1
-    assert "error[E602]" in capsys.readouterr().err
+    assert "error[E606]" in capsys.readouterr().err
     torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
     assert main(["eval", "--checkpoint", str(tmp_path / "other.pt")]) == 1
     assert "not an mgdsl checkpoint" in capsys.readouterr().err

@@ -164,8 +164,9 @@ def test_limits_are_checked_before_building() -> None:
         assert "E508" in codes("input x: 1 x 8 x 8\nrepeat 1000 { repeat 1000 { z = 1 } }\n"
                                "output y = x")
     assert "E509" in codes("input x: 1 x 8 x 8\nc = 2\nrepeat 100 { c = c * c }\noutput y = x")
-    parens = "(" * 500 + "1" + ")" * 500  # parentheses add no depth: accepted
-    assert len(build(f"input x: 1 x 8 x 8\nc = {parens}\noutput y = x")) == 2
+    parens = "(" * 500 + "1" + ")" * 500  # parentheses count towards the nesting limit
+    assert "E501" in codes(f"input x: 1 x 8 x 8\nc = {parens}\noutput y = x")
+    assert len(build("input x: 1 x 8 x 8\nc = ((1))\noutput y = x")) == 2
     deep = "relu(" * 300 + "x" + ")" * 300
     assert "E501" in codes(f"input x: 1 x 8 x 8\nc = {deep}\noutput y = x")
     negs = "-" * 3000 + "1"

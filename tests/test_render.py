@@ -168,7 +168,7 @@ def test_every_std_block_renders_expanded(name: str) -> None:
 def test_unknown_block_suggests_a_name() -> None:
     with pytest.raises(MgRenderError) as exc:
         render(None, block="mgcnov")
-    assert exc.value.code == "E803" and "mgconv" in (exc.value.hint or "")
+    assert exc.value.code == "E963" and "mgconv" in (exc.value.hint or "")
 
 
 def test_unknown_ops_still_render() -> None:
@@ -187,11 +187,11 @@ def test_unknown_format_and_atomic_write(tmp_path: Path, monkeypatch) -> None:
     ir = _ir("sg.mg")
     with pytest.raises(MgRenderError) as exc:
         render(ir, tmp_path / "x.jpg")
-    assert exc.value.code == "E802"
+    assert exc.value.code == "E962"
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     with pytest.raises(MgRenderError) as exc:
         render(ir, tmp_path / "x.svg")
-    assert exc.value.code == "E801" and "apt-get install graphviz" in exc.value.message
+    assert exc.value.code == "E961" and "apt-get install graphviz" in exc.value.message
     assert "\n" not in exc.value.message
     assert list(tmp_path.iterdir()) == []  # nothing half-written
     source = render(ir, tmp_path / "x.dot")  # DOT needs no Graphviz

@@ -25,12 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*ROOT.glob("architectures/*.mg"), *ROOT.glob("examples/*.mg")])
 # small channel counts keep the forward passes cheap; the structure is unchanged
 SMALL = {"w": 8, "n": 1, "c": 8, "width": 8, "base": 8}
+# over half a minute each on a busy 2-core machine (deep or many-branched at 224-256)
+HEAVY = {"hrnet", "deeplabv3"}
 
 
 def _cases():
     for path in FILES:
         for net in load_program(path).networks:
-            yield pytest.param(path, net.name, id=f"{path.parent.name}/{path.stem}:{net.name}")
+            marks = [pytest.mark.slow] if path.stem in HEAVY else []
+            yield pytest.param(path, net.name, id=f"{path.parent.name}/{path.stem}:{net.name}",
+                               marks=marks)
 
 
 def _small_params(path: Path, network: str) -> dict:

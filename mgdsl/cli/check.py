@@ -1,4 +1,7 @@
-"""`mgdsl check FILE...`: parse, elaborate and validate; report every problem in every file."""
+"""`mgdsl check FILE...`: parse, elaborate and validate; report every problem in every file.
+
+Warnings (W codes) are printed too but leave the exit status 0.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
         print_error(exc, command_line=args.command_line)
         return 1
     graphs, errors = check_files(args.targets, args.network, inputs=inputs, **parse_sets(args.sets))
+    warnings = [w for ir in graphs for w in ir.graph["warnings"]]
+    for w in warnings:
+        print_error(w)
     if errors:
         count = print_error(MgErrors(errors), command_line=args.command_line)
         print(f"{count} error{'s' * (count != 1)} in {len(args.targets)} "
@@ -55,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for ir in graphs:
             n_out = len(ir.graph["outputs"])
+            n_warn = len(ir.graph["warnings"])
             at = ", ".join(f"{k} = {size_text(ir.nodes[n]['shape'])}"
                            for k, n in ir.graph["inputs"].items())
             print(f"ok  {ir.graph['file']}: network {ir.graph['name']} "
                   f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)}"
-                  f"{', at ' + at if inputs else ''})")
+                  f"{', at ' + at if inputs else ''}"
+                  f"{f', {n_warn} warning' + 's' * (n_warn != 1) if n_warn else ''})")
     return 0

@@ -12,11 +12,10 @@ source ``<command line>``::
 
 from __future__ import annotations
 
-import copy
 import shlex
 from collections.abc import Sequence
 
-from mgdsl.errors import SOURCES, MgError, Span
+from mgdsl.errors import MgError, SourceFile, Span
 
 __all__ = ["COMMAND_LINE", "CommandLine"]
 
@@ -40,7 +39,8 @@ class CommandLine:
         """The span of argument `index`, leaving out its first `skip` characters."""
         start = self._cols[index] + skip
         end = self._cols[index] + len(shlex.quote(self.argv[index]))
-        return Span(COMMAND_LINE, 1, start, 1, max(end, start + 1))
+        return Span(COMMAND_LINE, 1, start, 1, max(end, start + 1),
+                    SourceFile(COMMAND_LINE, self.text))
 
     def find(self, option: str, value: str) -> Span | None:
         """The span of `value` given to `option` (``--opt value`` or ``--opt=value``)."""
@@ -82,7 +82,8 @@ class CommandLine:
             span = None
         if span is None:
             return error
-        SOURCES.add(COMMAND_LINE, self.text)
-        moved = copy.copy(error)
+        moved = type(error).__new__(type(error))  # copy.copy would re-run __init__
+        moved.__dict__.update(error.__dict__)
+        moved.args = error.args
         moved.span, moved.message = span, message
         return moved

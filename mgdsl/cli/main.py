@@ -16,7 +16,8 @@ from mgdsl.cli.cmdline import CommandLine
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
-VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve"]
+VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve",
+         "explain"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
     """Draw the named network or block; write it to `-o` or print the DOT text."""
     from mgdsl.diagrams.diagram import dot_source, draw, render
 
-    if args.target is None and args.block is None:
-        args._parser.error("give a network (FILE|NAME) or --block NAME")
     if args.block is not None and args.target is not None:
         args._parser.error("give either a network or --block, not both")
     ir = load_ir(args) if args.target is not None else None

@@ -38,7 +38,7 @@ def wrapper_source(name: str) -> str:
     info = program.blocks.get(name)
     if info is None:
         hint = did_you_mean(name, program.blocks) or "blocks: " + ", ".join(sorted(program.blocks))
-        raise MgRenderError(f"no standard block named `{name}`", code="E803", hint=hint)
+        raise MgRenderError(f"no standard block named `{name}`", code="E963", hint=hint)
     names = {param.name for param in info.node.params}
     args = []
     for param in info.node.params:
@@ -46,7 +46,7 @@ def wrapper_source(name: str) -> str:
             continue
         if param.name not in _ARGUMENTS:
             raise MgRenderError(f"cannot draw block `{name}`: no sample value for its "
-                                f"parameter `{param.name}`", code="E803",
+                                f"parameter `{param.name}`", code="E963",
                                 hint="draw a network that calls it instead")
         value = _ARGUMENTS[param.name]
         if param.name == "p" and "skip" in names:
@@ -72,4 +72,4 @@ def block_graph(name: str) -> nx.DiGraph:
         raise
     except MgError as exc:
         raise MgRenderError(f"cannot draw block `{name}` on a sample pyramid: {exc.message}",
-                            code="E803") from exc
+                            code="E963") from exc

@@ -3,7 +3,7 @@
 `render(ir)` returns the DOT source; `render(ir, "net.svg")` also writes the drawing.
 Boxes are pinned (`layout=neato`, `pos="x,y!"`): columns are layers, rows are pyramid
 levels, finest at the bottom. DOT output needs no Graphviz program; the other formats
-run Graphviz's `dot` and fail with `MgRenderError` (E801) when it is not installed.
+run Graphviz's `dot` and fail with `MgRenderError` (E961) when it is not installed.
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
@@ -34,7 +34,9 @@ def dot_source(ir: nx.DiGraph | None = None, *, collapse: bool = False,
 
         ir, expand = block_graph(block), True
     if ir is None:
-        raise MgRenderError("nothing to draw: give a network or a block name", code="E800")
+        raise MgRenderError("nothing to draw: give a network or a block name", code="E960",
+                            hint="for example `mgdsl render PMG-11-seg -o net.svg` or "
+                                 "`mgdsl render --block mgconv -o block.svg`")
     view = build_view(ir, expand=expand)
     if collapse:
         view = collapse_view(view)
@@ -50,11 +52,11 @@ def draw(source: str, fmt: str) -> bytes:
         return graphviz.Source(source, engine="dot").pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise MgRenderError(f"drawing {fmt.upper()} needs Graphviz's `dot` program, which is "
-                            f"not installed: {GRAPHVIZ_HINT}", code="E801") from None
+                            f"not installed: {GRAPHVIZ_HINT}", code="E961") from None
     except graphviz.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise MgRenderError(f"Graphviz failed to draw the {fmt.upper()}: "
-                            f"{detail[-1] if detail else exc.returncode}", code="E804") from None
+                            f"{detail[-1] if detail else exc.returncode}", code="E964") from None
 
 
 def _format(path: str | None, fmt: str | None) -> str:
@@ -63,7 +65,7 @@ def _format(path: str | None, fmt: str | None) -> str:
         fmt = "dot" if suffix == "gv" else suffix
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise MgRenderError(f"cannot draw `.{fmt}` files", code="E802",
+        raise MgRenderError(f"cannot draw `.{fmt}` files", code="E962",
                             hint="use one of " + ", ".join(f".{f}" for f in FORMATS))
     return fmt
 

@@ -1,4 +1,4 @@
-"""The errors of the diagram backend (E8xx)."""
+"""The errors of the diagram backend (E96x)."""
 
 from __future__ import annotations
 
@@ -13,4 +13,4 @@ GRAPHVIZ_HINT = ("install it with `apt-get install graphviz` (or `brew install g
 class MgRenderError(MgError):
     """A diagram cannot be drawn or written: Graphviz missing, bad format, unknown block."""
 
-    code = "E800"
+    code = "E960"

@@ -14,6 +14,7 @@ independent mistakes are all reported together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,8 @@ import networkx as nx
 
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
-from mgdsl.elab.program import BlockInfo, Program
-from mgdsl.elab.values import POISON, Pyramid, a_type
+from mgdsl.elab.program import BlockInfo, Program, stdlib_dir
+from mgdsl.elab.values import POISON, Pyramid, a_type, type_name
 from mgdsl.errors import (
     MgError,
     MgErrors,
@@ -37,6 +38,7 @@ from mgdsl.errors import (
 from mgdsl.ir.graph import IRBuilder
 from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
+from mgdsl.syntax.parser import parse_file
 
 __all__ = ["elaborate", "CallContext"]
 
@@ -70,6 +72,7 @@ class Frame:
     block: str | None = None
     counters: dict[str, int] = field(default_factory=dict)
     defaults: dict[tuple[str, str], Any] = field(default_factory=dict)
+    default_spans: dict[tuple[str, str], Span] = field(default_factory=dict)
     sections: set[str] = field(default_factory=set)
 
     def next_segment(self, name: str) -> str:
@@ -80,15 +83,47 @@ class Frame:
 
     def default(self, op: str, arg: str) -> Any:
         """The innermost `default op.arg = v` in force, or `_MISSING`."""
+        return self._innermost("defaults", (op, arg))
+
+    def default_span(self, op: str, arg: str) -> Span | None:
+        """The span of the `default op.arg = v` statement in force, if any."""
+        span = self._innermost("default_spans", (op, arg))
+        return None if span is _MISSING else span
+
+    def _innermost(self, table: str, key: tuple[str, str]) -> Any:
         frame: Frame | None = self
         while frame is not None:
-            if (op, arg) in frame.defaults:
-                return frame.defaults[(op, arg)]
+            values = getattr(frame, table)
+            if key in values:
+                return values[key]
             frame = frame.parent
         return _MISSING
 
 
 _MISSING = object()
+
+
+# the words the argument checks of `primitives` use for an argument, where not its name
+_ARG_WORDS = {"k": ("kernel size", "pooling size"), "pad": ("padding",), "n": ("output size",),
+              "ch": ("channels",)}
+
+
+def _blame_default(exc: MgError, from_defaults: dict[str, Span | None], call: Span) -> None:
+    """Point a bad-value error at the `default op.arg = ...` that supplied the value."""
+    if exc.code not in ("E401", "E402", "E403", "E504"):
+        return
+    for name, span in from_defaults.items():
+        if span is not None and exc.message.startswith(_ARG_WORDS.get(name, (name,))):
+            exc.span = span
+            exc.notes.append(f"the value is used by the call at {call}")
+            return
+
+
+@functools.lru_cache(maxsize=1)
+def _std_blocks() -> frozenset[str]:
+    """The names of the blocks of the standard library (`std.mg`)."""
+    module = parse_file(stdlib_dir() / "std.mg")
+    return frozenset(i.name for i in module.items if isinstance(i, ast.BlockDef))
 
 
 class Elaborator:
@@ -99,8 +134,9 @@ class Elaborator:
         self.program = program
         self.network = network
         self.input_sizes = dict(inputs or {})
-        self.builder = IRBuilder(network.name, network.span.file)
+        self.builder = IRBuilder(network.name, network.span.file, network.span)
         self.errors: list[MgError] = []
+        self.std_hinted = False
         self.steps = 0
         self.total_params = 0
         self.call_stack: list[str] = []
@@ -142,7 +178,8 @@ class Elaborator:
                                   code="E324", hint=did_you_mean(name, list(declared))
                                   or f"its inputs: {', '.join(declared) or 'none'}")
         if self.errors:
-            raise MgErrors(self.errors)
+            unique = {(e.code, e.span, e.message): e for e in reversed(self.errors)}
+            raise MgErrors(sorted(unique.values(), key=self.errors.index))
         return self.builder.graph
 
     def _check_override(self, param: ast.Param, value: Any) -> None:
@@ -150,7 +187,7 @@ class Elaborator:
         if not _is_literal(param.default):
             return
         default = self.eval(param.default)
-        if _kind(value) != _kind(default):
+        if _param_kind(value) != _param_kind(default):
             shown = _show(default)
             raise MgTypeError(
                 f"network parameter `{param.name}` takes {a_type(default)} (its default is "
@@ -307,6 +344,7 @@ class Elaborator:
                               hint=did_you_mean(stmt.arg, spec.defaults_allowed)
                               or f"its optional arguments: {', '.join(sorted(spec.defaults_allowed))}")
         self.frame.defaults[(stmt.op, stmt.arg)] = self.eval(stmt.value)
+        self.frame.default_spans[(stmt.op, stmt.arg)] = stmt.span
 
     def _slice_assign(self, stmt: ast.SliceAssign) -> None:
         current = self.lookup(stmt.target, stmt.span)
@@ -536,10 +574,14 @@ class Elaborator:
         block = self.program.blocks.get(name)
         if block is not None:
             return self._call_block(block, expr)
-        candidates = list(prim.PRIMITIVES) + list(self.program.blocks)
-        hint = did_you_mean(name, candidates)
-        if hint is None and not self.program.blocks:
-            hint = 'standard blocks such as `cbr` and `mgconv` need `use "std.mg"`'
+        if name in _std_blocks():
+            # the hint once per network: one missing `use` makes every std call unknown
+            hint = None if self.std_hinted else (
+                f'`{name}` is a block of the standard library: add `use "std.mg"` at the top '
+                "of the file")
+            self.std_hinted = True
+        else:
+            hint = did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks))
         raise MgNameError(f"unknown function `{name}`", self._user_span(expr.func_span),
                           code="E201", hint=hint)
 
@@ -578,6 +620,7 @@ class Elaborator:
                           self.frame.next_segment(spec.name))
         if spec.variadic:
             return spec.apply(ctx, *positional)
+        from_defaults: dict[str, Span] = {}
         for pname, default in spec.params:
             if pname in bound:
                 continue
@@ -587,8 +630,14 @@ class Elaborator:
                     raise MgTypeError(f"`{spec.name}` needs argument `{pname}`", ctx.span,
                                       code="E409", hint=spec.doc)
                 value = default
+            else:
+                from_defaults[pname] = self.frame.default_span(spec.name, pname)
             bound[pname] = value
-        return spec.apply(ctx, **bound)
+        try:
+            return spec.apply(ctx, **bound)
+        except MgError as exc:
+            _blame_default(exc, from_defaults, ctx.span)
+            raise
 
     def _call_block(self, block: BlockInfo, expr: ast.Call) -> Any:
         node = block.node
@@ -702,6 +751,11 @@ def _is_literal(expr: ast.Expr | None) -> bool:
     return False
 
 
+def _param_kind(value: Any) -> str:
+    """What a parameter value is, with integers and floats alike: number, boolean, ..."""
+    return "number" if type_name(value) == "integer" else type_name(value)
+
+
 def _show(value: Any) -> str:
     """`value` written as in a `.mg` file: `64`, `[3, 4]`, `"B"`, `true`."""
     if isinstance(value, bool):
@@ -722,7 +776,8 @@ def elaborate(program: Program, network: str | None = None, *,
     """
     nets = program.networks
     if not nets:
-        raise MgNameError("the file defines no network", Span.point(program.entry.file),
+        raise MgNameError("the file defines no network",
+                          Span.point(program.entry.file, source=program.entry.source),
                           code="E210", hint="add `network NAME() { ... }`")
     if network is None:
         if len(nets) > 1:
@@ -734,7 +789,7 @@ def elaborate(program: Program, network: str | None = None, *,
         matches = [n for n in nets if n.name == network]
         if not matches:
             raise MgNameError(f"no network `{network}` in {program.entry.file}",
-                              Span.point(program.entry.file), code="E211",
+                              Span.point(program.entry.file, source=program.entry.source), code="E211",
                               hint=did_you_mean(network, [n.name for n in nets])
                               or "networks: " + ", ".join(n.name for n in nets),
                               subject=("network", network))

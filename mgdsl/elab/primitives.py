@@ -37,12 +37,17 @@ class Primitive:
 PRIMITIVES: dict[str, Primitive] = {}
 
 
+def _summary(doc: str | None) -> str:
+    """The first paragraph of a docstring, on one line (a signature may wrap)."""
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
+
+
 def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
     """Register the decorated function as the built-in `name` with `params`."""
 
     def register(fn):
         PRIMITIVES[name] = Primitive(
-            name, tuple(params), fn, variadic, (fn.__doc__ or "").strip().splitlines()[0],
+            name, tuple(params), fn, variadic, _summary(fn.__doc__),
             frozenset(p for p, d in params if d is not REQUIRED),
         )
         return fn

@@ -46,6 +46,8 @@ Graph attributes (`ir.graph[...]`)
 =======  ===========================================================
 name     the network's name
 file     the file that defines it
+span     `Span` of the network's definition (its header line)
+warnings list of `MgWarning` (W codes) found by `mgdsl.ir.lint` during validate
 params   dict of the network parameters after defaults and overrides
 inputs   dict input name -> node id, in declaration order
 outputs  dict output name -> node id of its `output` node, in order
@@ -75,8 +77,9 @@ def edge_kind(src_level: int | None, dst_level: int | None) -> str:
 class IRBuilder:
     """Adds nodes to a new IR graph, keeping names unique and the node count bounded."""
 
-    def __init__(self, name: str, file: str) -> None:
-        self.graph = nx.DiGraph(name=name, file=file, params={}, inputs={}, outputs={})
+    def __init__(self, name: str, file: str, span: Span | None = None) -> None:
+        self.graph = nx.DiGraph(name=name, file=file, span=span or Span.point(file), params={},
+                                inputs={}, outputs={})
         self._names: set[str] = set()
 
     def unique_name(self, name: str) -> str:

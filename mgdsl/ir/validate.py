@@ -5,7 +5,8 @@
   elaborator; a failure here is an internal error, not a user mistake);
 - edges into `add` / `concat` that bypass a longer path are re-labelled `skip`;
 - nodes that no output reads are marked `meta["live"] = False` (they still count as
-  parameters, as in the paper's counts; backends may skip computing them).
+  parameters, as in the paper's counts; backends may skip computing them);
+- the warnings of `mgdsl.ir.lint` go to ``ir.graph["warnings"]`` (a list of `MgWarning`).
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
@@ -19,6 +20,7 @@ import networkx as nx
 
 from mgdsl.errors import MgError, MgErrors, MgNameError, Span
 from mgdsl.ir.graph import reads
+from mgdsl.ir.lint import lint
 from mgdsl.ops import OPS
 
 __all__ = ["validate", "InternalIRError"]
@@ -32,15 +34,16 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
     """Check `ir` in place (see the module docstring); raises `MgErrors` on user errors."""
     errors: list[MgError] = []
     file = ir.graph.get("file", "<string>")
+    where = ir.graph.get("span") or Span.point(file)
     outputs = ir.graph["outputs"]
     inputs = ir.graph["inputs"]
     if not outputs:
         errors.append(MgNameError(f"network `{ir.graph['name']}` declares no output",
-                                  Span.point(file), code="E212",
+                                  where, code="E212",
                                   hint="name a result with `output NAME = ...`"))
     if not inputs:
         errors.append(MgNameError(f"network `{ir.graph['name']}` declares no input",
-                                  Span.point(file), code="E213",
+                                  where, code="E213",
                                   hint="declare one with `input image: C x H x W`"))
     for n, data in ir.nodes(data=True):
         spec = OPS[data["op"]]
@@ -52,6 +55,7 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
     _mark_skips(ir)
     if errors:
         raise MgErrors(errors)
+    ir.graph["warnings"] = lint(ir)
     return ir
 
 

@@ -70,7 +70,7 @@ def analyse(workspace: Workspace, rel: str, text: str, network: str | None = Non
                               "diagnostics": [], "svg": None, "stats": None}
     if len(text) > LIMITS.max_file_chars:
         result["diagnostics"].append({
-            "severity": "error", "code": "E602", "here": True, "hint": None, "notes": [],
+            "severity": "error", "code": "E502", "here": True, "hint": None, "notes": [],
             "message": f"the text has {len(text):,} characters, above the limit of "
                        f"{LIMITS.max_file_chars:,}",
             "span": {"file": file, "line": 1, "col": 1, "end_line": 1, "end_col": 2},

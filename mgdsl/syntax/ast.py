@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mgdsl.errors import Span
+from mgdsl.errors import SourceFile, Span
 
 
 @dataclass(frozen=True)
@@ -252,3 +252,4 @@ class Module:
     items: tuple[Use | BlockDef | NetworkDef, ...]
     comments: tuple[Comment, ...] = ()
     text: str = field(default="", compare=False, repr=False)
+    source: SourceFile | None = field(default=None, compare=False, repr=False)

@@ -7,7 +7,11 @@ of parser states and terminal names. The table doubles as a test (tests/test_syn
 
 from __future__ import annotations
 
+import codecs
 import functools
+import os
+import re
+import stat
 import threading
 from importlib import resources
 from pathlib import Path
@@ -15,7 +19,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from mgdsl.errors import SOURCES, MgError, MgFileError, MgLimitError, MgSyntaxError, Span
+from mgdsl.errors import MgFileError, MgLimitError, MgSyntaxError, SourceFile, Span
 from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
 
@@ -46,9 +50,9 @@ def _lark() -> Lark:
 # --------------------------------------------------------------------------- tree -> AST
 
 
-def _span(file: str, meta_or_token) -> Span:
+def _span(src: SourceFile, meta_or_token) -> Span:
     m = meta_or_token
-    return Span(file, m.line, m.column, m.end_line, m.end_column)
+    return Span(src.path, m.line, m.column, m.end_line, m.end_column, src)
 
 
 class _ToAst:
@@ -59,8 +63,8 @@ class _ToAst:
     The tree is at most `LIMITS.max_nesting` deep (checked first), so recursion is safe.
     """
 
-    def __init__(self, file: str) -> None:
-        self.file = file
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
 
     def transform(self, node):
         if not isinstance(node, Tree):
@@ -69,7 +73,7 @@ class _ToAst:
         return getattr(self, node.data)(node.meta, children)
 
     def _s(self, meta) -> Span:
-        return _span(self.file, meta)
+        return _span(self.src, meta)
 
     def start(self, meta, items):
         return tuple(items)
@@ -84,8 +88,8 @@ class _ToAst:
         return ast.Param(self._s(meta), str(c[0]), c[1])
 
     def body(self, meta, c):
-        return (tuple(c), Span(self.file, meta.end_line, meta.end_column - 1,
-                               meta.end_line, meta.end_column))
+        return (tuple(c), Span(self.src.path, meta.end_line, meta.end_column - 1,
+                               meta.end_line, meta.end_column, self.src))
 
     def block_def(self, meta, c):
         body, end = c[2]
@@ -165,7 +169,7 @@ class _ToAst:
         name, args = c[0], c[1] or ()
         positional = tuple(a for a in args if not isinstance(a, ast.Keyword))
         keywords = tuple(a for a in args if isinstance(a, ast.Keyword))
-        return ast.Call(self._s(meta), str(name), _span(self.file, name), positional, keywords)
+        return ast.Call(self._s(meta), str(name), _span(self.src, name), positional, keywords)
 
     def args(self, meta, c):
         return tuple(a for a in c if a is not None)
@@ -257,14 +261,29 @@ def _describe_terminal(name: str) -> str:
     return name.lower()
 
 
+def _acceptable(exc: UnexpectedInput) -> set[str]:
+    """The terminals that could legally come where the parser stopped.
+
+    LALR's own `expected` set includes look-aheads that merged states allow but no
+    continuation accepts; the interactive parser tries each terminal for real.
+    """
+    parser = getattr(exc, "interactive_parser", None)
+    if parser is not None:
+        try:
+            return set(parser.accepts()) - {"$END"}
+        except Exception:  # noqa: BLE001 - fall back to lark's own set
+            pass
+    return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+
+
 def _expected(exc: UnexpectedInput) -> str:
-    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
-    words = sorted({_describe_terminal(n) for n in names})
+    words = sorted({_describe_terminal(n) for n in _acceptable(exc)})
     if not words:
         return ""
-    if len(words) > 8:
-        words = words[:8] + ["..."]
     return "expected " + ", ".join(words)
+
+
+_GLUED_X = re.compile(r"x\d+(x\d+)*")
 
 
 def _token_text(tok: Token) -> str:
@@ -273,7 +292,8 @@ def _token_text(tok: Token) -> str:
     return f"`{tok.value}`"
 
 
-def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
+def _translate(exc: UnexpectedInput, src: SourceFile) -> MgSyntaxError:
+    text, file = src.text, src.path
     line = getattr(exc, "line", 1) or 1
     col = getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
@@ -285,7 +305,7 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
             hint = "logic is written `and`, `or`, `not`; inequality is `!=`"
         elif char in "%^":
             hint = "mgdsl arithmetic has + - * / // ** only"
-        return MgSyntaxError(f"unexpected character {char!r}", Span.point(file, line, col),
+        return MgSyntaxError(f"unexpected character {char!r}", Span.point(file, line, col, src),
                              hint=hint, code="E101")
     tok = getattr(exc, "token", None)
     if isinstance(exc, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
@@ -293,12 +313,23 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
         if len(lines) > 1 and not lines[-1]:
             lines.pop()
         line, col = len(lines), len(lines[-1]) + 1
-        span = Span.point(file, line, col)
+        span = Span.point(file, line, col, src)
         found = "end of file"
     else:
         span = Span(file, tok.line, tok.column, tok.end_line or tok.line,
-                    tok.end_column or tok.column + 1)
+                    tok.end_column or tok.column + 1, src)
         found = _token_text(tok)
+    if found == "end of file" and "`}`" in _expected(exc):
+        return MgSyntaxError("unclosed `{`: the file ends inside a body", span,
+                             hint="add the missing `}`", notes=[_expected(exc)], code="E102")
+    if tok is not None and tok.type == "NAME" and _GLUED_X.fullmatch(tok.value) and \
+            re.search(r"\d\s*$", text[:tok.start_pos]):
+        number = re.search(r"(\d+)\s*$", text[:tok.start_pos]).group(1)
+        glued = number + tok.value
+        spaced = " x ".join([number, *tok.value[1:].split("x")])
+        return MgSyntaxError(f"`{glued}` is read as the number {number} followed by the name "
+                             f"`{tok.value}`", span, code="E102",
+                             hint=f"write a space on each side of every `x`: `{spaced}`")
     try:
         label = exc.match_examples(_lark().parse,
                                    {i: ex for i, (_, _, ex) in enumerate(SYNTAX_ERRORS)},
@@ -309,7 +340,7 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
     if tok is not None and tok.value == "=" and history and history[-1].value in KEYWORDS:
         word = history[-1].value
         return MgSyntaxError(f"`{word}` is a keyword and cannot be assigned to",
-                             _span(file, history[-1]), hint=f"rename it, for example `{word}_`",
+                             _span(src, history[-1]), hint=f"rename it, for example `{word}_`",
                              code="E103")
     if tok is not None and tok.type != "$END" and tok.value in KEYWORDS and \
             "NAME" in (getattr(exc, "expected", None) or ()):
@@ -328,79 +359,187 @@ def _translate(exc: UnexpectedInput, text: str, file: str) -> MgSyntaxError:
 # ------------------------------------------------------------------------------- parsing
 
 
-def _check_depth(tree: Tree, file: str) -> None:
-    """Reject absurdly nested expressions before any recursive pass touches them."""
+# the rules that only group statements; every other rule is a level of an expression
+_STATEMENT_RULES = frozenset({
+    "start", "use", "block_def", "network_def", "params", "param", "body", "assign",
+    "slice_assign", "target", "repeat", "section", "input_decl", "output_decl",
+    "return_stmt", "default_stmt", "if_stmt",
+})
+
+
+def _limit_error(what: str, src: SourceFile, line: int, col: int, end_line: int,
+                 end_col: int) -> MgLimitError:
     limit = LIMITS.max_nesting
-    stack = [(tree, 1)]
+    return MgLimitError(f"{what} nested more than {limit} levels deep",
+                        Span(src.path, line, col, end_line, end_col, src),
+                        hint="split it with intermediate variables or blocks, or raise "
+                             "mgdsl.limits.LIMITS.max_nesting", code="E501")
+
+
+def _check_brackets(src: SourceFile) -> None:
+    """Reject `(` and `[` nested deeper than the limit; `((x))` leaves no trace in the tree.
+
+    Bodies (`{ ... }`) are counted by `_check_depth`, which names them.
+    """
+    limit, depth, line, col = LIMITS.max_nesting, 0, 1, 0
+    in_string = in_comment = False
+    for ch in src.text:
+        col += 1
+        if ch == "\n":
+            line, col, in_string, in_comment = line + 1, 0, False, False
+        elif in_comment:
+            continue
+        elif ch == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif ch == "#":
+            in_comment = True
+        elif ch in "([":
+            depth += 1
+            if depth > limit:
+                raise _limit_error("brackets", src, line, col, line, col + 1)
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+
+
+def _check_depth(tree: Tree, src: SourceFile) -> None:
+    """Reject absurdly nested expressions and bodies before any recursive pass runs.
+
+    Expressions and statement bodies (`repeat`, `section`) are counted separately, so the
+    error says which of the two is too deep.
+    """
+    limit = LIMITS.max_nesting
+    stack = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
-        if depth > limit:
+        node, exprs, bodies = stack.pop()
+        if node.data == "body":
+            bodies += 1
+        elif node.data not in _STATEMENT_RULES:
+            exprs += 1
+        if exprs > limit or bodies > limit:
             meta = node.meta
-            span = Span(file, getattr(meta, "line", 1), getattr(meta, "column", 1),
-                        getattr(meta, "end_line", 1), getattr(meta, "end_column", 2))
-            raise MgLimitError(f"expression nested more than {limit} levels deep", span,
-                               hint="split it with intermediate variables, or raise "
-                                    "mgdsl.limits.LIMITS.max_nesting", code="E501")
+            what = "expressions" if exprs > limit else "`repeat` and `section` bodies"
+            raise _limit_error(what, src, getattr(meta, "line", 1), getattr(meta, "column", 1),
+                               getattr(meta, "end_line", 1), getattr(meta, "end_column", 2))
         for child in node.children:
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                stack.append((child, exprs, bodies))
 
 
 def parse_text(text: str, file: str = "<string>") -> ast.Module:
     """Parse `.mg` source text into an `ast.Module`; raises `MgSyntaxError` on bad input.
 
+    A leading UTF-8 byte-order mark is dropped. Every span of the result holds the
+    `SourceFile` of this text.
+
     >>> m = parse_text('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
     >>> m.items[0].name
     'N'
     """
+    text = text.removeprefix("\ufeff")
+    src = SourceFile(file, text)
     if len(text) > LIMITS.max_file_chars:
         raise MgLimitError(f"file is {len(text):,} characters long (limit "
                            f"{LIMITS.max_file_chars:,})", Span.point(file),
                            hint="raise mgdsl.limits.LIMITS.max_file_chars", code="E502")
-    SOURCES.add(file, text)
+    _check_brackets(src)
     _COMMENTS.items = tokens = []
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
-        raise _translate(exc, text, file) from None
+        raise _translate(exc, src) from None
     finally:
         _COMMENTS.items = None
     comments = [ast.Comment(tok.line, tok.column, str(tok)) for tok in tokens]
-    _check_depth(tree, file)
-    items = _ToAst(file).transform(tree)  # may raise MgLimitError (huge number literals)
-    return ast.Module(file, items, tuple(comments), text)
+    _check_depth(tree, src)
+    items = _ToAst(src).transform(tree)  # may raise MgLimitError (huge number literals)
+    return ast.Module(file, items, tuple(comments), text, src)
 
 
-def read_source(path: str | Path, *, span: Span | None = None) -> str:
-    """Read a `.mg` file as UTF-8 text, turning every OS/decoding problem into `MgFileError`."""
-    p = Path(path)
+_KINDS = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISSOCK, "a socket")]
+
+
+def _read_bytes(path: str | Path, span: Span | None) -> bytes:
+    """The bytes of the regular file `path`, never more than the size limit allows.
+
+    Opened non-blocking (a FIFO cannot hang the open), checked with `fstat` to be a regular
+    file before anything is read, and read to at most one byte past the limit.
+    """
+    limit = LIMITS.max_file_chars * 4  # a character takes at most 4 bytes of UTF-8
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        if p.is_dir():
-            raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E602")
-        size = p.stat().st_size
-        if size > LIMITS.max_file_chars * 4:
-            raise MgLimitError(f"`{path}` is {size:,} bytes (limit {LIMITS.max_file_chars:,} "
-                               "characters)", span, code="E502",
-                               hint="raise mgdsl.limits.LIMITS.max_file_chars")
-        data = p.read_bytes()
-    except MgError:
-        raise
+        fd = os.open(path, flags)
     except FileNotFoundError:
         # `span` is set for a `use`, whose path is relative to the file that uses it
         hint = ("check the path; `use` paths are relative to the including file" if span
                 else f"check the path (relative to {Path.cwd()})")
         raise MgFileError(f"no such file: `{path}`", span, code="E601", hint=hint) from None
+    except IsADirectoryError:
+        raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E602") from None
     except PermissionError:
         raise MgFileError(f"cannot read `{path}`: permission denied", span, code="E603") from None
     except OSError as exc:
         raise MgFileError(f"cannot read `{path}`: {exc.strerror or exc}", span, code="E603") from None
-    if b"\x00" in data:
-        raise MgFileError(f"`{path}` is a binary file, not .mg text", span, code="E604")
     try:
-        return data.decode("utf-8")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise MgFileError(f"`{path}` is {kind}, not a .mg file", span, code="E602",
+                              hint="only regular files are read as .mg sources")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise MgFileError(f"cannot read `{path}`: {exc.strerror or exc}", span, code="E603") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise MgLimitError(f"`{path}` is more than {limit:,} bytes (limit "
+                           f"{LIMITS.max_file_chars:,} characters)", Span.point(str(path)),
+                           code="E502", hint="raise mgdsl.limits.LIMITS.max_file_chars",
+                           notes=[f"used at {span}"] if span else ())
+    return b"".join(chunks)
+
+
+def _bad_byte(path: str, data: bytes, pos: int, message: str, span: Span | None,
+              hint: str) -> MgFileError:
+    """An E604 pointing at the line and column of byte `pos` of `data`."""
+    line = data.count(b"\n", 0, pos) + 1
+    start = data.rfind(b"\n", 0, pos) + 1
+    col = len(data[start:pos].decode("utf-8", "replace")) + 1
+    shown = SourceFile(path, data.decode("utf-8", "replace").replace("\x00", "\ufffd"))
+    return MgFileError(message, Span.point(path, line, col, shown), code="E604", hint=hint,
+                       notes=[f"used at {span}"] if span else ())
+
+
+def read_source(path: str | Path, *, span: Span | None = None) -> str:
+    """Read a `.mg` file as UTF-8 text, turning every OS/decoding problem into `MgFileError`.
+
+    Only regular files are read (E602 for a directory, device, FIFO or socket), never more
+    than the size limit (E502). A NUL byte or invalid UTF-8 is an E604 at its line and
+    column; a UTF-8 byte-order mark is dropped. `span` is the `use` that asked for the file.
+    """
+    data = _read_bytes(path, span).removeprefix(codecs.BOM_UTF8)
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8")
+        bad = -1
     except UnicodeDecodeError as exc:
-        raise MgFileError(f"`{path}` is not valid UTF-8 (byte {exc.start})", span, code="E604",
-                          hint="save the file as UTF-8") from None
+        text, bad = "", exc.start
+    if nul >= 0 and (bad < 0 or nul < bad):
+        raise _bad_byte(str(path), data, nul, f"`{path}` holds a NUL byte: it is a binary "
+                        "file, not .mg text", span, "a .mg file is UTF-8 text")
+    if bad >= 0:
+        raise _bad_byte(str(path), data, bad, f"byte 0x{data[bad]:02x} of `{path}` is not "
+                        "valid UTF-8", span, "save the file as UTF-8")
+    return text
 
 
 def parse_file(path: str | Path, *, span: Span | None = None) -> ast.Module:

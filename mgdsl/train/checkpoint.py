@@ -66,14 +66,14 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
         raise MgFileError(
-            f"cannot read checkpoint `{path}`: {exc}".splitlines()[0],
-            code="E602",
+            f"cannot read checkpoint `{path}` ({type(exc).__name__})",
+            code="E606",
             hint="the file is damaged or was not written by `mgdsl train`",
         ) from exc
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise MgFileError(
             f"`{path}` is not an mgdsl checkpoint",
-            code="E602",
+            code="E606",
             hint="checkpoints are the `checkpoint.pt` files that `mgdsl train` writes",
         )
     return data

@@ -1,0 +1,586 @@
+"""The catalogue of diagnostic codes: one entry per code, the single source of their meaning.
+
+Every `MgError` code (``E…``) and warning code (``W…``) raised anywhere in mgdsl has exactly
+one `Entry` here: a one-line title, a paragraph of explanation, a minimal wrong example and
+its fix. `mgdsl explain CODE` prints an entry, `mgdsl explain` lists them all, and
+`docs/errors.md` is generated from this table (`mgdsl explain --markdown`). Tests check that
+every code literal in the source is catalogued and that every entry is produced by a golden
+error file (see tests/golden/errors/README.md).
+
+Code families: E1xx syntax, E2xx names, E3xx shapes, E4xx values and arguments, E5xx limits,
+E6xx files, E7xx data, E8xx training and evaluation, E9xx diagrams and editors, W1xx
+warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
+E420–E439 ops, E710–E729 house, E810–E829 training, E900–E919 diagrams, E930–E959 editors;
+the original render errors live at E960–E964.
+
+>>> lookup("E302").title
+'grid resolutions do not line up'
+>>> lookup("e302").code
+'E302'
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from mgdsl.errors import MgNameError, did_you_mean
+
+__all__ = ["Entry", "ENTRIES", "CATALOGUE", "lookup", "explain", "listing", "markdown"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One diagnostic code: what it means, a minimal wrong example and the fix."""
+
+    code: str
+    title: str
+    explanation: str
+    wrong: str
+    fix: str
+
+    @property
+    def kind(self) -> str:
+        """`error` for E codes, `warning` for W codes."""
+        return "warning" if self.code.startswith("W") else "error"
+
+
+def _e(code: str, title: str, explanation: str, wrong: str, fix: str) -> Entry:
+    return Entry(code, title, " ".join(explanation.split()), wrong.strip("\n"), fix.strip("\n"))
+
+
+ENTRIES: tuple[Entry, ...] = (
+    # ------------------------------------------------------------------ E1xx syntax
+    _e("E100", "unexpected token",
+       """The parser met a word, number or symbol that cannot stand at this point of the
+       grammar, and the mistake is not one of the common ones with a message of their own
+       (E102). The hint lists the tokens that could legally come here.""",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x) )\n}",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x)\n}"),
+    _e("E101", "unexpected character",
+       """A character that is no part of the language: mgdsl has double-quoted strings,
+       names, numbers, brackets and the operators `+ - * / //` only. A single quote or a
+       C-like operator such as `%` or `&` is rejected where it stands.""",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x) % 2\n}",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x)\n}"),
+    _e("E102", "a common syntax mistake",
+       """The text matches one of the known syntax mistakes (a missing `=`, an unclosed
+       bracket or body, a malformed `input` shape, a statement at the top level, ...). The
+       message names the mistake, a note lists the tokens that could legally come, and the
+       hint shows the right form.""",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x)",
+       "network N() {\n    input x: 1 x 8 x 8\n    output y = relu(x)\n}"),
+    _e("E103", "a keyword used as a name",
+       """`use`, `block`, `network`, `repeat`, `section`, `input`, `output`, `return` and
+       `default` are keywords of the language and cannot name a variable, parameter, block
+       or network.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    section = relu(image)\n"
+       "    output y = section\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    stage = relu(image)\n"
+       "    output y = stage\n}"),
+    # ------------------------------------------------------------------ E2xx names
+    _e("E200", "unknown name",
+       """A variable is read before anything assigned it. Names are assigned by `=`,
+       declared by `input`, or are parameters of the enclosing block or network. The hint
+       suggests a close spelling.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(imgae)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E201", "unknown function or op",
+       """The name called is neither a built-in op nor a block defined in this file or a
+       file it `use`s. Blocks of the standard library need `use \"std.mg\"`.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = rellu(image)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E202", "unknown argument or parameter",
+       """A keyword argument, a `default op.arg` or a `--set NAME=...` names a parameter
+       that the op, block or network does not have.""",
+       "network N(width = 8) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width, "
+       "kernal=3)\n}",
+       "network N(width = 8) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width, "
+       "k=3)\n}"),
+    _e("E203", "a network parameter without a value",
+       """A parameter of the network has no default and no value was given with
+       `--set NAME=...` (or the `overrides` of the Python API).""",
+       "network N(width) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width)\n}",
+       "network N(width = 16) {\n    input image: 1 x 8 x 8\n    output y = conv(image, width)\n}"),
+    _e("E206", "defined twice",
+       """A block, network, input, output or section name is declared twice in the same
+       scope. Each must be unique so that results and parameters have one name.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n"
+       "    output y = image\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n"
+       "    output z = image\n}"),
+    _e("E207", "a block named like a built-in op",
+       """A block may not take the name of a built-in op such as `conv` or `relu`: every
+       call of that name would be ambiguous.""",
+       "block relu(p) { return p }",
+       "block my_relu(p) { return p }"),
+    _e("E208", "a statement in the wrong place",
+       """`return` belongs at the end of a block (not in a network, not inside `repeat`,
+       and nothing may follow it); `input` and `output` belong in a network.""",
+       "block b(p) {\n    return p\n    q = p\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    q = p\n    return q\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
+    _e("E209", "a recursive block",
+       """A block calls itself, directly or through other blocks. Block calls are expanded
+       at compile time, so recursion would never end; repeat a layer with `repeat N { ... }`
+       instead.""",
+       "block b(p) { return b(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    repeat 2 { p = relu(p) }\n    return p\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
+    _e("E210", "the file defines no network",
+       """Only a `network` can be checked, drawn, compiled or trained; a file of blocks alone
+       is a library to `use` from another file.""",
+       "# blocks.mg, given to `mgdsl stats blocks.mg`\nblock b(p) { return relu(p) }",
+       "block b(p) { return relu(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n"
+       "    output y = b(image)\n}"),
+    _e("E211", "which network?",
+       """The file defines several networks and none was chosen, or the one asked for with
+       `--network NAME` does not exist. Pass `--network NAME`; the hint lists the names.""",
+       "mgdsl check two.mg          # two.mg defines networks A and B",
+       "mgdsl check two.mg --network A"),
+    _e("E212", "a network without an output",
+       """A network must name at least one result with `output NAME = ...`; without it there
+       is nothing to compute. The error points at the network's header.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    y = relu(image)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E213", "a network without an input",
+       """A network must declare its input tensor with `input NAME: C x H x W`. The error
+       points at the network's header.""",
+       "network N() { }",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E220", "neither a file nor a zoo model",
+       """A command was given a name that is not an existing `.mg` file and not a model of
+       the zoo (`mgdsl zoo` lists them). The hint suggests close zoo names.""",
+       "mgdsl stats PMG-11-sge",
+       "mgdsl stats PMG-11-seg"),
+    _e("E221", "unknown diagnostic code",
+       """`mgdsl explain` was asked about a code that is not in the catalogue. Codes are a
+       letter (E for errors, W for warnings) and three digits; `mgdsl explain` alone lists
+       every code.""",
+       "mgdsl explain E3002",
+       "mgdsl explain E302"),
+    # ------------------------------------------------------------------ E3xx shapes
+    _e("E301", "channel counts do not fit",
+       """Two grids that are added need the same number of channels, and a zero-padding
+       projection can only add channels, never remove them.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8) + "
+       "conv(image, 16)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 16) + "
+       "conv(image, 16)\n}"),
+    _e("E302", "grid resolutions do not line up",
+       """A pyramid's grids must halve in size from level to level, grids that are added must
+       have equal sizes, and an input cannot be pooled more times than its size allows.
+       Use fewer levels or an input size divisible by 2^(levels-1).""",
+       "network N() {\n    input image: 1 x 6 x 6\n    p = pyramid(image, 4)\n"
+       "    output y = p[0]\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 4)\n"
+       "    output y = p[0]\n}"),
+    _e("E303", "pyramid levels differ",
+       """Two pyramids that are added must cover the same levels, grid for grid.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 3)\n"
+       "    output y = (p + p[0:2])[0]\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 3)\n"
+       "    output y = (p + p)[0]\n}"),
+    _e("E304", "a gap or mismatch in pyramid levels",
+       """A pyramid covers consecutive levels: a concatenation may not leave a level out, and
+       a slice assignment must replace grids level for level.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 3)\n"
+       "    p[0:1] = p[1:2]\n    output y = p[0]\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 3)\n"
+       "    p[0:1] = relu(p[0:1])\n    output y = p[0]\n}"),
+    _e("E306", "a vector where a grid is needed (or the reverse)",
+       """`flatten` turns a grid into a vector; after it, spatial ops (conv, pooling, ...)
+       no longer apply, and `linear` takes a vector only. Flatten last.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(linear(image, 10))\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = linear(flatten(image), 10)\n}"),
+    _e("E307", "the wrong number of grids",
+       """An op that works on one grid got a pyramid of several (or an output was given a
+       pyramid), or two pyramids that must match in length do not. Pick one grid with
+       `p[i]`.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = pyramid(image, 2)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = pyramid(image, 2)[0]\n}"),
+    _e("E308", "an index or slice out of range",
+       """An index into a pyramid or list is past its end; indexes count from 0 and negative
+       ones from the end.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 2)\n"
+       "    output y = p[2]\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = pyramid(image, 2)\n"
+       "    output y = p[1]\n}"),
+    # ------------------------------------------------------------------ E4xx values
+    _e("E320", "an op that cannot apply to a grid",
+       """An op checked its arguments against the grid it is applied to and found they do
+       not fit, for example `groupnorm` with a number of groups that does not divide the
+       grid's channels. The message names the grid and the reason.""",
+       "output y = groupnorm(x, 3)      # x has 8 channels",
+       "output y = groupnorm(x, 4)"),
+    _e("E321", "groups that do not divide the channels",
+       """A grouped convolution splits the input and the output channels into `groups`
+       equal parts, so `groups` must divide both. A depthwise convolution is
+       `groups = ch` with `ch` the input's channels.""",
+       "output y = conv(x, 6, 3, groups = 4)   # x has 8 channels",
+       "output y = conv(x, 8, 3, groups = 4)"),
+    _e("E322", "an output_padding not below the stride",
+       """`output_padding` adds rows and columns to one side of a transposed convolution's
+       output to pick among the sizes a strided convolution maps to the same input; it
+       must be smaller than the stride (as in PyTorch).""",
+       "output y = deconv(x, 4, 2, stride = 2, output_padding = 2)",
+       "output y = deconv(x, 4, 2, stride = 2, output_padding = 1)"),
+    _e("E323", "align_corners without bilinear upsampling",
+       """`align_corners` changes how bilinear interpolation places its samples; nearest
+       upsampling has no such choice.""",
+       "output z = upsample(y, like = x, align_corners = true)",
+       'output z = upsample(y, like = x, mode = "bilinear", align_corners = true)'),
+    _e("E324", "an input size for an input the network does not have",
+       """`mgdsl check --input NAME=CxHxW` and `mgdsl.load(..., inputs={NAME: ...})` check
+       the network at another size of input NAME; NAME must be one of the network's
+       `input` declarations.""",
+       "mgdsl check seg.mg --input img=1x64x64      # the input is `image`",
+       "mgdsl check seg.mg --input image=1x96x128"),
+    _e("E325", "a malformed input size",
+       """An input size is three positive integers, channels x height x width, written
+       `3x96x128` on the command line or `(3, 96, 128)` in Python.""",
+       "mgdsl check seg.mg --input image=1x64",
+       "mgdsl check seg.mg --input image=1x64x64"),
+    _e("E326", "a network tied to its declared input size",
+       """Compiled modules contain no hard-coded spatial size, so a network runs at every
+       input size at which it builds the same layers with the same channels. Checked at
+       another size, this one builds different layers or a layer with other input
+       features — typically a `linear` after `flatten` of a grid, whose size depends on the
+       image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
+       "output y = linear(flatten(image), 10)",
+       "output y = linear(flatten(gap(image)), 10)"),
+    _e("E401", "a value of the wrong kind",
+       """An argument got a value of the wrong kind: a string where a number is needed, a
+       number where `true`/`false` is, or a word outside the allowed choices.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, \"eight\")\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8)\n}"),
+    _e("E402", "not an integer",
+       """Channel counts, kernel sizes, repeat counts and levels are whole numbers, and `/`
+       must divide exactly (use `//` to round down).""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 9 / 2)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 9 // 2)\n}"),
+    _e("E403", "a value out of range",
+       """A number is below the smallest value an argument allows (for example zero
+       channels or a kernel of 0), or outside its range (an `eps` not between 0 and 1).""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 0)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8)\n}"),
+    _e("E404", "a grid or pyramid is needed",
+       """An op that transforms tensors got a number or a list; or a list was given a
+       tensor as an item.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(3)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E405", "an empty argument list",
+       """Functions such as `max`, `min` and `concat` need at least one value.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max())\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max(4, 8))\n}"),
+    _e("E406", "an operator on the wrong kinds of value",
+       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`
+       and `*`, grid by grid, with a number or a one-channel grid broadcast, but not `/`,
+       `//`, `%` or `**`. Indexing applies to pyramids and lists only.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) * 0.5\n}"),
+    _e("E407", "division by zero",
+       """An arithmetic expression divides by zero or gives no number.""",
+       "network N(k = 0) {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8 // k)\n}",
+       "network N(k = 2) {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8 // k)\n}"),
+    _e("E408", "too many or repeated arguments",
+       """A call passes more positional arguments than the op or block takes, names a
+       keyword argument twice, or gives keywords to a function that takes none.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image, 2)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image)\n}"),
+    _e("E409", "a required argument is missing",
+       """A call leaves out an argument that has no default; the hint shows the signature.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8)\n}"),
+    _e("E410", "a block that returns nothing",
+       """Every block ends with `return VALUE`; its call stands for that value.""",
+       "block b(p) { q = relu(p) }\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}",
+       "block b(p) {\n    q = relu(p)\n    return q\n}\nnetwork N() {\n    input image: 1 x 8 x 8\n    output y = b(image)\n}"),
+    _e("E411", "a malformed --set",
+       """`--set` takes `NAME=VALUE`, where VALUE is a number, `true`/`false`, a list like
+       `[2,2,2]` or a word.""",
+       "mgdsl check net.mg --set 4",
+       "mgdsl check net.mg --set width=4"),
+    # ------------------------------------------------------------------ E44x conditions
+    _e("E440", "a condition on tensor values",
+       """Conditions (`if`, comparisons) are decided while the network is built, before any
+       image flows through it, so they may use numbers, parameters, channel counts
+       (`channels(p)`) and `len(p)`, but not the values of a grid or pyramid. To choose per
+       pixel, compute both results and combine them.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    if image { a = 1 }\n"
+       "    output y = image\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    if channels(image)[0] == 1 { a = 1 }\n"
+       "    output y = image\n}"),
+    _e("E441", "a condition that is not true or false",
+       """`if` needs a boolean: compare a number rather than testing it directly (there is no
+       implicit truth of numbers, strings or lists).""",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n { a = 1 }\n"
+       "    output y = image\n}",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n > 0 { a = 1 }\n"
+       "    output y = image\n}"),
+    _e("E442", "values that cannot be compared",
+       """`==` and `!=` compare values of the same kind (numbers, strings, booleans or
+       lists); `<`, `<=`, `>`, `>=` compare numbers only — compare one item of a list, or its
+       `min`, `max` or `len`.""",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n == \"two\" { a = 1 }\n"
+       "    output y = image\n}",
+       "network N(n = 2) {\n    input image: 1 x 8 x 8\n    if n == 2 { a = 1 }\n"
+       "    output y = image\n}"),
+    # ------------------------------------------------------------------ E5xx limits
+    _e("E501", "nested too deeply",
+       """Expressions, brackets and parentheses may nest at most
+       `mgdsl.limits.LIMITS.max_nesting` levels deep. Deeper text is almost certainly
+       generated by mistake; split it with intermediate variables.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = ((((((...(image)...))))))\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    a = relu(image)\n    output y = relu(a)\n}"),
+    _e("E502", "the file is too large",
+       """A `.mg` file may hold at most `mgdsl.limits.LIMITS.max_file_chars` characters; no
+       more than that is ever read.""",
+       "mgdsl check huge.mg       # a 10 MB file",
+       "split the file into several files joined with `use`"),
+    _e("E503", "too many IR nodes",
+       """A network may expand to at most `mgdsl.limits.LIMITS.max_nodes` IR nodes (ops after
+       every block call and `repeat` is unrolled).""",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = image\n"
+       "    repeat 90000 { p = relu(p) }\n    output y = p\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    p = image\n"
+       "    repeat 90 { p = relu(p) }\n    output y = p\n}"),
+    _e("E504", "a count above its limit",
+       """A repeat count or a channel count is above its limit in `mgdsl.limits.LIMITS`
+       (`max_repeat`, `max_channels`).""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 100000000)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 64)\n}"),
+    _e("E505", "`use` nested too deeply",
+       """Files may `use` each other at most `mgdsl.limits.LIMITS.max_use_depth` levels deep.""",
+       "a.mg uses b.mg, which uses c.mg, ... 40 files deep",
+       "flatten the chain: let one file `use` the others directly"),
+    _e("E506", "a grid larger than the resolution limit",
+       """A grid's height or width exceeds `mgdsl.limits.LIMITS.max_resolution`.""",
+       "network N() {\n    input image: 1 x 16384 x 16384\n    output y = deconv(image, 1)\n}",
+       "network N() {\n    input image: 1 x 16384 x 16384\n    output y = conv(image, 1)\n}"),
+    _e("E507", "too many parameters",
+       """A network may hold at most `mgdsl.limits.LIMITS.max_params` parameters (compiling
+       it allocates four bytes for each).""",
+       "network N() {\n    input image: 60000 x 8 x 8\n    output y = conv(image, 60000)\n}",
+       "network N() {\n    input image: 3 x 8 x 8\n    output y = conv(image, 64)\n}"),
+    _e("E508", "elaboration ran too long",
+       """Elaborating a network may take at most `mgdsl.limits.LIMITS.max_steps` steps
+       (statements, expression nodes and list items evaluated, counting every repeat).""",
+       "network N() {\n    input image: 1 x 8 x 8\n    n = 0\n"
+       "    repeat 100000 { repeat 100000 { n = n + 1 } }\n    output y = image\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = image\n}"),
+    _e("E509", "an integer too large",
+       """Integers are limited to 2^62, and number literals to 100 digits.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, "
+       "99999999999999999999 * 999999999999)\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8)\n}"),
+    _e("E510", "blocks nested too deeply",
+       """Block calls may nest at most `mgdsl.limits.LIMITS.max_call_depth` calls deep.""",
+       "block b0(p) { return b1(p) }\nblock b1(p) { return b2(p) }\n...   # 40 levels",
+       "block b0(p) { return relu(relu(p)) }"),
+    # ------------------------------------------------------------------ E6xx files
+    _e("E601", "no such file",
+       """A file named on the command line, by `use`, or as a checkpoint does not exist.
+       `use` paths are relative to the file that contains them (then to the standard
+       library).""",
+       "# net.mg, next to block.mg\nuse \"blocks.mg\"",
+       "# net.mg, next to block.mg\nuse \"block.mg\""),
+    _e("E602", "not a regular file",
+       """Only regular files are read as `.mg` sources: a directory, a device such as
+       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
+       reading from it.""",
+       "mgdsl check /dev/zero",
+       "mgdsl check net.mg"),
+    _e("E603", "a file that cannot be read",
+       """The operating system refused to read the file, usually for lack of permission.""",
+       "chmod 000 net.mg && mgdsl check net.mg",
+       "chmod 644 net.mg && mgdsl check net.mg"),
+    _e("E604", "not UTF-8 text",
+       """A `.mg` file is UTF-8 text. A NUL byte (a binary file) or bytes that are not valid
+       UTF-8 are reported at the line and column of the first offending byte. A UTF-8
+       byte-order mark at the start is accepted.""",
+       "a file saved as Latin-1 with `# façade` in a comment",
+       "save the file as UTF-8 (`iconv -f latin1 -t utf-8`)"),
+    _e("E605", "a `use` cycle",
+       """Files `use` each other in a circle (a.mg uses b.mg, which uses a.mg). Move the
+       shared blocks into a third file that both use.""",
+       "# a.mg\nuse \"b.mg\"\n# b.mg\nuse \"a.mg\"",
+       "# a.mg\nuse \"common.mg\"\n# b.mg\nuse \"common.mg\""),
+    _e("E606", "not an mgdsl checkpoint",
+       """The file given as a checkpoint could not be loaded, or loads but was not written by
+       `mgdsl train` (it lacks the checkpoint format marker).""",
+       "mgdsl eval --checkpoint notes.txt",
+       "mgdsl eval --checkpoint runs/PMG-11-seg-mnist-seg/checkpoint.pt"),
+    # ------------------------------------------------------------------ E7xx data
+    _e("E700", "a dataset that cannot be found",
+       """The data directory of a task does not exist or does not hold the expected files;
+       the hint shows the layout the loader expects.""",
+       "mgdsl train R-MG-34 --task cifar100 --data-dir /nowhere",
+       "mgdsl train R-MG-34 --task cifar100 --data-dir ~/data   # holding cifar-100-python/"),
+    _e("E701", "a malformed data file",
+       """A dataset file exists but cannot be read or does not hold what its format
+       promises (a truncated IDX file, a pickle without `data`, an undecodable image).""",
+       "an MNIST `train-images-idx3-ubyte` cut short by a broken download",
+       "download the file again"),
+    _e("E702", "an unknown task, split or data request",
+       """The data package was asked for a task or split it does not know, or an option that
+       does not apply to the task (ten-crop testing outside ImageNet), or a non-positive
+       size.""",
+       "mgdsl eval --checkpoint run/checkpoint.pt --task cifar10",
+       "mgdsl eval --checkpoint run/checkpoint.pt --task cifar100"),
+    _e("E703", "a task that needs a data directory",
+       """CIFAR-100 and ImageNet are read from disk; their tasks need `--data-dir` pointing at
+       the dataset.""",
+       "mgdsl train R-MG-34 --task cifar100",
+       "mgdsl train R-MG-34 --task cifar100 --data-dir ~/data"),
+    _e("E710", "a network parameter of the wrong kind",
+       """A value given to a network parameter (`--set NAME=VALUE` on the command line, or
+       a keyword of `mgdsl.load`) is of another kind than the parameter's literal default:
+       a string where the default is a number, a number where it is a list, and so on.
+       `--set` parses its value like a `.mg` literal: `64`, `0.5`, `[2, 2, 2]`, `true`.""",
+       "mgdsl check MG-16 --set n=abc",
+       "mgdsl check MG-16 --set n=2"),
+    _e("E711", "a network that does not fit the task",
+       """Training and evaluation feed the task's images to the network's input and compare
+       its output with the task's targets. The network's declared input shape must equal
+       the task's image shape, and its output the task's target shape (one score map per
+       class at the input resolution for segmentation, one vector of class scores for
+       classification). This is checked on the IR, before any torch work.""",
+       "mgdsl train seg3.mg --task mnist-seg   # seg3.mg outputs 3 maps, the task has 10",
+       "mgdsl train PMG-11-seg --task mnist-seg"),
+    # ------------------------------------------------------------------ E8xx training
+    _e("E800", "a run that cannot start",
+       """A training or evaluation run cannot start or go on: its output directory already
+       holds a run (use `--resume` or `--overwrite`), an option is malformed, a device is
+       missing, or `mgdsl eval` lacks what it needs to find the checkpoint.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/a   # runs/a holds a run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/a --resume"),
+    _e("E801", "a diverged run",
+       """The loss or the parameters became NaN or infinite. The run stops before the bad
+       step is applied, so the last checkpoint on disk is good; lower the learning rate.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --lr 1e30",
+       "mgdsl train PMG-11-seg --task mnist-seg --lr 0.1"),
+    _e("E802", "a checkpoint that does not fit the run",
+       """A checkpoint belongs to another network, task or run set-up than the one it is
+       resumed or evaluated with.""",
+       "mgdsl eval PMG-16-seg --task mnist-seg --checkpoint runs/pmg11/checkpoint.pt",
+       "mgdsl eval PMG-11-seg --task mnist-seg --checkpoint runs/pmg11/checkpoint.pt"),
+    _e("E803", "outputs that do not fit the task",
+       """The network's output does not have the shape the task's loss needs: a
+       segmentation task needs one score map per class at the input resolution, a
+       classification task one vector of class scores.""",
+       "mgdsl train MG-16 --task mnist-seg      # MG-16 outputs 100 class scores",
+       "mgdsl train PMG-16-seg --task mnist-seg"),
+    # ------------------------------------------------------------------ E9xx diagrams
+    # ------------------------------------------------------------------ E93x editor (serve)
+    _e("E930", "a `use` outside the served folder",
+       """`mgdsl serve` lets the browser read and change the `.mg` files of one folder. A
+       `use` may reach files under that folder (symlinks followed) and the standard library
+       only, so a served file cannot read the rest of the disk.""",
+       "# served.mg, in the folder given to `mgdsl serve`\nuse \"../../secrets.mg\"",
+       "copy the blocks into the served folder:  use \"blocks.mg\""),
+    _e("E931", "nothing to serve",
+       """`mgdsl serve` takes a folder of `.mg` files or one `.mg` file (its folder is
+       served and the file opened first).""",
+       "mgdsl serve notes.txt",
+       "mgdsl serve architectures/"),
+    _e("E932", "cannot listen on the port",
+       """The port is out of range or already in use by another program.""",
+       "mgdsl serve architectures/ --port 70000",
+       "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E960", "nothing to draw",
+       """`render` needs a network (a file or zoo name) or a standard block name.""",
+       "mgdsl render --out net.svg",
+       "mgdsl render PMG-11-seg --out net.svg"),
+    _e("E961", "Graphviz is not installed",
+       """Drawing SVG, PNG or PDF runs Graphviz's `dot` program, which is not on the PATH.
+       Install Graphviz, or write `.dot` text, which needs no Graphviz.""",
+       "mgdsl render PMG-11-seg --out net.svg   # without Graphviz",
+       "apt-get install graphviz   # or: mgdsl render PMG-11-seg --out net.dot"),
+    _e("E962", "a file format that cannot be drawn",
+       """`render` writes `.dot`, `.svg`, `.png` and `.pdf`; the output file's suffix chooses
+       the format.""",
+       "mgdsl render PMG-11-seg --out net.jpg",
+       "mgdsl render PMG-11-seg --out net.png"),
+    _e("E963", "a block that cannot be drawn",
+       """`render --block NAME` draws a block of the standard library on a sample input;
+       the name is unknown, or a parameter has no sample value.""",
+       "mgdsl render --block mgconvv --out b.svg",
+       "mgdsl render --block mgconv --out b.svg"),
+    _e("E964", "Graphviz failed",
+       """Graphviz's `dot` ran but could not draw the diagram; its last message is shown.""",
+       "a broken Graphviz installation (missing plugins for PNG)",
+       "reinstall Graphviz, or write `.dot` or `.svg`"),
+    # ------------------------------------------------------------------ W1xx warnings
+    _e("W101", "`ceil` pooling makes a grid one pixel bigger",
+       """A max-pool rounds its output size up (`ceil = true`, the default of `maxpool`) on a
+       grid whose size the stride does not divide, so the last window hangs over the edge
+       and the grid is one pixel bigger than `floor` rounding would make it. Pyramids then
+       stop halving exactly. Pass `ceil = false`, choose a size the stride divides, or
+       silence the warning on its line with `# allow(W101)` when it is meant.""",
+       "network N() {\n    input image: 3 x 15 x 15\n    output y = maxpool(image)\n}",
+       "network N() {\n    input image: 3 x 15 x 15\n    output y = maxpool(image, ceil = false)"
+       "\n}"),
+    _e("W102", "a conv bias straight into a batch norm",
+       """Every reader of this convolution is a batch norm, which subtracts the batch mean
+       and so cancels any constant bias: the bias parameters train to nothing. Pass
+       `bias = false` to the conv, or silence the warning with `# allow(W102)`. Ops inside
+       the standard library's blocks are not judged.""",
+       "network N() {\n    input image: 3 x 16 x 16\n    output y = bn(conv(image, 8))\n}",
+       "network N() {\n    input image: 3 x 16 x 16\n"
+       "    output y = bn(conv(image, 8, bias = false))\n}"),
+    _e("W103", "parameters that reach no output",
+       """Ops with parameters whose results no `output` reads: they are counted in the
+       network's size but never trained. Use the result, delete the statement, or silence
+       the warning with `# allow(W103)`. Ops inside the standard library's blocks are not
+       judged (a pyramid block computes every level even when a head reads one).""",
+       "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
+       "    output y = relu(image)\n}",
+       "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+)
+
+CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
+
+_CODE = re.compile(r"^[EW]\d{3}$")
+
+
+def lookup(code: str) -> Entry:
+    """The entry of `code` (case-insensitive); an `MgNameError` E221 with a did-you-mean."""
+    key = code.strip().upper()
+    if key in CATALOGUE:
+        return CATALOGUE[key]
+    hint = did_you_mean(key, CATALOGUE) if _CODE.match(key) or len(key) > 2 else None
+    raise MgNameError(f"no diagnostic code `{code}`", code="E221",
+                      hint=hint or "run `mgdsl explain` to list every code")
+
+
+def explain(code: str) -> str:
+    """The text `mgdsl explain CODE` prints: title, explanation, wrong example and fix."""
+    e = lookup(code)
+    return (f"{e.code}: {e.title}\n\n{textwrap.fill(e.explanation, 88)}\n\n"
+            f"Wrong:\n\n{_indent(e.wrong)}\n\nFix:\n\n{_indent(e.fix)}\n")
+
+
+def listing() -> str:
+    """One line per code, `CODE  title`, in code order."""
+    return "".join(f"{e.code}  {e.title}\n" for e in ENTRIES)
+
+
+def markdown() -> str:
+    """The whole catalogue as the Markdown page `docs/errors.md`."""
+    out = ["# Error and warning codes", "",
+           "Generated from `mgdsl/catalogue.py` by `mgdsl explain --markdown > docs/errors.md`;",
+           "do not edit by hand. `mgdsl explain CODE` prints one entry in the terminal.", "",
+           "Errors (`error[E…]`) stop the command with exit status 1. Warnings (`warning[W…]`)",
+           "flag valid but suspicious programs and leave the exit status 0; silence one on a",
+           "line by ending the line with a comment `# allow(W101)` (several codes: "
+           "`# allow(W101, W102)`). `mgdsl check` prints warnings; in Python they are the list",
+           "`ir.graph[\"warnings\"]` of every graph `mgdsl.build_graph` or `mgdsl.load` returns.", ""]
+    out += [f"- [{e.code}](#{e.code.lower()}) {e.title}" for e in ENTRIES]
+    for e in ENTRIES:
+        out += ["", f"## {e.code}", "", f"**{e.title}** ({e.kind})", "", e.explanation, "",
+                "Wrong:", "", "```", e.wrong, "```", "", "Fix:", "", "```", e.fix, "```"]
+    return "\n".join(out) + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else "" for line in text.split("\n"))

@@ -1,0 +1,120 @@
+"""Warnings (W1xx): networks that are valid but probably not what their author meant.
+
+`lint(ir)` looks at a validated IR and returns `MgWarning`s; `validate` stores them in
+``ir.graph["warnings"]``, where `mgdsl check` and the Python API find them. Warnings never
+stop a command (exit status 0). A warning is silenced by a comment on the line it points
+at: ``p = maxpool(p)  # allow(W101)`` (several codes: ``# allow(W101, W103)``).
+
+- W101: a max-pool whose `ceil` rounding makes a grid one pixel bigger than `floor` would;
+- W102: a conv with a bias whose every reader is a batch norm, which cancels the bias;
+- W103: ops with parameters that no output reads (they count, but train to nothing).
+
+Only ops written in the user's own files are judged: the standard library's blocks follow
+the paper on purpose (its conv-bias-BN units, pyramids whose coarse grids a head ignores).
+
+>>> import mgdsl
+>>> ir = mgdsl.build_graph('network N() { input x: 1 x 9 x 9  output y = maxpool(x) }')
+>>> [w.code for w in ir.graph["warnings"]]
+['W101']
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+
+from mgdsl.errors import MgWarning, Span
+from mgdsl.ops import OPS, pool_out
+
+__all__ = ["lint", "allowed_codes"]
+
+_ALLOW = re.compile(r"#.*?\ballow\(\s*([^)]*)\)")
+
+
+def allowed_codes(span: Span | None) -> set[str]:
+    """The codes a `# allow(...)` comment silences on the line `span` points at."""
+    if span is None or span.source is None:
+        return set()
+    line = span.source.line(span.line) or ""
+    m = _ALLOW.search(line)
+    return {c.strip().upper() for c in m.group(1).split(",")} if m else set()
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib() -> str:
+    return str(Path(str(resources.files("mgdsl.stdlib"))).resolve())
+
+
+def _users(data: dict) -> bool:
+    """Whether the op was written in a user's file rather than the standard library."""
+    origin = data.get("origin")
+    if origin is None or origin.file.startswith("<"):
+        return True
+    return str(Path(origin.file).resolve().parent) != _stdlib()
+
+
+def _pool_ceil(ir: nx.DiGraph, n: int, data: dict) -> MgWarning | None:
+    a = data["args"]
+    if data["op"] != "maxpool" or not a.get("ceil"):
+        return None
+    _, h, w = ir.nodes[data["inputs"][0]]["shape"]
+    ceil = [pool_out(s, a["k"], a["stride"], a["pad"], True) for s in (h, w)]
+    floor = [pool_out(s, a["k"], a["stride"], a["pad"], False) for s in (h, w)]
+    if ceil == floor:
+        return None
+    return MgWarning(f"`ceil` rounding pools a {h}x{w} grid to {ceil[0]}x{ceil[1]}, one "
+                     f"pixel bigger than `floor` would ({floor[0]}x{floor[1]})", data["span"],
+                     code="W101", hint="pass `ceil = false` or an input size divisible by "
+                                       "the stride; add `# allow(W101)` if it is meant")
+
+
+def _bias_before_bn(ir: nx.DiGraph, n: int, data: dict) -> MgWarning | None:
+    if data["op"] != "conv" or not data["args"].get("bias"):
+        return None
+    readers = [ir.nodes[v]["op"] for v in ir.succ[n]]
+    if not readers or any(op != "bn" for op in readers):
+        return None
+    return MgWarning("this conv's bias goes straight into a batch norm, which subtracts "
+                     "it again", data["span"], code="W102",
+                     hint="pass `bias = false` to the conv (as the paper's networks do)")
+
+
+def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
+    """One warning per source line whose parameterised ops no output reads."""
+    by_span: dict[Span, int] = {}
+    for _, data in ir.nodes(data=True):
+        if data["meta"].get("live", True) or not _users(data):
+            continue
+        ins = [ir.nodes[u]["shape"] for u in data["inputs"]]
+        count = OPS[data["op"]].params(data["args"], ins, data["shape"])
+        if count and data["span"] is not None:
+            by_span[data["span"]] = by_span.get(data["span"], 0) + count
+    return [MgWarning(f"{count:,} parameters here reach no output", span, code="W103",
+                      hint="use the result, or delete the statement")
+            for span, count in by_span.items()]
+
+
+def lint(ir: nx.DiGraph) -> list[MgWarning]:
+    """The warnings of a validated IR, in source order, without the silenced ones."""
+    found: list[MgWarning] = []
+    for n, data in ir.nodes(data=True):
+        if not _users(data):
+            continue
+        for check in (_pool_ceil, _bias_before_bn):
+            w = check(ir, n, data)
+            if w is not None:
+                found.append(w)
+    found += _dead_params(ir)
+    seen: set[tuple] = set()
+    out = []
+    for w in sorted(found, key=lambda w: (w.span.line, w.span.col, w.code) if w.span else (0, 0, w.code)):
+        key = (w.code, w.span, w.message)
+        if key in seen or w.code in allowed_codes(w.span):
+            continue
+        seen.add(key)
+        out.append(w)
+    return out

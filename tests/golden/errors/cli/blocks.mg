@@ -1,0 +1,2 @@
+# blocks only: a library, no network
+block b(p) { return relu(p) }

@@ -1,0 +1,2 @@
+# E960: render without a network or block
+mgdsl render -o a.svg

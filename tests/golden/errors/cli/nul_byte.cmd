@@ -1,0 +1,2 @@
+# E604: a NUL byte
+mgdsl check {here}/nul.mg

@@ -1,0 +1,2 @@
+# E932: a port out of range
+mgdsl serve {here} --port 70000

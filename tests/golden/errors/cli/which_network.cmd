@@ -1,0 +1,2 @@
+# E211: a file of several networks needs --network for commands that take one
+mgdsl stats {here}/twonets.mg
