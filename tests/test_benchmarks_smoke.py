@@ -95,6 +95,25 @@ def test_heap_peak_counts_the_tensors_an_operator_makes():
 
 def test_every_mode_configures_every_section():
     keys = {"batch", "rounds", "warmup", "nets", "fast_nets", "frontend", "fe_repeats",
-            "data_batch", "mem_batch", "mem_nets", "process", "device"}
+            "data_batch", "mem_batch", "mem_nets", "process", "device", "graphs"}
     for name, mode in run.MODES.items():
         assert set(mode) == keys, name
+
+
+def test_graphs_section_skips_cleanly_without_cuda(monkeypatch):
+    import torch
+
+    from benchmarks.train_graphs import run_train_graphs
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = run_train_graphs(["PMG-11-seg"])
+    assert result == {"skipped": "no CUDA device: CUDA graphs run only there"}
+    machine = {"cpu": "cpu", "cores": 2, "torch": "2", "threads": 2, "python": "3", "allocator": "a",
+               "load": 1.0}
+    head = {"machine": machine, "command": "x", "seconds": 1.0}
+    text = run.report({"mode": "tiny", **head, "graphs": result})
+    assert "CUDA graphs run only there" in text
+    rows = {"rows": [{"net": "PMG-11-seg", "batch": 64, "model_step_images_s": 10000.0,
+                      "train_images_s": 8200.0, "ratio": 0.82}], "steps": 50, "workers": 4}
+    text = run.report({"mode": "full", **head, "graphs": rows})
+    assert "| PMG-11-seg | 64 | 10000 | 8200 | 0.82 |" in text
