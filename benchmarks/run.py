@@ -12,9 +12,13 @@ side by side in this run (interleaved rounds, medians, warm-up rounds excluded).
 * ``data``: synthetic MNIST generation against training consumption;
 * ``memory``: peak RSS of a training step (one child process per implementation);
 * ``process``: `mgdsl train` defaults against the reference run with plain `python`;
+* ``lsp``: language-server latency, an edit of the largest zoo file -> fresh diagnostics
+  through `mgdsl lsp` over stdio (target <= 100 ms);
 * ``device``: the training step on an accelerator (`--device`, default CUDA when present):
   eager fp32, bf16 + channels_last, and with `--compile` torch.compile and CUDA graphs;
   images/s and model-FLOPs utilisation. Part of the default run only when CUDA is present.
+* ``graphs``: `mgdsl train --cuda-graphs` against the CUDA-graph model step, as a ratio
+  (`benchmarks.train_graphs`); skipped with a note without CUDA.
 
 The run itself re-executes under jemalloc like `mgdsl train` (`mgdsl.train.runtime`), unless
 `--system-allocator`; the report names the allocator.
@@ -34,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 __all__ = ["MODES", "SECTIONS", "main", "report"]
 
-SECTIONS = ("train", "infer", "frontend", "data", "memory", "process", "device")
+SECTIONS = ("train", "infer", "frontend", "data", "memory", "process", "lsp", "device", "graphs")
 ALL_NETS = ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg"]
 
 #: what each mode measures: batch (None = the paper's), rounds, networks, frontend cases...
@@ -43,17 +47,20 @@ MODES = {
              "frontend": ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg", "R-PMG-44",
                           "chain:10", "chain:100", "chain:1000", "chain:10000"],
              "fe_repeats": 5, "data_batch": 64, "mem_batch": None, "mem_nets": ALL_NETS,
-             "process": (64, 3, 3), "device": {"batch": None, "steps": 10}},
+             "process": (64, 3, 3), "lsp_edits": 40, "device": {"batch": None, "steps": 10},
+             "graphs": {"nets": ["PMG-11-seg", "R-PMG-20-spt"], "steps": 50}},
     "quick": {"batch": 4, "rounds": 3, "warmup": 1, "nets": ALL_NETS,
               "fast_nets": ["PMG-11-seg"],
               "frontend": ["R-PMG-44", "chain:10", "chain:100", "chain:1000"],
               "fe_repeats": 3, "data_batch": 16, "mem_batch": 8,
-              "mem_nets": ["PMG-11-seg"], "process": (8, 1, 2),
-              "device": {"batch": None, "steps": 5}},
+              "mem_nets": ["PMG-11-seg"], "process": (8, 1, 2), "lsp_edits": 20,
+              "device": {"batch": None, "steps": 5},
+              "graphs": {"nets": ["PMG-11-seg"], "steps": 20}},
     "tiny": {"batch": 2, "rounds": 1, "warmup": 0, "nets": ["PMG-11-seg"], "fast_nets": [],
              "frontend": ["chain:10"], "fe_repeats": 1, "data_batch": 2, "mem_batch": 2,
-             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1),
-             "device": {"batch": 2, "steps": 1, "matmul_size": 1024}},
+             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1), "lsp_edits": 2,
+             "device": {"batch": 2, "steps": 1, "matmul_size": 1024},
+             "graphs": {"nets": ["PMG-11-seg"], "steps": 2}},
 }
 
 
@@ -157,6 +164,18 @@ def report(results: dict) -> str:
                    f"timed in the same rounds (TFLOP/s: {peaks}).\n")
         out.append(_table(["net", "batch", "device", "variant", "images/s", "TFLOP/s", "MFU",
                            "compile s"], rows))
+    if "graphs" in results:
+        g = results["graphs"]
+        out.append("## `mgdsl train --cuda-graphs` against the CUDA-graph model step\n")
+        if "skipped" in g:
+            out.append(f"Skipped: {g['skipped']}.\n")
+        else:
+            out.append(f"bf16 + channels_last; `mgdsl train` over {g['steps']}-step epochs after "
+                       f"the first, {g['workers']} data workers.\n")
+            out.append(_table(["net", "batch", "model step images/s", "mgdsl train images/s",
+                               "ratio"],
+                              [[r["net"], str(r["batch"]), _f(r["model_step_images_s"], 0),
+                                _f(r["train_images_s"], 0), _f(r["ratio"])] for r in g["rows"]]))
     if "process" in results:
         p = results["process"]
         out.append("## `mgdsl train` defaults vs the reference as a user runs it "
@@ -169,6 +188,16 @@ def report(results: dict) -> str:
               ", ".join(f"{t:.2f}" for t in p["reference_step_s"]), _f(p["ratio"]),
               _f(p["mgdsl_gflops"], 1), _f(p["reference_gflops"], 1), _f(p["peak_gflops"], 1),
               f"{100 * p['mgdsl_peak_frac']:.0f} %"]]))
+    if "lsp" in results:
+        r = results["lsp"]
+        out.append("## Language server: an edit -> fresh diagnostics (ms, target <= 100)\n")
+        out.append("`mgdsl lsp` over stdio, driven by pygls's client; edits alternately break "
+                   "and fix a call; `analyse` = the in-process check alone (wall / CPU).\n")
+        out.append(_table(["file", "IR nodes", "edits", "median ms", "p90 ms", "max ms",
+                           "analyse ms", "analyse CPU ms", "load"],
+                          [[r["file"], str(r["nodes"]), str(r["edits"]), _f(r["median_ms"], 1),
+                            _f(r["p90_ms"], 1), _f(r["max_ms"], 1), _f(r["analyse_ms"], 1),
+                            _f(r.get("analyse_cpu_ms"), 1), _f(r.get("load"), 1)]]))
     return "\n".join(out)
 
 
@@ -206,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         import torch
 
-        sections = [s for s in SECTIONS if s != "device" or torch.cuda.is_available()]
+        sections = [s for s in SECTIONS
+                    if s not in ("device", "graphs") or torch.cuda.is_available()]
     started = time.perf_counter()
     command = "python -m benchmarks.run" + (f" --{name}" if name != "full" else "")
     results: dict = {"mode": name, "machine": machine(), "command": command}
@@ -249,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         say("training processes")
         batch, rounds, steps = m["process"]
         results["process"] = run_process(batch, rounds, steps)
+    if "lsp" in sections:
+        from benchmarks.lsp import run_lsp
+
+        say("language server")
+        results["lsp"] = run_lsp(m["lsp_edits"])
     if "device" in sections:
         import torch
 
@@ -258,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         say(f"training steps on {device}")
         results["device"] = run_device(m["nets"], device, rounds=m["rounds"], warmup=m["warmup"],
                                        compile=args.compile, **m["device"])
+    if "graphs" in sections:
+        from benchmarks.train_graphs import run_train_graphs
+
+        say("mgdsl train with CUDA graphs")
+        results["graphs"] = run_train_graphs(m["graphs"]["nets"], steps=m["graphs"]["steps"],
+                                             rounds=m["rounds"])
     results["seconds"] = time.perf_counter() - started
     text = report(results)
     print(text)

@@ -14,9 +14,10 @@ number of steps up front, so the sweep plans the steps, then runs in three phase
    `--concurrency-gain` times that throughput does in the budget (eleven processes
    together did 1.57 times the probe's rate on an H200: one `mgdsl train` process leaves
    the GPU partly idle; the default 1.0 plans for no gain, so runs end early, not late)
-   (`--epochs` epochs, the LR rule of its family scaled to the run, as in
-   examples/reproduce.sh), all at once; a run still going at 1.25 times the budget plus a
-   minute is stopped and its last epoch's checkpoint evaluated;
+   (`--epochs` epochs, the LR rule of its family scaled to the run, ``--lr-schedule
+   scaled``, as in examples/reproduce.sh; ``--train-arg=--lr-schedule=paper`` overrides
+   it), all at once; a run still going at 1.25 times the budget plus a minute is stopped
+   and its last epoch's checkpoint evaluated;
 3. evaluate: `mgdsl eval` on the test set, then the tables of examples/collect_results.py.
 
 (A first version probed every model at once instead; the processes started seconds apart,
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     threads = args.threads or max(1, (os.cpu_count() or 1) // len(todo))
     started = time.monotonic()
     common = ["--device", args.device, "--batch-size", str(args.batch_size), "--eval-every", "0",
-              "--overwrite", "--no-progress", *args.train_arg]
+              "--overwrite", "--no-progress", "--lr-schedule", "scaled", *args.train_arg]
 
     for j in todo:
         j["macs"] = mgdsl.stats(mgdsl.load(j["model"])).live_macs  # what the module computes

@@ -487,6 +487,12 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E900", "a TikZ picture body for an output that is not TikZ",
+       """`--tikz-body` writes only the `tikzpicture` of a diagram, to `\\input` into a paper
+       that loads TikZ; it applies to TikZ output (`.tex`), not to `.svg`, `.png`, `.pdf`
+       or `.dot`.""",
+       "mgdsl render PMG-11-seg --tikz-body -o fig.svg",
+       "mgdsl render PMG-11-seg --tikz-body -o fig.tex"),
     # ------------------------------------------------------------------ E94x export (ONNX)
     _e("E940", "the network cannot be exported to ONNX",
        """`mgdsl export` compiles the network and hands it to `torch.onnx.export`, then
@@ -513,8 +519,8 @@ ENTRIES: tuple[Entry, ...] = (
        "mgdsl render PMG-11-seg --out net.svg   # without Graphviz",
        "apt-get install graphviz   # or: mgdsl render PMG-11-seg --out net.dot"),
     _e("E962", "a file format that cannot be drawn",
-       """`render` writes `.dot`, `.svg`, `.png` and `.pdf`; the output file's suffix chooses
-       the format.""",
+       """`render` writes `.dot`, `.svg`, `.png`, `.pdf` and `.tex` (TikZ); the output
+       file's suffix chooses the format.""",
        "mgdsl render PMG-11-seg --out net.jpg",
        "mgdsl render PMG-11-seg --out net.png"),
     _e("E963", "a block that cannot be drawn",

@@ -114,6 +114,27 @@ def test_prefetching_gives_the_same_batches():
         assert torch.equal(a, b) and torch.equal(ka, kb)
 
 
+@pytest.mark.slow  # spawns two processes that import torch
+def test_worker_processes_give_the_same_batches_and_resume():
+    # synthetic MNIST made in two spawned processes: the same batches as in this process,
+    # and a stream started at step 3 (a resumed run) continues it exactly
+    task = make_task("mnist-seg", train_size=50, test_size=5)
+    task.prefetch = 0
+    here = take(task.train_batches(3, seed=2, rank=1, world_size=2), 5)
+    task.workers = 2
+    with task.train_batches(3, seed=2, rank=1, world_size=2) as stream:
+        there = take(stream, 5)
+    with task.train_batches(3, seed=2, rank=1, world_size=2, start_step=3) as stream:
+        later = take(stream, 2)
+    for (a, ya), (b, yb) in zip(here, there, strict=True):
+        assert torch.equal(a, b) and torch.equal(ya, yb)
+    for (a, ya), (b, yb) in zip(here[3:], later, strict=True):
+        assert torch.equal(a, b) and torch.equal(ya, yb)
+    stream.close()  # closing twice is harmless
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
 @pytest.mark.parametrize("name", ["mnist-seg", "mnist-spt"])
 def test_mnist_batches_match_the_datasets(name):
     task = make_task(name, train_size=100, test_size=5)

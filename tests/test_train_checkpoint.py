@@ -87,8 +87,15 @@ def test_lines_and_tables():
     row = {"epoch": 3, "lr": 0.004, "train_loss": 0.1234567, "test_mean_iou": 0.5,
            "test_iou": [1, 2], "images_per_second": 123.45}
     line = epoch_line(row, 10)
-    assert line.startswith("epoch 3/10  lr 0.004  loss 0.1235") and "test_mean_iou 0.5000" in line
+    assert line.startswith("epoch 3/10  lr 0.004  loss 0.1235") and "IoU 50.0%" in line
     assert line.endswith("123.5 img/s") and "test_iou" not in line
+    mnist = {**row, "test_loss": 0.0712, "test_base_bce": 0.0758, "test_fg_class_accuracy": 0.47,
+             "test_fg_chance": 0.1, "test_fg_pixels": 900, "test_mean_iou_at_0.3": 0.21,
+             "test_mean_error": 0.4, "test_samples": 200, "test_top1_error": 0.25}
+    assert epoch_line(mnist, 10) == (
+        "epoch 3/10  lr 0.004  loss 0.1235  test loss 0.0712 (base rate 0.0758)  "
+        "fg class acc 47.0% (chance 10.0%)  IoU 50.0% (at 0.3: 21.0%)  error 40.0%  "
+        "test_top1_error 0.2500  123.5 img/s")
     table = results_table({"mean_iou": 0.81913, "iou": [0.1], "samples": 1000}, title="R-PMG-20")
     assert table.startswith("R-PMG-20") and "0.8191" in table and "1000" in table
     assert "iou " not in table.replace("mean_iou", "")

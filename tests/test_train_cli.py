@@ -80,7 +80,7 @@ def test_model_name():
 def test_train_writes_every_file(tmp_path, fake_builders, capsys):
     assert main(short(tmp_path)) == 0
     out = capsys.readouterr().out
-    assert "epoch 2/2" in out and "test_mean_iou" in out and "wrote" in out
+    assert "epoch 2/2" in out and "test_mean_iou" in out and "IoU" in out and "wrote" in out
     # the summary is titled by the network and its seconds are all totals of the run
     assert "tiny-net on mnist-seg: after epoch 2, seconds are totals of the run" in out
     for key in ("train_seconds_total", "eval_seconds_total", "wall_seconds_total"):
@@ -90,7 +90,8 @@ def test_train_writes_every_file(tmp_path, fake_builders, capsys):
         assert (tmp_path / name).is_file(), name
     config = json.loads((tmp_path / "config.json").read_text())["config"]
     assert config["momentum"] == 0.9 and config["weight_decay"] == 5e-4
-    assert config["lr_rule"] == "exp" and config["lr_schedule"] == "scaled"
+    assert config["lr_rule"] == "exp" and config["lr_schedule"] == "paper"
+    assert config["optimizer"] == "sgd" and config["output_prior"] is None
     epochs = json.loads((tmp_path / "metrics.json").read_text())["epochs"]
     assert {"test_mean_iou", "test_mean_error", "images_per_second"} <= set(epochs[-1])
 

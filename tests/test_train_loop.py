@@ -29,7 +29,7 @@ ROOT = TESTS.parent
 
 def seg_config(**kw) -> TrainConfig:
     values = dict(task="fake-seg", epochs=3, iters_per_epoch=8, batch_size=8, lr=0.1,
-                  lr_rule="exp", progress=False, quiet=True, seed=3)
+                  lr_rule="exp", lr_schedule="scaled", progress=False, quiet=True, seed=3)
     values.update(kw)
     return TrainConfig(**values)
 
@@ -135,7 +135,8 @@ KILL_SCRIPT = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
 
     cfg = TrainConfig(task="fake-seg", epochs=3, iters_per_epoch=8, batch_size=8, lr=0.1,
-                      progress=False, quiet=True, seed=3, checkpoint_every=3)
+                      lr_schedule="scaled", progress=False, quiet=True, seed=3,
+                      checkpoint_every=3)
     train(seg_net(), FakeSegTask(), cfg, sys.argv[1], metrics_factory=fake_metrics,
           resume=sys.argv[3] == "resume", on_step=kill)
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import networkx as nx
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from mgdsl.data.errors import DataError
 from mgdsl.data.registry import TASKS
 from mgdsl.train import TrainConfig, is_residual, lr_at, paper_config, paper_rule
+from mgdsl.train.schedules import DEFAULT_SCHEDULE, compression, compression_warning, paper_epochs
 
 
 def paper_exp(e: int) -> float:
@@ -46,21 +48,65 @@ def test_step_rule_values_and_edges():
 
 
 def test_scaled_schedules_decay_over_short_runs():
-    assert [lr_at(e, 5, rule="exp") for e in (1, 5)] == pytest.approx([0.1, 1e-4])
-    assert [lr_at(e, 5, rule="step") for e in range(1, 6)] == pytest.approx(
+    scaled = functools.partial(lr_at, schedule="scaled")
+    assert [scaled(e, 5, rule="exp") for e in (1, 5)] == pytest.approx([0.1, 1e-4])
+    assert [scaled(e, 5, rule="step") for e in range(1, 6)] == pytest.approx(
         [0.1, 0.1, 0.02, 0.004, 0.0008]
     )
-    assert lr_at(1, 1, rule="step") == 0.1  # a one-epoch run trains at the initial rate
-    assert [lr_at(e, 20, rule="step") for e in (6, 7, 12, 13, 16, 17)] == pytest.approx(
+    assert scaled(1, 1, rule="step") == 0.1  # a one-epoch run trains at the initial rate
+    assert [scaled(e, 20, rule="step") for e in (6, 7, 12, 13, 16, 17)] == pytest.approx(
         [0.1, 0.02, 0.02, 0.004, 0.004, 0.0008]
     )
-    assert [lr_at(e, 10, rule="imagenet") for e in (1, 3, 4, 7, 10)] == pytest.approx(
+    assert [scaled(e, 10, rule="imagenet") for e in (1, 3, 4, 7, 10)] == pytest.approx(
         [0.1, 0.1, 0.01, 0.001, 0.0001]
     )
     # 'paper' keeps the paper's epoch numbers: a 5-epoch run hardly decays
     assert lr_at(5, 5, rule="exp", schedule="paper") == pytest.approx(paper_exp(5))
     assert lr_at(5, 5, rule="step", schedule="paper") == 0.1
     assert lr_at(1, 1, rule="exp") == 0.1
+
+
+@given(total=st.integers(1, 200), rule=st.sampled_from(["exp", "step", "imagenet"]),
+       longer=st.integers(0, 200))
+def test_paper_schedule_is_a_prefix_of_the_paper_run(total, rule, longer):
+    # the default: a shortened run is the beginning of the paper's run, and any longer run
+    # goes through the same rates at the same epochs
+    assert DEFAULT_SCHEDULE == "paper" and TrainConfig("mnist-seg", 1, 1, 1).lr_schedule == "paper"
+    full = paper_epochs(rule)
+    for e in range(1, total + 1):
+        assert lr_at(e, total, rule=rule) == lr_at(e, total + longer, rule=rule) == lr_at(e, full, rule=rule)
+
+
+def test_paper_schedule_counts_the_papers_epochs_in_images():
+    # mnist-seg: the paper's epoch is 150 steps of 64 = 9,600 images
+    short = paper_config("mnist-seg", residual=False, epochs=6, iters_per_epoch=50, batch_size=32)
+    assert [short.schedule_epoch(s) for s in (0, 299, 300, 599, 600)] == [1, 1, 2, 2, 3]
+    assert short.lr_at_step(299) == 0.1 and short.lr_at_step(300) == pytest.approx(paper_exp(2))
+    paper = paper_config("mnist-seg", residual=False)
+    assert [paper.schedule_epoch(s) for s in (0, 149, 150)] == [1, 1, 2]  # = the run's epochs
+    accumulated = paper_config("mnist-seg", residual=True, batch_size=32, iter_size=2)
+    assert accumulated.schedule_epoch(150) == 2 and accumulated.lr_at_step(150 * 59) == pytest.approx(0.02)
+    # other schedules, and tasks the paper does not have, follow the run's own epochs
+    scaled = paper_config("mnist-seg", residual=False, epochs=6, iters_per_epoch=50,
+                          batch_size=32, lr_schedule="scaled")
+    assert [scaled.schedule_epoch(s) for s in (49, 50, 299)] == [1, 2, 6]
+    assert scaled.lr_at_step(299) == pytest.approx(1e-4)
+    fake = TrainConfig("fake-seg", epochs=3, iters_per_epoch=8, batch_size=8)
+    assert [fake.schedule_epoch(s) for s in (7, 8)] == [1, 2]
+
+
+def test_scaled_warns_only_when_it_squeezes_over_ten_times():
+    # the paper's mnist-seg run is 200 epochs of 150 steps = 30,000 steps
+    warn = functools.partial(compression_warning, rule="exp", paper_iters_per_epoch=150)
+    assert compression(20, 150, rule="exp", paper_iters_per_epoch=150) == 10.0
+    assert warn(20, 150, schedule="scaled") is None  # exactly 10x: quiet
+    line = warn(19, 150, schedule="scaled")
+    assert line is not None and "\n" not in line and line.startswith("warning: --lr-schedule scaled")
+    assert "11x" in line and "2,850 steps" in line and "--lr-schedule paper" in line
+    assert warn(2, 25, schedule="scaled").count("600x") == 1  # steps count, not only epochs
+    for schedule in ("paper", "constant", "cosine"):
+        assert warn(2, 25, schedule=schedule) is None
+    assert compression(5, 10, rule="step") == 40.0  # a task without paper steps: epochs only
 
 
 def test_constant_and_cosine():
@@ -117,6 +163,9 @@ def test_paper_config_table_and_overrides():
     assert TrainConfig.from_dict({**c.to_dict(), "unknown": 1}) == c
     with pytest.raises(DataError, match="unknown task `mnist`"):
         paper_config("mnist", residual=False)
+    adamw = paper_config("mnist-seg", residual=False, optimizer="adamw")
+    assert (adamw.lr, adamw.lr_schedule) == (1e-3, "paper")
+    assert paper_config("mnist-seg", residual=False, optimizer="adamw", lr=0.01).lr == 0.01
 
 
 @pytest.mark.parametrize(
@@ -127,7 +176,10 @@ def test_paper_config_table_and_overrides():
      ("momentum", 1.0, "momentum"),
      ("lr_schedule", "poly", "lr schedule"),
      ("amp_dtype", "fp8", "amp dtype"),
-     ("eval_limit", 0, "eval-limit")],
+     ("eval_limit", 0, "eval-limit"),
+     ("optimizer", "adam", "optimizer must be one of sgd, adamw"),
+     ("output_prior", 1.0, "output prior"),
+     ("output_prior", 0.0, "output prior")],
 )
 def test_config_validation(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -56,7 +56,8 @@ class Task:
     `kind` is "segmentation" (sigmoid maps, BCE, IoU/error; float 0/1 targets shaped like
     the output) or "classification" (logits, cross-entropy, top-1/top-5; int64 class ids).
     `source` does the work; `prefetch` is how many batches a background thread keeps ready
-    (0 generates them in the caller's thread).
+    (0 generates them in the caller's thread); `workers` > 0 makes training batches in that
+    many processes instead (`mgdsl.data.workers`), with the same batches.
     """
 
     name: str
@@ -67,6 +68,7 @@ class Task:
     test_size: int
     source: BatchSource = field(repr=False, compare=False)
     prefetch: int = 2
+    workers: int = 0
 
     def train_batches(self, batch_size: int, *, seed: int, rank: int = 0, world_size: int = 1,
                       start_step: int = 0) -> Iterator[Batch]:
@@ -81,6 +83,12 @@ class Task:
             raise ValueError(f"rank {rank} outside 0..{world_size - 1}")
         if seed < 0 or start_step < 0:
             raise ValueError("seed and start_step must be non-negative")
+
+        if self.workers > 0:
+            from mgdsl.data.workers import WorkerBatches
+
+            return WorkerBatches(self, batch_size, seed=seed, rank=rank, world_size=world_size,
+                                 start_step=start_step, workers=self.workers)
 
         def steps() -> Iterator[Batch]:
             step = start_step

@@ -20,10 +20,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.data.registry import task_spec
-from mgdsl.train.schedules import RULES, SCHEDULES
+from mgdsl.data.registry import TASKS, task_spec
+from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, lr_at
 
-__all__ = ["TrainConfig", "paper_config"]
+__all__ = ["TrainConfig", "OPTIMIZERS", "DEFAULT_LR", "paper_config"]
+
+#: ``sgd`` is the paper's; ``adamw`` an option for short runs that must show learning
+OPTIMIZERS = ("sgd", "adamw")
+#: the base LR when none is given: the paper's 0.1 for SGD, AdamW's usual 1e-3
+DEFAULT_LR = {"sgd": 0.1, "adamw": 1e-3}
 
 
 @dataclass
@@ -33,9 +38,14 @@ class TrainConfig:
     Fields: `task` (name, for records), `epochs`, `iters_per_epoch` (optimiser steps),
     `batch_size` (global mini-batch per forward pass), `iter_size` (mini-batches accumulated
     per step), `lr` (base rate), `lr_rule` (``exp``/``step``/``imagenet``), `lr_schedule`
-    (``scaled``/``paper``/``constant``/``cosine``), `momentum`, `weight_decay`, `seed`,
+    (``paper``/``scaled``/``constant``/``cosine``), `optimizer` (``sgd``, the paper's, or
+    ``adamw``: decoupled weight decay, `momentum` unused), `output_prior` (None, or the
+    probability the output layer's bias is set to produce at the start, e.g. the task's base
+    rate; not the paper's), `momentum`, `weight_decay`, `seed`,
     `device` (``auto``/``cpu``/``cuda``/``cuda:N``), `amp` and `amp_dtype`
-    (``bf16``/``fp16``), `channels_last`, `compile`, `checkpoint_every` (extra checkpoints
+    (``bf16``/``fp16``), `channels_last`, `compile`, `cuda_graphs` (None: capture the
+    whole step as a CUDA graph where the run allows, see `mgdsl.train.graphs`; True:
+    required; False: never), `checkpoint_every` (extra checkpoints
     every N steps; 0 = only at the end of each epoch), `eval_limit` (test samples per
     evaluation; None = all), `eval_batch_size` (None = `batch_size`), `eval_every` (epochs
     between evaluations; 0 = never), `progress` (rich progress bar when on a terminal) and
@@ -49,7 +59,9 @@ class TrainConfig:
     iter_size: int = 1
     lr: float = 0.1
     lr_rule: str = "exp"
-    lr_schedule: str = "scaled"
+    lr_schedule: str = DEFAULT_SCHEDULE
+    optimizer: str = "sgd"
+    output_prior: float | None = None
     momentum: float = 0.9
     weight_decay: float = 5e-4
     seed: int = 0
@@ -58,6 +70,7 @@ class TrainConfig:
     amp_dtype: str = "bf16"
     channels_last: bool | None = None  # None: on for CPU training (faster there), off on CUDA
     compile: bool = False
+    cuda_graphs: bool | None = None  # None: on CUDA where the run allows (mgdsl.train.graphs)
     checkpoint_every: int = 0
     eval_limit: int | None = None
     eval_batch_size: int | None = None
@@ -81,6 +94,10 @@ class TrainConfig:
             raise ValueError(
                 f"lr schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}"
             )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.output_prior is not None and not 0 < self.output_prior < 1:
+            raise ValueError(f"output prior must be a probability in (0, 1), got {self.output_prior!r}")
         if self.amp_dtype not in ("bf16", "fp16"):
             raise ValueError(f"amp dtype must be bf16 or fp16, got {self.amp_dtype!r}")
         if not self.lr > 0:
@@ -99,6 +116,27 @@ class TrainConfig:
     def total_steps(self) -> int:
         """Optimiser steps of the whole run."""
         return self.epochs * self.iters_per_epoch
+
+    def schedule_epoch(self, step: int) -> int:
+        """The 1-based epoch the LR rule sees after `step` optimiser steps.
+
+        Under ``paper`` on a task of the paper that is the paper's epoch this point of its
+        run falls in, counted in training images (``step · batch_size · iter_size`` over the
+        paper's images per epoch), so a run with shorter epochs or smaller batches still
+        follows the paper's LR at the same point of training; otherwise it is the run's own
+        epoch.
+        """
+        spec = TASKS.get(self.task)
+        if self.lr_schedule == "paper" and spec is not None:
+            paper = spec.defaults
+            images = step * self.batch_size * self.iter_size
+            return images // (paper.batch_size * paper.iters_per_epoch) + 1
+        return step // self.iters_per_epoch + 1
+
+    def lr_at_step(self, step: int) -> float:
+        """The learning rate of the optimiser step that follows `step` steps."""
+        return lr_at(self.schedule_epoch(step), self.epochs, rule=self.lr_rule,
+                     schedule=self.lr_schedule, base=self.lr)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON- and `weights_only`-safe)."""
@@ -128,4 +166,5 @@ def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
         "lr_rule": spec.lr_rule(residual),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    values.setdefault("lr", DEFAULT_LR.get(values.get("optimizer", "sgd"), DEFAULT_LR["sgd"]))
     return TrainConfig(**values)

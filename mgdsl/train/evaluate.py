@@ -1,7 +1,8 @@
 """Test-set evaluation: the paper's metrics (Tables 1-4) plus the mean test loss.
 
-Segmentation and spatial transformation use `mgdsl.data.metrics.SegmentationMetrics` (mean
-IoU and mean error pooled over the whole test set, exactly as the paper's notebook);
+Segmentation and spatial transformation use `mgdsl.data.metrics.SegmentationEvaluation`
+(mean IoU and mean error pooled over the whole test set, exactly as the paper's notebook,
+plus IoU at 0.3, the foreground class accuracy and the base-rate BCE);
 classification uses `ClassificationMetrics` (top-1 / top-5 error). `evaluate` feeds them one
 test batch at a time and adds ``loss`` (the task's training loss averaged over samples) and
 ``samples``.
@@ -32,23 +33,24 @@ class Metrics(Protocol):
 
 def default_metrics(task: Any) -> Metrics:
     """The paper's metrics accumulator for `task` (segmentation or classification)."""
-    from mgdsl.data.metrics import ClassificationMetrics, SegmentationMetrics
+    from mgdsl.data.metrics import ClassificationMetrics, SegmentationEvaluation
 
     if task.kind == "segmentation":
-        return SegmentationMetrics()
+        return SegmentationEvaluation()
     return ClassificationMetrics()
 
 
-def autocast_for(device: torch.device, amp: bool, amp_dtype: str = "bf16"):
+def autocast_for(device: torch.device, amp: bool, amp_dtype: str = "bf16", *, cache: bool = True):
     """An autocast context for `device` when `amp` is on, else a null context.
 
     bf16 is used on CPU whatever `amp_dtype` says (fp16 autocast on CPU is slow and
-    unsupported by many kernels); CUDA takes `amp_dtype`.
+    unsupported by many kernels); CUDA takes `amp_dtype`. `cache=False` turns off the
+    cast-weight cache, as a CUDA-graph capture needs.
     """
     if not amp:
         return contextlib.nullcontext()
     dtype = torch.float16 if (amp_dtype == "fp16" and device.type == "cuda") else torch.bfloat16
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    return torch.autocast(device_type=device.type, dtype=dtype, cache_enabled=cache)
 
 
 def predict(

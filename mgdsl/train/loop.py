@@ -1,8 +1,9 @@
 """The training loop: `train(model, task, config, out_dir)`.
 
 One optimiser step = `iter_size` mini-batches whose gradients are accumulated (each loss
-scaled by 1/`iter_size`); the learning rate is set at the start of each epoch from the
-schedule; the test set is evaluated at the end of each epoch (every `eval_every` epochs).
+scaled by 1/`iter_size`); the learning rate of each step comes from the schedule
+(`TrainConfig.lr_at_step`: the paper's rule by the paper's epoch of that point of training,
+or by the run's epoch); the test set is evaluated at the end of each epoch (every `eval_every` epochs).
 
 Exact resumption: the mini-batch of stream position ``p`` depends only on (seed, rank,
 world size, p) (the task's contract), and a checkpoint holds the model, the optimiser, the
@@ -49,9 +50,10 @@ from mgdsl.train.config import TrainConfig
 from mgdsl.train.ddp import Dist
 from mgdsl.train.errors import CheckpointMismatchError, DivergedError, TrainError
 from mgdsl.train.evaluate import Metrics, autocast_for, default_metrics, evaluate
+from mgdsl.train.graphs import GraphedStep, graph_blockers, use_graphs
 from mgdsl.train.losses import task_loss
+from mgdsl.train.optim import build_optimizer, set_output_prior
 from mgdsl.train.report import ProgressBar, epoch_line, plot_loss, write_json, write_metrics
-from mgdsl.train.schedules import lr_at
 
 __all__ = ["TrainResult", "train", "RESUME_KEYS"]
 
@@ -80,6 +82,19 @@ def _param_groups_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 def _all_finite(model: torch.nn.Module) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+class _Closable:
+    """Gives `contextlib.closing` an object whose ``close`` stops a batch stream's thread or
+    worker processes, if the stream has one (a plain generator is closed too)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def close(self) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
 
 
 class _Run:
@@ -112,14 +127,19 @@ class _Run:
                               else self.device.type == "cpu")
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            dampening=0.0,
-            weight_decay=config.weight_decay,
-            nesterov=False,
-        )
+        if config.output_prior is not None:
+            set_output_prior(self.model, config.output_prior)
+        blockers = graph_blockers(device=self.device, world_size=dist.world_size,
+                                  iter_size=config.iter_size, amp=config.amp,
+                                  amp_dtype=config.amp_dtype, compile=config.compile,
+                                  model=self.model)
+        try:
+            self.graphs = use_graphs(config.cuda_graphs, blockers)
+        except ValueError as exc:
+            raise TrainError(str(exc), hint="drop --cuda-graphs (the default uses them where "
+                             "the run allows)") from exc
+        self.optimizer = build_optimizer(self.model.parameters(), config, capturable=self.graphs)
+        self.graphed: GraphedStep | None = None
         fp16_cuda = config.amp and config.amp_dtype == "fp16" and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if fp16_cuda else None
         self.step = 0
@@ -234,6 +254,7 @@ class _Run:
                 "config": self.config.to_dict(),
                 "rank_batch_size": self.rank_batch,
                 "device": str(self.device),
+                "cuda_graphs": self.graphs,
                 "torch_version": str(torch.__version__),
                 "python_version": platform.python_version(),
                 "resumed_from": self.resumed_from,
@@ -332,6 +353,42 @@ class _Run:
             scaled.backward()
         return value
 
+    def _graphed_step(self, x: torch.Tensor, y: torch.Tensor, lr: float) -> float:
+        """One optimiser step through the CUDA graph (warm-up steps run eagerly)."""
+        if self.graphed is None:
+            cfg = self.config
+            self.graphed = GraphedStep(
+                self.model, self.optimizer, self.task.kind, device=self.device,
+                channels_last=self.channels_last, lr=lr,
+                autocast=lambda: autocast_for(self.device, cfg.amp, cfg.amp_dtype, cache=False),
+                check=lambda out, target: task_loss(self.task.kind, out, target),
+            )
+        value = float(self.graphed.step(x, y, lr))
+        if not math.isfinite(value):
+            # the captured optimiser step has run: the weights are gone, the checkpoint is not
+            raise self._diverged(f"the loss became {value}", self.step + 1)
+        return value
+
+    def _finish_step(self, epoch: int, lr: float, step_loss: float, started: float,
+                     images: int, bar: ProgressBar) -> None:
+        """Book-keeping after an optimiser step: time, loss, progress, epoch end, checkpoint."""
+        cfg = self.config
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.step += 1
+        self.losses.append(step_loss)
+        self.epoch_images += images
+        self.epoch_seconds += time.perf_counter() - started
+        bar.update(self.step, epoch=epoch, epochs=cfg.epochs, loss=step_loss,
+                   ips=self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0,
+                   lr=lr)
+        if self.step == epoch * cfg.iters_per_epoch:
+            self._end_epoch(epoch, lr, bar)
+        elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+            self.save_checkpoint()
+        if self.on_step is not None:
+            self.on_step(self.step, step_loss)
+
     def run(self) -> TrainResult:
         """Train until `config.total_steps`, evaluating, reporting and checkpointing."""
         cfg = self.config
@@ -349,13 +406,18 @@ class _Run:
         forward_model.train()
         show = cfg.progress and not cfg.quiet and self.dist.is_main
         images_per_step = cfg.batch_size * cfg.iter_size
-        with ProgressBar(cfg.total_steps, self.step, enabled=show) as bar:
+        with ProgressBar(cfg.total_steps, self.step, enabled=show) as bar, \
+                contextlib.closing(_Closable(batches)):
             while self.step < cfg.total_steps:
                 epoch = self.step // ipe + 1
-                lr = lr_at(epoch, cfg.epochs, rule=cfg.lr_rule, schedule=cfg.lr_schedule, base=cfg.lr)
-                _param_groups_lr(self.optimizer, lr)
                 while self.step < epoch * ipe:
+                    lr = cfg.lr_at_step(self.step)
                     started = time.perf_counter()
+                    if self.graphs:
+                        step_loss = self._graphed_step(*next(batches), lr)
+                        self._finish_step(epoch, lr, step_loss, started, images_per_step, bar)
+                        continue
+                    _param_groups_lr(self.optimizer, lr)
                     self.optimizer.zero_grad(set_to_none=True)
                     step_loss = 0.0
                     for micro in range(cfg.iter_size):
@@ -373,27 +435,7 @@ class _Run:
                         self.scaler.update()
                     else:
                         self.optimizer.step()
-                    if self.device.type == "cuda":
-                        torch.cuda.synchronize(self.device)
-                    elapsed = time.perf_counter() - started
-                    self.step += 1
-                    self.losses.append(step_loss)
-                    self.epoch_images += images_per_step
-                    self.epoch_seconds += elapsed
-                    bar.update(
-                        self.step,
-                        epoch=epoch,
-                        epochs=cfg.epochs,
-                        loss=step_loss,
-                        ips=self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0,
-                        lr=lr,
-                    )
-                    if self.step == epoch * ipe:
-                        self._end_epoch(epoch, lr, bar)
-                    elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                        self.save_checkpoint()
-                    if self.on_step is not None:
-                        self.on_step(self.step, step_loss)
+                    self._finish_step(epoch, lr, step_loss, started, images_per_step, bar)
         if self.last_checkpoint_step != self.step:  # a resumed, already finished run
             self.save_checkpoint()
         self.write_reports()

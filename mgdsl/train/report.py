@@ -72,6 +72,24 @@ def write_metrics(out_dir: str | Path, rows: Sequence[Mapping[str, Any]], meta: 
     write_json(out_dir / "metrics.json", {**meta, "epochs": list(rows)})
 
 
+def _series(rows: Sequence[Mapping[str, Any]], key: str, scale: float = 1.0) -> list[float]:
+    """`key` of every row (times `scale`), NaN where a row lacks it."""
+    values = []
+    for row in rows:
+        value = row.get(key)
+        values.append(value * scale if isinstance(value, (int, float)) and value is not None
+                      else math.nan)
+    return values
+
+
+#: the curves of the right-hand panel of loss.png: (row key, label, colour)
+SIGNALS = (
+    ("test_fg_class_accuracy", "foreground class accuracy", "tab:green"),
+    ("test_mean_iou_at_0.3", "mean IoU at 0.3", "tab:purple"),
+    ("test_mean_iou", "mean IoU (paper, at 0.5)", "tab:red"),
+)
+
+
 def plot_loss(
     path: str | Path,
     losses: Sequence[float],
@@ -79,34 +97,57 @@ def plot_loss(
     rows: Sequence[Mapping[str, Any]] = (),
     title: str = "",
 ) -> Path:
-    """Draw the per-step training loss, its per-epoch mean and any test loss into a PNG."""
+    """Draw the training loss and what the evaluations measured into a PNG.
+
+    Left: the per-step training loss, its per-epoch mean, the test loss and, for MNIST
+    tasks, the base-rate BCE of the test set (what predicting each map's foreground rate
+    everywhere scores). Right, when the rows have them: foreground class accuracy (with its
+    chance level) and mean IoU at 0.3 and 0.5, in percent.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 4), dpi=100)
+    signals = [s for s in SIGNALS if any(r.get(s[0]) is not None for r in rows)]
+    fig = Figure(figsize=(11 if signals else 7, 4), dpi=100)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    ax = fig.add_subplot(1, 2 if signals else 1, 1)
     steps = list(range(1, len(losses) + 1))
     epochs_axis = [s / iters_per_epoch for s in steps]
     ax.plot(epochs_axis, list(losses), lw=0.6, alpha=0.45, color="tab:blue", label="train loss (step)")
+    xs = [r["epoch"] for r in rows]
     if rows:
-        xs = [r["epoch"] for r in rows]
         ax.plot(xs, [r.get("train_loss") for r in rows], "o-", ms=3, color="tab:blue",
                 label="train loss (epoch mean)")
-        test = [r.get("test_loss") for r in rows]
-        if any(v is not None for v in test):
-            ax.plot(xs, [math.nan if v is None else v for v in test], "s--", ms=3,
-                    color="tab:orange", label="test loss")
+        test = _series(rows, "test_loss")
+        if any(math.isfinite(v) for v in test):
+            ax.plot(xs, test, "s--", ms=3, color="tab:orange", label="test loss")
+        base = [v for v in _series(rows, "test_base_bce") if math.isfinite(v)]
+        if base:
+            ax.axhline(base[-1], color="0.3", ls=":", lw=1.2,
+                       label=f"base-rate BCE of the test set ({base[-1]:.3f})")
     positive = [v for v in losses if math.isfinite(v) and v > 0]
     if positive and max(positive) / min(positive) > 30:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    if title:
-        ax.set_title(title)
+    ax.set_title(title or "loss", fontsize=10)
     ax.grid(True, alpha=0.3)
     if losses:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
+    if signals:
+        right = fig.add_subplot(1, 2, 2)
+        for key, label, colour in signals:
+            right.plot(xs, _series(rows, key, 100.0), "o-", ms=3, color=colour, label=label)
+        chance = [v for v in _series(rows, "test_fg_chance", 100.0) if math.isfinite(v)]
+        if chance and any(s[0] == "test_fg_class_accuracy" for s in signals):
+            right.axhline(chance[-1], color="tab:green", ls=":", lw=1.2,
+                          label=f"chance ({chance[-1]:.0f} %)")
+        right.set_xlabel("epoch")
+        right.set_ylabel("percent (test set)")
+        right.set_ylim(bottom=0)
+        right.set_title("learning before IoU moves", fontsize=10)
+        right.grid(True, alpha=0.3)
+        right.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     path = Path(path)
     buffer = io.BytesIO()
@@ -125,11 +166,40 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+#: test metrics `epoch_line` formats itself (the rest of the test scalars follow as they are)
+_LINE_SKIP = {"test_loss", "test_base_bce", "test_fg_class_accuracy", "test_fg_chance",
+              "test_fg_pixels", "test_mean_iou", "test_mean_iou_at_0.3", "test_mean_error",
+              "test_samples", "test_images", "test_count"}
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * value:.1f}%" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
 def epoch_line(row: Mapping[str, Any], epochs: int) -> str:
-    """One line summarising an epoch row, for logs and non-terminal output."""
+    """One line summarising an epoch row, for logs and non-terminal output.
+
+    For MNIST tasks: test BCE beside the base-rate BCE, foreground class accuracy beside
+    chance, then mean IoU at 0.5 (the paper's) and at 0.3 and the paper's mean error.
+    """
     parts = [f"epoch {row['epoch']}/{epochs}", f"lr {row['lr']:.3g}", f"loss {_fmt(row['train_loss'])}"]
+    if row.get("test_loss") is not None:
+        test = f"test loss {_fmt(row['test_loss'])}"
+        if row.get("test_base_bce") is not None:
+            test += f" (base rate {_fmt(row['test_base_bce'])})"
+        parts.append(test)
+    if row.get("test_fg_class_accuracy") is not None:
+        parts.append(f"fg class acc {_percent(row['test_fg_class_accuracy'])}"
+                     f" (chance {_percent(row.get('test_fg_chance'))})")
+    if row.get("test_mean_iou") is not None:
+        iou = f"IoU {_percent(row['test_mean_iou'])}"
+        if row.get("test_mean_iou_at_0.3") is not None:
+            iou += f" (at 0.3: {_percent(row['test_mean_iou_at_0.3'])})"
+        parts.append(iou)
+    if row.get("test_mean_error") is not None:
+        parts.append(f"error {_percent(row['test_mean_error'])}")
     for key, value in scalar_items(row).items():
-        if key.startswith("test_") and value is not None:
+        if key.startswith("test_") and key not in _LINE_SKIP and value is not None:
             parts.append(f"{key} {_fmt(value)}")
     parts.append(f"{row['images_per_second']:.1f} img/s")
     return "  ".join(parts)

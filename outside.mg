@@ -1,0 +1,1 @@
+block b(p) { return p }
