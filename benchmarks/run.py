@@ -12,6 +12,8 @@ side by side in this run (interleaved rounds, medians, warm-up rounds excluded).
 * ``data``: synthetic MNIST generation against training consumption;
 * ``memory``: peak RSS of a training step (one child process per implementation);
 * ``process``: `mgdsl train` defaults against the reference run with plain `python`;
+* ``lsp``: language-server latency, an edit of the largest zoo file -> fresh diagnostics
+  through `mgdsl lsp` over stdio (target <= 100 ms);
 * ``device``: the training step on an accelerator (`--device`, default CUDA when present):
   eager fp32, bf16 + channels_last, and with `--compile` torch.compile and CUDA graphs;
   images/s and model-FLOPs utilisation. Part of the default run only when CUDA is present.
@@ -36,7 +38,7 @@ if str(ROOT) not in sys.path:
 
 __all__ = ["MODES", "SECTIONS", "main", "report"]
 
-SECTIONS = ("train", "infer", "frontend", "data", "memory", "process", "device", "graphs")
+SECTIONS = ("train", "infer", "frontend", "data", "memory", "process", "lsp", "device", "graphs")
 ALL_NETS = ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg"]
 
 #: what each mode measures: batch (None = the paper's), rounds, networks, frontend cases...
@@ -45,18 +47,18 @@ MODES = {
              "frontend": ["MG-16", "PMG-11-seg", "R-PMG-20-spt", "U-NET-11-seg", "R-PMG-44",
                           "chain:10", "chain:100", "chain:1000", "chain:10000"],
              "fe_repeats": 5, "data_batch": 64, "mem_batch": None, "mem_nets": ALL_NETS,
-             "process": (64, 3, 3), "device": {"batch": None, "steps": 10},
+             "process": (64, 3, 3), "lsp_edits": 40, "device": {"batch": None, "steps": 10},
              "graphs": {"nets": ["PMG-11-seg", "R-PMG-20-spt"], "steps": 50}},
     "quick": {"batch": 4, "rounds": 3, "warmup": 1, "nets": ALL_NETS,
               "fast_nets": ["PMG-11-seg"],
               "frontend": ["R-PMG-44", "chain:10", "chain:100", "chain:1000"],
               "fe_repeats": 3, "data_batch": 16, "mem_batch": 8,
-              "mem_nets": ["PMG-11-seg"], "process": (8, 1, 2),
+              "mem_nets": ["PMG-11-seg"], "process": (8, 1, 2), "lsp_edits": 20,
               "device": {"batch": None, "steps": 5},
               "graphs": {"nets": ["PMG-11-seg"], "steps": 20}},
     "tiny": {"batch": 2, "rounds": 1, "warmup": 0, "nets": ["PMG-11-seg"], "fast_nets": [],
              "frontend": ["chain:10"], "fe_repeats": 1, "data_batch": 2, "mem_batch": 2,
-             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1),
+             "mem_nets": ["PMG-11-seg"], "process": (2, 1, 1), "lsp_edits": 2,
              "device": {"batch": 2, "steps": 1, "matmul_size": 1024},
              "graphs": {"nets": ["PMG-11-seg"], "steps": 2}},
 }
@@ -186,6 +188,16 @@ def report(results: dict) -> str:
               ", ".join(f"{t:.2f}" for t in p["reference_step_s"]), _f(p["ratio"]),
               _f(p["mgdsl_gflops"], 1), _f(p["reference_gflops"], 1), _f(p["peak_gflops"], 1),
               f"{100 * p['mgdsl_peak_frac']:.0f} %"]]))
+    if "lsp" in results:
+        r = results["lsp"]
+        out.append("## Language server: an edit -> fresh diagnostics (ms, target <= 100)\n")
+        out.append("`mgdsl lsp` over stdio, driven by pygls's client; edits alternately break "
+                   "and fix a call; `analyse` = the in-process check alone (wall / CPU).\n")
+        out.append(_table(["file", "IR nodes", "edits", "median ms", "p90 ms", "max ms",
+                           "analyse ms", "analyse CPU ms", "load"],
+                          [[r["file"], str(r["nodes"]), str(r["edits"]), _f(r["median_ms"], 1),
+                            _f(r["p90_ms"], 1), _f(r["max_ms"], 1), _f(r["analyse_ms"], 1),
+                            _f(r.get("analyse_cpu_ms"), 1), _f(r.get("load"), 1)]]))
     return "\n".join(out)
 
 
@@ -267,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         say("training processes")
         batch, rounds, steps = m["process"]
         results["process"] = run_process(batch, rounds, steps)
+    if "lsp" in sections:
+        from benchmarks.lsp import run_lsp
+
+        say("language server")
+        results["lsp"] = run_lsp(m["lsp_edits"])
     if "device" in sections:
         import torch
 

@@ -487,6 +487,12 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E900", "a TikZ picture body for an output that is not TikZ",
+       """`--tikz-body` writes only the `tikzpicture` of a diagram, to `\\input` into a paper
+       that loads TikZ; it applies to TikZ output (`.tex`), not to `.svg`, `.png`, `.pdf`
+       or `.dot`.""",
+       "mgdsl render PMG-11-seg --tikz-body -o fig.svg",
+       "mgdsl render PMG-11-seg --tikz-body -o fig.tex"),
     _e("E960", "nothing to draw",
        """`render` needs a network (a file or zoo name) or a standard block name.""",
        "mgdsl render --out net.svg",
@@ -497,8 +503,8 @@ ENTRIES: tuple[Entry, ...] = (
        "mgdsl render PMG-11-seg --out net.svg   # without Graphviz",
        "apt-get install graphviz   # or: mgdsl render PMG-11-seg --out net.dot"),
     _e("E962", "a file format that cannot be drawn",
-       """`render` writes `.dot`, `.svg`, `.png` and `.pdf`; the output file's suffix chooses
-       the format.""",
+       """`render` writes `.dot`, `.svg`, `.png`, `.pdf` and `.tex` (TikZ); the output
+       file's suffix chooses the format.""",
        "mgdsl render PMG-11-seg --out net.jpg",
        "mgdsl render PMG-11-seg --out net.png"),
     _e("E963", "a block that cannot be drawn",

@@ -122,5 +122,14 @@ def test_examples_png(tmp_path, channels):
     preds = torch.from_numpy(rng.random((3, channels, 64, 64), dtype=np.float32))
     width, height = is_png(save_examples_png(tmp_path / "ex.png", inputs, targets, preds))
     assert height > width  # three rows of three panels, plus titles
+    if channels > 1:  # a colour key of the classes along the bottom
+        from matplotlib import colormaps
+        from matplotlib.image import imread
+
+        bottom = imread(tmp_path / "ex.png")[-40:, :, :3].reshape(-1, 3)
+        colours = {tuple(round(float(v), 2) for v in c)
+                   for c in colormaps["tab10"].colors[:channels]}
+        found = {tuple(round(float(v), 2) for v in p) for p in bottom} & colours
+        assert found == colours, "every class colour appears in the key"
     with pytest.raises(ValueError):
         save_examples_png(tmp_path / "bad.png", inputs, targets[:2], preds)

@@ -39,6 +39,12 @@ def test_device_section_runs_on_the_cpu(capsys):
     assert "| PMG-11-seg | 2 | cpu | eager_fp32 |" in text and "| bf16_cl |" in text
 
 
+def test_lsp_section_edits_the_largest_zoo_file(capsys):
+    assert run.main(["--tiny", "--section", "lsp"]) == 0
+    text = capsys.readouterr().out
+    assert "## Language server" in text and "| architectures/" in text
+
+
 def test_report_formats_every_section():
     results = {
         "mode": "tiny", "command": "python -m benchmarks.run --tiny", "seconds": 1.0,
@@ -58,10 +64,13 @@ def test_report_formats_every_section():
         "process": {"net": "N", "batch": 2, "rounds": 1, "mgdsl_step_s": [1.0],
                     "reference_step_s": [2.0], "ratio": 0.5, "mgdsl_gflops": 2.0,
                     "reference_gflops": 1.0, "peak_gflops": 3.0, "mgdsl_peak_frac": 0.67},
+        "lsp": {"file": "architectures/x.mg", "nodes": 500, "edits": 2, "diagnostics": [0, 1],
+                "median_ms": 50.0, "p90_ms": 60.0, "max_ms": 70.0, "analyse_ms": 40.0,
+                "mean_ms": 55.0},
     }
     text = run.report(results)
     for title in ("## Inference", "## Data", "## Memory", "## `mgdsl train`",
-                  "## Training step on the device"):
+                  "## Training step on the device", "## Language server"):
         assert title in text
     assert "| N | 2 | cuda | cuda_graphs_bf16_cl | 900 | 70.00 | 10 % | 80 |" in text
 
@@ -95,7 +104,7 @@ def test_heap_peak_counts_the_tensors_an_operator_makes():
 
 def test_every_mode_configures_every_section():
     keys = {"batch", "rounds", "warmup", "nets", "fast_nets", "frontend", "fe_repeats",
-            "data_batch", "mem_batch", "mem_nets", "process", "device", "graphs"}
+            "data_batch", "mem_batch", "mem_nets", "process", "lsp_edits", "device", "graphs"}
     for name, mode in run.MODES.items():
         assert set(mode) == keys, name
 

@@ -13,7 +13,7 @@ import pytest
 
 import mgdsl
 from mgdsl.diagrams.block import block_graph, block_names
-from mgdsl.diagrams.collapse import collapse
+from mgdsl.diagrams.collapse import collapse, unfolded_columns
 from mgdsl.diagrams.diagram import dot_source, draw, render
 from mgdsl.diagrams.errors import MgRenderError
 from mgdsl.diagrams.layers import build_view
@@ -92,15 +92,17 @@ def test_every_network_renders(file: str, network: str) -> None:
     layer_scopes = [{ir.nodes[view.boxes[b].node]["scope"] for b in c.boxes}
                     for c in view.columns if c.kind == "layer"]
     assert all(len(s) == 1 for s in layer_scopes), "one op instance per layer column"
-    assert {s.pop() for s in layer_scopes} == weight_scopes, "columns are the layers"
+    on_arrows = {ir.nodes[m]["scope"] for a in view.arrows for m in a.nodes
+                 if OPS[ir.nodes[m]["op"]].weight_layer}
+    assert {s.pop() for s in layer_scopes} | on_arrows == weight_scopes, \
+        "columns are the layers, except layers drawn as cross-scale or projection arrows"
     for box in view.boxes.values():
         level = ir.nodes[box.node]["level"]
         if level is not None:
             assert box.row == level, "rows are pyramid levels"
     folded = collapse(view)
     check_structure(folded, dot_source(ir, collapse=True))
-    runs = sum((c.repeat - 1) * c.span for c in folded.columns)
-    assert len(folded.columns) + runs == len(view.columns)
+    assert unfolded_columns(folded) == len(view.columns)
     if HAS_DOT:
         svg = draw(source, "svg").decode()
         assert "<svg" in svg and "</svg>" in svg
@@ -125,7 +127,7 @@ def test_mg_layers_levels_and_pooling() -> None:
     assert kinds == ["input", "layer", "pool", "layer", "pool", "layer", "pool", "layer",
                      "pool", "layer", "layer", "output"]
     assert [len(c.boxes) for c in view.columns] == [3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 1, 1]
-    assert {a.kind for a in view.arrows} == {"same", "down", "up"}
+    assert {a.kind for a in view.arrows} == {"same", "pool", "upsample"}
     first_pool = view.columns[2]
     assert [view.boxes[b].row for b in first_pool.boxes] == [1, 2, 3]
 
@@ -133,7 +135,7 @@ def test_mg_layers_levels_and_pooling() -> None:
 def test_residual_skip_and_progressive_kinds() -> None:
     rpmg = build_view(_ir("rpmg-mnist.mg"))
     kinds = Counter(a.kind for a in rpmg.arrows)
-    assert kinds["residual"] > 0 and kinds["carry"] > 0 and "skipcat" not in kinds
+    assert kinds["residual"] > 0 and "skipcat" not in kinds
     assert sum(b.dropped for b in rpmg.boxes.values()) == 3  # B5, B6, B7 drop a grid each
     unet = build_view(_ir("unet.mg"))
     assert Counter(a.kind for a in unet.arrows)["skipcat"] == 3
@@ -147,7 +149,7 @@ def test_collapse_folds_repeated_units() -> None:
     view = build_view(ir)
     folded = collapse(view)
     assert len(folded.columns) < len(view.columns) * 2 // 3
-    assert {(c.repeat, c.span) for c in folded.columns if c.repeat > 1} >= {(3, 2)}
+    assert {run for c in folded.columns for run in c.runs} >= {(3, 2)}
     source = dot_source(ir, collapse=True)
     assert "×3" in source
     unet = build_view(_ir("unet.mg"))

@@ -19,7 +19,7 @@ from mgdsl.codegen.source import emit_source
 from mgdsl.elab.program import load_program
 from mgdsl.errors import MgErrors
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*ROOT.glob("architectures/*.mg"), *ROOT.glob("examples/*.mg")])

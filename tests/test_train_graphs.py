@@ -22,6 +22,8 @@ from mgdsl.train.graphs import (
 from mgdsl.train.loop import train
 from mgdsl.train.optim import build_optimizer
 
+pytestmark = pytest.mark.torch  # imports torch
+
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 GOOD = dict(world_size=1, iter_size=1, amp=False, amp_dtype="bf16", compile=False)
 

@@ -18,6 +18,8 @@ from mgdsl.train.errors import TrainError
 from mgdsl.train.loop import train
 from mgdsl.train.optim import build_optimizer, output_bias_modules, set_output_prior
 
+pytestmark = pytest.mark.torch  # imports torch
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -7,6 +7,7 @@ exactly twice this number.
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,9 +18,23 @@ from mgdsl.ops import OPS
 __all__ = ["Cost", "annotate_cost", "cost_of"]
 
 
-@dataclass
+@dataclass(repr=False)
 class Cost:
-    """Totals and breakdowns of parameters and MACs."""
+    """Totals and breakdowns of parameters and MACs (each breakdown maps a key to
+    `[params, macs]`). Prints as a table; shows as an HTML table in Jupyter.
+
+    >>> cost = Cost(params=10, macs=200, live_macs=200)
+    >>> cost.by_op["conv"] = [10, 200]
+    >>> cost
+    Cost(params=10, macs=200, live_macs=200, by_section={}, by_level={}, by_op={'conv': [10, 200]})
+    >>> print(cost)
+    parameters  10
+    MACs        200
+    <BLANKLINE>
+    by op:
+      op    params  MACs
+      conv      10   200
+    """
 
     params: int = 0
     macs: int = 0
@@ -27,6 +42,50 @@ class Cost:
     by_section: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_level: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_op: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    def _tables(self) -> list[tuple[str, str, list[tuple[str, int, int]]]]:
+        out = []
+        for title, key, table in (("by section", "section", self.by_section),
+                                  ("by level", "level", self.by_level),
+                                  ("by op", "op", self.by_op)):
+            if table:
+                out.append((title, key, [(k, v[0], v[1]) for k, v in table.items()]))
+        return out
+
+    def __repr__(self) -> str:
+        tables = ", ".join(f"{name}={ {k: list(v) for k, v in getattr(self, name).items()} }"
+                           for name in ("by_section", "by_level", "by_op"))
+        return (f"Cost(params={self.params}, macs={self.macs}, live_macs={self.live_macs}, "
+                f"{tables})").replace("{ ", "{").replace(" }", "}")
+
+    def __str__(self) -> str:
+        lines = [f"parameters  {self.params:,}", f"MACs        {self.macs:,}"]
+        if self.live_macs != self.macs:
+            lines.append(f"live MACs   {self.live_macs:,}  (reaching an output)")
+        for title, key, rows in self._tables():
+            cells = [(key, "params", "MACs")] + [(k, f"{p:,}", f"{m:,}") for k, p, m in rows]
+            widths = [max(len(c[i]) for c in cells) for i in range(3)]
+            lines += ["", f"{title}:"]
+            for c in cells:
+                lines.append(f"  {c[0]:<{widths[0]}}  {c[1]:>{widths[1]}}  {c[2]:>{widths[2]}}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        def row(cells: tuple, tag: str = "td") -> str:
+            return "<tr>" + "".join(
+                f'<{tag} style="text-align:{"left" if i == 0 else "right"}">'
+                f"{html.escape(str(c))}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+
+        parts = ['<table class="mgdsl-cost">',
+                 row(("", "params", "MACs"), "th"),
+                 row(("total", f"{self.params:,}", f"{self.macs:,}"))]
+        if self.live_macs != self.macs:
+            parts.append(row(("reaching an output", "", f"{self.live_macs:,}")))
+        for title, _, rows in self._tables():
+            parts.append(f'<tr><th colspan="3" style="text-align:left">{html.escape(title)}'
+                         f"</th></tr>")
+            parts += [row((k, f"{p:,}", f"{m:,}")) for k, p, m in rows]
+        return "\n".join(parts + ["</table>"])
 
 
 def annotate_cost(ir: nx.DiGraph) -> None:

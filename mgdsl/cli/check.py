@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         inputs = input_sizes(args.inputs)
     except MgError as exc:
-        print_error(exc)
+        print_error(exc, command_line=args.command_line)
         return 1
     graphs, errors = check_files(args.targets, args.network, inputs=inputs, **parse_sets(args.sets))
     warnings = [w for ir in graphs for w in ir.graph["warnings"]]

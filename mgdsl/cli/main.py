@@ -17,7 +17,7 @@ from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
 VERBS = ["check", "stats", "dump", "fmt", "render", "compile", "zoo", "ops", "train", "eval", "serve",
-         "explain"]
+         "explain", "lsp"]
 
 
 def build_parser() -> argparse.ArgumentParser:

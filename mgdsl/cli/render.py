@@ -1,8 +1,10 @@
-"""`mgdsl render FILE|NAME [-o out.svg|.png|.pdf|.dot] [--collapse] [--block NAME]`:
+"""`mgdsl render FILE|NAME [-o out.svg|.png|.pdf|.dot|.tex] [--collapse] [--block NAME]`:
 draw a network like the paper's Figure 3 (a standard block like Figure 2 with --block).
 
-Without `-o` the DOT text goes to stdout. `.dot` needs no Graphviz; the other formats
-need its `dot` program, and fail with one line saying how to install it when it is missing.
+Without `-o` the DOT text goes to stdout. `.dot` and `.tex` (TikZ, a standalone LaTeX
+document, or with `--tikz-body` only the `tikzpicture`) need no Graphviz; the other
+formats need its `dot` program, and fail with one line saying how to install it when it
+is missing.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ Examples:
   mgdsl render R-PMG-44 --collapse -o rpmg44.png
   mgdsl render architectures/mg.mg --set n=1 -o mg6.pdf
   mgdsl render --block resmg -o resmg.png
+  mgdsl render PMG-11-seg -o pmg11.tex                 # TikZ: pdflatex pmg11.tex
+  mgdsl render PMG-11-seg --tikz-body -o fig/pmg11.tex # \\input{fig/pmg11} in a paper
 """
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `render` verb."""
     p = sub.add_parser(
-        "render", help="draw a network like the paper's Figure 3 (svg, png, pdf, dot)",
+        "render", help="draw a network like the paper's Figure 3 (svg, png, pdf, dot, tex)",
         description="Draw a network: depth left to right, pyramid levels bottom (finest) to "
         "top (coarsest), one box per grid labelled with its channels, coloured by section.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -36,11 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         if action.dest == "target":
             action.nargs, action.default = "?", None
     p.add_argument("-o", "--output", metavar="OUT",
-                   help="where to write: .svg, .png, .pdf or .dot (default: DOT to stdout)")
-    p.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
+                   help="where to write: .svg, .png, .pdf, .dot or .tex (TikZ) "
+                   "(default: DOT to stdout)")
+    p.add_argument("--format", choices=("dot", "svg", "png", "pdf", "tex"),
                    help="the format, when OUT's suffix does not say it")
     p.add_argument("--collapse", action="store_true",
-                   help="fold runs of identical layers into one column marked ×N")
+                   help="fold repeated structure (layers, blocks, modules) into one copy "
+                   "marked ×N, at every level")
+    p.add_argument("--tikz-body", action="store_true",
+                   help="with .tex: write only the tikzpicture (to \\input into a paper "
+                   "that loads TikZ), not a standalone document")
     p.add_argument("--block", metavar="NAME",
                    help="draw a standard-library block expanded (e.g. mgconv, resmg)")
     p.add_argument("--expand", action="store_true",
@@ -50,17 +59,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the named network or block; write it to `-o` or print the DOT text."""
-    from mgdsl.diagrams.diagram import dot_source, draw, render
+    from mgdsl.diagrams.diagram import dot_source, draw, render, tikz_source
 
     if args.block is not None and args.target is not None:
         args._parser.error("give either a network or --block, not both")
     ir = load_ir(args) if args.target is not None else None
+    if args.tikz_body and args.output is None and args.format in (None, "tex"):
+        sys.stdout.write(tikz_source(ir, collapse=args.collapse, block=args.block,
+                                     expand=args.expand, body=True))
+        return 0
+    if args.output is None and args.format == "tex":
+        sys.stdout.write(tikz_source(ir, collapse=args.collapse, block=args.block,
+                                     expand=args.expand))
+        return 0
     if args.output is None and args.format not in (None, "dot"):
         source = dot_source(ir, collapse=args.collapse, block=args.block, expand=args.expand)
         sys.stdout.buffer.write(draw(source, args.format))
         return 0
     source = render(ir, args.output, fmt=args.format, collapse=args.collapse,
-                    block=args.block, expand=args.expand)
+                    block=args.block, expand=args.expand, tikz_body=args.tikz_body)
     if args.output is None:
         sys.stdout.write(source)
     else:

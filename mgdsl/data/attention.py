@@ -200,7 +200,8 @@ def save_examples_png(path: str | Path, inputs, targets, preds, *, threshold: fl
     `inputs` (B, 1, H, W) (any scale: each is stretched to its own range), `targets` and
     `preds` (B, C, H, W); `preds` are probabilities, binarised at `threshold`. One channel is
     drawn in grey; several channels as a label image, each class in its own colour (where
-    classes overlap, the highest-scoring one), black where none is on.
+    classes overlap, the highest-scoring one), black where none is on, with a colour key
+    of the classes (the digits, for MNIST segmentation) under the grid.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -209,7 +210,9 @@ def save_examples_png(path: str | Path, inputs, targets, preds, *, threshold: fl
                               for a in (inputs, targets, preds))
     if not len(inputs) == len(targets) == len(preds):
         raise ValueError("inputs, targets and preds must hold the same number of examples")
-    figure = Figure(figsize=(6.0, 2.0 * len(inputs) + 0.3))
+    classes = targets.shape[1] if targets.ndim == 4 else 1
+    key = 0.45 if classes > 1 else 0.0
+    figure = Figure(figsize=(6.0, 2.0 * len(inputs) + 0.3 + key))
     FigureCanvasAgg(figure)
     for row in range(len(inputs)):
         picture = _as_2d(inputs[row])
@@ -225,8 +228,23 @@ def save_examples_png(path: str | Path, inputs, targets, preds, *, threshold: fl
             if row == 0:
                 axes.set_title(title, fontsize=9)
             axes.axis("off")
-    figure.tight_layout()
+    if classes > 1:
+        _class_key(figure, classes)
+    figure.tight_layout(rect=(0.0, key / (2.0 * len(inputs) + 0.3 + key), 1.0, 1.0))
     return _save(figure, path)
+
+
+def _class_key(figure, classes: int) -> None:
+    """A row of colour patches naming each class, in the colours `_label_image` uses."""
+    from matplotlib import colormaps
+    from matplotlib.patches import Patch
+
+    palette = colormaps["tab10"].colors
+    handles = [Patch(facecolor=palette[c % len(palette)], edgecolor="none", label=str(c))
+               for c in range(classes)]
+    figure.legend(handles=handles, loc="lower center", ncol=min(classes, 10), fontsize=8,
+                  frameon=False, title="class", title_fontsize=8, handlelength=1.2,
+                  columnspacing=0.9, borderaxespad=0.2)
 
 
 def _label_image(maps: np.ndarray, threshold: float) -> np.ndarray:

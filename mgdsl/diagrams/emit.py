@@ -1,4 +1,5 @@
-"""A view and its layout -> DOT text (through the graphviz package, which needs no binary).
+"""A view and its layout -> a `Scene` (boxes, arrows, markers and legend at pinned
+positions) -> DOT text (through the graphviz package, which needs no binary) or TikZ.
 
 Node ids are `n<IR node id>` for boxes; markers (`×N`, dropped grids, section names) and
 the legend have ids derived from column indexes, so the text is identical on every run.
@@ -8,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import graphviz
-
-from mgdsl.diagrams.layers import Arrow, Box, View
 from mgdsl.diagrams.layout import GAP_X, GAP_Y, Layout, layout
+from mgdsl.diagrams.scene import Scene, scene_to_dot
 from mgdsl.diagrams.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
+from mgdsl.diagrams.view import Arrow, Box, View
 
-__all__ = ["to_dot", "box_label", "box_tooltip"]
+__all__ = ["to_dot", "build_scene", "box_label", "box_tooltip"]
 
 FONT = "Helvetica"
 PLAIN = {"shape": "plaintext", "fontname": FONT}
@@ -36,6 +36,8 @@ def box_label(box: Box, expanded: bool) -> str:
     """The text inside a box: the channel count (with the op name when expanded)."""
     if box.kind == "output":
         return box.name.rsplit(".", 1)[-1]
+    if box.kind == "add" and not expanded:
+        return "+"
     channels = str(box.shape[0]) if box.shape else ""
     return f"{box.op}\\n{channels}" if expanded else channels
 
@@ -77,23 +79,49 @@ def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
 
 
 def _section_spans(view: View) -> list[tuple[str, int, int]]:
-    """(label, first column, last column) for the input, each section, and the head."""
+    """(label, first column, last column) for the input, each section, the stem (before
+    the first section), the head (after the last) and the output."""
     spans: list[tuple[str, int, int]] = []
+    in_sections = [c.index for c in view.columns if c.section]
     for col in view.columns:
         if col.kind == "input":
             name = "input"
         elif col.kind == "output":
             name = "output"
+        elif col.section:
+            name = col.section
+        elif not in_sections:
+            name = ""
+        elif col.index < in_sections[0]:
+            name = "stem"
+        elif col.index > in_sections[-1]:
+            name = "head"
         else:
-            name = col.section or "head"
+            name = ""
         if spans and spans[-1][0] == name:
             spans[-1] = (name, spans[-1][1], col.index)
         else:
             spans.append((name, col.index, col.index))
-    return spans
+    return [span for span in spans if span[0]]
 
 
-def _markers(g: graphviz.Digraph, view: View, lay: Layout) -> float:
+def run_levels(view: View) -> list[tuple[int, int, int, int]]:
+    """(first column, last column, repetitions, nesting height) of every folded run;
+    a run sits one step above the highest run inside it."""
+    out: list[tuple[int, int, int, int]] = []
+    height_at: dict[int, int] = {}  # column -> height of the highest run over it so far
+    for col in view.columns:
+        for reps, span in col.runs:  # innermost first
+            last = col.index + span - 1
+            level = 1 + max((height_at.get(c, 0) for c in range(col.index, last + 1)),
+                            default=0)
+            for c in range(col.index, last + 1):
+                height_at[c] = level
+            out.append((col.index, last, reps, level))
+    return out
+
+
+def _markers(g: Scene, view: View, lay: Layout) -> float:
     """Section names below the drawing, `×N` over folded runs, ✕ after dropped grids.
     Returns the y under which the legend may start."""
     bottom = min(lay.y.values()) - lay.height[min(lay.y)] / 2
@@ -104,20 +132,16 @@ def _markers(g: graphviz.Digraph, view: View, lay: Layout) -> float:
             g.node(f"section{i}", name, **PLAIN, fontsize="11", fontcolor="#555555",
                    pos=_pos(x, label_y))
     top = lay.top + 0.25
-    for col in view.columns:
-        if col.repeat > 1:
-            last = col.index + col.span - 1
-            left = lay.x[col.index] - lay.width[col.index] / 2
-            right = lay.x[last] + lay.width[last] / 2
-            g.node(f"repeat{col.index}", f"×{col.repeat}", **PLAIN, fontsize="13",
-                   tooltip=f"{col.repeat} identical layers folded", width="0.4", height="0.25",
-                   pos=_pos((left + right) / 2, top + 0.2))
-            g.node(f"repeat{col.index}a", "", shape="point", width="0.02",
-                   pos=_pos(left, top))
-            g.node(f"repeat{col.index}b", "", shape="point", width="0.02",
-                   pos=_pos(right, top))
-            g.edge(f"repeat{col.index}a", f"repeat{col.index}b", dir="none",
-                   color="#555555", penwidth="1.2")
+    for k, (first, last, reps, level) in enumerate(run_levels(view)):
+        left = lay.x[first] - lay.width[first] / 2
+        right = lay.x[last] + lay.width[last] / 2
+        y = top + 0.45 * (level - 1)
+        g.node(f"repeat{k}", f"×{reps}", **PLAIN, fontsize="13",
+               tooltip=f"{reps} identical repetitions folded", width="0.4", height="0.25",
+               pos=_pos((left + right) / 2, y + 0.2))
+        g.node(f"repeat{k}a", "", shape="point", width="0.02", pos=_pos(left, y))
+        g.node(f"repeat{k}b", "", shape="point", width="0.02", pos=_pos(right, y))
+        g.edge(f"repeat{k}a", f"repeat{k}b", dir="none", color="#555555", penwidth="1.2")
     for box in view.boxes.values():
         if box.dropped and not view.expanded:
             x, y = lay.pos(box.column, box.row)
@@ -127,7 +151,7 @@ def _markers(g: graphviz.Digraph, view: View, lay: Layout) -> float:
     return label_y - 0.45
 
 
-def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: float,
+def _legend(g: Scene, view: View, colours: dict[str, str], left: float,
             right: float, y: float) -> None:
     """Sample boxes and arrows with their meaning, flowed left to right under the drawing."""
     items: list[tuple[str, dict[str, str], str]] = []  # (kind, attrs, text)
@@ -139,7 +163,8 @@ def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: floa
         for section in view.sections:
             items.append(("box", {"fillcolor": colours[section], "style": "filled"}, section))
     kinds = {b.kind for b in view.boxes.values()}
-    for kind in ("input", "pool", "output") if view.expanded else ("input", "pool", "op", "output"):
+    for kind in ("input", "pool", "output") if view.expanded else \
+            ("input", "pool", "op", "add", "output"):
         if kind in kinds:
             attrs = dict(BOX_KINDS[kind][0])
             attrs.setdefault("fillcolor", NEUTRAL)
@@ -150,19 +175,20 @@ def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: floa
             items.append(("arrow", ARROWS[kind][0], ARROWS[kind][1]))
     if any(b.dropped for b in view.boxes.values()) and not view.expanded:
         items.append(("mark", {"fontcolor": "#b02020"}, "✕ grid dropped"))
-    if any(c.repeat > 1 for c in view.columns):
-        items.append(("mark", {}, "×N  N identical layers"))
+    if any(c.runs for c in view.columns):
+        items.append(("mark", {}, "×N  N identical repetitions"))
     width = max(right - left, 7.0)
     x, row = left, 0
     for i, (kind, attrs, text) in enumerate(items):
-        text_w = 0.2 + 0.085 * len(text)
-        sample_w = 0.0 if kind == "mark" else 0.5
+        text_w = 0.16 + 0.068 * len(text)
+        sample_w = 0.0 if kind == "mark" else 0.55
         if x > left and x + sample_w + text_w > left + width:
             x, row = left, row + 1
         cy = y - 0.4 * row
         if kind == "box":
+            size = "0.25" if attrs.get("shape") == "circle" else "0.4"
             g.node(f"legend{i}", "", **{**attrs, "shape": attrs.get("shape", "box")},
-                   width="0.4", height="0.25", fixedsize="true",
+                   width=size, height="0.25", fixedsize="true",
                    pos=_pos(x + 0.2, cy), tooltip=text)
         elif kind == "arrow":
             g.node(f"legend{i}a", "", shape="point", width="0.03", pos=_pos(x, cy))
@@ -175,7 +201,7 @@ def _legend(g: graphviz.Digraph, view: View, colours: dict[str, str], left: floa
         x += sample_w + text_w + GAP_X / 2
 
 
-def _arrow(g: graphviz.Digraph, view: View, lay: Layout, i: int, a: Arrow) -> None:
+def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow) -> None:
     """One arrow; one that passes boxes of its own row bridges above them through two
     invisible waypoints, so that it never hides behind the boxes it skips."""
     attrs = dict(ARROWS.get(a.kind, ARROWS["same"])[0])
@@ -202,10 +228,15 @@ def _arrow(g: graphviz.Digraph, view: View, lay: Layout, i: int, a: Arrow) -> No
 
 def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:
     """The DOT text of `view`, laid out with pinned positions."""
+    return scene_to_dot(build_scene(view, params=params))
+
+
+def build_scene(view: View, *, params: dict[str, Any] | None = None) -> Scene:
+    """Everything drawn for `view`: boxes, arrows, markers and the legend, pinned."""
     colours = section_colours(view.sections)
     labels = {b.id: box_label(b, view.expanded) for b in view.boxes.values()}
     lay = layout(view, labels)
-    g = graphviz.Digraph(_safe_name(view.name))
+    g = Scene(_safe_name(view.name))
     g.attr(layout="neato", splines="true", esep="+5", outputorder="edgesfirst", pad="0.3",
            label=_title(view, params or {}), labelloc="t", fontname=FONT, fontsize="14",
            bgcolor="white")
@@ -218,7 +249,12 @@ def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:
         _arrow(g, view, lay, i, a)
     legend_y = _markers(g, view, lay)
     _legend(g, view, colours, lay.left, lay.right, legend_y)
-    return g.source
+    # keep the title clear of what is drawn over the top row (bridges, ×N brackets)
+    top = max(float(a["pos"].split(",")[1].rstrip("!")) + float(a.get("height", 0)) / 2
+              for _, _, a in g.nodes)
+    g.node("top", "", shape="point", style="invis", width="0.01",
+           pos=_pos(lay.left, top + 0.25))
+    return g
 
 
 def _safe_name(name: str) -> str:

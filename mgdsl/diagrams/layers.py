@@ -1,15 +1,34 @@
-"""The layer view of an IR: the grid boxes, columns and arrows that a diagram draws.
+"""The layer view of an IR: the grid boxes and arrows that a diagram draws.
 
 A *box* is one grid (or vector) as the paper's figures draw it. In the folded view (the
 default) boxes are the outputs of weight layers (conv, deconv, linear), the grids of the
-input pyramid, and grids that data movement materialises for several readers (the pyramid
-after pooling between sections, a merged grid). Elementwise ops (bn, relu, sigmoid, pad,
-add) fold into the box they follow; pooling, upsampling, concatenation and flattening
-with a single reader become arrows. A *column* gathers the boxes of one op instance (one
-`scope`): all grids of one layer. *Arrows* carry a kind: ``same``, ``down``, ``up``,
-``residual`` (shortcut into a sum), ``skipcat`` (a concatenation that bypasses weight
-layers, as in U-NET) and ``carry`` (a grid waiting over empty columns of its row before
-it is read, as in progressive networks). In the expanded view (`expand=True`) every IR node is a box.
+input pyramid, grids that data movement materialises for several readers (the pyramid
+after pooling between sections, a merged grid), and sums (`add`) that are not the end of
+a residual unit, drawn as a small merge node ⊕ that its operands flow into. Elementwise
+ops (bn, relu, sigmoid, pad) fold into the box they follow; pooling, upsampling,
+concatenation and flattening with a single reader become arrows. A chain of layers that
+only feeds a sum and either changes the pyramid level (HRNet's exchange convs, OctConv's
+cross-frequency convs) or is the projection shortcut of a residual unit is drawn as the
+arrow it is, not as boxes. An `add` folds into the last layer of a residual unit when its
+other operands are shortcuts around that unit (identity or projection).
+
+Every arrow's kind is read off the IR, never guessed from shapes:
+
+=========  ===============================================================
+kind       meaning
+=========  ===============================================================
+same       data flow on one pyramid level
+pool       to a coarser level through max/avg pooling
+upsample   to a finer level through upsampling
+xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
+           grid directly (not through a concatenation), or a chain of layers
+           into a sum that changes the level (HRNet's exchange)
+residual   an identity or projection shortcut into the sum ending a unit
+skipcat    a concatenation that bypasses weight layers (U-NET skips)
+=========  ===============================================================
+
+Columns (`mgdsl.diagrams.columns`) are assigned afterwards. In the expanded view
+(`expand=True`) every IR node is a box.
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('''use "std.mg"
@@ -23,89 +42,43 @@ it is read, as in progressive networks). In the expanded view (`expand=True`) ev
 >>> [c.kind for c in v.columns]
 ['input', 'layer', 'layer', 'layer', 'output']
 >>> sorted({a.kind for a in v.arrows})
-['down', 'same', 'up']
+['pool', 'same', 'upsample']
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 
+from mgdsl.diagrams.columns import assign_columns
+from mgdsl.diagrams.view import Arrow, Box, Column, View
 from mgdsl.ops import OPS
 
-__all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS"]
+__all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
+           "ARROW_KINDS"]
 
 # from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
 # data movement drawn as arrows when it has a single reader, and the pooling among it
 FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
 MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
 POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
+UP_OPS = frozenset({"upsample"})
+# ops a cross-scale or projection chain may pass through on its way to a sum (each chain
+# node must have a single operand, which rules out the binary ones)
+CHAIN_OPS = FOLD_OPS | POOL_OPS | UP_OPS
 
-
-@dataclass
-class Box:
-    """One drawn grid: `node` is the IR node that made it, `folded` the ops drawn in it."""
-
-    id: str
-    node: int
-    kind: str  # input | layer | pool | op | output
-    op: str
-    row: int
-    shape: tuple[int, ...]
-    section: str | None
-    name: str
-    group: tuple
-    folded: list[str] = field(default_factory=list)
-    column: int = -1
-    dropped: bool = False
-
-
-@dataclass
-class Arrow:
-    """A data dependency between two boxes, through the ops in `via`."""
-
-    src: str
-    dst: str
-    kind: str  # same | down | up | residual | skipcat | carry
-    via: tuple[str, ...] = ()
-
-
-@dataclass
-class Column:
-    """A column of boxes: one layer (or the input pyramid, a pooling step, the outputs)."""
-
-    index: int
-    kind: str
-    boxes: list[str]
-    section: str | None
-    repeat: int = 1  # > 1 on the first column of a folded run (`collapse`)
-    span: int = 1  # how many columns the folded run keeps
-
-
-@dataclass
-class View:
-    """Everything a diagram needs, in drawing order; no graphviz in here."""
-
-    name: str
-    boxes: dict[str, Box]
-    columns: list[Column]
-    arrows: list[Arrow]
-    sections: list[str]
-    expanded: bool = False
-
-    def column_of(self, box_id: str) -> int:
-        """The column index of a box."""
-        return self.boxes[box_id].column
+ARROW_KINDS = ("same", "pool", "upsample", "xconv", "residual", "skipcat")
 
 
 @dataclass
 class _Ref:
-    """How an IR node is seen: the box it is drawn in, or the boxes it moves data from."""
+    """How an IR node is seen: the box it is drawn in, or the boxes it moves data from
+    (each with the ops on the way and whether it is a skip or residual shortcut)."""
 
     box: str | None = None
-    sources: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    sources: tuple[tuple[str, tuple[int, ...], str], ...] = ()
 
 
 def _rows(ir: nx.DiGraph) -> dict[int, int]:
@@ -120,33 +93,43 @@ def _rows(ir: nx.DiGraph) -> dict[int, int]:
     return rows
 
 
-def _fan_out(ir: nx.DiGraph, n: int) -> int:
-    return len(ir.succ[n])
+def _is_layer(ir: nx.DiGraph, n: int) -> bool:
+    spec = OPS.get(ir.nodes[n]["op"])
+    return spec is not None and spec.weight_layer
+
+
+def _reaches(ir: nx.DiGraph, src: int, dst: int) -> bool:
+    """Whether `src` reaches `dst` (node ids are a topological order)."""
+    if src == dst:
+        return True
+    stack, seen = [dst], {dst}
+    while stack:
+        v = stack.pop()
+        for u in ir.pred[v]:
+            if u == src:
+                return True
+            if u > src and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return False
+
+
+def _layers_between(ir: nx.DiGraph, src: int, dst: int) -> int:
+    """The most weight layers on a path from `src` to `dst` (-1 when there is none)."""
+    best = {src: 0}
+    for n in range(src + 1, dst + 1):
+        if n not in ir:
+            continue
+        counts = [best[u] for u in ir.pred[n] if u in best]
+        if counts:
+            best[n] = max(counts) + (1 if _is_layer(ir, n) else 0)
+    return best.get(dst, -1)
 
 
 def _bypasses_layer(ir: nx.DiGraph, u: int, v: int) -> bool:
     """Whether `u` also reaches `v` through a weight layer (a real skip connection)."""
-    forward, stack = {u}, [u]
-    while stack:
-        x = stack.pop()
-        for y in ir.succ[x]:
-            if y < v and y not in forward:
-                forward.add(y)
-                stack.append(y)
-    for w in ir.pred[v]:
-        if w == u or w not in forward:
-            continue
-        back, stack = {w}, [w]
-        while stack:
-            x = stack.pop()
-            spec = OPS.get(ir.nodes[x]["op"])
-            if x != u and spec is not None and spec.weight_layer:
-                return True
-            for y in ir.pred[x]:
-                if y in forward and y not in back:
-                    back.add(y)
-                    stack.append(y)
-    return False
+    return any(w != u and _reaches(ir, u, w) and _layers_between(ir, u, w) > 0
+               for w in ir.pred[v])
 
 
 class _Builder:
@@ -159,14 +142,14 @@ class _Builder:
         self.refs: dict[int, _Ref] = {}
         self.boxes: dict[str, Box] = {}
         self.arrows: list[Arrow] = []
-        self.depth: dict[str, int] = {}
-        self.residual: set[tuple[str, str]] = set()
+        self.chain: set[int] = set()  # nodes drawn as part of an arrow into a sum
+        self.tail: dict[str, int] = {}  # box -> the last IR node drawn in it
 
     # -- helpers -------------------------------------------------------------------
-    def _resolve(self, n: int) -> tuple[tuple[str, tuple[str, ...], bool], ...]:
+    def _resolve(self, n: int) -> tuple[tuple[str, tuple[int, ...], str], ...]:
         ref = self.refs[n]
         if ref.box is not None:
-            return ((ref.box, (), False),)
+            return ((ref.box, (), ""),)
         return ref.sources
 
     def _new_box(self, n: int, kind: str, group: tuple) -> str:
@@ -176,21 +159,19 @@ class _Builder:
             id=box_id, node=n, kind=kind, op=d["op"], row=self.rows[n],
             shape=tuple(d.get("shape", ())), section=d.get("section"),
             name=str(d.get("name", box_id)), group=group,
+            args=tuple(sorted((k, repr(v)) for k, v in (d.get("args") or {}).items())),
         )
         self.refs[n] = _Ref(box=box_id)
+        self.tail[box_id] = n
         return box_id
 
-    def _link(self, dst: str, inputs: Iterable[int], reader: int, *,
-              residual: bool = False) -> None:
+    def _link(self, dst: str, inputs: Iterable[int], reader: int, *, flag: str = "") -> None:
         """Arrows into box `dst` from what the IR node `reader` reads among `inputs`."""
-        depth = self.depth.get(dst, 0)
         for u in dict.fromkeys(inputs):
-            skip_in = self._skip_flag(u, reader)
-            for src, via, skip in self._resolve(u):
-                kind = "residual" if residual else ("skipcat" if skip or skip_in else "")
-                self.arrows.append(Arrow(src, dst, kind, via))
-                depth = max(depth, self.depth.get(src, 0) + 1)
-        self.depth[dst] = depth
+            skip_in = "skipcat" if self._skip_flag(u, reader) else ""
+            for src, via, was in self._resolve(u):
+                self.arrows.append(Arrow(src, dst, flag or was or skip_in,
+                                         tuple(self.ir.nodes[m]["op"] for m in via), via))
 
     def _skip_flag(self, u: int, v: int) -> bool:
         if self.ir.edges[u, v].get("kind") != "skip":
@@ -209,6 +190,84 @@ class _Builder:
             self.refs[u].box is not None and self.boxes[self.refs[u].box].kind == "input"
             for u in ins)
 
+    def _only_reader(self, n: int) -> int | None:
+        succ = self.ir.succ[n]
+        return next(iter(succ)) if len(succ) == 1 else None
+
+    # -- arrows that are layers: cross-scale and projection chains -----------------
+    def _chain_to_sum(self, n: int) -> tuple[list[int], int] | None:
+        """The nodes from weight layer `n` to the sum it alone feeds, and that sum."""
+        nodes, cur = [n], n
+        while True:
+            nxt = self._only_reader(cur)
+            if nxt is None:
+                return None
+            op = self.ir.nodes[nxt]["op"]
+            is_sum = OPS.get(op) is not None and OPS[op].shortcut
+            if not is_sum and len(set(self.ir.nodes[nxt]["inputs"])) != 1:
+                return None
+            if is_sum:
+                return nodes, nxt
+            if op not in CHAIN_OPS and not _is_layer(self.ir, nxt):
+                return None
+            nodes.append(nxt)
+            cur = nxt
+
+    def _is_arrow_chain(self, n: int) -> bool:
+        """Whether weight layer `n` starts a chain drawn as an arrow into a sum: the chain
+        changes the level (from the boxes it reads to the sum), or it is the projection
+        shortcut of a residual unit (the sum's other operand ends a path of more layers
+        from the same input)."""
+        ins = list(dict.fromkeys(self.ir.nodes[n]["inputs"]))
+        if len(ins) != 1 or self.ir.nodes[n]["level"] is None:
+            return False
+        found = self._chain_to_sum(n)
+        if found is None:
+            return False
+        nodes, total = found
+        if all(self._cross_scale(nodes, i) for i, m in enumerate(nodes)
+               if _is_layer(self.ir, m)) and any(
+                self.boxes[src].row != self.rows[total] for src, _, _ in self._resolve(ins[0])):
+            return True
+        layers = sum(_is_layer(self.ir, m) for m in nodes)
+        x = ins[0]
+        return any(w != nodes[-1] and w != x and self._unit_tail(w)
+                   and _reaches(self.ir, x, w) and _layers_between(self.ir, x, w) > layers
+                   for w in set(self.ir.nodes[total]["inputs"]))
+
+    def _cross_scale(self, nodes: list[int], i: int) -> bool:
+        """Whether layer `nodes[i]` of a chain changes the level itself (strided,
+        transposed) or next to a pooling or upsampling, past elementwise ops
+        (`conv(avgpool(x))`, `upsample(bn(conv(x)))`)."""
+        m = nodes[i]
+        before = self.ir.nodes[m]["inputs"][0]
+        if self.ir.nodes[before]["level"] != self.ir.nodes[m]["level"]:
+            return True
+        ops = [self.ir.nodes[v]["op"] for v in nodes[i + 1:]]
+        after = next((op for op in ops if op not in FOLD_OPS), None)
+        while self.ir.nodes[before]["op"] in FOLD_OPS and self.ir.nodes[before]["inputs"]:
+            before = self.ir.nodes[before]["inputs"][0]
+        return bool((POOL_OPS | UP_OPS) & {after, self.ir.nodes[before]["op"]})
+
+    def _unit_tail(self, w: int) -> bool:
+        """Whether `w` is a layer's output (after elementwise ops) read only by one op."""
+        if len(self.ir.succ[w]) != 1:
+            return False
+        while not _is_layer(self.ir, w):
+            ins = list(dict.fromkeys(self.ir.nodes[w]["inputs"]))
+            if self.ir.nodes[w]["op"] not in FOLD_OPS or len(ins) != 1:
+                return False
+            w = ins[0]
+        return True
+
+    def _extend(self, n: int, op: str, ins: Iterable[int], flag: str = "") -> None:
+        """Draw `n` as part of the arrows from its inputs."""
+        sources = []
+        for u in dict.fromkeys(ins):
+            for src, via, was in self._resolve(u):
+                sources.append((src, via + (n,), was or flag))
+        self.refs[n] = _Ref(sources=tuple(sources))
+
     # -- node kinds ----------------------------------------------------------------
     def visit(self, n: int) -> None:
         d = self.ir.nodes[n]
@@ -222,9 +281,18 @@ class _Builder:
             self._link(box, ins, n)
         elif self.expand:
             self._visit_expanded(n, op, ins)
+        elif n in self.chain:
+            self._extend(n, op, ins)
         elif spec is not None and spec.weight_layer:
+            if self._is_arrow_chain(n):
+                nodes, _ = self._chain_to_sum(n)
+                self.chain.update(nodes[1:])
+                self._extend(n, op, ins)
+                return
             box = self._new_box(n, "layer", ("layer", self._scope(n)))
             self._link(box, ins, n)
+        elif spec is not None and spec.shortcut and ins:  # a sum
+            self._visit_add(n, ins)
         elif op in FOLD_OPS and ins:
             self._visit_fold(n, op, ins)
         elif op in MOVE_OPS and ins:
@@ -237,40 +305,76 @@ class _Builder:
         if self._pyramid_level(n, op, ins):
             box = self._new_box(n, "input", ("input",))
         else:
-            spec = OPS.get(op)
-            kind = "layer" if spec is not None and spec.weight_layer else "op"
+            kind = "layer" if _is_layer(self.ir, n) else "op"
             box = self._new_box(n, kind, (kind, self._scope(n)))
         for u in dict.fromkeys(ins):
             src = self.refs[u].box
             edge = self.ir.edges[u, n].get("kind", "same")
             kind = "residual" if edge == "skip" and OPS[op].shortcut else \
                 ("skipcat" if self._skip_flag(u, n) else "")
-            self.arrows.append(Arrow(src, box, kind))
+            self.arrows.append(Arrow(src, box, kind, (op,)))
 
     def _visit_fold(self, n: int, op: str, ins: tuple[int, ...]) -> None:
+        """A single-input elementwise op joins the box of its input (it adds no arrow into
+        that box, so it cannot make a cycle); one that reads an arrow gets its own box."""
         unique = list(dict.fromkeys(ins))
-
-        def rank(item: tuple[int, int]) -> tuple:
-            pos, u = item
-            ref = self.refs[u]
-            skip = self.ir.edges[u, n].get("kind") == "skip"
-            return (ref.box is None, skip, -self.depth.get(ref.box or "", 0), pos)
-
-        main = min(enumerate(unique), key=rank)[1]
-        box = self.refs[main].box
-        # a broadcast (a gate of one channel or 1 x 1 scaling a grid) gets a box of its own
-        shape = self.ir.nodes[n].get("shape")
-        if box is None or (len(unique) > 1 and any(self.ir.nodes[u].get("shape") != shape
-                                                    for u in unique)):
+        box = self.refs[unique[0]].box if len(unique) == 1 else None
+        if box is None:
             box = self._new_box(n, "op", ("op", self._scope(n)))
             self._link(box, unique, n)
             return
         self.refs[n] = _Ref(box=box)
+        self.tail[box] = n
         if op != "pad":  # a padded shortcut is drawn as its arrow
             self.boxes[box].folded.append(op)
-        others = [u for u in unique if u != main]
-        if others:
-            self._link(box, others, n, residual=OPS[op].shortcut)
+
+    def _residual_main(self, n: int, unique: list[int]) -> int | None:
+        """The operand that ends a residual unit, when every other operand is a shortcut
+        around it: the operand is the last node of a layer box (or of a sum, as in
+        OctConv's units) read only by this sum, and
+        every other operand comes from boxes before that box, never after it."""
+        best = None
+        for u in unique:
+            box = self.refs[u].box
+            if box is None or self.tail[box] != u or self.boxes[box].kind not in ("layer", "add") \
+                    or self.boxes[box].row != self.rows[n] or len(self.ir.succ[u]) != 1:
+                continue
+            first = self.boxes[box].node
+            if all(self._shortcut_into(v, first) for v in unique if v != u):
+                best = u if best is None or first > self.boxes[self.refs[best].box].node \
+                    else best
+        return best
+
+    def _shortcut_into(self, v: int, first: int) -> bool:
+        """Whether operand `v` is a shortcut around the unit whose box starts at `first`."""
+        sources = self._resolve(v)
+        if not sources or _reaches(self.ir, first, v):
+            return False
+        return all(_reaches(self.ir, self.boxes[src].node, first) for src, _, _ in sources)
+
+    def _visit_add(self, n: int, ins: tuple[int, ...]) -> None:
+        unique = list(dict.fromkeys(ins))
+        main = self._residual_main(n, unique)
+        if main is not None:
+            box = self.refs[main].box
+            self.refs[n] = _Ref(box=box)
+            self.tail[box] = n
+            self.boxes[box].folded.append("add")
+            self._link(box, [u for u in unique if u != main], n, flag="residual")
+            return
+        # a sum of sums stays one merge node
+        for u in unique:
+            box = self.refs[u].box
+            if box is not None and self.boxes[box].kind == "add" and self.tail[box] == u \
+                    and len(self.ir.succ[u]) == 1 and self.boxes[box].row == self.rows[n] \
+                    and not any(_reaches(self.ir, self.boxes[box].node, v)
+                                for v in unique if v != u):
+                self.refs[n] = _Ref(box=box)
+                self.tail[box] = n
+                self._link(box, [v for v in unique if v != u], n)
+                return
+        box = self._new_box(n, "add", ("add", self._scope(n)))
+        self._link(box, unique, n)
 
     def _visit_move(self, n: int, op: str, ins: tuple[int, ...]) -> None:
         unique = list(dict.fromkeys(ins))
@@ -278,59 +382,36 @@ class _Builder:
             box = self._new_box(n, "input", ("input",))
             self._link(box, unique, n)
             return
-        if _fan_out(self.ir, n) >= 2:
+        if len(self.ir.succ[n]) >= 2:
             box = self._new_box(n, "pool" if op in POOL_OPS or op == "concat" else "op",
                                 ("move", self._scope(n)[:-1] or self._scope(n)))
             self._link(box, unique, n)
             return
-        sources: list[tuple[str, tuple[str, ...], bool]] = []
+        sources: list[tuple[str, tuple[int, ...], str]] = []
         for u in unique:
-            skip = self._skip_flag(u, n)
-            for src, via, was_skip in self._resolve(u):
-                sources.append((src, via + (op,), was_skip or skip))
+            skip = "skipcat" if self._skip_flag(u, n) else ""
+            for src, via, was in self._resolve(u):
+                sources.append((src, via + (n,), was or skip))
         self.refs[n] = _Ref(sources=tuple(sources))
 
 
-def _assign_columns(boxes: dict[str, Box], arrows: list[Arrow]) -> list[Column]:
-    """Group boxes into columns, split groups whose rows clash, order them left to right."""
-    groups: dict[tuple, list[str]] = {}
-    for box in sorted(boxes.values(), key=lambda b: b.node):
-        groups.setdefault(box.group, []).append(box.id)
-    parts: list[list[str]] = []
-    for members in groups.values():
-        current: list[str] = []
-        rows: set[int] = set()
-        for box_id in members:
-            if boxes[box_id].row in rows:
-                parts.append(current)
-                current, rows = [], set()
-            current.append(box_id)
-            rows.add(boxes[box_id].row)
-        parts.append(current)
-    part_of = {box_id: i for i, part in enumerate(parts) for box_id in part}
-    dag = nx.DiGraph()
-    dag.add_nodes_from(range(len(parts)))
-    for a in arrows:
-        if part_of[a.src] != part_of[a.dst]:
-            dag.add_edge(part_of[a.src], part_of[a.dst])
-    first = [min(boxes[b].node for b in part) for part in parts]
-    is_output = [boxes[part[0]].kind == "output" for part in parts]
-    if nx.is_directed_acyclic_graph(dag):
-        order = list(nx.lexicographical_topological_sort(
-            dag, key=lambda i: (is_output[i], first[i])))
-    else:  # a grouping that loops: fall back to one column per box
-        parts = [[b.id] for b in sorted(boxes.values(), key=lambda b: b.node)]
-        order = list(range(len(parts)))
-    columns = []
-    for index, i in enumerate(order):
-        members = sorted(parts[i], key=lambda b: (boxes[b].row, boxes[b].node))
-        for box_id in members:
-            boxes[box_id].column = index
-        kinds = {boxes[b].kind for b in members}
-        kind = kinds.pop() if len(kinds) == 1 else "op"
-        sections = [boxes[b].section for b in members if boxes[b].section]
-        columns.append(Column(index, kind, members, sections[0] if sections else None))
-    return columns
+def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
+               flag: str = "") -> str:
+    """The kind of an arrow from the rows it joins, the IR ops it passes through and the op
+    of the box it enters (see the module docstring)."""
+    if flag:
+        return flag
+    if src_row == dst_row:
+        return "same"
+    layer = any(OPS.get(op) is not None and OPS[op].weight_layer for op in via)
+    dst_layer = OPS.get(dst_op) is not None and OPS[dst_op].weight_layer
+    if layer or (dst_layer and "concat" not in via and not POOL_OPS & set(via)):
+        return "xconv"  # a conv that resamples, or reads an upsampled grid (an up-conv)
+    if UP_OPS & set(via):
+        return "upsample"
+    if POOL_OPS & set(via):
+        return "pool"
+    return "pool" if dst_row > src_row else "upsample"
 
 
 def _classify(view: View) -> None:
@@ -338,30 +419,17 @@ def _classify(view: View) -> None:
     seen: set[tuple[str, str, str]] = set()
     arrows: list[Arrow] = []
     boxes = view.boxes
-    occupied = {(b.row, b.column) for b in boxes.values()}
     for a in view.arrows:
         src, dst = boxes[a.src], boxes[a.dst]
-        kind = a.kind
-        span = dst.column - src.column
-        if not kind:
-            if dst.row > src.row:
-                kind = "down"
-            elif dst.row < src.row:
-                kind = "up"
-            else:
-                waits = span > 1 and dst.kind != "output" and not view.expanded and not any(
-                    (src.row, c) in occupied for c in range(src.column + 1, dst.column))
-                kind = "carry" if waits else "same"
+        if src is dst:
+            continue
+        dst_op = dst.op if dst.kind == "layer" else ""
+        kind = arrow_kind(src.row, dst.row, a.via, dst_op, a.kind)
         key = (a.src, a.dst, kind)
         if key in seen:
             continue
         seen.add(key)
-        arrows.append(Arrow(a.src, a.dst, kind, a.via))
-    shortcut = {a.src for a in arrows if a.kind == "residual"}
-    shortcut -= {a.src for a in arrows if a.kind != "residual"}
-    for a in arrows:  # into a projection shortcut: part of the shortcut
-        if a.dst in shortcut and a.kind in ("same", "carry"):
-            a.kind = "residual"
+        arrows.append(Arrow(a.src, a.dst, kind, a.via, a.nodes))
     view.arrows = arrows
     read = {a.src for a in arrows}
     for box in boxes.values():
@@ -378,8 +446,8 @@ def build_view(ir: nx.DiGraph, *, expand: bool = False) -> View:
         section = ir.nodes[n].get("section")
         if section and section not in sections:
             sections.append(section)
-    columns = _assign_columns(builder.boxes, builder.arrows)
-    view = View(str(ir.graph.get("name", "network")), builder.boxes, columns,
+    view = View(str(ir.graph.get("name", "network")), builder.boxes, [],
                 builder.arrows, sections, expand)
     _classify(view)
+    view.columns = assign_columns(view.boxes, view.arrows)
     return view

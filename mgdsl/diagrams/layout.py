@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mgdsl.diagrams.layers import View
 from mgdsl.diagrams.style import box_size
+from mgdsl.diagrams.view import View
 
 __all__ = ["Layout", "layout", "GAP_X", "GAP_Y"]
 
-GAP_X = 0.5  # between columns
+GAP_X = 0.42  # between columns
 GAP_Y = 0.35  # between rows
-SECTION_GAP = 0.25  # extra space where the section changes
+SECTION_GAP = 0.15  # extra space where the section changes
+SUM_GAP = 0.28  # beside a column of sums only (small ⊕ nodes)
 
 
 @dataclass
@@ -39,14 +40,14 @@ class Layout:
 
 
 def _label_width(text: str) -> float:
-    return 0.2 + 0.085 * len(text)
+    return 0.16 + 0.075 * len(text)
 
 
 def layout(view: View, labels: dict[str, str]) -> Layout:
     """Place every column and row of `view`; `labels` gives each box's text (for widths)."""
     size: dict[str, tuple[float, float]] = {}
     for box_id, box in view.boxes.items():
-        w, h = box_size(box.shape)
+        w, h = (0.3, 0.3) if box.kind == "add" and not view.expanded else box_size(box.shape)
         size[box_id] = (round(max(w, _label_width(labels.get(box_id, ""))), 3), h)
     rows = [b.row for b in view.boxes.values()] or [0]
     height = {r: 0.32 for r in range(min(rows), max(rows) + 1)}
@@ -62,13 +63,18 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
     width: dict[int, float] = {}
     cursor = 0.0
     previous = None
+    gap = 0.0
     for col in view.columns:
         w = max([size[b][0] for b in col.boxes] or [0.55])
+        if col.kind == "add":
+            gap = min(gap, SUM_GAP)
+        cursor += gap
         if previous is not None and col.section != previous and col.kind == "layer":
             cursor += SECTION_GAP
         x[col.index] = round(cursor + w / 2, 3)
         width[col.index] = w
-        cursor += w + GAP_X
+        cursor += w
+        gap = SUM_GAP if col.kind == "add" else GAP_X
         if col.kind == "layer":
             previous = col.section
-    return Layout(size, x, width, y, height, 0.0, max(cursor - GAP_X, 0.0), top)
+    return Layout(size, x, width, y, height, 0.0, max(cursor, 0.0), top)

@@ -21,17 +21,17 @@ __all__ = ["section_colours", "box_size", "ARROWS", "BOX_KINDS", "NEUTRAL", "op_
 
 NEUTRAL = "#e8e8e8"
 
-# arrow kind -> (graphviz edge attributes, legend text)
+# arrow kind -> (graphviz edge attributes, legend text); the kinds of `layers.ARROW_KINDS`
 ARROWS: dict[str, tuple[dict[str, str], str]] = {
     "same": ({"color": "#404040", "penwidth": "1.2"}, "same level"),
-    "down": ({"color": "#2c6fbb", "penwidth": "1.2"}, "to a coarser level (pool)"),
-    "up": ({"color": "#d0542a", "penwidth": "1.2"}, "to a finer level (upsample)"),
+    "pool": ({"color": "#2c6fbb", "penwidth": "1.2"}, "pool to a coarser level"),
+    "upsample": ({"color": "#d0542a", "penwidth": "1.2"}, "upsample to a finer level"),
+    "xconv": ({"color": "#7b3294", "penwidth": "1.8"},
+              "cross-scale conv (strided / on a resampled grid)"),
     "residual": ({"color": "#2e8b57", "penwidth": "1.6", "style": "dashed",
-                  "arrowhead": "onormal"}, "residual shortcut (+)"),
-    "skipcat": ({"color": "#8a3fb0", "penwidth": "1.6", "style": "dashed",
+                  "arrowhead": "onormal"}, "residual shortcut (identity / projection)"),
+    "skipcat": ({"color": "#c51b7d", "penwidth": "1.6", "style": "dashed",
                  "arrowhead": "diamond"}, "skip concatenation"),
-    "carry": ({"color": "#8c8c8c", "penwidth": "1.0", "style": "dotted"},
-              "grid waits, joins later"),
 }
 
 # box kind -> (graphviz node attributes, legend text)
@@ -41,6 +41,8 @@ BOX_KINDS: dict[str, tuple[dict[str, str], str]] = {
     "layer": ({"shape": "box", "style": "filled"}, "grid of a layer (channels)"),
     "pool": ({"shape": "box", "style": "filled,dashed"}, "pooled / merged grids"),
     "op": ({"shape": "box", "style": "filled,rounded"}, "other op"),
+    "add": ({"shape": "circle", "style": "filled", "fillcolor": "#ffffff"},
+            "sum of its inputs (add)"),
     "output": ({"shape": "cds", "style": "filled", "fillcolor": "#fff3b0"}, "output head"),
 }
 
@@ -69,5 +71,5 @@ def box_size(shape: tuple[int, ...]) -> tuple[float, float]:
     if len(shape) == 3:
         side = max(shape[1], shape[2], 1)
         height = 0.32 + 0.2 * math.log2(side)
-        return 0.55, round(height, 3)
-    return 0.55, 0.32
+        return 0.46, round(height, 3)
+    return 0.46, 0.32

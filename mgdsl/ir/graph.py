@@ -64,7 +64,26 @@ import networkx as nx
 from mgdsl.errors import MgLimitError, Span
 from mgdsl.limits import LIMITS
 
-__all__ = ["IRBuilder", "edge_kind", "operands", "reads", "topological_nodes"]
+__all__ = ["IRBuilder", "NetworkGraph", "edge_kind", "operands", "reads", "topological_nodes"]
+
+
+class NetworkGraph(nx.DiGraph):
+    """The IR: a plain `networkx.DiGraph` that also draws itself in Jupyter (its
+    Figure 3-style diagram, through `mgdsl.diagrams`, loaded only when shown)."""
+
+    def __repr__(self) -> str:
+        return (f"<network {self.graph.get('name', '?')}: {len(self):,} IR nodes, "
+                f"{self.number_of_edges():,} edges>")
+
+    def _repr_svg_(self) -> str | None:
+        from mgdsl.diagrams.notebook import ir_svg
+
+        return ir_svg(self)
+
+    def _repr_html_(self) -> str | None:
+        from mgdsl.diagrams.notebook import ir_html
+
+        return ir_html(self)
 
 
 def edge_kind(src_level: int | None, dst_level: int | None) -> str:
@@ -78,8 +97,8 @@ class IRBuilder:
     """Adds nodes to a new IR graph, keeping names unique and the node count bounded."""
 
     def __init__(self, name: str, file: str, span: Span | None = None) -> None:
-        self.graph = nx.DiGraph(name=name, file=file, span=span or Span.point(file), params={},
-                                inputs={}, outputs={})
+        self.graph = NetworkGraph(name=name, file=file, span=span or Span.point(file), params={},
+                                  inputs={}, outputs={})
         self._names: set[str] = set()
 
     def unique_name(self, name: str) -> str:

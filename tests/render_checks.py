@@ -1,0 +1,144 @@
+"""Structural checks of diagrams, shared by the render tests: parse our DOT and TikZ
+text back into boxes and arrows, and compare them with the view and with the IR."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import networkx as nx
+
+from mgdsl.diagrams.layers import POOL_OPS, UP_OPS
+from mgdsl.ops import OPS
+
+NODE = re.compile(r'^\t(\w+) \[(.*)\]$', re.M)
+EDGE = re.compile(r'^\t(\w+) -> (\w+)(?::\w+)? \[(.*)\]$', re.M)
+ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^ \]]+)')
+TIKZ_NODE = re.compile(r'^\\(?:node\[[^\n]*?\]|coordinate) \((\w+)\) at \(([-\d.]+),([-\d.]+)\)',
+                       re.M)
+TIKZ_ARROW = re.compile(r'^\\draw\[mg (\w+)[^\]]*\] \((\w+)(?:\.\w+)?\) -- \((\w+)(?:\.\w+)?\);',
+                        re.M)
+
+
+def _attrs(text: str) -> dict[str, str]:
+    return {k: v.strip('"') for k, v in ATTR.findall(text)}
+
+
+def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, dict]]]:
+    """Nodes (id -> attributes) and edges (tail, head, attributes) of our DOT text."""
+    nodes = {m.group(1): _attrs(m.group(2)) for m in NODE.finditer(source)
+             if m.group(1) not in ("graph", "node", "edge")}
+    edges = [(m.group(1), m.group(2), _attrs(m.group(3))) for m in EDGE.finditer(source)]
+    return nodes, edges
+
+
+def dot_drawing(source: str) -> tuple[dict[str, tuple[float, float]], list[tuple[str, str, str]]]:
+    """Positions of every node and (tail, head, kind) of every arrow segment, from DOT."""
+    nodes, edges = parse_dot(source)
+    pos = {k: tuple(float(c) for c in v["pos"].rstrip("!").split(",")) for k, v in nodes.items()}
+    arrows = [(t, h, a["class"].split()[-1]) for t, h, a in edges if "class" in a]
+    return pos, arrows
+
+
+def tikz_drawing(source: str) -> tuple[dict[str, tuple[float, float]], list[tuple[str, str, str]]]:
+    """The same from TikZ text."""
+    pos = {m.group(1): (float(m.group(2)), float(m.group(3))) for m in TIKZ_NODE.finditer(source)}
+    arrows = [(m.group(2), m.group(3), m.group(1)) for m in TIKZ_ARROW.finditer(source)]
+    return pos, arrows
+
+
+def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
+    """The kind an arrow must have, from the IR alone: the levels of the grids it joins,
+    the IR ops it passes through, and the op it enters."""
+    src, dst = view.boxes[arrow.src], view.boxes[arrow.dst]
+    ops = [ir.nodes[m]["op"] for m in arrow.nodes]
+    if arrow.kind == "residual":
+        # a shortcut into a sum ending a unit: its source reaches the unit's first layer
+        assert "add" in dst.folded, "a residual arrow enters a sum"
+        assert nx.has_path(ir, src.node, dst.node), "a shortcut comes from before the unit"
+        return "residual"
+    if arrow.kind == "skipcat":
+        assert "concat" in ops or not ops
+        return "skipcat"
+    if src.row == dst.row:
+        return "same"
+    weight = any(OPS[op].weight_layer for op in ops)
+    into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops \
+        and not POOL_OPS & set(ops)
+    if weight or into_layer:
+        return "xconv"
+    if UP_OPS & set(ops):
+        return "upsample"
+    if POOL_OPS & set(ops):
+        return "pool"
+    return "pool" if dst.row > src.row else "upsample"
+
+
+def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, str]],
+                  *, collapsed: bool) -> None:
+    """Boxes of one layer share a column, columns are the layers, every arrow points
+    right and has the IR's kind, and the drawing shows exactly the view's arrows."""
+    boxes = {b: pos[b] for b in view.boxes}
+    xs = sorted({x for x, _ in boxes.values()})
+    assert len(xs) == len(view.columns), "one x per column"
+    for col in view.columns:
+        assert len({boxes[b][0] for b in col.boxes}) == 1, "a column's boxes share one x"
+    by_scope: dict[tuple, list[str]] = {}
+    for b in view.boxes.values():
+        if b.kind in ("layer", "pool", "input"):
+            by_scope.setdefault((b.kind,) + tuple(ir.nodes[b.node]["scope"]), []).append(b.id)
+    for members in by_scope.values():
+        rows = [view.boxes[b].row for b in members]
+        if len(rows) == len(set(rows)):
+            assert len({boxes[b][0] for b in members}) == 1, "boxes of one layer, one column"
+    ys: dict[int, set[float]] = {}
+    for b in view.boxes.values():
+        ys.setdefault(b.row, set()).add(boxes[b.id][1])
+    assert all(len(v) == 1 for v in ys.values()), "a row's boxes share one y"
+    by_row = [ys[r].pop() for r in sorted(ys)]
+    assert by_row == sorted(by_row), "finer levels lie below coarser ones"
+    for tail, head, _ in arrows:
+        assert pos[head][0] >= pos[tail][0] - 1e-9, f"{tail} -> {head} points left"
+    into_boxes = Counter((t, h, k) for t, h, k in arrows if h in view.boxes)
+    hops = {h: t for t, h, _ in arrows if h not in view.boxes}
+    drawn = Counter()
+    for (t, h, k), n in into_boxes.items():
+        while t in hops:  # follow a bridged arrow back to its source box
+            t = hops[t]
+        drawn[(t, h, k)] += n
+    assert drawn == Counter((a.src, a.dst, a.kind) for a in view.arrows)
+    for a in view.arrows:
+        x0, x1 = boxes[a.src][0], boxes[a.dst][0]
+        same_input = view.boxes[a.src].kind == view.boxes[a.dst].kind == "input"
+        assert x1 > x0 or same_input, "no arrow within a column (but the input pyramid's)"
+        if not collapsed:
+            assert a.kind == expected_kind(ir, view, a), (a, view.boxes[a.src], view.boxes[a.dst])
+
+
+def layer_count(ir: nx.DiGraph, view) -> tuple[int, bool]:
+    """How many columns the layers need: the longest chain of op instances (groups of
+    boxes of one scope, split where they read each other), input and outputs included;
+    and whether two op instances at one depth share a row (parallel layers on one grid,
+    which then need a column each)."""
+    key = {}
+    for b in view.boxes.values():
+        key[b.id] = ("input",) if b.kind == "input" else ("output",) if b.kind == "output" \
+            else (b.kind,) + tuple(ir.nodes[b.node]["scope"])
+    inner = {key[a.src] for a in view.arrows
+             if key[a.src] == key[a.dst] and key[a.src] != ("input",)}
+    for b in view.boxes.values():
+        if key[b.id] in inner:
+            key[b.id] = (b.id,)
+    g = nx.DiGraph()
+    g.add_nodes_from(set(key.values()))
+    g.add_edges_from((key[a.src], key[a.dst]) for a in view.arrows if key[a.src] != key[a.dst])
+    depth: dict = {}
+    for n in nx.topological_sort(g):
+        depth[n] = max((depth[p] + 1 for p in g.pred[n]), default=0)
+    last = max((d for n, d in depth.items() if n != ("output",)), default=0)
+    out = depth.get(("output",), 0)
+    count = max(last + 1, out) + 1 if ("output",) in depth else last + 1
+    cells: dict[tuple[int, int], set] = {}
+    for b in view.boxes.values():
+        cells.setdefault((depth[key[b.id]], b.row), set()).add(key[b.id])
+    return count, any(len(groups) > 1 for groups in cells.values())
