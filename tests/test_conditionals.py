@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import build, codes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,14 +19,6 @@ from mgdsl.syntax.parser import parse_text
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build(body: str, header: str = "network N()", **params):
-    return mgdsl.build_graph(f'use "std.mg"\n{header} {{\n{body}\n}}\n', **params)
-
-
-def codes(body: str, header: str = "network N()", **params) -> list[str]:
-    with pytest.raises(MgError) as info:
-        build(body, header, **params)
-    return [e.code for e in flatten_errors(info.value)]
 
 
 def channels_of(expr: str, header: str = "network N(n = 3)") -> int:

@@ -6,20 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import build, codes
 
 import mgdsl
 from mgdsl.errors import MgError, MgErrors, flatten_errors
 from mgdsl.limits import LIMITS
-
-
-def build(body: str, header: str = "network N()", **params):
-    return mgdsl.build_graph(f'use "std.mg"\n{header} {{\n{body}\n}}\n', **params)
-
-
-def codes(body: str, header: str = "network N()", **params) -> list[str]:
-    with pytest.raises(MgError) as info:
-        build(body, header, **params)
-    return [e.code for e in flatten_errors(info.value)]
 
 
 def out_shape(ir, name: str = "y"):

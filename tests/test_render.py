@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from render_checks import parse_dot
 
 import mgdsl
 from mgdsl.diagrams.block import block_graph, block_names
@@ -25,9 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"
 HAS_DOT = shutil.which("dot") is not None
 
-NODE = re.compile(r'^\t(\w+) \[(.*)\]$', re.M)
-EDGE = re.compile(r'^\t(\w+) -> (\w+)(?::\w+)? \[(.*)\]$', re.M)
-ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^ \]]+)')
 
 
 def _networks() -> list[tuple[str, str]]:
@@ -45,16 +43,6 @@ def _ir(file: str, network: str | None = None, **params):
     return mgdsl.build_graph(load_program(ARCH / file), network, **params)
 
 
-def _attrs(text: str) -> dict[str, str]:
-    return {k: v.strip('"') for k, v in ATTR.findall(text)}
-
-
-def parse_dot(source: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, dict]]]:
-    """Nodes (id -> attributes) and edges (tail, head, attributes) of our DOT text."""
-    nodes = {m.group(1): _attrs(m.group(2)) for m in NODE.finditer(source)
-             if m.group(1) not in ("graph", "node", "edge")}
-    edges = [(m.group(1), m.group(2), _attrs(m.group(3))) for m in EDGE.finditer(source)]
-    return nodes, edges
 
 
 def check_structure(view, source: str) -> None:
