@@ -15,7 +15,7 @@ between repetitions are dropped.
 >>> folded = collapse(__import__("mgdsl.diagrams.layers").diagrams.layers.build_view(
 ...     mgdsl.load("R-PMG-44")))
 >>> sorted({run for c in folded.columns for run in c.runs})
-[(3, 2), (6, 2)]
+[(3, 2)]
 """
 
 from __future__ import annotations
