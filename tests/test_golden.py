@@ -31,7 +31,7 @@ ERROR_CASES = sorted((GOLDEN / "errors").glob("*.mg"))
 CLI_CASES = sorted(CLI.glob("*.cmd"))
 API_CASES = sorted((GOLDEN / "errors" / "api").glob("*.py"))
 RENDERED = re.compile(r"(?:error|warning)\[([EW]\d{3})\]")
-TORCH_VERBS = {"train", "eval", "compile"}
+TORCH_VERBS = {"train", "eval", "compile", "export"}
 
 
 def _compare(path: Path, actual: str, update: bool) -> None:

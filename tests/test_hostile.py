@@ -292,6 +292,7 @@ def test_hostile_names_run_nothing(names: list[str], tmp_path_factory) -> None:
     assert list(tmp.iterdir()) == []
 
 
+@pytest.mark.torch  # runs the emitted source
 def test_code_in_strings_file_names_and_comments_is_inert(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # a payload that ran would create ./MARKER here
