@@ -8,6 +8,7 @@ because of a request or a text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import traceback
@@ -82,10 +83,8 @@ def _guarded(fn):
         except Exception:  # noqa: BLE001 - a bad request must not stop the server
             message = f"mgdsl lsp: {fn.__name__} failed:\n{traceback.format_exc()}"
             log.error(message)
-            try:
+            with contextlib.suppress(Exception):  # the client may be gone
                 ls.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, message))
-            except Exception:  # noqa: BLE001 - the client may be gone
-                pass
             return None
 
     return run
@@ -100,20 +99,14 @@ def build_server() -> MgLanguageServer:
     def initialize(ls: MgLanguageServer, params: lsp.InitializeParams) -> None:
         _apply_options(ls, params.initialization_options)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     @_guarded
-    def did_open(ls: MgLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    def refresh(ls: MgLanguageServer, params: Any) -> None:
         ls.refresh(params.text_document.uri)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    @_guarded
-    def did_change(ls: MgLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    @_guarded
-    def did_save(ls: MgLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        ls.refresh(params.text_document.uri)
+    # opening, editing and saving a document all re-check it
+    for method in (lsp.TEXT_DOCUMENT_DID_OPEN, lsp.TEXT_DOCUMENT_DID_CHANGE,
+                   lsp.TEXT_DOCUMENT_DID_SAVE):
+        server.feature(method)(refresh)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     @_guarded
