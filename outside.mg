@@ -1,1 +1,0 @@
-block b(p) { return p }
