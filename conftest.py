@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from importlib.abc import MetaPathFinder
@@ -88,6 +89,7 @@ def _is_marked_test_module(path: Path) -> bool:
     return False
 
 
+@functools.cache
 def _module_file(name: str) -> Path | None:
     """The source file of module `name` when it is part of this repository."""
     for prefix in sorted(PACKAGES, key=len, reverse=True):
@@ -99,9 +101,11 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+@functools.cache
+def _imports(path: Path) -> frozenset[str]:
     """Modules imported by the module-level statements of `path` (not under TYPE_CHECKING,
-    not inside functions), with the packages that importing them runs."""
+    not inside functions), with the packages that importing them runs (each file is read
+    once: every module's closure walks the same files)."""
     package = path.parent  # what a relative import of level 1 names
     names: set[str] = set()
     todo = list(ast.parse(path.read_text(encoding="utf-8")).body)
@@ -125,7 +129,7 @@ def _imports(path: Path) -> set[str]:
             names.add(base)
             names.update(f"{base}.{a.name}" for a in node.names)
     # importing a.b.c runs a and a.b too
-    return {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2)}
+    return frozenset(".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 2))
 
 
 def _module_name(directory: Path) -> str:

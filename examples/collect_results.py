@@ -28,7 +28,7 @@ def rows(out: Path, table: str) -> list[str]:
             else {}
         epochs = history.get("epochs", [])
         last = epochs[-1] if epochs else {}
-        wall = sum(e.get("train_seconds", 0) for e in epochs)  # per epoch; wall_seconds is cumulative
+        wall = sum(e.get("train_seconds", 0) for e in epochs)  # every *_seconds column is per epoch
         base = run.name.rsplit("-", 1)[0]
         paper = PAPER.get((table, base))
         paper_text = f"{paper[0]:.2f} / {paper[1]:.2f}" if paper else "–"

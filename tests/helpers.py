@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,25 @@ def import_source(text: str, path: Path, prefix: str = "mg_emitted"):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def repository_mg_files() -> list[Path]:
+    """Every `.mg` file of the repository: git's list of tracked files, or, outside a git
+    checkout, a walk that leaves out hidden folders, `node_modules` and `runs`."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "*.mg"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+        return sorted(ROOT / f for f in out.split("\0") if f and (ROOT / f).is_file())
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "runs")]
+        found.extend(Path(folder) / f for f in files if f.endswith(".mg"))
+    return sorted(found)
 
 
 def build(body: str, header: str = "network N()", **params):

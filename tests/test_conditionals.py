@@ -301,7 +301,10 @@ def _python(text: str) -> str:
         value = eval(text.replace("true", "True").replace("false", "False"))  # noqa: S307
     except ZeroDivisionError:
         return "error"
-    return "error" if abs(value) > 2**62 else str(value)  # mgdsl's integers stop at 2^62
+    if abs(value) > 2**62:  # mgdsl's integers stop at 2^62
+        return "error"
+    # mgdsl has no negative zero: -(1 - 1 ** -1) is 0.0 there, -0.0 in Python
+    return str(0.0 if isinstance(value, float) and value == 0 else value)
 
 
 def _mgdsl(text: str) -> str:

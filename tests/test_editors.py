@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from helpers import repository_mg_files
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
@@ -42,20 +43,7 @@ block pick(p, ch, deep = true) {
 """
 
 
-def mg_files() -> list[Path]:
-    """Every `.mg` file of the repository (git's list when available)."""
-    try:
-        out = subprocess.run(["git", "ls-files", "*.mg"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
-        files = [ROOT / f for f in out]
-    except (OSError, subprocess.CalledProcessError):
-        files = []
-    skip = {".venv", "node_modules"}
-    found = [p for p in ROOT.rglob("*.mg") if not skip & set(p.relative_to(ROOT).parts)]
-    return sorted({p for p in files + found if p.exists()})
-
-
-FILES = mg_files()
+FILES = repository_mg_files()
 
 # ------------------------------------------------------------------ reference tokens
 

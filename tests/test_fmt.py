@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import repository_mg_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ def _formattable(path: Path) -> bool:
     return True
 
 
-MG_FILES = sorted(p for p in ROOT.glob("**/*.mg") if ".venv" not in p.parts and _formattable(p))
+MG_FILES = [p for p in repository_mg_files() if _formattable(p)]
 
 
 @pytest.mark.parametrize("path", MG_FILES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -53,6 +53,14 @@ def test_smoke_loss_drops_and_files_written(tmp_path):
     assert {"lr", "train_loss", "test_loss", "test_pixel_accuracy", "images_per_second",
             "wall_seconds"} <= set(rows[0])
     assert "test_per_class" not in rows[0]  # lists stay in the JSON only
+    # every *_seconds column is the epoch's own; elapsed_seconds is the run's clock
+    for row in rows:
+        train, evaluation, wall = (float(row[k]) for k in
+                                   ("train_seconds", "eval_seconds", "wall_seconds"))
+        assert 0 < train + evaluation <= wall + 1e-6
+    elapsed = [float(r["elapsed_seconds"]) for r in rows]
+    assert elapsed == sorted(elapsed)
+    assert abs(elapsed[-1] - sum(float(r["wall_seconds"]) for r in rows)) < 1e-6
     data = json.loads((tmp_path / "metrics.json").read_text())
     assert data["epochs"][0]["test_per_class"] == [1.0, 2.0]
     assert data["model"] == {"target": "tiny", "params": {"w": 8}}
@@ -100,7 +108,8 @@ def test_resume_in_process_matches_uninterrupted(tmp_path):
     resumed = run_seg(tmp_path / "cut", checkpoint_every=3, resume=True)
     assert resumed.resumed_from == 6
     assert resumed.losses == full.losses  # bitwise
-    strip = ("train_seconds", "eval_seconds", "images_per_second", "wall_seconds")
+    strip = ("train_seconds", "eval_seconds", "images_per_second", "wall_seconds",
+             "elapsed_seconds")
     assert [{k: v for k, v in r.items() if k not in strip} for r in resumed.epochs] == [
         {k: v for k, v in r.items() if k not in strip} for r in full.epochs
     ]

@@ -49,12 +49,19 @@ def _stdlib() -> str:
     return str(Path(str(resources.files("mgdsl.stdlib"))).resolve())
 
 
+@functools.lru_cache(maxsize=256)
+def _in_stdlib(file: str) -> bool:
+    """Whether `file` lies in the standard library's folder (resolving a path is a system
+    call per component, and every node of a network asks)."""
+    return str(Path(file).resolve().parent) == _stdlib()
+
+
 def _users(data: dict) -> bool:
     """Whether the op was written in a user's file rather than the standard library."""
     origin = data.get("origin")
     if origin is None or origin.file.startswith("<"):
         return True
-    return str(Path(origin.file).resolve().parent) != _stdlib()
+    return not _in_stdlib(origin.file)
 
 
 def _pool_ceil(ir: nx.DiGraph, n: int, data: dict) -> MgWarning | None:

@@ -18,9 +18,10 @@ after checking that every parameter is finite; a NaN or infinite loss stops the 
 Per-epoch rows (``metrics.csv`` / ``metrics.json``): ``epoch``, ``step``, ``lr``,
 ``train_loss`` (mean of the epoch's step losses; each step loss is the mean over all
 processes), ``test_*`` (what `evaluate` returns: the paper's metrics, ``test_loss``,
-``test_samples``), ``train_seconds``, ``eval_seconds``, ``images_per_second`` (training
-images of all processes / ``train_seconds``) and ``wall_seconds`` (wall-clock time since the
-run began, summed over resumed sessions).
+``test_samples``); the epoch's own ``train_seconds``, ``eval_seconds`` and ``wall_seconds``
+(every ``*_seconds`` column is per epoch), ``images_per_second`` (training images of all
+processes / ``train_seconds``) and ``elapsed_seconds`` (wall-clock time from the start of the
+run to the end of this epoch, summed over resumed sessions: the time axis of a curve).
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ class _Run:
         self.rows: list[dict[str, Any]] = []
         self.epoch_images = 0
         self.epoch_seconds = 0.0
-        self.wall_seconds = 0.0
+        self.wall_seconds = 0.0  # since the run began, summed over sessions
+        self.epoch_wall_start = 0.0  # `wall_seconds` when the current epoch began
         self._wall_mark = time.perf_counter()
         self.resumed_from: int | None = None
         self.last_checkpoint_step: int | None = None
@@ -181,6 +183,7 @@ class _Run:
                 "images": self.epoch_images,
                 "seconds": self.epoch_seconds,
                 "wall_seconds": self.wall_seconds,
+                "epoch_wall_start": self.epoch_wall_start,
             },
             "torch_version": str(torch.__version__),
         }
@@ -228,6 +231,7 @@ class _Run:
         self.epoch_images = int(progress.get("images", 0))
         self.epoch_seconds = float(progress.get("seconds", 0.0))
         self.wall_seconds = float(progress.get("wall_seconds", 0.0))
+        self.epoch_wall_start = float(progress.get("epoch_wall_start", self.wall_seconds))
         self.resumed_from = self.step
         self.last_checkpoint_step = self.step
         self._wall_mark = time.perf_counter()
@@ -321,10 +325,12 @@ class _Run:
         row["train_seconds"] = self.epoch_seconds
         row["eval_seconds"] = eval_seconds
         row["images_per_second"] = self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0
-        row["wall_seconds"] = self.wall_seconds
+        row["wall_seconds"] = self.wall_seconds - self.epoch_wall_start
+        row["elapsed_seconds"] = self.wall_seconds
         self.rows.append(row)
         self.epoch_images = 0
         self.epoch_seconds = 0.0
+        self.epoch_wall_start = self.wall_seconds
         if self.dist.is_main and not cfg.quiet:
             line = epoch_line(row, cfg.epochs)
             if bar.enabled:

@@ -209,15 +209,17 @@ def run_summary(rows: Sequence[Mapping[str, Any]], steps: int) -> dict[str, Any]
     """What a finished run prints: the last epoch's loss, LR and test metrics, and the run's
     time as totals over all epochs (and resumed sessions).
 
-    The per-epoch rows hold each epoch's own training and evaluation seconds and the wall
-    clock since the run began; here all three are totals, and ``images_per_second`` is the
-    run's (all training images / all training seconds).
+    The per-epoch rows hold each epoch's own training, evaluation and wall-clock seconds
+    (and ``elapsed_seconds``, the wall clock since the run began); here all three are
+    totals, and ``images_per_second`` is the run's (all training images / all training
+    seconds).
 
     >>> rows = [{"epoch": 1, "lr": 0.1, "train_loss": 0.5, "train_seconds": 2.0,
-    ...          "eval_seconds": 1.0, "images_per_second": 50.0, "wall_seconds": 3.5},
+    ...          "eval_seconds": 1.0, "images_per_second": 50.0, "wall_seconds": 3.5,
+    ...          "elapsed_seconds": 3.5},
     ...         {"epoch": 2, "lr": 0.01, "train_loss": 0.4, "test_mean_iou": 0.2,
     ...          "train_seconds": 3.0, "eval_seconds": 1.0, "images_per_second": 100.0,
-    ...          "wall_seconds": 7.5}]
+    ...          "wall_seconds": 4.0, "elapsed_seconds": 7.5}]
     >>> run_summary(rows, steps=20)  # doctest: +NORMALIZE_WHITESPACE
     {'epochs': 2, 'steps': 20, 'lr': 0.01, 'train_loss': 0.4, 'test_mean_iou': 0.2,
      'train_seconds_total': 5.0, 'eval_seconds_total': 2.0, 'wall_seconds_total': 7.5,
@@ -231,7 +233,7 @@ def run_summary(rows: Sequence[Mapping[str, Any]], steps: int) -> dict[str, Any]
     images = sum(r.get("images_per_second", 0.0) * r.get("train_seconds", 0.0) for r in rows)
     summary["train_seconds_total"] = train_seconds
     summary["eval_seconds_total"] = sum(r.get("eval_seconds", 0.0) for r in rows)
-    summary["wall_seconds_total"] = last.get("wall_seconds", 0.0)
+    summary["wall_seconds_total"] = sum(r.get("wall_seconds", 0.0) for r in rows)
     summary["images_per_second"] = images / train_seconds if train_seconds else 0.0
     return summary
 
