@@ -1,9 +1,9 @@
 """The language reference, generated from the definitions themselves.
 
-Every built-in function (the primitives of `mgdsl.elab.primitives`, documented by their
-docstrings and, where the op table has one, by their op's spec) and every standard block
-(`std.mg`, documented by the comment above it) becomes one `Entry`: signature, defaults,
-shape rule and one example. The example is elaborated, so the shapes the reference prints
+Every built-in function (the primitives of `mgdsl.elab.primitives`: an op's built-in is
+documented by its spec in the op table, `mgdsl.ops`, a language function by its
+docstring) and every standard block (`std.mg`, documented by the comment above it)
+becomes one `Entry`: signature, defaults, shape rule and one example. The example is elaborated, so the shapes the reference prints
 are the compiler's own. `docs/language.md` holds the Markdown between two markers;
 regenerate it with
 
@@ -15,7 +15,6 @@ the same entries in the terminal. Nothing here imports torch.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,17 +121,6 @@ class Entry:
 # --------------------------------------------------------------------------- entries
 
 
-def _split_doc(name: str, doc: str) -> tuple[str, str]:
-    """A primitive's docstring `name(args): what it does` as (signature, summary)."""
-    text = " ".join(doc.split())
-    depth = 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == ")" and depth == 0 and text.startswith(name + "("):
-            return text[: i + 1], text[i + 1:].lstrip(": ").strip()
-    return f"{name}(...)", text
-
-
 def _op_spec(name: str):
     """The op table's spec of `name`, if the table (`mgdsl.ops.OPS`) has one."""
     from mgdsl import ops
@@ -154,13 +142,13 @@ def op_entries() -> list[Entry]:
     """Every built-in function, in the order the language defines them."""
     out = []
     for name, prim in PRIMITIVES.items():
-        signature, summary = _split_doc(name, inspect.getdoc(prim.apply) or prim.doc)
+        summary = prim.summary()
         summary = summary[:1].upper() + summary[1:]
         spec = _op_spec(name)
         example = getattr(spec, "example", None) or EXAMPLES.get(name, "")
-        args = tuple((p.name, p.doc) for p in getattr(spec, "builtin", None) or ()
+        args = tuple((p.label, p.doc) for p in getattr(spec, "builtin", None) or ()
                      if getattr(p, "doc", ""))
-        out.append(Entry(name, signature, summary, _shape_rule(name, spec), example,
+        out.append(Entry(name, prim.signature, summary, _shape_rule(name, spec), example,
                          evaluate(example) if example else "", args))
     return out
 

@@ -135,7 +135,8 @@ def test_hover_on_a_call_gives_its_parameters_and_macs(editor):
     assert "grid" in text and "| 0 | 4 × 16 × 16 |" in text
     assert f"params {node['meta']['params']:,}" in text
     assert f"MACs {node['meta']['macs']:,}" in text
-    assert "```mg\nconv(x, ch, k = 3" in text  # the built-in's signature
+    assert "```mg\nconv(x, ch, k = 3" in text  # the built-in's signature, from its spec
+    assert "pad = dilation * (k // 2)" in text
 
 
 def test_hover_on_a_block_call_shows_its_signature_and_doc(editor):

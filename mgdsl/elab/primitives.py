@@ -24,7 +24,8 @@ from mgdsl.ops.merge import broadcast_shape
 @dataclass(frozen=True)
 class Primitive:
     """A built-in function: its parameters (name -> default, REQUIRED if none), whether
-    it takes any number of positional tensors, and the Python function that applies it."""
+    it takes any number of positional tensors, the Python function that applies it, its
+    signature as the language writes calls, and `doc`: the signature, then what it does."""
 
     name: str
     params: tuple[tuple[str, Any], ...]
@@ -32,9 +33,19 @@ class Primitive:
     variadic: bool = False
     doc: str = ""
     defaults_allowed: frozenset[str] = field(default_factory=frozenset)
+    signature: str = ""
+
+    def summary(self) -> str:
+        """What the built-in does: its `doc` after the signature."""
+        rest = self.doc[len(self.signature):] if self.doc.startswith(self.signature) else self.doc
+        return rest.lstrip(": ").strip()
 
 
 PRIMITIVES: dict[str, Primitive] = {}
+
+# the appliers of the op built-ins that do more than apply the op to every grid
+# (`OpSpec.own_applier`), by op name
+APPLIERS: dict[str, Callable[..., Any]] = {}
 
 
 def _summary(doc: str | None) -> str:
@@ -42,14 +53,51 @@ def _summary(doc: str | None) -> str:
     return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
+def _split_signature(name: str, doc: str) -> str:
+    """The `name(args)` a docstring `name(args): what it does` starts with."""
+    depth = 0
+    for i, char in enumerate(doc):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ")" and depth == 0 and doc.startswith(name + "("):
+            return doc[: i + 1]
+    return f"{name}(...)"
+
+
 def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
-    """Register the decorated function as the built-in `name` with `params`."""
+    """Register the decorated function as the built-in `name` with `params`; its
+    docstring starts with its signature. For language functions that are not IR ops:
+    an op's built-in is declared by its spec (`applier`, `_table_builtin`)."""
 
     def register(fn):
+        doc = _summary(fn.__doc__)
         PRIMITIVES[name] = Primitive(
-            name, tuple(params), fn, variadic, _summary(fn.__doc__),
-            frozenset(p for p, d in params if d is not REQUIRED),
+            name, tuple(params), fn, variadic, doc,
+            frozenset(p for p, d in params if d is not REQUIRED), _split_signature(name, doc),
         )
+        return fn
+
+    return register
+
+
+def _register_op(spec: OpSpec, fn: Callable[..., Any]) -> None:
+    """Register `fn` as the built-in of `spec`, with the signature and doc of the spec."""
+    params = spec.builtin or ()
+    PRIMITIVES[spec.name] = Primitive(
+        spec.name, tuple((p.name, p.default) for p in params if not p.variadic), fn,
+        any(p.variadic for p in params), spec.usage(),
+        frozenset(p.name for p in params if p.default is not REQUIRED and not p.variadic),
+        spec.signature(),
+    )
+
+
+def applier(name: str):
+    """Register the decorated function as the built-in of op `name`, whose spec declares
+    its signature (`OpSpec.builtin`, `own_applier`); the function takes the call context
+    and one Python parameter per `Param`."""
+
+    def register(fn):
+        APPLIERS[name] = fn
+        _register_op(OPS[name], fn)
         return fn
 
     return register
@@ -96,6 +144,11 @@ def as_choice(ctx: CallContext, value: Any, what: str, choices: Sequence[str]) -
         raise MgTypeError(f"{what} must be one of {', '.join(repr(c) for c in choices)}, "
                           f"got {value!r}", ctx.span, code="E401")
     return value
+
+
+def choices(op: str, name: str) -> tuple[str, ...]:
+    """The strings argument `name` of op `op`'s built-in takes (its `Param.choices`)."""
+    return next(p.choices for p in OPS[op].builtin or () if p.name == name)
 
 
 def as_tensor(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
@@ -147,11 +200,10 @@ def _divides(ctx: CallContext, groups: int, channels: int, what: str) -> None:
                                 "(depthwise: `groups = ch` of the input)")
 
 
-@primitive("conv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 3), ("stride", 1), ("pad", -1),
-           ("bias", True), ("groups", 1), ("dilation", 1))
+@applier("conv")
 def conv(ctx: CallContext, x, ch, k, stride, pad, bias, groups, dilation):
-    """conv(x, ch, k = 3, stride = 1, pad = dilation * (k // 2), bias = true, groups = 1,
-    dilation = 1): a convolution per grid."""
+    """One conv node per grid; a power-of-two stride makes the grid that many levels
+    coarser, and `pad` -1 stands for its computed default."""
     p = as_grids(ctx, x)
     n = len(p)
     chs = per_grid(ctx, ch, n, "channels")
@@ -179,11 +231,9 @@ def conv(ctx: CallContext, x, ch, k, stride, pad, bias, groups, dilation):
     return Pyramid(tuple(out))
 
 
-@primitive("deconv", ("x", REQUIRED), ("ch", REQUIRED), ("k", 2), ("stride", 2), ("pad", 0),
-           ("bias", True), ("output_padding", 0))
+@applier("deconv")
 def deconv(ctx: CallContext, x, ch, k, stride, pad, bias, output_padding):
-    """deconv(x, ch, k = 2, stride = 2, pad = 0, bias = true, output_padding = 0): a
-    transposed convolution per grid."""
+    """One deconv node per grid (one stride for all), the grid that many levels finer."""
     p = as_grids(ctx, x)
     n = len(p)
     chs = per_grid(ctx, ch, n, "channels")
@@ -204,12 +254,12 @@ def deconv(ctx: CallContext, x, ch, k, stride, pad, bias, output_padding):
     return Pyramid(tuple(out))
 
 
-@primitive("bn", ("x", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("gamma", "one"))
+@applier("bn")
 def bn(ctx: CallContext, x, eps, momentum, gamma):
-    """bn(x, eps = 1e-5, momentum = 0.1, gamma = "one"|"uniform"): batch norm per grid."""
+    """One bn node per grid, with one set of arguments for all grids."""
     p = as_grids(ctx, x)
     args = {"eps": as_float(ctx, eps, "eps"), "momentum": as_float(ctx, momentum, "momentum"),
-            "gamma": as_choice(ctx, gamma, "gamma", ("one", "uniform"))}
+            "gamma": as_choice(ctx, gamma, "gamma", choices("bn", "gamma"))}
     if not 0 < args["eps"] < 1:
         raise MgTypeError(f"eps must be between 0 and 1, got {eps}", ctx.span, code="E403")
     return Pyramid(tuple(ctx.node("bn", [g], dict(args), g.level) for g in p.grids))
@@ -221,6 +271,8 @@ def _convert(ctx: CallContext, param: Param, value: Any) -> Any:
         return as_int(ctx, value, param.name, maximum=LIMITS.max_channels * 16)
     if param.kind == "bool":
         return as_bool(ctx, value, param.name)
+    if param.kind == "choice":
+        return as_choice(ctx, value, param.name, param.choices)
     number = as_float(ctx, value, param.name)
     if param.kind == "fraction" and not 0 <= number < 1:
         raise MgTypeError(f"{param.name} must be at least 0 and below 1, got {value}",
@@ -228,22 +280,10 @@ def _convert(ctx: CallContext, param: Param, value: Any) -> Any:
     return number
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f'"{value}"' if isinstance(value, str) else repr(value)
-
-
-def signature_text(name: str, params: Sequence[Param]) -> str:
-    """`name(x, slope = 0.01)`: a built-in's signature as the language writes calls."""
-    parts = [p.name if p.default is REQUIRED else f"{p.name} = {_literal(p.default)}"
-             for p in params]
-    return f"{name}({', '.join(parts)})"
-
-
 def _table_builtin(spec: OpSpec) -> None:
-    """Register the built-in of an op whose spec declares one (`OpSpec.builtin`): the op
-    applied to every grid, its other arguments one value or one per grid."""
+    """Register the built-in of an op whose spec declares one (`OpSpec.builtin`) and no
+    applier of its own: the op applied to every grid, its other arguments one value or
+    one per grid."""
     first, *rest = spec.builtin or ()
 
     def apply(ctx: CallContext, **bound):
@@ -261,16 +301,17 @@ def _table_builtin(spec: OpSpec) -> None:
             out.append(ctx.node(spec.name, [g], args, g.level))
         return Pyramid(tuple(out))
 
-    apply.__doc__ = f"{signature_text(spec.name, spec.builtin or ())}: {spec.doc}"
-    primitive(spec.name, *((prm.name, prm.default) for prm in spec.builtin or ()))(apply)
+    apply.__doc__ = spec.usage()
+    _register_op(spec, apply)
 
 
+# registered here, between `bn` and `maxpool`, to keep the language's order of built-ins
 for _spec in OPS.values():
-    if _spec.builtin is not None:
+    if _spec.builtin is not None and not _spec.own_applier:
         _table_builtin(_spec)
 
 
-def _pool(op: str, ceil_default: bool):
+def _pool(op: str):
     def apply(ctx: CallContext, x, k, stride, pad, ceil):
         p = as_grids(ctx, x)
         k = as_int(ctx, k, "pooling size", maximum=LIMITS.max_resolution)
@@ -280,32 +321,29 @@ def _pool(op: str, ceil_default: bool):
         return Pyramid(tuple(ctx.node(op, [g], dict(args), _level_shift(ctx, g.level, s, +1))
                              for g in p.grids))
 
-    mode = "true" if ceil_default else "false"
-    apply.__doc__ = (f"{op}(x, k = 2, stride = k, pad = 0, ceil = {mode}): "
-                     f"{op[:3]} pooling of every grid.")
-    return primitive(op, ("x", REQUIRED), ("k", 2), ("stride", -1), ("pad", 0),
-                     ("ceil", ceil_default))(apply)
+    apply.__doc__ = (f"One {op} node per grid (one set of arguments for all); a power-of-two "
+                     "stride makes the grid that many levels coarser; `stride` -1 stands for k.")
+    return applier(op)(apply)
 
 
-_pool("maxpool", True)
-_pool("avgpool", False)
+_pool("maxpool")
+_pool("avgpool")
 
 
-@primitive("gap", ("x", REQUIRED))
+@applier("gap")
 def gap(ctx: CallContext, x):
-    """gap(x): global average pooling of every grid to 1x1."""
+    """One gap node per grid, on the grid's level."""
     p = as_grids(ctx, x)
     return Pyramid(tuple(ctx.node("gap", [g], {}, g.level) for g in p.grids))
 
 
-@primitive("upsample", ("x", REQUIRED), ("like", None), ("scale", 2), ("mode", "nearest"),
-           ("align_corners", False))
+@applier("upsample")
 def upsample(ctx: CallContext, x, like, scale, mode, align_corners):
-    """upsample(x, like = none, scale = 2, mode = "nearest"|"bilinear", align_corners = false):
-    every grid resized to the size of the grids of `like` (one per grid; at run time, so a
-    compiled module follows its input's size) or by an integer `scale`."""
+    """One upsample node per grid, to the size of the matching grid of `like` (which it
+    reads at run time, an IR ref) on that grid's level, or by `scale`, that many levels
+    finer for a power of two."""
     p = as_grids(ctx, x)
-    mode = as_choice(ctx, mode, "mode", ("nearest", "bilinear"))
+    mode = as_choice(ctx, mode, "mode", choices("upsample", "mode"))
     align_corners = as_bool(ctx, align_corners, "align_corners")
     if align_corners and mode != "bilinear":
         raise MgTypeError("align_corners applies to bilinear upsampling only", ctx.span,
@@ -333,9 +371,9 @@ def upsample(ctx: CallContext, x, like, scale, mode, align_corners):
     return Pyramid(tuple(out))
 
 
-@primitive("pad", ("x", REQUIRED), ("ch", REQUIRED))
+@applier("pad")
 def pad(ctx: CallContext, x, ch):
-    """pad(x, ch): zero-pad every grid's channels at the end up to `ch` (identity if equal)."""
+    """One pad node per grid that gains channels; a grid that has `ch` passes through."""
     p = as_grids(ctx, x)
     chs = per_grid(ctx, ch, len(p), "channels")
     out = []
@@ -348,23 +386,23 @@ def pad(ctx: CallContext, x, ch):
     return Pyramid(tuple(out))
 
 
-@primitive("flatten", ("x", REQUIRED))
+@applier("flatten")
 def flatten(ctx: CallContext, x):
-    """flatten(x): a grid to a vector of C*H*W values."""
+    """One flatten node per grid; the vectors it makes have no level."""
     p = as_grids(ctx, x)
     return Pyramid(tuple(ctx.node("flatten", [g], {}, None) for g in p.grids))
 
 
-@primitive("linear", ("x", REQUIRED), ("n", REQUIRED), ("bias", True), ("bias_init", "uniform"))
+@applier("linear")
 def linear(ctx: CallContext, x, n, bias, bias_init):
-    """linear(x, n, bias = true, bias_init = "uniform"|"zero"): a fully connected layer on a vector."""
+    """One linear node, on the single vector `x` must be."""
     p = as_tensor(ctx, x)
     if len(p) != 1 or len(p.grids[0].shape) != 1:
         raise MgShapeError(f"`linear` needs one vector, got a {p.describe()}", ctx.span,
                            code="E306", hint="write `linear(flatten(p[0]), n)`")
     args = {"out": as_int(ctx, n, "output size", maximum=LIMITS.max_channels * 16),
             "bias": as_bool(ctx, bias, "bias"),
-            "bias_init": as_choice(ctx, bias_init, "bias_init", ("uniform", "zero"))}
+            "bias_init": as_choice(ctx, bias_init, "bias_init", choices("linear", "bias_init"))}
     return Pyramid((ctx.node("linear", [p.grids[0]], args, None),))
 
 
@@ -391,10 +429,10 @@ def pyramid(ctx: CallContext, x, levels):
     return Pyramid(tuple(grids))
 
 
-@primitive("concat", variadic=True)
+@applier("concat")
 def concat(ctx: CallContext, *xs):
-    """concat(a, b, ...): concatenate channels level by level; a grid whose level has no
-    partner passes through, so the result covers every level of the operands."""
+    """One concat node per level with several grids; a gap between levels, or grids of
+    different sizes on one level, are errors."""
     pyramids = [as_tensor(ctx, x, f"operand {i + 1}") for i, x in enumerate(xs)]
     by_level: dict[int | None, list[Grid]] = {}
     for p in pyramids:

@@ -216,12 +216,7 @@ def _signature(name: str, analysis: Analysis) -> list[str]:
                 f":{block.node.span.line}", *(["", doc] if doc else [])]
     spec = prim.PRIMITIVES.get(name)
     if spec is not None:
-        if spec.variadic:
-            params = "x, ..."
-        else:
-            params = ", ".join(p if d is prim.REQUIRED else f"{p} = {_scalar(d)}"
-                               for p, d in spec.params)
-        return [f"```mg\n{name}({params})\n```", f"built-in: {spec.doc}" if spec.doc
+        return [f"```mg\n{spec.signature}\n```", f"built-in: {spec.doc}" if spec.doc
                 else "built-in"]
     return []
 

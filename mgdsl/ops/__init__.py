@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import activation, conv, io, merge, norm, pool, resample, vector
 from .spec import (
     DRAW_KINDS,
+    PARAM_KINDS,
     REQUIRED,
     Args,
     Call,
@@ -21,10 +22,11 @@ from .spec import (
     deconv_out,
     pool_out,
     same_shape,
+    signature_text,
 )
 
 __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
-           "conv_out", "deconv_out", "same_shape", "MODULE_OPS"]
+           "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text"]
 
 OPS: dict[str, OpSpec] = {
     spec.name: spec

@@ -4,10 +4,35 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .spec import Args, Module, OpSpec, Shape, conv_out, deconv_out
+from .spec import Args, Module, OpSpec, Param, Shape, conv_out, deconv_out
 
 # conv arguments an IR node stores only when they differ from these
 CONV_OPTIONAL = {"groups": 1, "dilation": 1}
+
+X = Param("x", kind="grids", doc="a grid or pyramid")
+CH = Param("ch", kind="int", doc="the output channels")
+BIAS = Param("bias", True, "bool", "whether the layer adds a learned bias per channel")
+
+CONV_ARGS = (
+    X, CH, Param("k", 3, "int", "the kernel size (k x k)"),
+    Param("stride", 1, "int", "the step between kernel positions; 2 halves the size and "
+                              "makes the grid one level coarser"),
+    Param("pad", -1, "int", "zeros added on every side (the default keeps the size at stride 1)",
+          computed="dilation * (k // 2)"),
+    BIAS,
+    Param("groups", 1, "int", "channel groups convolved separately; it must divide the "
+                              "input and output channels"),
+    Param("dilation", 1, "int", "the spacing of the kernel's taps"),
+)
+
+DECONV_ARGS = (
+    X, CH, Param("k", 2, "int", "the kernel size (k x k)"),
+    Param("stride", 2, "int", "the upsampling factor; 2 doubles the size and makes the "
+                              "grid one level finer"),
+    Param("pad", 0, "int", "rows and columns removed from every side of the output"),
+    BIAS,
+    Param("output_padding", 0, "int", "rows and columns added at the end, below the stride"),
+)
 
 
 def _conv_shape(a: Args, ins: list[Shape]) -> Shape:
@@ -64,6 +89,7 @@ CONV = OpSpec(
         "size at stride 1). `groups` splits input and output channels into groups convolved "
         "separately (`groups` = the input channels: depthwise); `dilation` spaces the taps.",
     example="conv(x, 8, 3, stride = 2)",
+    builtin=CONV_ARGS, own_applier=True, builtin_doc="a convolution per grid.",
 )
 
 DECONV = OpSpec(
@@ -84,6 +110,7 @@ DECONV = OpSpec(
     doc="A transposed convolution of every grid: stride 2 doubles the size; "
         "`output_padding` (below the stride) adds rows and columns at the end.",
     example="deconv(x, 6)",
+    builtin=DECONV_ARGS, own_applier=True, builtin_doc="a transposed convolution per grid.",
 )
 
 SPECS = [CONV, DECONV]

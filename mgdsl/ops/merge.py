@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import Args, Call, OpSpec, Shape
+from .spec import Args, Call, OpSpec, Param, Shape
 
 
 def _concat_shape(a: Args, ins: list[Shape]) -> Shape:
@@ -68,7 +68,12 @@ SPECS = [
     OpSpec("concat", "channel concatenation", shape=_concat_shape, lower=_concat,
            source='torch.cat([{{ n.ins | join(", ") }}], 1)', draw="move", colour="#f0c8a0",
            joins=True, doc="Channels of grids of one size, in operand order.",
-           example="concat(x, relu(x))"),
+           example="concat(x, relu(x))", own_applier=True,
+           builtin=(Param("xs", kind="tensor", variadic=True,
+                          doc="the grids or pyramids to join, in order"),),
+           builtin_doc="concatenate channels level by level; a grid whose level has no "
+                       "partner passes through, so the result covers every level of the "
+                       "operands."),
     OpSpec("add", "element-wise sum", shape=_shape, lower=_binary("add", "add"),
            source=_source("+"), draw="fold", colour="#b9e4d3", shortcut=True, joins=True,
            optional=OPTIONAL, doc="`a + b`." + ELEMENTWISE_DOC, example="x + relu(x)"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .spec import REQUIRED, Args, Module, OpSpec, Param, Shape, same_shape
 
+X = Param("x", kind="grids", doc="a grid or pyramid")
+EPS = Param("eps", 1e-5, "number", "added to the variance")
+
 
 def _lower_bn(a: Args, ins: list[Shape]) -> Module:
     from mgdsl.codegen.support import BatchNorm
@@ -24,6 +27,12 @@ BN = OpSpec(
     draw="fold", colour="#cfe8cf",
     doc="Batch norm of every grid (learned scale and shift per channel).",
     example="bn(x)",
+    builtin=(X, EPS,
+             Param("momentum", 0.1, "number", "the weight of each batch in the running "
+                                              "statistics"),
+             Param("gamma", "one", "choice", 'the initial scale: 1 ("one") or U(0, 1) ("uniform")',
+                   choices=("one", "uniform"))),
+    own_applier=True, builtin_doc="batch norm per grid.",
 )
 
 def _lower_gn(a: Args, ins: list[Shape]) -> Module:
@@ -49,9 +58,7 @@ GROUPNORM = OpSpec(
     source_module=("nn.GroupNorm({{ n.lit.groups }}, {{ n.cin }}"
                    "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %})"),
     init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_gn_check,
-    builtin=(Param("x", kind="grids", doc="a grid or pyramid"),
-             Param("groups", REQUIRED, "int", "channel groups normalised together"),
-             Param("eps", 1e-5, "number", "added to the variance")),
+    builtin=(X, Param("groups", REQUIRED, "int", "channel groups normalised together"), EPS),
     doc="Normalises each sample over groups of channels (and all positions), then a "
         "learned scale and shift per channel; independent of the batch.",
     example="groupnorm(x, 2)",

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .spec import Args, Call, OpSpec, Shape
+from .spec import Args, Call, OpSpec, Param, Shape
 
 UPSAMPLE_OPTIONAL = {"mode": "nearest", "align_corners": False}
+
+X = Param("x", kind="grids", doc="a grid or pyramid")
+
+UPSAMPLE_ARGS = (
+    X, Param("like", None, "tensor", "grids whose sizes to take, one per grid of `x`"),
+    Param("scale", 2, "int", "the factor, when there is no `like`; 2 makes every grid one "
+                             "level finer"),
+    Param("mode", "nearest", "choice", "the interpolation",
+          choices=("nearest", "bilinear")),
+    Param("align_corners", False, "bool", "bilinear only: align the corner pixels"),
+)
 
 
 def resize_like(x, like, mode: str = "nearest", align_corners: bool | None = None):
@@ -53,10 +64,17 @@ SPECS = [
            doc="Every grid resized to the size of the matching grid of `like` (read at run "
                "time, so compiled modules follow the input size), or by an integer `scale`; "
                "bilinear with align_corners = false unless given.",
-           example="upsample(x, scale = 2)"),
+           example="upsample(x, scale = 2)", builtin=UPSAMPLE_ARGS, own_applier=True,
+           builtin_doc="every grid resized to the size of the grids of `like` (one per grid; "
+                       "at run time, so a compiled module follows its input's size) or by an "
+                       "integer `scale`."),
     OpSpec("pad", "zero-pad channels at the end",
            shape=lambda a, i: (a["out_ch"],) + tuple(i[0][1:]), lower=_pad,
            source="F.pad({{ n.ins[0] }}, (0, 0, 0, 0, 0, {{ n.extra }}))", draw="fold",
            colour="#dddddd", doc="Zero channels appended up to `ch` (identity when equal).",
-           example="pad(x, 6)"),
+           example="pad(x, 6)", own_applier=True,
+           builtin=(X, Param("ch", kind="int", doc="the channels to reach, at least the "
+                                                   "grid's")),
+           builtin_doc="zero-pad every grid's channels at the end up to `ch` (identity if "
+                       "equal)."),
 ]

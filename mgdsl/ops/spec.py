@@ -25,7 +25,7 @@ Shape = tuple[int, ...]
 Args = dict[str, Any]
 
 __all__ = ["OpSpec", "Param", "REQUIRED", "Module", "Call", "Shape", "Args", "DRAW_KINDS", "same_shape",
-           "conv_out", "deconv_out", "pool_out"]
+           "conv_out", "deconv_out", "pool_out", "PARAM_KINDS", "signature_text"]
 
 # how diagrams draw an op: a box of its own ("layer": a weight layer, "box": another op),
 # "fold": written inside the box of the op before it, "move": an arrow between boxes
@@ -61,19 +61,60 @@ def same_shape(args: Args, ins: list[Shape]) -> Shape:
 REQUIRED = object()  # a `Param` default: the argument must be given
 
 # value kinds of a `Param`: "tensor" (a grid, a pyramid or a vector), "grids" (spatial
-# grids only), "int" (>= 1), "number", "fraction" (0 <= v < 1), "bool"
-PARAM_KINDS = ("tensor", "grids", "int", "number", "fraction", "bool")
+# grids only), "int" (an integer; at least 1 where the generic built-in checks it),
+# "number", "fraction" (0 <= v < 1), "bool", "choice" (one of the `Param`'s `choices`)
+PARAM_KINDS = ("tensor", "grids", "int", "number", "fraction", "bool", "choice")
 
 
 @dataclass(frozen=True)
 class Param:
     """One argument of an op's built-in: its name, default (`REQUIRED` if none), kind
-    (one of `PARAM_KINDS`) and a few words of documentation."""
+    (one of `PARAM_KINDS`) and a few words of documentation.
+
+    `choices` lists the strings a "choice" takes, its default first. `computed` is the
+    text signatures show for a default computed from other arguments (conv's `pad`:
+    `dilation * (k // 2)`); `default` then holds -1, the value the built-in replaces.
+    `variadic`: the argument is any number of positional values (signatures show
+    `a, b, ...`)."""
 
     name: str
     default: Any = REQUIRED
     kind: str = "number"
     doc: str = ""
+    choices: tuple[str, ...] = ()
+    computed: str = ""
+    variadic: bool = False
+
+    @property
+    def label(self) -> str:
+        """The argument's name as signatures and references show it."""
+        return "a, b, ..." if self.variadic else self.name
+
+    def text(self) -> str:
+        """The argument as a signature shows it: `k = 3`, `mode = "nearest"|"bilinear"`."""
+        if self.variadic or self.default is REQUIRED:
+            return self.label
+        if self.computed:
+            return f"{self.name} = {self.computed}"
+        if self.choices:
+            return f"{self.name} = " + "|".join(f'"{c}"' for c in self.choices)
+        return f"{self.name} = {_literal(self.default)}"
+
+
+def _literal(value: Any) -> str:
+    """`value` as the language writes it (`true`, `none`, `"one"`, `1e-5`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value).replace("e-0", "e-")
+
+
+def signature_text(name: str, params: tuple[Param, ...]) -> str:
+    """`name(x, slope = 0.01)`: a built-in's signature as the language writes calls."""
+    return f"{name}({', '.join(p.text() for p in params)})"
 
 
 @dataclass(frozen=True)
@@ -129,12 +170,16 @@ class OpSpec:
     inference BN right after it can be folded into its weights. `example` is a `.mg`
     expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
 
-    `builtin`, when given, is the signature of the language built-in of the same name
-    that applies the op to every grid of a pyramid (its first `Param` is the tensor;
-    the others become the node's arguments, one value for all grids or a list with one
-    per grid); `check(args, in_shape)` then returns `(message, hint)` when the op cannot
-    apply to a grid (error E320). Ops whose built-in does more (levels, sizes, several
-    operands) have theirs written in `mgdsl.elab.primitives`.
+    `builtin`, when given, is the signature of the language built-in of the same name,
+    the only place its arguments, defaults and their documentation are written. By
+    default the built-in applies the op to every grid of a pyramid (its first `Param` is
+    the tensor; the others become the node's arguments, one value for all grids or a
+    list with one per grid); `check(args, in_shape)` then returns `(message, hint)` when
+    the op cannot apply to a grid (error E320). `own_applier`: the built-in does more
+    (levels, sizes, several operands), so `mgdsl.elab.primitives` registers an applier
+    function for it, whose Python parameters are the `builtin` names. `builtin_doc` says
+    what the built-in does after its signature (in hints and the reference) when `doc`,
+    which describes the op, is not the right text.
     """
 
     name: str
@@ -159,6 +204,16 @@ class OpSpec:
     example: str = ""
     builtin: tuple[Param, ...] | None = None
     check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
+    own_applier: bool = False
+    builtin_doc: str = ""
+
+    def signature(self) -> str:
+        """The built-in's signature, `conv(x, ch, k = 3, ...)`; "" when it has none."""
+        return signature_text(self.name, self.builtin) if self.builtin is not None else ""
+
+    def usage(self) -> str:
+        """The built-in's one-paragraph documentation: its signature, then what it does."""
+        return f"{self.signature()}: {self.builtin_doc or self.doc}"
 
     def arg(self, args: Args, name: str) -> Any:
         """The value of argument `name` of a node's `args`, its default if left out."""
