@@ -23,6 +23,7 @@ from mgdsl.elab.elaborate import Elaborator
 from mgdsl.elab.primitives import PRIMITIVES
 from mgdsl.elab.program import load_program, stdlib_dir
 from mgdsl.elab.values import Pyramid
+from mgdsl.ops import OPS, OpSpec, same_shape
 from mgdsl.syntax import ast
 from mgdsl.syntax.fmt import format_expr
 from mgdsl.syntax.parser import parse_file
@@ -121,21 +122,16 @@ class Entry:
 # --------------------------------------------------------------------------- entries
 
 
-def _op_spec(name: str):
-    """The op table's spec of `name`, if the table (`mgdsl.ops.OPS`) has one."""
-    from mgdsl import ops
-
-    return getattr(ops, "OPS", {}).get(name)
+def _op_spec(name: str) -> OpSpec | None:
+    """The op table's spec of `name`, if the built-in is an IR op (not `pyramid`, `len`...)."""
+    return OPS.get(name)
 
 
-def _shape_rule(name: str, spec) -> str:
+def _shape_rule(name: str, spec: OpSpec | None) -> str:
     """The shape rule of a built-in: written above, or read off its op's shape function."""
-    from mgdsl import ops
-
     if name in SHAPE_RULES:
         return SHAPE_RULES[name]
-    same = getattr(ops, "same_shape", None)
-    return "unchanged" if same is not None and getattr(spec, "shape", None) is same else ""
+    return "unchanged" if spec is not None and spec.shape is same_shape else ""
 
 
 def op_entries() -> list[Entry]:
@@ -145,9 +141,8 @@ def op_entries() -> list[Entry]:
         summary = prim.summary()
         summary = summary[:1].upper() + summary[1:]
         spec = _op_spec(name)
-        example = getattr(spec, "example", None) or EXAMPLES.get(name, "")
-        args = tuple((p.label, p.doc) for p in getattr(spec, "builtin", None) or ()
-                     if getattr(p, "doc", ""))
+        example = (spec.example if spec else "") or EXAMPLES.get(name, "")
+        args = tuple((p.label, p.doc) for p in (spec.builtin if spec else None) or () if p.doc)
         out.append(Entry(name, prim.signature, summary, _shape_rule(name, spec), example,
                          evaluate(example) if example else "", args))
     return out
