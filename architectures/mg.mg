@@ -1,7 +1,7 @@
-# MG-(5n+1) and MG-sm-(5n+1): Table 1 (CIFAR-100), Figure 3 "MG"; spec §3.2–3.3.
+# MG-(5n+1) and MG-sm-(5n+1): Table 1 (CIFAR-100), Figure 3 "MG".
 # Depth 5n+1: n = 1, 2, 3, 4 gives MG-6/11/16/21; w = 64 is "full", w = 40 is "sm".
-# Note (spec §8.2): the paper's FLOPs for the full-width rows are 0.1–0.84% below what
-# this structure computes, while its parameter counts match exactly; we follow the spec.
+# Note: the paper's FLOPs for the full-width rows are 0.1–0.84% below what
+# this structure computes, while its parameter counts match exactly; we keep the structure.
 use "std.mg"
 
 network MG(n = 3, w = 64, classes = 100) {

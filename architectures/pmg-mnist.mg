@@ -1,5 +1,5 @@
 # PMG-11: progressive multigrid on 64x64 MNIST, Tables 2 and 3 (segmentation and spatial
-# transformation), Sections 4.2–4.3; spec §5.3. Four grids (64/32/16/8 px, widths
+# transformation), Sections 4.2–4.3. Four grids (64/32/16/8 px, widths
 # 64/32/16/8), no pooling, n layers per block (nLayer; the paper's PMG-11 is n = 1).
 # B1 is progressive; B5, B6 and B7 each drop the coarsest grid in their first layer (it is
 # neither convolved nor fed upward). classes = 10 (segmentation) or 1 (transformation).

@@ -1,7 +1,7 @@
-# PMG-(7n+2) and PMG-sm-(7n+2): Table 1 (CIFAR-100), Figure 3 "PMG"; spec §3.2, §3.5.
+# PMG-(7n+2) and PMG-sm-(7n+2): Table 1 (CIFAR-100), Figure 3 "PMG".
 # n = 1, 2, 3 gives PMG-9/16/23; w = 64 is "full", w = 40 is "sm". Section 1 is
 # progressive (coarsest grid first); sections 2–5 are those of MG.
-# Note (spec §1): the paper's "PMG-30" and "PMG-sm-30" rows are n = 3, i.e. 23 layers
+# Note: the paper's "PMG-30" and "PMG-sm-30" rows are n = 3, i.e. 23 layers
 # deep (depth = 7n + 2); their printed numbers are reproduced here with n = 3.
 use "std.mg"
 

@@ -1,7 +1,7 @@
 # RES-(10n+2): the single-grid residual baseline of Table 1 (CIFAR-100), Figure 3 "RES";
-# spec §3.1. n = 1, 2, 3, 4 gives RES-12/22/32/42: a stem, then n basic residual units
+# n = 1, 2, 3, 4 gives RES-12/22/32/42: a stem, then n basic residual units
 # per section (zero-padded identity shortcuts where the width grows), max-pool after each.
-# Note (spec §8.4): RES-12 computes 266.06 M MACs; the paper prints 266.02 M.
+# Note: RES-12 computes 266.06 M MACs; the paper prints 266.02 M.
 use "std.mg"
 
 network RES(n = 3, w = 64, classes = 100) {

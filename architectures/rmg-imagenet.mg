@@ -1,4 +1,4 @@
-# R-MG-34: residual multigrid on ImageNet, Table 4; Figure 2 (res-mg-unit); spec §2.3, §4.1.
+# R-MG-34: residual multigrid on ImageNet, Table 4; Figure 2 (res-mg-unit).
 # An input pyramid with 7x7 stride-2 stems and a max-pool (grids at 56/28/14), `units`
 # res-mg-units per section (zero-padded identity shortcuts, option A), merge-pools after
 # s2 and s3, then a 7x7 average pool and the classifier. Depth 2 * sum(units) + 2.

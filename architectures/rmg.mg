@@ -1,8 +1,8 @@
-# R-MG-(10n+2) and R-MG-sm-(10n+2): Table 1 (CIFAR-100), Figure 3 "R-MG"; spec §3.2, §3.4.
+# R-MG-(10n+2) and R-MG-sm-(10n+2): Table 1 (CIFAR-100), Figure 3 "R-MG".
 # n = 1, 2, 3, 4 gives R-MG-12/22/32/42; w = 64 is "full", w = 40 is "sm". The input
 # pyramid, then n res-mg-units per section (zero-padded identity shortcuts per grid).
-# Note (spec §8.2): the paper's FLOPs for the full-width rows are 0.58–0.84% below what
-# this structure computes, while its parameter counts match exactly; we follow the spec.
+# Note: the paper's FLOPs for the full-width rows are 0.58–0.84% below what
+# this structure computes, while its parameter counts match exactly; we keep the structure.
 use "std.mg"
 
 network RMG(n = 3, w = 64, classes = 100) {

@@ -1,4 +1,4 @@
-# R-PMG-20: residual progressive multigrid on 64x64 MNIST, Tables 2 and 3, spec §5.4.
+# R-PMG-20: residual progressive multigrid on 64x64 MNIST, Tables 2 and 3.
 # PMG-11 with residual units; n units per block (nLayer; the paper's R-PMG-20 is n = 1). The
 # first unit of B5, B6 and B7 drops the coarsest grid. B7 has 1x1 convs and no final ReLU; its
 # unit that narrows 64 -> classes has a projection shortcut, later ones the identity.

@@ -1,9 +1,9 @@
-# R-PMG-30-SEG: residual progressive multigrid on ImageNet, Table 4; spec §4.2.
+# R-PMG-30-SEG: residual progressive multigrid on ImageNet, Table 4.
 # Four grids (56/28/14/7 after 7x7 stride-2 stems and a max-pool) kept to the end with no
 # pooling; n res-mg-units per stage (zero-padded identity shortcuts, option A). The
 # progressive s1 widens each newly joined set of grids to its finest member's width; the
 # coarsest grid feeds a 7x7 average pool and the classifier.
-# Note (spec §8.3): this structure computes 9.52 G MACs; the paper prints 2.77 G, which no
+# Note: this structure computes 9.52 G MACs; the paper prints 2.77 G, which no
 # reading of the published structure reproduces (its 31.9 M parameters do match).
 use "std.mg"
 

@@ -1,4 +1,4 @@
-# R-PMG-(14n+2) and R-PMG-sm-(14n+2): Table 1 (CIFAR-100), Figure 3 "R-PMG"; spec §3.6.
+# R-PMG-(14n+2) and R-PMG-sm-(14n+2): Table 1 (CIFAR-100), Figure 3 "R-PMG".
 # n = 1, 2, 3 gives R-PMG-16/30/44; w = 64 is "full", w = 40 is "sm". PMG with every
 # layer after the input pyramid turned into a res-mg-unit.
 use "std.mg"

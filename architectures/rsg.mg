@@ -1,5 +1,5 @@
 # R-SG-20: the single-grid residual baseline of Tables 2 and 3 (64x64 MNIST), Section 4.2;
-# spec §5.5. No code exists: reconstructed as R-PMG-20's finest-grid layers: a stem, six
+# No code exists: reconstructed as R-PMG-20's finest-grid layers: a stem, six
 # basic residual units at 64x64, and R-PMG-20's output unit (1x1 convs, projection
 # shortcut, no final ReLU). classes = 10 (segmentation) or 1 (transformation).
 use "std.mg"

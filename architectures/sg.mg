@@ -1,4 +1,4 @@
-# SG-11: the single-grid baseline of Tables 2 and 3 (64x64 MNIST), Section 4.2; spec §5.5.
+# SG-11: the single-grid baseline of Tables 2 and 3 (64x64 MNIST), Section 4.2.
 # No code exists: the paper's "PMG with all grids but the finest removed" is reconstructed
 # as PMG-11's finest-grid layers: a stem, six 64-channel conv units at 64x64, and a 3x3
 # output conv with batch norm and no ReLU. classes = 10 (segmentation) or 1 (transformation).

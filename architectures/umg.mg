@@ -1,5 +1,5 @@
 # U-MG-11: U-NET with every grid replaced by a pyramid; Table 2 (64x64 MNIST segmentation),
-# Section 4.2; spec §5.2. Going down, each level drops the coarsest grid; going up, each
+# Section 4.2. Going down, each level drops the coarsest grid; going up, each
 # level's pyramid is concatenated with the matching encoder pyramid. The 1x1 output mg-conv
 # (no ReLU) runs on all three grids; only the finest reaches the sigmoid.
 use "std.mg"

@@ -1,5 +1,5 @@
 # U-NET-11: the encoder-decoder baseline of Tables 2 and 3 (64x64 MNIST segmentation and
-# spatial transformation), Section 4.2; spec §5.1. One conv unit per level (not two as in
+# spatial transformation), Section 4.2. One conv unit per level (not two as in
 # Ronneberger et al.), 2x2 stride-2 transposed convs up, skip concatenations, a 1x1 output
 # unit without ReLU, then a sigmoid. classes = 10 (segmentation) or 1 (transformation).
 use "std.mg"

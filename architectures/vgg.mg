@@ -1,7 +1,7 @@
-# VGG-(5n+1): the single-grid baseline of Table 1 (CIFAR-100), Figure 3 "VGG"; spec §3.1.
+# VGG-(5n+1): the single-grid baseline of Table 1 (CIFAR-100), Figure 3 "VGG".
 # n = 1, 2, 3, 4 gives VGG-6/11/16/21. Widths are the paper's 64-128-256-512-512 (the
 # authors' vgg.lua has 102..816, which matches no row of the table).
-# Note (spec §8.4): VGG-6 has 3,965,028 parameters; the paper prints 3.96 M, not 3.97 M.
+# Note: VGG-6 has 3,965,028 parameters; the paper prints 3.96 M, not 3.97 M.
 use "std.mg"
 
 network VGG(n = 3, w = 64, classes = 100) {

@@ -9,8 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
-# The paper's (mean IoU %, mean error %) that the specification quotes; others are not in
-# what we reproduce here and are left blank rather than guessed.
+# The paper's (mean IoU %, mean error %) from Tables 2 and 3 for the rows we have them for;
+# the others are left blank rather than guessed.
 PAPER = {
     ("2", "R-PMG-20"): (81.91, 8.89),
     ("3", "SG-11"): (0.0, 100.0),

@@ -45,7 +45,7 @@ MEASURED_H200 = {
 #: the lowest model throughput of those measurements, for models without one
 FLOOR_TFLOPS = 97.0
 
-#: the paper's (mean IoU %, mean error %) that the specification quotes
+#: the paper's (mean IoU %, mean error %) in Table 2
 PAPER = {"R-PMG-20-seg": (81.91, 8.89)}
 
 
