@@ -303,15 +303,20 @@ def _python(text: str) -> str:
         return "error"
     if abs(value) > 2**62:  # mgdsl's integers stop at 2^62
         return "error"
-    # mgdsl has no negative zero: -(1 - 1 ** -1) is 0.0 there, -0.0 in Python
-    return str(0.0 if isinstance(value, float) and value == 0 else value)
+    return _unsigned_zero(str(value))
+
+
+def _unsigned_zero(text: str) -> str:
+    """The sign of a float zero is not part of the language's meaning (Python's -0.0 from
+    -(1 - 1 ** -1) is 0.0 in mgdsl, whose 0 // -0.25 is -0.0 like Python's)."""
+    return "0.0" if text == "-0.0" else text
 
 
 def _mgdsl(text: str) -> str:
     from mgdsl.reference import evaluate
 
     try:
-        return evaluate(text)
+        return _unsigned_zero(evaluate(text))
     except MgError:
         return "error"
 
