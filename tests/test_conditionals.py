@@ -3,6 +3,8 @@ elaboration, formatting and the errors each can raise."""
 
 from __future__ import annotations
 
+import ast
+import operator
 from pathlib import Path
 
 import pytest
@@ -296,12 +298,59 @@ def bool_exprs(draw, depth: int = 0) -> str:
     return f"({text})" if draw(st.booleans()) else text
 
 
+MAX_INT = 2**62  # mgdsl's integers stop here, every intermediate result included
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv, ast.Pow: operator.pow}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _py_eval(node: ast.expr):
+    """Python's own arithmetic on Python's own parse of the text, with mgdsl's integer
+    limit applied before a power is computed: `5 ** 3 ** 3 ** 3` would otherwise have
+    Python build an integer of 10^12 digits (gigabytes, minutes) as the reference."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp):
+        v = _py_eval(node.operand)
+        return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[
+            type(node.op)](v)
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:  # short-circuit, returning the deciding operand
+            result = _py_eval(value)
+            if bool(result) == isinstance(node.op, ast.Or):
+                return result
+        return result
+    if isinstance(node, ast.Compare):
+        left = _py_eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _py_eval(comparator)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    a, b = _py_eval(node.left), _py_eval(node.right)
+    if (isinstance(node.op, ast.Pow) and type(a) is int and type(b) is int and b > 0
+            and abs(a) > 1 and b * (abs(a).bit_length() - 1) > 62):
+        raise _TooBig
+    result = _BINARY[type(node.op)](a, b)
+    if type(result) is int and abs(result) > MAX_INT:
+        raise _TooBig
+    return result
+
+
 def _python(text: str) -> str:
+    tree = ast.parse(text.replace("true", "True").replace("false", "False"), mode="eval")
     try:
-        value = eval(text.replace("true", "True").replace("false", "False"))  # noqa: S307
-    except ZeroDivisionError:
+        value = _py_eval(tree.body)
+    except (ZeroDivisionError, OverflowError, _TooBig):
         return "error"
-    if abs(value) > 2**62:  # mgdsl's integers stop at 2^62
+    if abs(value) > MAX_INT:
         return "error"
     return _unsigned_zero(str(value))
 
