@@ -17,7 +17,9 @@ from mgdsl.serve.workspace import Workspace
 def running_server(root: Path, first: str | None = None) -> Iterator[EditorServer]:
     """Serve `root` on 127.0.0.1 (a free port) for the duration of the block."""
     server = make_server(Workspace(root), port=0, first=first)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: `shutdown` waits for the loop to notice, 0.5 s by default per server
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     try:
         yield server

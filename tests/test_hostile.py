@@ -371,7 +371,7 @@ def test_a_short_fuzz_run_finds_nothing(tmp_path: Path) -> None:
 
 
 def test_fuzz_entry_point(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "mgdsl.testing.fuzz", "--seconds", "3", "--seed", "5",
+    result = subprocess.run([sys.executable, "-m", "mgdsl.testing.fuzz", "--seconds", "1", "--seed", "5",
                              "--no-compile", "--save-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
