@@ -8,7 +8,8 @@ dynamic, and with `dynamic=True` so are the height and width of every input (exp
 refuses when the network checks at no other size, see `dynamic_sizes_allowed`). The file
 is checked with `onnx.checker` (full check, with shape inference) before it is written.
 
-`verify(path, ir, ...)` runs the file in onnxruntime and compares it with the fx module.
+`verify(path, ir, ...)` runs the file in onnxruntime and compares it with the fx module
+(both against the module in float64, beside PyTorch's own float32 error).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 from mgdsl.atomic import write_atomic
 from mgdsl.errors import MgError
 
-__all__ = ["OnnxExport", "export_onnx", "verify", "example_inputs", "another_size",
+__all__ = ["OnnxExport", "export_onnx", "verify", "Verification", "example_inputs", "another_size",
            "MgExportError", "DEFAULT_OPSET"]
 
 DEFAULT_OPSET = 17
@@ -187,22 +188,25 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
     )
 
 
-def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: int = 2,
-           sizes: dict[str, tuple[int, ...]] | None = None, seed: int = 0) -> float:
-    """Run ONNX file `path` in onnxruntime and the fx `module` on the same random inputs
-    (declared shapes, or `sizes`); returns the largest difference of any output, relative
-    to that output's largest magnitude when it exceeds 1 (untrained networks can have
-    logits in the hundreds, where float32 rounding alone is above 1e-4)."""
-    ort = _require("onnxruntime")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    inputs = example_inputs(ir, batch=batch, seed=seed, sizes=sizes)
-    got = session.run(None, {k: v.numpy() for k, v in inputs.items()})
-    with torch.no_grad():
-        want = module.eval()(*inputs.values())
-    if isinstance(want, torch.Tensor):
-        want = {next(iter(ir.graph["outputs"])): want}
+@dataclass(frozen=True)
+class Verification:
+    """How far onnxruntime's outputs are from the fx module's, both measured against the
+    fx module run in float64: `onnx` for onnxruntime, `torch32` for PyTorch's own float32
+    run, each the largest difference of any output, relative to that output's largest
+    magnitude when it exceeds 1. Untrained deep networks amplify rounding: R-PMG-20 at its
+    initialisation is 7e-4 off float64 in PyTorch's own float32, so a float32 runtime that
+    sums in another order cannot be held to 1e-4 of PyTorch's float32 output."""
+
+    onnx: float
+    torch32: float
+
+    def within(self, tolerance: float) -> bool:
+        """onnxruntime is as close to float64 as `tolerance` plus twice PyTorch's own
+        float32 error allows."""
+        return self.onnx <= tolerance + 2 * self.torch32
+
+
+def _largest_difference(want: dict[str, Any], got: list[Any]) -> float:
     worst = 0.0
     for (name, expected), actual in zip(want.items(), got, strict=True):
         expected = expected.numpy()
@@ -212,3 +216,29 @@ def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: 
         scale = max(1.0, float(abs(expected).max(initial=0.0)))
         worst = max(worst, float(abs(expected - actual).max(initial=0.0)) / scale)
     return worst
+
+
+def _run(module: torch.nn.Module, ir: nx.DiGraph, inputs: dict[str, torch.Tensor]
+         ) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        out = module.eval()(*inputs.values())
+    if isinstance(out, torch.Tensor):
+        out = {next(iter(ir.graph["outputs"])): out}
+    return out
+
+
+def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: int = 2,
+           sizes: dict[str, tuple[int, ...]] | None = None, seed: int = 0) -> Verification:
+    """Run ONNX file `path` in onnxruntime and the fx `module` (in float32 and in a float64
+    copy) on the same random inputs (declared shapes, or `sizes`); see `Verification`."""
+    import copy
+
+    ort = _require("onnxruntime")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    inputs = example_inputs(ir, batch=batch, seed=seed, sizes=sizes)
+    got = session.run(None, {k: v.numpy() for k, v in inputs.items()})
+    exact = _run(copy.deepcopy(module).double(), ir, {k: v.double() for k, v in inputs.items()})
+    float32 = [v.double().numpy() for v in _run(module, ir, inputs).values()]
+    return Verification(_largest_difference(exact, got), _largest_difference(exact, float32))
