@@ -499,8 +499,9 @@ ENTRIES: tuple[Entry, ...] = (
        checks the file with `onnx.checker`. This fails when the exporter's packages are not
        installed (`pip install 'mgdsl[export]'`: onnx, onnxscript, onnxruntime), when the
        opset is one this torch cannot write, when torch's exporter fails, or when the file
-       does not pass the checker or (with `--verify`) does not compute the same shapes as
-       PyTorch. The message says which.""",
+       does not pass the checker or (with `--verify`) does not compute what PyTorch does:
+       other shapes, or values further from the float64 result than 1e-4 plus twice
+       PyTorch's own float32 error. The message says which.""",
        "mgdsl export PMG-11-seg -o pmg11.onnx --opset 3",
        "mgdsl export PMG-11-seg -o pmg11.onnx            # opset 17"),
     _e("E941", "sizes that cannot be dynamic",
