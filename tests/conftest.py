@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-# the machine running the suite is shared and busy: a per-example time limit only makes
-# property tests flaky (speed targets live in benchmarks/)
-settings.register_profile("mgdsl", deadline=None)
-settings.load_profile("mgdsl")
+# The machine running the suite is shared and busy: a per-example time limit only makes
+# property tests flaky (speed targets live in benchmarks/). The default run draws the same
+# examples every time, so a change cannot fail on an example it did not cause; the
+# "explore" profile (HYPOTHESIS_PROFILE=explore) draws new ones to hunt for bugs.
+settings.register_profile("mgdsl", deadline=None, derandomize=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mgdsl"))
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
