@@ -14,6 +14,7 @@ is checked with `onnx.checker` (full check, with shape inference) before it is w
 
 from __future__ import annotations
 
+import copy
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -231,8 +232,6 @@ def verify(path: str | Path, ir: nx.DiGraph, module: torch.nn.Module, *, batch: 
            sizes: dict[str, tuple[int, ...]] | None = None, seed: int = 0) -> Verification:
     """Run ONNX file `path` in onnxruntime and the fx `module` (in float32 and in a float64
     copy) on the same random inputs (declared shapes, or `sizes`); see `Verification`."""
-    import copy
-
     ort = _require("onnxruntime")
     options = ort.SessionOptions()
     options.log_severity_level = 3

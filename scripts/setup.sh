@@ -16,8 +16,9 @@ fi
 # already and mgdsl imports from here (pip's resolve alone takes about 10 s).
 stamp=.venv/.mgdsl-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c \
-        "import mgdsl, pytest, sys; sys.exit(not mgdsl.__file__.startswith('$PWD/'))" 2>/dev/null; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! HERE="$PWD/" .venv/bin/python -c \
+        "import mgdsl, os, pytest, sys; sys.exit(not mgdsl.__file__.startswith(os.environ['HERE']))" \
+        2>/dev/null; then
     pip install -e ".[dev]"
     echo "$want" > "$stamp"
 fi

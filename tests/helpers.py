@@ -31,9 +31,10 @@ def repository_mg_files() -> list[Path]:
     try:
         out = subprocess.run(["git", "ls-files", "-z", "*.mg"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):  # no git, or not a checkout
+        out = None
+    if out is not None:
         return sorted(ROOT / f for f in out.split("\0") if f and (ROOT / f).is_file())
-    except (OSError, subprocess.CalledProcessError):
-        pass
     found = []
     for folder, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "runs")]

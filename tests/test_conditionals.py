@@ -307,7 +307,7 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
 
 
 class _TooBig(Exception):
-    pass
+    """An integer beyond mgdsl's 2^62 limit: the language reports E509 there."""
 
 
 def _py_eval(node: ast.expr):

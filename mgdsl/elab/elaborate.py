@@ -38,6 +38,7 @@ from mgdsl.errors import (
 from mgdsl.ir.graph import IRBuilder
 from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
+from mgdsl.syntax.literal import mg_literal
 from mgdsl.syntax.parser import parse_file
 
 __all__ = ["elaborate", "CallContext"]
@@ -188,10 +189,10 @@ class Elaborator:
             return
         default = self.eval(param.default)
         if _param_kind(value) != _param_kind(default):
-            shown = _show(default)
+            shown = mg_literal(default)
             raise MgTypeError(
                 f"network parameter `{param.name}` takes {a_type(default)} (its default is "
-                f"{shown}), not {a_type(value)} `{_show(value)}`", param.span, code="E710",
+                f"{shown}), not {a_type(value)} `{mg_literal(value)}`", param.span, code="E710",
                 hint=f"give `{param.name}` a value like {shown}", subject=("param", param.name))
 
     # ----------------------------------------------------------------------- statements
@@ -754,17 +755,6 @@ def _is_literal(expr: ast.Expr | None) -> bool:
 def _param_kind(value: Any) -> str:
     """What a parameter value is, with integers and floats alike: number, boolean, ..."""
     return "number" if type_name(value) == "integer" else type_name(value)
-
-
-def _show(value: Any) -> str:
-    """`value` written as in a `.mg` file: `64`, `[3, 4]`, `"B"`, `true`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
 
 
 def elaborate(program: Program, network: str | None = None, *,

@@ -19,6 +19,7 @@ from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis, Evaluation, Key
 from mgdsl.lsp.source import HEADER, Lines
 from mgdsl.syntax import ast
+from mgdsl.syntax.literal import mg_literal
 from mgdsl.syntax.parser import KEYWORDS
 
 __all__ = ["diagnostics", "hover", "definition", "completion", "document_symbols",
@@ -146,19 +147,7 @@ def _compact(value: Any) -> str:
         return "; ".join(
             f"L{g.level}: {'×'.join(map(str, g.shape))}" if g.level is not None
             else f"vector {g.shape[0]}" for g in value.grids) or "empty pyramid"
-    return _scalar(value)
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "none"
-    return str(value)
+    return mg_literal(value)
 
 
 def _kind(value: Any) -> str:
@@ -187,7 +176,7 @@ def _cost(ev: Evaluation) -> str:
 def _values_markdown(evals: list[Evaluation], multi_network: bool) -> list[str]:
     if len(evals) == 1 and evals[0].count == 1:
         ev = evals[0]
-        out = [f"{_kind(ev.value)}" + (f" = `{_scalar(ev.value)}`"
+        out = [f"{_kind(ev.value)}" + (f" = `{mg_literal(ev.value)}`"
                                        if not isinstance(ev.value, Pyramid) else "")]
         if isinstance(ev.value, Pyramid) and ev.value.grids:
             out += ["", "| level | C × H × W |", "|--:|--:|", *_grid_rows(ev.value)]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from mgdsl.syntax.literal import mg_literal
+
 Shape = tuple[int, ...]
 Args = dict[str, Any]
 
@@ -98,18 +100,7 @@ class Param:
             return f"{self.name} = {self.computed}"
         if self.choices:
             return f"{self.name} = " + "|".join(f'"{c}"' for c in self.choices)
-        return f"{self.name} = {_literal(self.default)}"
-
-
-def _literal(value: Any) -> str:
-    """`value` as the language writes it (`true`, `none`, `"one"`, `1e-5`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "none"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return repr(value).replace("e-0", "e-")
+        return f"{self.name} = {mg_literal(self.default)}"
 
 
 def signature_text(name: str, params: tuple[Param, ...]) -> str:

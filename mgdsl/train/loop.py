@@ -54,7 +54,14 @@ from mgdsl.train.evaluate import Metrics, autocast_for, default_metrics, evaluat
 from mgdsl.train.graphs import GraphedStep, graph_blockers, use_graphs
 from mgdsl.train.losses import task_loss
 from mgdsl.train.optim import build_optimizer, set_output_prior
-from mgdsl.train.report import ProgressBar, epoch_line, plot_loss, write_json, write_metrics
+from mgdsl.train.report import (
+    ProgressBar,
+    elapsed_at_end,
+    epoch_line,
+    plot_loss,
+    write_json,
+    write_metrics,
+)
 
 __all__ = ["TrainResult", "train", "RESUME_KEYS"]
 
@@ -149,7 +156,6 @@ class _Run:
         self.epoch_images = 0
         self.epoch_seconds = 0.0
         self.wall_seconds = 0.0  # since the run began, summed over sessions
-        self.epoch_wall_start = 0.0  # `wall_seconds` when the current epoch began
         self._wall_mark = time.perf_counter()
         self.resumed_from: int | None = None
         self.last_checkpoint_step: int | None = None
@@ -183,7 +189,6 @@ class _Run:
                 "images": self.epoch_images,
                 "seconds": self.epoch_seconds,
                 "wall_seconds": self.wall_seconds,
-                "epoch_wall_start": self.epoch_wall_start,
             },
             "torch_version": str(torch.__version__),
         }
@@ -231,7 +236,6 @@ class _Run:
         self.epoch_images = int(progress.get("images", 0))
         self.epoch_seconds = float(progress.get("seconds", 0.0))
         self.wall_seconds = float(progress.get("wall_seconds", 0.0))
-        self.epoch_wall_start = float(progress.get("epoch_wall_start", self.wall_seconds))
         self.resumed_from = self.step
         self.last_checkpoint_step = self.step
         self._wall_mark = time.perf_counter()
@@ -325,12 +329,11 @@ class _Run:
         row["train_seconds"] = self.epoch_seconds
         row["eval_seconds"] = eval_seconds
         row["images_per_second"] = self.epoch_images / self.epoch_seconds if self.epoch_seconds else 0.0
-        row["wall_seconds"] = self.wall_seconds - self.epoch_wall_start
+        row["wall_seconds"] = self.wall_seconds - elapsed_at_end(self.rows[-1] if self.rows else {})
         row["elapsed_seconds"] = self.wall_seconds
         self.rows.append(row)
         self.epoch_images = 0
         self.epoch_seconds = 0.0
-        self.epoch_wall_start = self.wall_seconds
         if self.dist.is_main and not cfg.quiet:
             line = epoch_line(row, cfg.epochs)
             if bar.enabled:

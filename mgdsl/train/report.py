@@ -27,6 +27,7 @@ __all__ = [
     "epoch_line",
     "results_table",
     "run_summary",
+    "elapsed_at_end",
     "scalar_items",
 ]
 
@@ -205,6 +206,16 @@ def epoch_line(row: Mapping[str, Any], epochs: int) -> str:
     return "  ".join(parts)
 
 
+def elapsed_at_end(row: Mapping[str, Any]) -> float:
+    """The run's wall clock at the end of epoch `row` (0 for none): its ``elapsed_seconds``,
+    or ``wall_seconds`` in rows written before that column, when it was the run's clock.
+
+    >>> elapsed_at_end({"wall_seconds": 4.0, "elapsed_seconds": 7.5}), elapsed_at_end({})
+    (7.5, 0.0)
+    """
+    return float(row.get("elapsed_seconds", row.get("wall_seconds", 0.0)))
+
+
 def run_summary(rows: Sequence[Mapping[str, Any]], steps: int) -> dict[str, Any]:
     """What a finished run prints: the last epoch's loss, LR and test metrics, and the run's
     time as totals over all epochs (and resumed sessions).
@@ -233,7 +244,7 @@ def run_summary(rows: Sequence[Mapping[str, Any]], steps: int) -> dict[str, Any]
     images = sum(r.get("images_per_second", 0.0) * r.get("train_seconds", 0.0) for r in rows)
     summary["train_seconds_total"] = train_seconds
     summary["eval_seconds_total"] = sum(r.get("eval_seconds", 0.0) for r in rows)
-    summary["wall_seconds_total"] = sum(r.get("wall_seconds", 0.0) for r in rows)
+    summary["wall_seconds_total"] = elapsed_at_end(last)
     summary["images_per_second"] = images / train_seconds if train_seconds else 0.0
     return summary
 

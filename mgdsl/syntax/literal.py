@@ -1,0 +1,27 @@
+"""How a value is spelled in `.mg` source: the one spelling that signatures, hover text
+and messages use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["mg_literal"]
+
+
+def mg_literal(value: Any) -> str:
+    """`value` as a `.mg` file writes it.
+
+    >>> mg_literal((64, 1e-05, True, "one", None))
+    '[64, 1e-5, true, "one", none]'
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(mg_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return repr(value).replace("e-0", "e-")
+    return str(value)
