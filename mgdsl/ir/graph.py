@@ -62,6 +62,7 @@ from typing import Any
 import networkx as nx
 
 from mgdsl.errors import MgLimitError, Span
+from mgdsl.ir.node import IRNode, NodeMeta
 from mgdsl.limits import LIMITS
 
 __all__ = ["IRBuilder", "NetworkGraph", "edge_kind", "operands", "reads", "topological_nodes"]
@@ -69,7 +70,11 @@ __all__ = ["IRBuilder", "NetworkGraph", "edge_kind", "operands", "reads", "topol
 
 class NetworkGraph(nx.DiGraph):
     """The IR: a plain `networkx.DiGraph` that also draws itself in Jupyter (its
-    Figure 3-style diagram, through `mgdsl.diagrams`, loaded only when shown)."""
+    Figure 3-style diagram, through `mgdsl.diagrams`, loaded only when shown).
+
+    Its node data are typed records: `ir.nodes[n]` is an `IRNode` (`.op`, `.shape`, ...)."""
+
+    node_attr_dict_factory = IRNode
 
     def __repr__(self) -> str:
         return (f"<network {self.graph.get('name', '?')}: {len(self):,} IR nodes, "
@@ -137,22 +142,22 @@ class IRBuilder:
         inputs = tuple(inputs)
         g.add_node(nid, op=op, inputs=inputs, args=args, shape=tuple(shape), level=level,
                    name=self.unique_name(name), scope=scope, section=section,
-                   span=span, origin=origin, meta={}, refs=tuple(refs))
+                   span=span, origin=origin, meta=NodeMeta(), refs=tuple(refs))
         for index, src in enumerate(inputs):
             if not g.has_edge(src, nid):
-                g.add_edge(src, nid, index=index, kind=edge_kind(g.nodes[src]["level"], level))
+                g.add_edge(src, nid, index=index, kind=edge_kind(g.nodes[src].level, level))
         return nid
 
 
 def operands(ir: nx.DiGraph, node: int) -> tuple[int, ...]:
     """The inputs of `node` in operand order."""
-    return ir.nodes[node]["inputs"]
+    return ir.nodes[node].inputs
 
 
 def reads(ir: nx.DiGraph, node: int) -> tuple[int, ...]:
     """Every node whose value `node` reads at run time: its inputs, then its `refs`."""
     d = ir.nodes[node]
-    return (*d["inputs"], *d.get("refs", ()))
+    return (*d.inputs, *d.refs)
 
 
 def topological_nodes(ir: nx.DiGraph) -> list[int]:
