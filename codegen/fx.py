@@ -24,12 +24,13 @@ from mgdsl.gcpause import gc_paused
 from mgdsl.ir.graph import reads
 from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
+from . import support
 from .names import spelled_name
 from .plan import Plan, module_paths, plan
 from .support import init_paper
 
 __all__ = [
-    "to_fx", "build_modules", "uninitialised", "replicate_uninitialised", "initialise",
+    "to_fx", "build_modules", "module_class", "uninitialised", "replicate_uninitialised", "initialise",
     "fold_conv_bn", "gc_paused",
 ]
 
@@ -73,6 +74,11 @@ def replicate_uninitialised(template: nn.Module) -> nn.Module:
     return m
 
 
+def module_class(low: Module) -> type[nn.Module]:
+    """The torch class of a module lowering (a name means a layer of `support`)."""
+    return getattr(support, low.cls) if isinstance(low.cls, str) else low.cls
+
+
 def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
     """Uninitialised CPU submodules for the module-op `nodes` of `ir`: each distinct
     layer is constructed once, its repeats replicated (`replicate_uninitialised`)."""
@@ -83,7 +89,7 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
         d = g[n]
         low = OPS[d.op].lower(d.args, [g[u].shape for u in d.inputs])
         assert isinstance(low, Module)
-        cls, args, kwargs = low.cls, low.args, low.kwargs
+        cls, args, kwargs = module_class(low), low.args, low.kwargs
         key = (cls, args, tuple(kwargs.items()))
         try:
             template = built.get(key)

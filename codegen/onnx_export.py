@@ -84,7 +84,7 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
     the network is rebuilt from `source` (a path, zoo name or text; default: the file the
     IR came from) with the IR's parameters, and checked as `mgdsl check --input` would.
     """
-    from mgdsl.api import build_graph, load_target_program
+    from mgdsl.compilation import Compilation, load_program, resolve_target
 
     source = ir.graph["file"] if source is None else source
     if isinstance(source, str) and source.startswith("<"):
@@ -93,7 +93,7 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
         if isinstance(source, str) and "\n" in source:
             program = source
         else:
-            program = load_target_program(source)[0]
+            program = load_program(resolve_target(source)[0])
     except MgError:
         return None
     shapes = {name: ir.nodes[node].shape for name, node in ir.graph["inputs"].items()}
@@ -103,7 +103,8 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
         if sizes == shapes:
             return None
         try:
-            build_graph(program, ir.graph["name"], inputs=sizes, **ir.graph.get("params", {}))
+            Compilation(program, params=ir.graph.get("params", {}),
+                        inputs=sizes).ir(ir.graph["name"])
         except MgError:
             continue
         return sizes

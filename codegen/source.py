@@ -18,9 +18,9 @@ import jinja2
 import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
-from mgdsl.elab.program import display_path
 from mgdsl.ir.graph import reads
 from mgdsl.ops import OPS
+from mgdsl.paths import display_path
 
 from .names import comment_text
 from .plan import Plan, local_names, plan

@@ -11,7 +11,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
 from mgdsl.analyses.receptive import FULL, receptive_fields
-from mgdsl.elab.program import display_path
+from mgdsl.paths import display_path
 
 __all__ = ["summarize", "MACS_NOTE"]
 

@@ -22,8 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Format each file; 1 if any failed to parse or (with --check) needs formatting."""
-    from mgdsl.syntax.fmt import format_source
-    from mgdsl.syntax.parser import read_source
+    from mgdsl.syntax.fmt import format_source, read_source
 
     status = 0
     for path in args.files:

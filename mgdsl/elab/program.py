@@ -8,43 +8,16 @@ cycles are errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from mgdsl.elab.primitives import PRIMITIVES
 from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameError, Span
 from mgdsl.limits import LIMITS
+from mgdsl.paths import display_path, stdlib_dir
 from mgdsl.syntax import ast
 from mgdsl.syntax.parser import parse_file, parse_text
 
 __all__ = ["Program", "BlockInfo", "load_program", "stdlib_dir", "display_path"]
-
-
-def stdlib_dir() -> Path:
-    """The folder of the standard library's `.mg` files inside the installed package."""
-    return Path(str(resources.files("mgdsl.stdlib")))
-
-
-def display_path(file: str) -> str:
-    """A stable, machine-independent spelling of a source file for generated text:
-    `architectures/x.mg` for zoo files, `mgdsl/stdlib/x.mg` for the standard library,
-    a path relative to the working directory when inside it, else the path as given."""
-    if file.startswith("<"):
-        return file
-    path = Path(file)
-    try:
-        resolved = path.resolve()
-    except OSError:
-        return file
-    bases = [(Path(str(resources.files("mgdsl.architectures"))), "architectures"),
-             (stdlib_dir(), "mgdsl/stdlib"), (Path.cwd(), "")]
-    for base, prefix in bases:
-        try:
-            rel = resolved.relative_to(base.resolve())
-        except (ValueError, OSError):
-            continue
-        return f"{prefix}/{rel.as_posix()}" if prefix else rel.as_posix()
-    return file
 
 
 @dataclass(frozen=True)

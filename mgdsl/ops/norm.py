@@ -9,9 +9,7 @@ EPS = Param("eps", 1e-5, "number", "added to the variance")
 
 
 def _lower_bn(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.support import BatchNorm
-
-    return Module(BatchNorm, (ins[0][0],), {"eps": a["eps"], "momentum": a["momentum"],
+    return Module("BatchNorm", (ins[0][0],), {"eps": a["eps"], "momentum": a["momentum"],
                                             "gamma_init": a["gamma"]})
 
 

@@ -110,9 +110,14 @@ def signature_text(name: str, params: tuple[Param, ...]) -> str:
 
 @dataclass(frozen=True)
 class Module:
-    """An fx lowering to a submodule: `cls(*args, **kwargs)`, called on the inputs."""
+    """An fx lowering to a submodule: `cls(*args, **kwargs)`, called on the inputs.
 
-    cls: type
+    `cls` is a torch module class, or the name of a layer of `mgdsl.codegen.support`
+    (`"BatchNorm"`, `"Linear"`: layers that remember the paper's initialisation, which
+    emitted source copies verbatim); the fx backend looks the name up, so the op table
+    never imports the code generator."""
+
+    cls: type | str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
 

@@ -61,8 +61,7 @@ def analyse(workspace: Workspace, rel: str, text: str, network: str | None = Non
     The first network of the file is drawn unless `network` names another; a file with
     only blocks gets diagnostics and no diagram.
     """
-    from mgdsl.api import build_graph
-    from mgdsl.elab.program import load_program
+    from mgdsl.compilation import Compilation
 
     path = workspace.resolve(rel)
     file = str(path)
@@ -78,19 +77,20 @@ def analyse(workspace: Workspace, rel: str, text: str, network: str | None = Non
         })
         return result
     with _ONE_AT_A_TIME:
-        try:
-            program = load_program(path, text=text, root=workspace.root)
-            names = [n.name for n in program.networks]
-            result["networks"] = names
-            if not names:
-                return result
+        compilation = Compilation(path, text=text, root=workspace.root)
+        names = compilation.networks
+        result["networks"] = names
+        if names:
             chosen = network if network in names else names[0]
             result["network"] = chosen
-            ir = build_graph(program, chosen)
-            result["stats"] = _stats(ir)
-            result["diagnostics"] += [diagnostic_json(w, file)
-                                      for w in ir.graph.get("warnings", [])]
-            result["svg"] = _svg(ir)
-        except MgError as exc:
-            result["diagnostics"] += [diagnostic_json(e, file) for e in flatten_errors(exc)]
+            compilation.check(chosen)
+            ir = compilation.graphs.get(chosen)
+            if ir is not None:
+                result["stats"] = _stats(ir)
+                result["diagnostics"] += [diagnostic_json(w, file) for w in compilation.warnings]
+                try:
+                    result["svg"] = _svg(ir)
+                except MgError as exc:
+                    compilation.errors += flatten_errors(exc)
+        result["diagnostics"] += [diagnostic_json(e, file) for e in compilation.errors]
     return result

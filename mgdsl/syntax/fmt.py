@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_text
+from mgdsl.syntax.parser import parse_text, read_source
 
-__all__ = ["format_source", "format_module", "format_expr"]
+__all__ = ["format_source", "format_module", "format_expr", "read_source"]
 
 INDENT = "    "
 MAX_LINE = 100

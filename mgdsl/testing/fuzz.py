@@ -763,13 +763,12 @@ def check_text(text: str, file: str = FILE_NAME, opts: CheckOptions | None = Non
             t0 = time.process_time()
             stage = "parse"
             from mgdsl.api import build_graph, stats
-            from mgdsl.elab.program import load_program
+            from mgdsl.compilation import load_program, parse
             from mgdsl.ir.dump import dump
             from mgdsl.syntax.fmt import format_source
-            from mgdsl.syntax.parser import parse_text
 
             try:
-                parse_text(text, file)
+                parse(text, file)
             except MgError as exc:
                 return _expected_error(exc, text, file, "parse", opts)
             stage = "fmt"
@@ -857,7 +856,7 @@ def check_bytes(data: bytes, opts: CheckOptions | None = None, *,
     """Check raw file contents: read through `parse_file` (so binary files and invalid
     UTF-8 take the file route) and, when the file decodes, `check_text` on it."""
     opts = opts or CheckOptions()
-    from mgdsl.syntax.parser import read_source
+    from mgdsl.compilation import read_source
 
     with contextlib.ExitStack() as stack:
         if workdir is None:

@@ -65,9 +65,10 @@ def load_network(target: str, params: Mapping[str, Any], network: str | None = N
     input and output shapes are checked against the task's (`check_fits`), before any torch
     work.
     """
-    from mgdsl.api import load
+    from mgdsl.compilation import Compilation, resolve_target
 
-    ir = load(target, network, **params)
+    path, zoo_network, zoo_params = resolve_target(target)
+    ir = Compilation(path, params={**zoo_params, **params}).ir(network or zoo_network)
     if task is not None:
         check_fits(ir, task)
     return ir
@@ -119,7 +120,7 @@ def build_model(ir: nx.DiGraph, task: Any = None) -> tuple[Any, bool]:
     `prune=True`) where `residual` says whether the IR contains an ``add`` node, which
     picks the paper's LR rule.
     """
-    from mgdsl import to_fx
+    from mgdsl.codegen.fx import to_fx
     from mgdsl.train.schedules import is_residual
 
     if task is not None:
