@@ -259,7 +259,10 @@ def _stopped(result, args: argparse.Namespace, dist) -> int:
     from mgdsl.train.stopping import signal_name
 
     code = 128 + result.stopped_by
-    if dist.is_main:
+    if not dist.is_main:
+        print(f"mgdsl: rank {dist.rank} stopped by {signal_name(result.stopped_by)} after step "
+              f"{result.steps}", file=sys.stderr, flush=True)
+    else:
         argv = args.command_line.argv if getattr(args, "command_line", None) else sys.argv[1:]
         print(f"mgdsl: stopped by {signal_name(result.stopped_by)} after step {result.steps}; "
               f"checkpoint written to {result.checkpoint}\n"
