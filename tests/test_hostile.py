@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from strategies import hostile_names, mutated_programs, random_bytes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-HYP = settings(max_examples=120, deadline=None, derandomize=True,
+HYP = settings(max_examples=120, deadline=None,  # examples: the profile's (conftest)
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 CPU_BOUND = 1.0  # seconds of CPU per invalid-input check
 LIMIT_BOUND = 3.0  # seconds of CPU to run into a resource limit (the limit is the work)

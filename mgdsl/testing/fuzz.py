@@ -387,8 +387,15 @@ class ProgramGen:
         if kind == 2:
             return f"{v} = dropout({v}, {self.ch.choice(('0', '0.25', '0.5'))})"
         if kind == 3:  # one group always divides; so does every grid's channel count
-            groups = self.ch.choice(("1", f"channels({v})"))
-            return f"{v} = groupnorm({v}, {groups})"
+            per_channel = self.ch.choice(("1", "channels")) == "channels"
+            # a group of one value normalises to a constant and PyTorch refuses it at
+            # batch 1 (mgdsl warns, W120): per-channel groups need more than a 1x1 grid,
+            # one group more than one value
+            if per_channel and all(h * w > 1 for _, h, w in s.grids):
+                return f"{v} = groupnorm({v}, channels({v}))"
+            if all(c * h * w > 1 for c, h, w in s.grids):
+                return f"{v} = groupnorm({v}, 1)"
+            return f"{v} = silu({v})"
         if kind == 4:  # gating by a one-channel map
             return f"{v} = {v} * sigmoid(conv({v}, 1, 1))"
         if kind == 5:  # squeeze-and-excitation style: a 1x1 grid scales every position
