@@ -559,6 +559,28 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W120", "a norm whose groups hold one value",
+       """A normalisation subtracts each group's mean and divides by its spread; a group of
+       one value (group norm with channels / groups × height × width = 1, a layer norm of a
+       one-channel grid) is always normalised to zero, so the op outputs its learned shift
+       whatever its input, and PyTorch refuses it at batch 1 ("Expected more than 1 value
+       per channel"). Use fewer groups, normalise before the grid is pooled that small, or
+       drop the norm; `# allow(W120)` silences it. Ops inside the standard library's
+       blocks are judged too, at the call.""",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = groupnorm(maxpool(image), 4)\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = maxpool(groupnorm(image, 4))\n}"),
+    _e("W121", "a batch norm of a 1x1 grid",
+       """Batch norm normalises each channel over the batch and every position; on a 1x1
+       grid that is the batch alone, so when training at batch 1 its output is its shift
+       alone and PyTorch refuses it ("Expected more than 1 value per channel when
+       training"). Larger batches train, and inference uses the running statistics, so
+       this is only a warning. Normalise before pooling to 1x1, or silence it with
+       `# allow(W121)`. Ops inside the standard library's blocks are not judged (the
+       paper's networks normalise their 1x1 coarsest grids).""",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = bn(maxpool(image))\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = maxpool(bn(image))\n}"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
