@@ -8,8 +8,8 @@ every code literal in the source is catalogued and that every entry is produced 
 error file (see tests/golden/errors/README.md).
 
 Code families: E1xx syntax, E2xx names, E3xx shapes, E4xx values and arguments, E5xx limits,
-E6xx files, E7xx data, E8xx training and evaluation, E9xx diagrams and editors, W1xx
-warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
+E6xx files (E610–E619 operating-system failures, see `mgdsl.oserrors`), E7xx data, E8xx
+training and evaluation, E9xx diagrams and editors, W1xx warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
 E420–E439 ops, E710–E729 house, E810–E829 training, E900–E919 diagrams, E930–E959 editors;
 the original render errors live at E960–E964.
 
@@ -410,6 +410,40 @@ ENTRIES: tuple[Entry, ...] = (
        `mgdsl train` (it lacks the checkpoint format marker).""",
        "mgdsl eval --checkpoint notes.txt",
        "mgdsl eval --checkpoint runs/PMG-11-seg-mnist-seg/checkpoint.pt"),
+    _e("E610", "a file or folder in the way",
+       """A command had to create a folder where a file already is (`--out afile`, or
+       `--out afile/sub`), to write a file where a folder is, or to read a file that is a
+       folder (`mgdsl eval --checkpoint runs/a` instead of `runs/a/checkpoint.pt`). The
+       message names the path and what is in the way. Nothing was changed.""",
+       "touch afile && mgdsl train PMG-11-seg --task mnist-seg --out afile",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E611", "a read-only file system",
+       """The file system that should hold the output is mounted read-only, so nothing can
+       be written there. The files already there are unchanged.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /mnt/cdrom/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E612", "no space left on the device",
+       """The disk (or the quota, or the largest file size allowed) filled up while a file
+       was written. Every file is written to a temporary file first and renamed over the old
+       one only when complete, so the old file is still whole; a training run writes its
+       checkpoint before the metrics and plots that describe it, so those never claim more
+       than the checkpoint holds. Free some space and run the same command with `--resume`
+       to go on from the last checkpoint.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run --resume   # after "
+       "freeing space"),
+    _e("E613", "permission denied",
+       """The operating system does not let this user create, write or read the file or
+       folder named in the message. Choose a place you may write to, or change the
+       permissions.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /root/run   # as another user",
+       "mgdsl train PMG-11-seg --task mnist-seg --out ~/runs/pmg11"),
+    _e("E614", "the operating system refused a file operation",
+       """Creating, writing or reading a file failed for a reason other than the common ones
+       (E610-E613), for example a path inside `/proc`, a name too long, or an input/output
+       error of the disk. The reason the operating system gives is quoted.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;

@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 
+from mgdsl.oserrors import os_errors
 from mgdsl.train.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_NAME,
@@ -504,7 +505,8 @@ def train(
             hint="--batch-size is the global mini-batch; make it a multiple of the process count",
         )
     if dist.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        with os_errors(out_dir, action="create", what="the run folder", given=str(out_dir)):
+            out_dir.mkdir(parents=True, exist_ok=True)
     device = dist.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise TrainError("--device cuda was requested but no CUDA device is available",
