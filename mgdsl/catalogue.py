@@ -390,12 +390,6 @@ ENTRIES: tuple[Entry, ...] = (
        library).""",
        "# net.mg, next to block.mg\nuse \"blocks.mg\"",
        "# net.mg, next to block.mg\nuse \"block.mg\""),
-    _e("E602", "not a regular file",
-       """Only regular files are read as `.mg` sources: a directory, a device such as
-       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
-       reading from it.""",
-       "mgdsl check /dev/zero",
-       "mgdsl check net.mg"),
     _e("E603", "a file that cannot be read",
        """The operating system refused to read the file, usually for lack of permission.""",
        "chmod 000 net.mg && mgdsl check net.mg",
@@ -450,6 +444,18 @@ ENTRIES: tuple[Entry, ...] = (
        error of the disk. The reason the operating system gives is quoted.""",
        "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
        "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E620", "a symbolic link that loops",
+       """The path (a file on the command line, or one a `use` names) is a symbolic link
+       that leads back to itself, directly or through other links, so there is no file to
+       read. `ls -l` shows where each link points; point it at a real file.""",
+       "ln -s net.mg net.mg && mgdsl check net.mg",
+       "rm net.mg && cp ../nets/net.mg net.mg && mgdsl check net.mg"),
+    _e("E621", "not a regular file",
+       """Only regular files are read as `.mg` sources: a directory, a device such as
+       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
+       reading from it.""",
+       "mgdsl check /dev/zero",
+       "mgdsl check net.mg"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;
@@ -646,6 +652,10 @@ RETIRED: tuple[Retired, ...] = (
     Retired("E802", "a file format that cannot be drawn", "E962", "2026-11-29 (b4955fe)"),
     Retired("E803", "a block that cannot be drawn", "E963", "2026-11-29 (b4955fe)"),
     Retired("E804", "Graphviz failed", "E964", "2026-11-29 (b4955fe)"),
+    # E602 meant a checkpoint that cannot be loaded until the catalogue moved that to E606;
+    # the same day it was given "not a regular file" (66701bf), which moved to E621
+    Retired("E602", "a checkpoint that cannot be loaded", "E606", "2026-11-29 (b4955fe)"),
+    Retired("E602", "not a regular file", "E621", "2026-12-06 (issue 27)"),
 )
 
 #: codes all of whose meanings have moved: never to be given a new one

@@ -202,7 +202,7 @@ def test_use_of_bad_files(tmp_path: Path) -> None:
     (tmp_path / "a.mg").write_text('use "b.mg"\n', encoding="utf-8")
     (tmp_path / "b.mg").write_text('use "a.mg"\n', encoding="utf-8")
     (tmp_path / "self.mg").write_text('use "self.mg"\n', encoding="utf-8")
-    cases = {"missing.mg": "E601", "dir.mg": "E602", "bin.mg": "E604", "latin.mg": "E604",
+    cases = {"missing.mg": "E601", "dir.mg": "E621", "bin.mg": "E604", "latin.mg": "E604",
              "a.mg": "E605", "self.mg": "E605", "/etc/passwd": "E601", "../../../x": "E601"}
     for target, code in cases.items():
         main = tmp_path / "main.mg"
@@ -228,7 +228,7 @@ def test_entry_files_that_cannot_be_read(tmp_path: Path) -> None:
     (tmp_path / "d.mg").mkdir()
     (tmp_path / "bin.mg").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     (tmp_path / "bad.mg").write_bytes(b"network N() { \xff }")
-    cases = [(tmp_path / "nope.mg", "E601"), (tmp_path / "d.mg", "E602"),
+    cases = [(tmp_path / "nope.mg", "E601"), (tmp_path / "d.mg", "E621"),
              (tmp_path / "bin.mg", "E604"), (tmp_path / "bad.mg", "E604")]
     if os.geteuid() != 0:
         locked = tmp_path / "locked.mg"
