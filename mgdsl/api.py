@@ -23,6 +23,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import Cost, annotate_cost, cost_of
 from mgdsl.elab.elaborate import elaborate
+from mgdsl.elab.names import undefined_names
 from mgdsl.elab.program import Program, load_program
 from mgdsl.errors import MgError, MgErrors
 from mgdsl.gcpause import gc_paused
@@ -143,7 +144,9 @@ def check_files(paths: list[str | Path], network: str | None = None, *,
             errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
             continue
         if not program.networks and program.blocks and not (network or zoo_network):
-            continue  # a library of blocks: parsing and registering them was the check
+            # a library of blocks: nothing to elaborate, but its names must resolve
+            errors.extend(undefined_names(program))
+            continue
         names = [network or zoo_network] if (network or zoo_network) else \
             [n.name for n in program.networks] or [None]
         for name in names:

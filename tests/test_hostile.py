@@ -300,7 +300,8 @@ def test_code_in_strings_file_names_and_comments_is_inert(tmp_path: Path,
     text = ('use "std.mg"\n'
             f"# {payload}\n"
             f'network N(s = "{payload}") {{\n'
-            "    input x: 1 x 8 x 8  # \r\"\"\" ; " + payload + "\n"
+            # a lone CR ends a line (as in classic Mac files), so the second comment
+            "    input x: 1 x 8 x 8  # \r    # \"\"\" ; " + payload + "\n"
             "    output y = relu(x)\n"
             "}\n")
     weird = tmp_path / f'evil"""\n{payload}\n#.mg'

@@ -428,17 +428,22 @@ def _check_depth(tree: Tree, src: SourceFile) -> None:
                 stack.append((child, exprs, bodies))
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 def parse_text(text: str, file: str = "<string>") -> ast.Module:
     """Parse `.mg` source text into an `ast.Module`; raises `MgSyntaxError` on bad input.
 
-    A leading UTF-8 byte-order mark is dropped. Every span of the result holds the
-    `SourceFile` of this text.
+    A leading UTF-8 byte-order mark is dropped, and a lone carriage return (the line
+    ending of classic Mac OS files) ends a line as a line feed does (CR LF already reads
+    as one ending); every span of the result holds the `SourceFile` of this text, so
+    lines count alike.
 
     >>> m = parse_text('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
     >>> m.items[0].name
     'N'
     """
-    text = text.removeprefix("\ufeff")
+    text = _LONE_CR.sub("\n", text.removeprefix("\ufeff"))
     src = SourceFile(file, text)
     if len(text) > LIMITS.max_file_chars:
         raise MgLimitError(f"file is {len(text):,} characters long (limit "

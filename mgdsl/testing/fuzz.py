@@ -26,6 +26,7 @@ import copy
 import hashlib
 import math
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -708,9 +709,10 @@ class Finding:
 def error_span_problem(error: MgError, text: str | None, file: str) -> str | None:
     """Why an error's span does not lie inside `file` (None when it does).
 
-    Lines are counted at `\\n`, as the parser does; a span may end one column past the
-    end of its line (an end-of-line or end-of-file position). `text` None means the file
-    could not be read at all: only the file name is checked.
+    Lines are counted as the parser counts them (at `\\n`, and at a `\\r` not followed by
+    one); a span may end one column past the end of its line (an end-of-line or
+    end-of-file position). `text` None means the file could not be read at all: only the
+    file name is checked.
     """
     for e in flatten_errors(error):
         format_diagnostic(e)  # rendering never fails
@@ -723,7 +725,7 @@ def error_span_problem(error: MgError, text: str | None, file: str) -> str | Non
             return f"{e.code} points at {span.file!r}, not {file!r}"
         if text is None:
             continue
-        lines = text.split("\n")
+        lines = re.sub(r"\r(?!\n)", "\n", text).split("\n")
         if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
             return f"{e.code} span {span} lines outside 1..{len(lines)}"
         if (span.end_line, span.end_col) < (span.line, span.col):
