@@ -183,7 +183,7 @@ def flatten_errors(error: MgError) -> list[MgError]:
 MAX_QUOTE = 240
 #: the most characters of a source line a diagnostic shows (a window around the span)
 MAX_LINE = 160
-_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_QUOTE + 1))
+_LONG_RUN = re.compile(rf"\S{{{MAX_QUOTE + 1},}}")
 
 
 def shorten(text: str) -> str:
