@@ -71,7 +71,7 @@ def example_inputs(ir: nx.DiGraph, batch: int = 1, seed: int = 0,
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for name, node in ir.graph["inputs"].items():
-        shape = tuple((sizes or {}).get(name) or ir.nodes[node]["shape"])
+        shape = tuple((sizes or {}).get(name) or ir.nodes[node].shape)
         out[name] = torch.randn((batch, *shape), generator=gen)
     return out
 
@@ -96,7 +96,7 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
             program = load_target_program(source)[0]
     except MgError:
         return None
-    shapes = {name: ir.nodes[node]["shape"] for name, node in ir.graph["inputs"].items()}
+    shapes = {name: ir.nodes[node].shape for name, node in ir.graph["inputs"].items()}
     for d in (32, 16, 8, 64, 4):
         sizes = {name: (s[0], s[1] + d, s[2] + 2 * d) if len(s) == 3 else tuple(s)
                  for name, s in shapes.items()}
@@ -160,7 +160,7 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
             axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
     for name in output_names:
         axes[name] = {0: "batch"}
-        if dynamic and len(ir.nodes[ir.graph["outputs"][name]]["shape"]) == 3:
+        if dynamic and len(ir.nodes[ir.graph["outputs"][name]].shape) == 3:
             axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
     buffer = io.BytesIO()
     try:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from mgdsl.errors import MgFileError
@@ -96,14 +96,18 @@ def _reason(kind: str, exc: OSError, path: Path, action: str) -> str:
 
 
 def file_error(exc: OSError, path: str | os.PathLike[str], *, action: str, what: str = "the file",
-               given: str | None = None, hint: str | None = None) -> MgFileError:
+               given: str | None = None, hint: str | None = None,
+               notes: Iterable[str] = ()) -> MgFileError:
     """The coded `MgFileError` for `exc`, raised while `action` (``write``, ``read``,
-    ``create``) `what` (e.g. ``the checkpoint``) at `path`.
+    ``create``) `what` (e.g. ``the checkpoint``) at `path`. When `path` is a folder that
+    holds the file the error names (``exc.filename``), the message names that file.
 
     `given` is the path as the user typed it (an option's value), for the command line to
-    point at; `hint` replaces the default hint of the kind of failure.
+    point at; `hint` replaces the default hint of the kind of failure; `notes` are added.
     """
     path = Path(path)
+    if exc.filename and path in Path(exc.filename).parents:
+        path = Path(exc.filename)  # the caller named the folder: name the file in it
     if exc.errno == errno.ENOENT and action == "read":
         kind = "missing"
     elif exc.errno == errno.EISDIR or (action == "read" and path.is_dir()):
@@ -112,14 +116,16 @@ def file_error(exc: OSError, path: str | os.PathLike[str], *, action: str, what:
         kind = _KIND.get(exc.errno or -1, "other")
     message = f"cannot {action} {what} `{path}`: {_reason(kind, exc, path, action)}"
     return MgFileError(message, code=OS_ERROR_CODES[kind], hint=hint or _HINTS[kind],
-                       subject=("path", given) if given else None)
+                       notes=notes, subject=("path", given) if given else None)
 
 
 @contextlib.contextmanager
 def os_errors(path: str | os.PathLike[str], *, action: str, what: str = "the file",
-              given: str | None = None, hint: str | None = None) -> Iterator[None]:
+              given: str | None = None, hint: str | None = None,
+              notes: Iterable[str] = ()) -> Iterator[None]:
     """Turn an `OSError` raised in the block into `file_error(...)` (see there)."""
     try:
         yield
     except OSError as exc:
-        raise file_error(exc, path, action=action, what=what, given=given, hint=hint) from exc
+        raise file_error(exc, path, action=action, what=what, given=given, hint=hint,
+                         notes=notes) from exc

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mgdsl.elab.elaborate import CONSTANTS, _std_blocks
+from mgdsl.elab.calls import _std_blocks
+from mgdsl.elab.expressions import CONSTANTS
 from mgdsl.elab.primitives import PRIMITIVES
 from mgdsl.elab.program import Program
 from mgdsl.errors import MgError, MgNameError, did_you_mean

@@ -127,7 +127,7 @@ def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
     """One warning per source line whose parameterised ops no output reads."""
     by_span: dict[Span, int] = {}
     for _, data in ir.nodes(data=True):
-        if data.meta.live in (True, None) or not _users(data):
+        if data.meta.live is not False or not _users(data):
             continue
         ins = [ir.nodes[u].shape for u in data.inputs]
         count = OPS[data.op].params(data.args, ins, data.shape)
