@@ -390,12 +390,6 @@ ENTRIES: tuple[Entry, ...] = (
        library).""",
        "# net.mg, next to block.mg\nuse \"blocks.mg\"",
        "# net.mg, next to block.mg\nuse \"block.mg\""),
-    _e("E602", "not a regular file",
-       """Only regular files are read as `.mg` sources: a directory, a device such as
-       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
-       reading from it.""",
-       "mgdsl check /dev/zero",
-       "mgdsl check net.mg"),
     _e("E603", "a file that cannot be read",
        """The operating system refused to read the file, usually for lack of permission.""",
        "chmod 000 net.mg && mgdsl check net.mg",
@@ -450,6 +444,18 @@ ENTRIES: tuple[Entry, ...] = (
        error of the disk. The reason the operating system gives is quoted.""",
        "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
        "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E620", "a symbolic link that loops",
+       """The path (a file on the command line, or one a `use` names) is a symbolic link
+       that leads back to itself, directly or through other links, so there is no file to
+       read. `ls -l` shows where each link points; point it at a real file.""",
+       "ln -s net.mg net.mg && mgdsl check net.mg",
+       "rm net.mg && cp ../nets/net.mg net.mg && mgdsl check net.mg"),
+    _e("E621", "not a regular file",
+       """Only regular files are read as `.mg` sources: a directory, a device such as
+       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
+       reading from it.""",
+       "mgdsl check /dev/zero",
+       "mgdsl check net.mg"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;
@@ -599,6 +605,28 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W120", "a norm whose groups hold one value",
+       """A normalisation subtracts each group's mean and divides by its spread; a group of
+       one value (group norm with channels / groups × height × width = 1, a layer norm of a
+       one-channel grid) is always normalised to zero, so the op outputs its learned shift
+       whatever its input, and PyTorch refuses it at batch 1 ("Expected more than 1 value
+       per channel"). Use fewer groups, normalise before the grid is pooled that small, or
+       drop the norm; `# allow(W120)` silences it. Ops inside the standard library's
+       blocks are judged too, at the call.""",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = groupnorm(maxpool(image), 4)\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = maxpool(groupnorm(image, 4))\n}"),
+    _e("W121", "a batch norm of a 1x1 grid",
+       """Batch norm normalises each channel over the batch and every position; on a 1x1
+       grid that is the batch alone, so when training at batch 1 its output is its shift
+       alone and PyTorch refuses it ("Expected more than 1 value per channel when
+       training"). Larger batches train, and inference uses the running statistics, so
+       this is only a warning. Normalise before pooling to 1x1, or silence it with
+       `# allow(W121)`. Ops inside the standard library's blocks are not judged (the
+       paper's networks normalise their 1x1 coarsest grids).""",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = bn(maxpool(image))\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = maxpool(bn(image))\n}"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
@@ -624,6 +652,10 @@ RETIRED: tuple[Retired, ...] = (
     Retired("E802", "a file format that cannot be drawn", "E962", "2026-11-29 (b4955fe)"),
     Retired("E803", "a block that cannot be drawn", "E963", "2026-11-29 (b4955fe)"),
     Retired("E804", "Graphviz failed", "E964", "2026-11-29 (b4955fe)"),
+    # E602 meant a checkpoint that cannot be loaded until the catalogue moved that to E606;
+    # the same day it was given "not a regular file" (66701bf), which moved to E621
+    Retired("E602", "a checkpoint that cannot be loaded", "E606", "2026-11-29 (b4955fe)"),
+    Retired("E602", "not a regular file", "E621", "2026-12-06 (issue 27)"),
 )
 
 #: codes all of whose meanings have moved: never to be given a new one

@@ -37,6 +37,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import annotate_cost
 from mgdsl.elab.elaborate import Elaborator, elaborate
+from mgdsl.elab.names import undefined_names
 from mgdsl.elab.primitives import PRIMITIVES, Primitive
 from mgdsl.elab.program import BlockInfo, Program, _resolve_use, load_program
 from mgdsl.elab.values import Pyramid, type_name
@@ -228,13 +229,15 @@ class Compilation:
         """Build every network of the entry file (or only `network`), collecting every
         problem in `errors` instead of stopping at the first; returns itself.
 
-        A file of blocks only (no network, none asked for) is checked by loading it."""
+        A file of blocks only (no network, none asked for) elaborates nothing; its block
+        bodies (and those of the files it `use`s) are checked for undefined names."""
         if self.program is None:
             return self
         if self.record:
             self._check_recording(network)
             return self
         if not self.program.networks and self.program.blocks and network is None:
+            self.errors += undefined_names(self.program)
             return self
         for name in [network] if network else (self.networks or [None]):
             try:

@@ -187,7 +187,7 @@ def test_use_relative_files_cycles_and_bad_files(tmp_path: Path) -> None:
     (tmp_path / "bin.mg").write_bytes(b"\x00\x01\x02")
     (tmp_path / "latin.mg").write_bytes("network N() { }  # caf\xe9".encode("latin-1"))
     (tmp_path / "dir.mg").mkdir()
-    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E602"),
+    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E621"),
                        ("missing.mg", "E601")]:
         with pytest.raises(MgError) as info:
             mgdsl.load(tmp_path / name)

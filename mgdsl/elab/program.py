@@ -7,6 +7,7 @@ cycles are errors.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameErr
 from mgdsl.limits import LIMITS
 from mgdsl.paths import display_path, stdlib_dir
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_file, parse_text
+from mgdsl.syntax.parser import parse_file, parse_text, symlink_loop
 
 __all__ = ["Program", "BlockInfo", "load_program", "stdlib_dir", "display_path"]
 
@@ -62,12 +63,32 @@ def _parse_cached(path: Path, span: Span | None) -> ast.Module:
     return module
 
 
+def _found(path: Path, use: ast.Use) -> bool:
+    """Whether `path` names something to read: False when nothing is there (nor a link to
+    anything); a link loop or a folder that may not be searched is an error of its own,
+    not "cannot find"."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except PermissionError:
+        raise MgFileError(f"cannot read `{path}` to use: permission denied", use.span,
+                          code="E603", hint="check the permissions of the file and of the "
+                                            "folders above it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise symlink_loop(path, use.span) from None
+        raise MgFileError(f"cannot read `{path}` to use: {exc.strerror or exc}", use.span,
+                          code="E603") from None
+    return True
+
+
 def _resolve_use(use: ast.Use, including: str, root: Path | None = None) -> tuple[Path, bool]:
     std = stdlib_dir()
     name = use.path if use.path.endswith(".mg") else use.path + ".mg"
     if including and not including.startswith("<"):
         local = Path(including).parent / name
-        if local.exists():
+        if _found(local, use):
             is_std = _is_std(local, std)
             if root is not None and not is_std and not _inside(local, root):
                 raise MgFileError(f"`use \"{use.path}\"` leads outside the served folder",

@@ -26,6 +26,7 @@ import copy
 import hashlib
 import math
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -387,8 +388,15 @@ class ProgramGen:
         if kind == 2:
             return f"{v} = dropout({v}, {self.ch.choice(('0', '0.25', '0.5'))})"
         if kind == 3:  # one group always divides; so does every grid's channel count
-            groups = self.ch.choice(("1", f"channels({v})"))
-            return f"{v} = groupnorm({v}, {groups})"
+            per_channel = self.ch.choice(("1", "channels")) == "channels"
+            # a group of one value normalises to a constant and PyTorch refuses it at
+            # batch 1 (mgdsl warns, W120): per-channel groups need more than a 1x1 grid,
+            # one group more than one value
+            if per_channel and all(h * w > 1 for _, h, w in s.grids):
+                return f"{v} = groupnorm({v}, channels({v}))"
+            if all(c * h * w > 1 for c, h, w in s.grids):
+                return f"{v} = groupnorm({v}, 1)"
+            return f"{v} = silu({v})"
         if kind == 4:  # gating by a one-channel map
             return f"{v} = {v} * sigmoid(conv({v}, 1, 1))"
         if kind == 5:  # squeeze-and-excitation style: a 1x1 grid scales every position
@@ -701,9 +709,10 @@ class Finding:
 def error_span_problem(error: MgError, text: str | None, file: str) -> str | None:
     """Why an error's span does not lie inside `file` (None when it does).
 
-    Lines are counted at `\\n`, as the parser does; a span may end one column past the
-    end of its line (an end-of-line or end-of-file position). `text` None means the file
-    could not be read at all: only the file name is checked.
+    Lines are counted as the parser counts them (at `\\n`, and at a `\\r` not followed by
+    one); a span may end one column past the end of its line (an end-of-line or
+    end-of-file position). `text` None means the file could not be read at all: only the
+    file name is checked.
     """
     for e in flatten_errors(error):
         format_diagnostic(e)  # rendering never fails
@@ -716,7 +725,7 @@ def error_span_problem(error: MgError, text: str | None, file: str) -> str | Non
             return f"{e.code} points at {span.file!r}, not {file!r}"
         if text is None:
             continue
-        lines = text.split("\n")
+        lines = re.sub(r"\r(?!\n)", "\n", text).split("\n")
         if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
             return f"{e.code} span {span} lines outside 1..{len(lines)}"
         if (span.end_line, span.end_col) < (span.line, span.col):
