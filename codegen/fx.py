@@ -89,7 +89,7 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
             template = built.get(key)
         except TypeError:  # an unhashable argument: construct it, nothing to share
             key, template = None, None
-        if template is not None:
+        if template is not None and not template._modules:  # only leaves replicate
             mods[n] = replicate_uninitialised(template)
             continue
         mods[n] = uninitialised(cls, *args, **kwargs)

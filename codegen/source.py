@@ -51,10 +51,15 @@ def render_op(view: dict, which: str = "source") -> str:
     return _snippet(view["op"], which).render(n=view)
 
 
+# the modules whose code below their marker line every emitted file holds
+SUPPORT_MODULES = ("support.py", "attention.py")
+
+
 @cache
 def _support() -> str:
-    text = importlib.resources.files("mgdsl.codegen").joinpath("support.py").read_text("utf-8")
-    return text.split(_MARKER, 1)[1].strip()
+    files = importlib.resources.files("mgdsl.codegen")
+    return "\n\n\n".join(files.joinpath(name).read_text("utf-8").split(_MARKER, 1)[1].strip()
+                          for name in SUPPORT_MODULES)
 
 
 def literal(value: Any) -> str:

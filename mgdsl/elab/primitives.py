@@ -544,3 +544,7 @@ def _fold(name: str, fn):
 
 _fold("min", min)
 _fold("max", max)
+
+
+# built-ins defined in modules of their own (they register themselves on import)
+from mgdsl.elab import attention as _attention  # noqa: E402,F401
