@@ -275,6 +275,13 @@ ENTRIES: tuple[Entry, ...] = (
        more is no shift at all, so `shift` must be below `window`.""",
        "y = window_attention(x, heads = 3, window = 7, shift = 7)",
        "y = window_attention(x, heads = 3, window = 7, shift = 3)"),
+    _e("E354", "a pyramid input whose grids do not halve",
+       """`input feats: pyramid [...]` puts its grids on levels 0, 1, 2, ... so that
+       multigrid ops (upsampling to the next level, pooling, cross-scale attention) line
+       them up; each grid must be half the size of the one before it, rounded down or up
+       (a backbone's stages at strides 4, 8, 16, 32: 56, 28, 14, 7 for a 224 image).""",
+       "input feats: pyramid [256 x 56 x 56, 512 x 14 x 14]",
+       "input feats: pyramid [256 x 56 x 56, 512 x 28 x 28]"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",

@@ -23,6 +23,7 @@ import networkx as nx
 
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
+from mgdsl.elab.inputs import pyramid_input
 from mgdsl.elab.program import BlockInfo, Program, stdlib_dir
 from mgdsl.elab.values import POISON, Pyramid, a_type, type_name
 from mgdsl.errors import (
@@ -292,6 +293,8 @@ class Elaborator:
             self.frame = parent
 
     def _input(self, stmt: ast.InputDecl, where: str) -> None:
+        if stmt.pyramid:
+            return pyramid_input(self, stmt, where)
         if where != "network":
             raise MgNameError("`input` is only allowed in a network", stmt.span, code="E208")
         ctx = self._ctx("input", stmt.span)
