@@ -282,6 +282,14 @@ ENTRIES: tuple[Entry, ...] = (
        (a backbone's stages at strides 4, 8, 16, 32: 56, 28, 14, 7 for a 224 image).""",
        "input feats: pyramid [256 x 56 x 56, 512 x 14 x 14]",
        "input feats: pyramid [256 x 56 x 56, 512 x 28 x 28]"),
+    _e("E355", "shared weights between different layers",
+       """`shared = true` applies one layer to every grid of a pyramid, and `shared =
+       "name"` one layer at every call naming it (in one network or block call): every
+       use must be the same layer, with the same input channels and the same arguments.
+       A RetinaNet head shares its convs across P3-P7 because every level has 256
+       channels; project the grids to one channel count first.""",
+       "p = conv(feats, 8, 3, shared = true)      # feats: grids of 16 and 32 channels",
+       "p = conv(conv(feats, 16, 1), 8, 3, shared = true)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",

@@ -7,8 +7,8 @@ Nothing here imports torch: lowerings import it when called.
 
 from __future__ import annotations
 
-from . import activation, conv, io, merge, norm, pool, resample, vector
-from . import attention
+from . import activation, attention, conv, io, merge, norm, pool, resample, vector
+from .sharing import SHARED, SHARES, with_shared
 from .spec import (
     DRAW_KINDS,
     PARAM_KINDS,
@@ -27,10 +27,11 @@ from .spec import (
 )
 
 __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
-           "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text"]
+           "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text",
+           "SHARED", "SHARES"]
 
 OPS: dict[str, OpSpec] = {
-    spec.name: spec
+    spec.name: with_shared(spec)
     for family in (io, conv, norm, activation, pool, resample, merge, vector, attention)
     for spec in family.SPECS
 }
