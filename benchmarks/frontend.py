@@ -80,7 +80,7 @@ def measure_case(case: str, repeats: int) -> dict:
             t1, m1 = time.process_time(), peak_rss_mb()
             with gc_paused():  # as in `to_fx`
                 p = plan(ir)
-                nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+                nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS]
                 mods = cfx.build_modules(ir, nodes)
                 gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
                 cfx._tree(p.paths, mods, gm)

@@ -81,7 +81,7 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
     built: dict[tuple, nn.Module] = {}
     for n in nodes:
         d = g[n]
-        low = OPS[d["op"]].lower(d["args"], [g[u]["shape"] for u in d["inputs"]])
+        low = OPS[d.op].lower(d.args, [g[u].shape for u in d.inputs])
         assert isinstance(low, Module)
         cls, args, kwargs = low.cls, low.args, low.kwargs
         key = (cls, args, tuple(kwargs.items()))
@@ -155,9 +155,9 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
         env[nid].meta["mg_node"] = nid
     for nid in p.compute:
         d = data[nid]
-        spec = OPS[d["op"]]
-        ins = tuple(env[p.source_of(u)] for u in d["inputs"])
-        name = spelled_name(d["name"])
+        spec = OPS[d.op]
+        ins = tuple(env[p.source_of(u)] for u in d.inputs)
+        name = spelled_name(d.name)
         # Arguments are set after `create_node`, which would otherwise walk them with
         # pytree to warn about symbolic ints (IR arguments are plain values): that walk
         # was a third of the time spent building the graph.
@@ -165,9 +165,9 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
             node = g.create_node("call_module", ".".join(p.path_of(nid)), name=name)
             node.args = ins
         else:
-            low = spec.lower(d["args"], [data[u]["shape"] for u in reads(ir, nid)])
+            low = spec.lower(d.args, [data[u].shape for u in reads(ir, nid)])
             assert isinstance(low, Call)
-            ins += tuple(env[p.source_of(u)] for u in d.get("refs", ()))
+            ins += tuple(env[p.source_of(u)] for u in d.refs)
             node = g.create_node("call_function", low.target, name=name)
             node.args = (list(ins), *low.extra) if low.variadic else (*ins, *low.extra)
             if low.kwargs:
@@ -190,7 +190,7 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     initialisation (e.g. trained ones). `fold_bn`: fold every BN whose input is a conv
     read by that BN alone into the conv, for inference (the module comes back in eval
     mode). `prune`: do not compute nodes no
-    output reads (`meta["live"] == False`); their parameters still exist.
+    output reads (`meta.live is False`); their parameters still exist.
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
@@ -205,7 +205,7 @@ def _build(ir: nx.DiGraph, init: str, fold_bn: bool, prune: bool, seed: int | No
     """The body of `to_fx` (its arguments checked)."""
     p = plan(ir, fold_bn=fold_bn, prune=prune, class_name=class_name)
     shared = shared_modules(ir)  # nodes calling another node's module have none
-    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS
+    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS
                     and n not in shared]
     mods = build_modules(ir, module_nodes)
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)

@@ -71,7 +71,7 @@ def example_inputs(ir: nx.DiGraph, batch: int = 1, seed: int = 0,
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for name, node in ir.graph["inputs"].items():
-        shape = tuple((sizes or {}).get(name) or ir.nodes[node]["shape"])
+        shape = tuple((sizes or {}).get(name) or ir.nodes[node].shape)
         out[name] = torch.randn((batch, *shape), generator=gen)
     return out
 
@@ -162,7 +162,7 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
             axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
     for name in output_names:
         axes[name] = {0: "batch"}
-        if dynamic and len(ir.nodes[ir.graph["outputs"][name]]["shape"]) == 3:
+        if dynamic and len(ir.nodes[ir.graph["outputs"][name]].shape) == 3:
             axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
     buffer = io.BytesIO()
     try:

@@ -70,7 +70,7 @@ def module_paths(ir: nx.DiGraph, nodes: list[int]) -> dict[int, tuple[str, ...]]
     root = _Trie()
     out: dict[int, tuple[str, ...]] = {}
     for nid in nodes:
-        *prefix, last = (spell(seg) for seg in ir.nodes[nid]["name"].split("."))
+        *prefix, last = (spell(seg) for seg in ir.nodes[nid].name.split("."))
         t, path = root, []
         for seg in prefix:
             child = t.children.get(seg)
@@ -90,10 +90,10 @@ def foldable_bns(ir: nx.DiGraph) -> dict[int, int]:
     shared = shared_modules(ir)
     in_shares = set(shared) | set(shared.values())  # folding would change every use
     for nid, data in ir.nodes(data=True):
-        if data["op"] != "bn" or nid in in_shares:
+        if data.op != "bn" or nid in in_shares:
             continue
-        (src,) = data["inputs"]
-        if (OPS[ir.nodes[src]["op"]].folds_bn and list(ir.successors(src)) == [nid]
+        (src,) = data.inputs
+        if (OPS[ir.nodes[src].op].folds_bn and list(ir.successors(src)) == [nid]
                 and src not in in_shares):
             out[nid] = src
     return out
@@ -111,16 +111,16 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
     order = topological_nodes(ir)
     folded = foldable_bns(ir) if fold_bn else {}
     shared = shared_modules(ir)
-    module_nodes = [n for n in order if ir.nodes[n]["op"] in MODULE_OPS and n not in folded
+    module_nodes = [n for n in order if ir.nodes[n].op in MODULE_OPS and n not in folded
                     and n not in shared]
     paths = module_paths(ir, module_nodes)
     args = Namespace()
     inputs = [(nid, args.add(name)) for name, nid in ir.graph["inputs"].items()]
     # dict keys are strings, so the .mg output names are kept as they are
-    outputs = [(name, ir.nodes[nid]["inputs"][0]) for name, nid in ir.graph["outputs"].items()]
+    outputs = [(name, ir.nodes[nid].inputs[0]) for name, nid in ir.graph["outputs"].items()]
     compute = [n for n in order
-               if ir.nodes[n]["op"] not in ("input", "output") and n not in folded
-               and not (prune and ir.nodes[n]["meta"].get("live", True) is False)]
+               if ir.nodes[n].op not in ("input", "output") and n not in folded
+               and not (prune and ir.nodes[n].meta.live is False)]
     value = {bn: conv for bn, conv in folded.items()}
     name = py_ident(class_name if class_name else ir.graph["name"])
     return Plan(name, inputs, outputs, paths, folded, compute, value, shared)
@@ -133,5 +133,5 @@ def local_names(ir: nx.DiGraph, p: Plan) -> dict[int, str]:
     ns = Namespace(ident for _, ident in p.inputs)
     out = {nid: ident for nid, ident in p.inputs}
     for nid in p.compute:
-        out[nid] = ns.add(spelled_name(ir.nodes[nid]["name"]))
+        out[nid] = ns.add(spelled_name(ir.nodes[nid].name))
     return out

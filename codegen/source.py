@@ -103,21 +103,20 @@ def _read(ir: nx.DiGraph, p: Plan) -> set[int]:
 def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool,
           read: set[int]) -> dict:
     d = ir.nodes[nid]
-    ins = [ir.nodes[u]["shape"] for u in d["inputs"]]
-    lit = {k: literal(v) for k, v in d["args"].items()
-           if k not in ("name", "from_size", "shares")}
+    ins = [ir.nodes[u].shape for u in d.inputs]
+    lit = {k: literal(v) for k, v in d.args.items() if k not in ("name", "from_size", "shares")}
     if fold:  # a folded BN leaves its conv with a bias
         lit["bias"] = "True"
     return {
-        "op": d["op"], "var": var.get(nid), "lit": lit,
-        "ins": [var[p.source_of(u)] for u in d["inputs"]],
-        "refs": [var[p.source_of(u)] for u in d.get("refs", ())],
+        "op": d.op, "var": var.get(nid), "lit": lit,
+        "ins": [var[p.source_of(u)] for u in d.inputs],
+        "refs": [var[p.source_of(u)] for u in d.refs],
         "mod": "self." + ".".join(p.path_of(nid)) if nid in p.paths or nid in p.shared
                else None,
         "cin": ins[0][0] if ins else None,
-        "in": ins, "out": tuple(d["shape"]),
-        "extra": d["shape"][0] - ins[0][0] if d["op"] == "pad" else None,
-        "shape": _shape(d["shape"]), "where": _where(d["span"]),
+        "in": ins, "out": tuple(d.shape),
+        "extra": d.shape[0] - ins[0][0] if d.op == "pad" else None,
+        "shape": _shape(d.shape), "where": _where(d.span),
         "unused": nid not in read, "dels": [],
     }
 
@@ -171,9 +170,9 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
         views[nid]["expr"] = render_op(views[nid])
     cost = cost_of(ir)
     graph_params = ", ".join(f"{k}={v!r}" for k, v in ir.graph["params"].items())
-    inputs_doc = ", ".join(f"{ident} {_shape(ir.nodes[nid]['shape'])}" for nid, ident in p.inputs)
+    inputs_doc = ", ".join(f"{ident} {_shape(ir.nodes[nid].shape)}" for nid, ident in p.inputs)
     outs = [(key, var[p.source_of(src)]) for key, src in p.outputs]
-    shapes = {key: _shape(ir.nodes[src]["shape"]) for key, src in p.outputs}
+    shapes = {key: _shape(ir.nodes[src].shape) for key, src in p.outputs}
     outputs_doc = (shapes[outs[0][0]] if len(outs) == 1
                    else "a dict " + ", ".join(f'"{k}" {shapes[k]}' for k, _ in outs))
     from mgdsl import __version__

@@ -77,7 +77,7 @@ def build_graph(source: str | Path | Program, network: str | None = None, *,
     checks the network at another input size: the IR is built at that size, and it is
     an error (E326, naming the grid) when a module compiled at the declared size could
     not run there. The result is validated and annotated with parameter and MAC counts
-    (`ir.nodes[n]["meta"]`).
+    (`ir.nodes[n].meta`).
     """
     program = _program(source)
     with gc_paused():

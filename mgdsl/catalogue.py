@@ -8,10 +8,15 @@ every code literal in the source is catalogued and that every entry is produced 
 error file (see tests/golden/errors/README.md).
 
 Code families: E1xx syntax, E2xx names, E3xx shapes, E4xx values and arguments, E5xx limits,
-E6xx files, E7xx data, E8xx training and evaluation, E9xx diagrams and editors, W1xx
-warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
+E6xx files (E610–E619 operating-system failures, see `mgdsl.oserrors`), E7xx data, E8xx
+training and evaluation, E9xx diagrams and editors, W1xx warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
 E420–E439 ops, E710–E729 house, E810–E829 training, E900–E919 diagrams, E930–E959 editors;
 the original render errors live at E960–E964.
+
+A code is never reused: when a meaning moves to another code, the old one gets a `Retired`
+record in `RETIRED` (what it meant, which code means it now, when it moved), and a code
+whose every meaning has moved (`RETIRED_CODES`) is never given a new one; `mgdsl explain OLD`
+says what replaced it. Tests keep both rules.
 
 >>> lookup("E302").title
 'grid resolutions do not line up'
@@ -27,7 +32,8 @@ from dataclasses import dataclass
 
 from mgdsl.errors import MgNameError, did_you_mean
 
-__all__ = ["Entry", "ENTRIES", "CATALOGUE", "lookup", "explain", "listing", "markdown"]
+__all__ = ["Entry", "ENTRIES", "CATALOGUE", "Retired", "RETIRED", "RETIRED_CODES",
+           "SHARED_BEFORE_THE_CATALOGUE", "lookup", "retirements", "retirement_problems", "explain", "listing", "markdown"]
 
 
 @dataclass(frozen=True)
@@ -452,6 +458,40 @@ ENTRIES: tuple[Entry, ...] = (
        `mgdsl train` (it lacks the checkpoint format marker).""",
        "mgdsl eval --checkpoint notes.txt",
        "mgdsl eval --checkpoint runs/PMG-11-seg-mnist-seg/checkpoint.pt"),
+    _e("E610", "a file or folder in the way",
+       """A command had to create a folder where a file already is (`--out afile`, or
+       `--out afile/sub`), to write a file where a folder is, or to read a file that is a
+       folder (`mgdsl eval --checkpoint runs/a` instead of `runs/a/checkpoint.pt`). The
+       message names the path and what is in the way. Nothing was changed.""",
+       "touch afile && mgdsl train PMG-11-seg --task mnist-seg --out afile",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E611", "a read-only file system",
+       """The file system that should hold the output is mounted read-only, so nothing can
+       be written there. The files already there are unchanged.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /mnt/cdrom/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E612", "no space left on the device",
+       """The disk (or the quota, or the largest file size allowed) filled up while a file
+       was written. Every file is written to a temporary file first and renamed over the old
+       one only when complete, so the old file is still whole; a training run writes its
+       checkpoint before the metrics and plots that describe it, so those never claim more
+       than the checkpoint holds. Free some space and run the same command with `--resume`
+       to go on from the last checkpoint.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run --resume   # after "
+       "freeing space"),
+    _e("E613", "permission denied",
+       """The operating system does not let this user create, write or read the file or
+       folder named in the message. Choose a place you may write to, or change the
+       permissions.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /root/run   # as another user",
+       "mgdsl train PMG-11-seg --task mnist-seg --out ~/runs/pmg11"),
+    _e("E614", "the operating system refused a file operation",
+       """Creating, writing or reading a file failed for a reason other than the common ones
+       (E610-E613), for example a path inside `/proc`, a name too long, or an input/output
+       error of the disk. The reason the operating system gives is quoted.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;
@@ -605,24 +645,98 @@ ENTRIES: tuple[Entry, ...] = (
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
 
+
+@dataclass(frozen=True)
+class Retired:
+    """A meaning a code no longer has: what it meant, the code that means it now and when
+    (and in which commit) it moved."""
+
+    code: str
+    title: str
+    replaced_by: str
+    moved: str
+
+
+#: every meaning that has left its code, oldest first (append only)
+RETIRED: tuple[Retired, ...] = (
+    # `mgdsl render` (2026-11-25, fc38159) took E800-E804, which training (91a58b5, six
+    # minutes earlier) already used for E800-E803; the catalogue moved render's meanings away
+    Retired("E800", "nothing to draw (`mgdsl render`)", "E960", "2026-11-29 (b4955fe)"),
+    Retired("E801", "Graphviz is not installed", "E961", "2026-11-29 (b4955fe)"),
+    Retired("E802", "a file format that cannot be drawn", "E962", "2026-11-29 (b4955fe)"),
+    Retired("E803", "a block that cannot be drawn", "E963", "2026-11-29 (b4955fe)"),
+    Retired("E804", "Graphviz failed", "E964", "2026-11-29 (b4955fe)"),
+)
+
+#: codes all of whose meanings have moved: never to be given a new one
+RETIRED_CODES: frozenset[str] = frozenset(r.code for r in RETIRED) - set(CATALOGUE)
+
+#: codes that still carry their first meaning although a later one once shared them (before
+#: the catalogue existed); no code may join this set
+SHARED_BEFORE_THE_CATALOGUE: frozenset[str] = frozenset({"E800", "E801", "E802", "E803"})
+
 _CODE = re.compile(r"^[EW]\d{3}$")
 
 
 def lookup(code: str) -> Entry:
-    """The entry of `code` (case-insensitive); an `MgNameError` E221 with a did-you-mean."""
+    """The entry of `code` (case-insensitive); an `MgNameError` E221 with a did-you-mean.
+
+    A retired code gives the entry of the code that replaced it (see `retirements`).
+    """
     key = code.strip().upper()
     if key in CATALOGUE:
         return CATALOGUE[key]
+    if key in RETIRED_CODES:
+        return CATALOGUE[retirements(key)[-1].replaced_by]
     hint = did_you_mean(key, CATALOGUE) if _CODE.match(key) or len(key) > 2 else None
     raise MgNameError(f"no diagnostic code `{code}`", code="E221",
                       hint=hint or "run `mgdsl explain` to list every code")
 
 
+def retirement_problems(entries: tuple[Entry, ...] = ENTRIES,
+                        retired: tuple[Retired, ...] = RETIRED) -> list[str]:
+    """What breaks "a code is never reused" in these tables (empty when nothing does)."""
+    codes = [e.code for e in entries]
+    live = set(codes)
+    problems = [f"{c} has {codes.count(c)} entries" for c in sorted(live) if codes.count(c) > 1]
+    for r in retired:
+        if r.replaced_by not in live:
+            problems.append(f"{r.code}'s meaning moved to {r.replaced_by}, which has no entry")
+        if r.code in live and r.code not in SHARED_BEFORE_THE_CATALOGUE:
+            problems.append(f"{r.code} is retired (it meant \"{r.title}\") but has an entry "
+                            "again: give the new meaning a fresh code")
+    return problems
+
+
+def retirements(code: str) -> list[Retired]:
+    """The meanings `code` (case-insensitive) once had and has no longer, oldest first."""
+    key = code.strip().upper()
+    return [r for r in RETIRED if r.code == key]
+
+
+def _retirement_lines(code: str) -> list[str]:
+    """One sentence per former meaning of `code`."""
+    key = code.strip().upper()
+    if key in RETIRED_CODES:
+        return [f"{key} is retired: it meant \"{r.title}\" until {r.moved}; that is "
+                f"{r.replaced_by} now." for r in retirements(key)]
+    return [f"{key} also meant \"{r.title}\" until {r.moved}; that is {r.replaced_by} now."
+            for r in retirements(key)]
+
+
 def explain(code: str) -> str:
-    """The text `mgdsl explain CODE` prints: title, explanation, wrong example and fix."""
+    """The text `mgdsl explain CODE` prints: title, explanation, wrong example and fix.
+
+    For a retired code, first what it meant and what replaced it, then the replacement's
+    entry; for a code that once had another meaning too, that meaning at the end.
+    """
     e = lookup(code)
-    return (f"{e.code}: {e.title}\n\n{textwrap.fill(e.explanation, 88)}\n\n"
+    text = (f"{e.code}: {e.title}\n\n{textwrap.fill(e.explanation, 88)}\n\n"
             f"Wrong:\n\n{_indent(e.wrong)}\n\nFix:\n\n{_indent(e.fix)}\n")
+    former = "".join(textwrap.fill(line, 88) + "\n" for line in _retirement_lines(code))
+    if code.strip().upper() in RETIRED_CODES:
+        return former + "\n" + text
+    return text + ("\n" + former if former else "")
 
 
 def listing() -> str:
@@ -644,6 +758,15 @@ def markdown() -> str:
     for e in ENTRIES:
         out += ["", f"## {e.code}", "", f"**{e.title}** ({e.kind})", "", e.explanation, "",
                 "Wrong:", "", "```", e.wrong, "```", "", "Fix:", "", "```", e.fix, "```"]
+        out += [line for r in retirements(e.code) for line in
+                ("", f"Until {r.moved} {e.code} also meant \"{r.title}\"; that is "
+                     f"[{r.replaced_by}](#{r.replaced_by.lower()}) now.")]
+    out += ["", "## Retired codes", "",
+            "A code is never given a new meaning. These codes meant something that another "
+            "code means now;", "they are never used again.", ""]
+    out += [f"- {r.code}: \"{r.title}\" until {r.moved}, now "
+            f"[{r.replaced_by}](#{r.replaced_by.lower()})"
+            for r in RETIRED if r.code in RETIRED_CODES]
     return "\n".join(out) + "\n"
 
 

@@ -42,7 +42,7 @@ SLOW = settings(FAST, max_examples=400, derandomize=False)
 
 def _inputs(ir, batch: int = 2, seed: int = 0) -> list:
     gen = torch.Generator().manual_seed(seed)
-    return [torch.randn(batch, *ir.nodes[n]["shape"], generator=gen)
+    return [torch.randn(batch, *ir.nodes[n].shape, generator=gen)
             for n in ir.graph["inputs"].values()]
 
 
@@ -62,7 +62,7 @@ def _as_dict(ir, result) -> dict:
 def check_builds_with_predicted_shapes(program: Generated) -> None:
     """The generator tracks shapes by construction: the IR must agree."""
     ir = mgdsl.build_graph(program.text)
-    got = {k: ir.nodes[n]["shape"] for k, n in ir.graph["outputs"].items()}
+    got = {k: ir.nodes[n].shape for k, n in ir.graph["outputs"].items()}
     assert got == program.outputs, program.text
     assert ir.graph["name"] == program.network
 
@@ -124,11 +124,11 @@ def check_torch_agrees(program: Generated) -> None:
         if nid is None or "tensor_meta" not in node.meta:
             continue
         seen.add(nid)
-        assert tuple(node.meta["tensor_meta"].shape) == (2, *ir.nodes[nid]["shape"]), \
-            f"{ir.nodes[nid]['name']}: fx {tuple(node.meta['tensor_meta'].shape)} vs IR " \
-            f"{ir.nodes[nid]['shape']}"
-    computed = {n for n, d in ir.nodes(data=True) if d["op"] != "output"}
-    assert computed <= seen | {n for n in computed if ir.nodes[n]["op"] == "input"}
+        assert tuple(node.meta["tensor_meta"].shape) == (2, *ir.nodes[nid].shape), \
+            f"{ir.nodes[nid].name}: fx {tuple(node.meta['tensor_meta'].shape)} vs IR " \
+            f"{ir.nodes[nid].shape}"
+    computed = {n for n, d in ir.nodes(data=True) if d.op != "output"}
+    assert computed <= seen | {n for n in computed if ir.nodes[n].op == "input"}
 
     one = _inputs(ir, batch=1)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:

@@ -8,7 +8,7 @@ outputs the first grid (or vector) of its result; parameters are filled by name
 pyramid max-pooled as `p`, as a U-NET decoder step does).
 
 >>> ir = block_graph("mgconv")
->>> sorted({d["op"] for _, d in ir.nodes(data=True)})
+>>> sorted({d.op for _, d in ir.nodes(data=True)})
 ['avgpool', 'concat', 'conv', 'input', 'maxpool', 'output', 'upsample']
 """
 

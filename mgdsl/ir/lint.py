@@ -28,6 +28,7 @@ from pathlib import Path
 import networkx as nx
 
 from mgdsl.errors import MgWarning, Span
+from mgdsl.ir.node import IRNode
 from mgdsl.ops import OPS, pool_out
 
 __all__ = ["lint", "allowed_codes"]
@@ -56,37 +57,37 @@ def _in_stdlib(file: str) -> bool:
     return str(Path(file).resolve().parent) == _stdlib()
 
 
-def _users(data: dict) -> bool:
+def _users(data: IRNode) -> bool:
     """Whether the op was written in a user's file rather than the standard library."""
-    origin = data.get("origin")
+    origin = data.origin
     if origin is None or origin.file.startswith("<"):
         return True
     return not _in_stdlib(origin.file)
 
 
-def _pool_ceil(ir: nx.DiGraph, n: int, data: dict) -> MgWarning | None:
-    a = data["args"]
-    if data["op"] != "maxpool" or not a.get("ceil"):
+def _pool_ceil(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
+    a = data.args
+    if data.op != "maxpool" or not a.get("ceil"):
         return None
-    _, h, w = ir.nodes[data["inputs"][0]]["shape"]
+    _, h, w = ir.nodes[data.inputs[0]].shape
     ceil = [pool_out(s, a["k"], a["stride"], a["pad"], True) for s in (h, w)]
     floor = [pool_out(s, a["k"], a["stride"], a["pad"], False) for s in (h, w)]
     if ceil == floor:
         return None
     return MgWarning(f"`ceil` rounding pools a {h}x{w} grid to {ceil[0]}x{ceil[1]}, one "
-                     f"pixel bigger than `floor` would ({floor[0]}x{floor[1]})", data["span"],
+                     f"pixel bigger than `floor` would ({floor[0]}x{floor[1]})", data.span,
                      code="W101", hint="pass `ceil = false` or an input size divisible by "
                                        "the stride; add `# allow(W101)` if it is meant")
 
 
-def _bias_before_bn(ir: nx.DiGraph, n: int, data: dict) -> MgWarning | None:
-    if data["op"] != "conv" or not data["args"].get("bias"):
+def _bias_before_bn(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
+    if data.op != "conv" or not data.args.get("bias"):
         return None
-    readers = [ir.nodes[v]["op"] for v in ir.succ[n]]
+    readers = [ir.nodes[v].op for v in ir.succ[n]]
     if not readers or any(op != "bn" for op in readers):
         return None
     return MgWarning("this conv's bias goes straight into a batch norm, which subtracts "
-                     "it again", data["span"], code="W102",
+                     "it again", data.span, code="W102",
                      hint="pass `bias = false` to the conv (as the paper's networks do)")
 
 
@@ -94,12 +95,12 @@ def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
     """One warning per source line whose parameterised ops no output reads."""
     by_span: dict[Span, int] = {}
     for _, data in ir.nodes(data=True):
-        if data["meta"].get("live", True) or not _users(data):
+        if data.meta.live is not False or not _users(data):
             continue
-        ins = [ir.nodes[u]["shape"] for u in data["inputs"]]
-        count = OPS[data["op"]].params(data["args"], ins, data["shape"])
-        if count and data["span"] is not None:
-            by_span[data["span"]] = by_span.get(data["span"], 0) + count
+        ins = [ir.nodes[u].shape for u in data.inputs]
+        count = OPS[data.op].params(data.args, ins, data.shape)
+        if count and data.span is not None:
+            by_span[data.span] = by_span.get(data.span, 0) + count
     return [MgWarning(f"{count:,} parameters here reach no output", span, code="W103",
                       hint="use the result, or delete the statement")
             for span, count in by_span.items()]

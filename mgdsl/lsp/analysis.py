@@ -142,11 +142,11 @@ def _describe(value: Any) -> str:
 def _node_cost(graph: nx.DiGraph, first: int, last: int) -> tuple[int, int] | None:
     params = macs = 0
     for n in range(first, last):
-        meta = graph.nodes[n]["meta"]
-        if "params" not in meta:
+        meta = graph.nodes[n].meta
+        if meta.params is None:
             return None
-        params += meta["params"]
-        macs += meta["macs"]
+        params += meta.params
+        macs += meta.macs
     return params, macs
 
 

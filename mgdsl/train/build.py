@@ -91,22 +91,22 @@ def check_fits(ir: nx.DiGraph, task: str, classes: int | None = None) -> None:
             hint="train a network with one `input` and one `output`")
     in_node, out_node = ir.nodes[next(iter(inputs.values()))], ir.nodes[next(iter(outputs.values()))]
     if classes is None and spec.classes_from_data:
-        classes = out_node["shape"][0]
-    problem = fit_problem(spec, in_node["shape"], out_node["shape"], classes)
+        classes = out_node.shape[0]
+    problem = fit_problem(spec, in_node.shape, out_node.shape, classes)
     if problem is None:
         return
-    if tuple(in_node["shape"]) != spec.input_shape:
-        fitting = [t.name for t in TASKS.values() if t.input_shape == tuple(in_node["shape"])]
-        hint = (f"tasks with {format_shape(in_node['shape'])} images: {', '.join(fitting)}"
+    if tuple(in_node.shape) != spec.input_shape:
+        fitting = [t.name for t in TASKS.values() if t.input_shape == tuple(in_node.shape)]
+        hint = (f"tasks with {format_shape(in_node.shape)} images: {', '.join(fitting)}"
                 if fitting else
                 f"declare the input as {' x '.join(map(str, spec.input_shape))} for `{task}`")
-        span = in_node["span"]
+        span = in_node.span
     else:
         expected = spec.expected_output(classes)
         hint = f"make the output {format_shape(expected)}"
         if "classes" in ir.graph["params"]:
             hint += f" (for example --set classes={expected[0]})"
-        span = out_node["span"]
+        span = out_node.span
     raise TaskMismatchError(f"network `{name}` does not fit task `{task}`: {problem}", span,
                             hint=hint)
 
@@ -129,7 +129,7 @@ def build_model(ir: nx.DiGraph, task: Any = None) -> tuple[Any, bool]:
     module = to_fx(ir, prune=True)
     # tells DistributedDataParallel to expect parameters that never get a gradient
     module.mgdsl_unused_parameters = any(
-        not d["meta"].get("live", True) and d["meta"].get("params", 0) for _, d in ir.nodes(data=True))
+        d.meta.live is False and (d.meta.params or 0) for _, d in ir.nodes(data=True))
     return module, is_residual(ir)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 
+from mgdsl.oserrors import os_errors
 from mgdsl.train.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_NAME,
@@ -198,8 +199,17 @@ class _Run:
         if not _all_finite(self.model):
             raise self._diverged("the parameters became non-finite", self.step)
         if self.dist.is_main:
-            save_atomic(self._state(), self.checkpoint_path)
+            with self._writing(self.checkpoint_path, "the checkpoint"):
+                save_atomic(self._state(), self.checkpoint_path)
         self.last_checkpoint_step = self.step
+
+    def _writing(self, path: Path, what: str) -> contextlib.AbstractContextManager[None]:
+        """`os_errors` for writing one of the run's files, saying where the run can go on."""
+        kept = (f"the checkpoint on disk holds step {self.last_checkpoint_step}; after fixing "
+                "this, the same command with --resume goes on from it"
+                if self.last_checkpoint_step is not None else None)
+        return os_errors(path, action="write", what=what, given=str(self.out_dir),
+                         notes=[kept] if kept else ())
 
     def resume(self) -> None:
         """Load the checkpoint in `out_dir` and continue from its step."""
@@ -255,6 +265,10 @@ class _Run:
         """Write ``config.json`` (rank 0)."""
         if not self.dist.is_main:
             return
+        with self._writing(self.out_dir / "config.json", "the run's settings"):
+            self._write_config()
+
+    def _write_config(self) -> None:
         write_json(
             self.out_dir / "config.json",
             {
@@ -273,10 +287,13 @@ class _Run:
         """Write ``metrics.csv``, ``metrics.json`` and ``loss.png`` (rank 0)."""
         if not self.dist.is_main:
             return
-        write_metrics(self.out_dir, self.rows, self._meta())
+        with self._writing(self.out_dir, "the metrics"):
+            write_metrics(self.out_dir, self.rows, self._meta())
         name = self.model_spec.get("name") or self.model_spec.get("target", "model")
         title = f"{name} on {self.config.task}"
-        plot_loss(self.out_dir / "loss.png", self.losses, self.config.iters_per_epoch, self.rows, title)
+        with self._writing(self.out_dir / "loss.png", "the loss plot"):
+            plot_loss(self.out_dir / "loss.png", self.losses, self.config.iters_per_epoch,
+                      self.rows, title)
 
     def _diverged(self, what: str, step: int) -> DivergedError:
         """The error for a run that diverged in 1-based `step`."""
@@ -340,8 +357,9 @@ class _Run:
                 bar.log(line)
             else:
                 print(line, flush=True)
-        self.write_reports()
+        # the checkpoint first: a reader never sees metrics the checkpoint does not hold
         self.save_checkpoint()
+        self.write_reports()
 
     def _micro_step(self, forward_model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         cfg = self.config
@@ -504,7 +522,8 @@ def train(
             hint="--batch-size is the global mini-batch; make it a multiple of the process count",
         )
     if dist.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        with os_errors(out_dir, action="create", what="the run folder", given=str(out_dir)):
+            out_dir.mkdir(parents=True, exist_ok=True)
     device = dist.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise TrainError("--device cuda was requested but no CUDA device is available",
