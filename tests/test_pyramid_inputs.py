@@ -118,3 +118,15 @@ def test_formatting_keeps_the_pyramid_input():
     text = "network N(){input f:pyramid[8 x 8 x 8,8 x 4 x 4,]\noutput y=f[1]}"
     assert "    input f: pyramid [8 x 8 x 8, 8 x 4 x 4]\n" in format_source(text)
     assert format_source(format_source(text)) == format_source(text)
+
+
+def test_the_guides_neck_runs_on_a_backbone_written_in_plain_pytorch(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    section = text.split("## Necks and heads: pyramid inputs", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    exec(compile(code, "docs/language.md", "exec"), {"__name__": "guide"})  # noqa: S102
+    assert capsys.readouterr().out.splitlines() == ["torch.Size([1, 64, 56, 56])",
+                                                    "torch.Size([1, 64, 80, 64])"]
