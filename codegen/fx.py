@@ -26,7 +26,7 @@ from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
 from . import support
 from .names import spelled_name
-from .plan import Plan, module_paths, plan
+from .plan import Plan, module_paths, plan, shared_modules
 from .support import init_paper
 
 __all__ = [
@@ -95,7 +95,7 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
             template = built.get(key)
         except TypeError:  # an unhashable argument: construct it, nothing to share
             key, template = None, None
-        if template is not None:
+        if template is not None and not template._modules:  # only leaves replicate
             mods[n] = replicate_uninitialised(template)
             continue
         mods[n] = uninitialised(cls, *args, **kwargs)
@@ -168,7 +168,7 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
         # pytree to warn about symbolic ints (IR arguments are plain values): that walk
         # was a third of the time spent building the graph.
         if spec.module:
-            node = g.create_node("call_module", ".".join(p.paths[nid]), name=name)
+            node = g.create_node("call_module", ".".join(p.path_of(nid)), name=name)
             node.args = ins
         else:
             low = spec.lower(d.args, [data[u].shape for u in reads(ir, nid)])
@@ -210,7 +210,9 @@ def _build(ir: nx.DiGraph, init: str, fold_bn: bool, prune: bool, seed: int | No
            ) -> fx.GraphModule:
     """The body of `to_fx` (its arguments checked)."""
     p = plan(ir, fold_bn=fold_bn, prune=prune, class_name=class_name)
-    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS]
+    shared = shared_modules(ir)  # nodes calling another node's module have none
+    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS
+                    and n not in shared]
     mods = build_modules(ir, module_nodes)
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
     # initialise (and load) the unfolded tree, so that folding never changes the weights

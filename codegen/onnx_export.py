@@ -80,7 +80,7 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
     """Input sizes other than the declared ones at which the network checks, or None.
 
     Tries each image input grown by `d` rows and `2d` columns, for d = 32, 16, 8, 64, 4
-    (keeping the aspect different from the declared one catches height/width mix-ups);
+    (the grid of a pyramid input on level l by `d / 2^l` and `2d / 2^l`; keeping the aspect different from the declared one catches height/width mix-ups);
     the network is rebuilt from `source` (a path, zoo name or text; default: the file the
     IR came from) with the IR's parameters, and checked as `mgdsl check --input` would.
     """
@@ -97,9 +97,11 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
     except MgError:
         return None
     shapes = {name: ir.nodes[node].shape for name, node in ir.graph["inputs"].items()}
+    # the grid of a pyramid input on level l grows by d / 2^l, so the grids still halve
+    levels = {name: ir.nodes[node].level or 0 for name, node in ir.graph["inputs"].items()}
     for d in (32, 16, 8, 64, 4):
-        sizes = {name: (s[0], s[1] + d, s[2] + 2 * d) if len(s) == 3 else tuple(s)
-                 for name, s in shapes.items()}
+        sizes = {name: (s[0], s[1] + (d >> levels[name]), s[2] + (2 * d >> levels[name]))
+                 if len(s) == 3 else tuple(s) for name, s in shapes.items()}
         if sizes == shapes:
             return None
         try:

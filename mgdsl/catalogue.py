@@ -254,6 +254,48 @@ ENTRIES: tuple[Entry, ...] = (
        image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
        "output y = linear(flatten(image), 10)",
        "output y = linear(flatten(gap(image)), 10)"),
+    # -------------------------------------- E35x attention, pyramid inputs, shared weights
+    _e("E350", "attention between grids of different channels",
+       """`attention(q, k, v)` compares every query with every key channel by channel and
+       returns a weighted sum of the values, so every grid of `q`, `k` and `v` must have
+       the same number of channels. Project them first with 1x1 convs (the projections of
+       a transformer's attention are exactly such convs).""",
+       "k = conv(p, 32, 1)\noutput y = attention(x, k, k)      # x has 64 channels",
+       "k = conv(p, 64, 1)\noutput y = attention(x, k, k)"),
+    _e("E351", "heads that do not divide the channels",
+       """Multi-head attention cuts the channels into `heads` groups of consecutive
+       channels, one per head, so `heads` must divide the channels of every grid it
+       applies to (`attention` and `window_attention` alike).""",
+       "output y = attention(x, x, x, heads = 3)     # x has 64 channels",
+       "output y = attention(x, x, x, heads = 4)"),
+    _e("E352", "keys and values that do not pair up",
+       """The values of attention are read at the positions of the keys, so `k` and `v`
+       must have as many grids, and each value grid the size of its key grid. A whole
+       pyramid may be both (cross-scale attention); a coarser grid too (spatial
+       reduction).""",
+       "output y = attention(x, p, p[0])      # p is a pyramid of 3 grids",
+       "output y = attention(x, p, p)"),
+    _e("E353", "a window shift not below the window",
+       """`window_attention` rolls the grid by `shift` before cutting it into windows;
+       Swin's shifted blocks shift by half a window, and a shift of a whole window or
+       more is no shift at all, so `shift` must be below `window`.""",
+       "y = window_attention(x, heads = 3, window = 7, shift = 7)",
+       "y = window_attention(x, heads = 3, window = 7, shift = 3)"),
+    _e("E354", "a pyramid input whose grids do not halve",
+       """`input feats: pyramid [...]` puts its grids on levels 0, 1, 2, ... so that
+       multigrid ops (upsampling to the next level, pooling, cross-scale attention) line
+       them up; each grid must be half the size of the one before it, rounded down or up
+       (a backbone's stages at strides 4, 8, 16, 32: 56, 28, 14, 7 for a 224 image).""",
+       "input feats: pyramid [256 x 56 x 56, 512 x 14 x 14]",
+       "input feats: pyramid [256 x 56 x 56, 512 x 28 x 28]"),
+    _e("E355", "shared weights between different layers",
+       """`shared = true` applies one layer to every grid of a pyramid, and `shared =
+       "name"` one layer at every call naming it (in one network or block call): every
+       use must be the same layer, with the same input channels and the same arguments.
+       A RetinaNet head shares its convs across P3-P7 because every level has 256
+       channels; project the grids to one channel count first.""",
+       "p = conv(feats, 8, 3, shared = true)      # feats: grids of 16 and 32 channels",
+       "p = conv(conv(feats, 16, 1), 8, 3, shared = true)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",

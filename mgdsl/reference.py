@@ -54,6 +54,7 @@ SHAPE_RULES = {
     "len": "a number", "channels": "a list of numbers, one per grid",
     "levels": "a list of numbers, one per grid",
     "min": "a number", "max": "a number",
+    "attention": "per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
     # standard blocks
     "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
     "mgconv": "per grid `ch x H x W`; levels unchanged",

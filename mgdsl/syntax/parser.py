@@ -130,6 +130,13 @@ class _ToAst:
     def input_decl(self, meta, c):
         return ast.InputDecl(self._s(meta), str(c[0]), (c[1], c[2], c[3]))
 
+    def pyramid_input(self, meta, c):
+        grids = tuple(g for g in c[1:] if g is not None)
+        return ast.InputDecl(self._s(meta), str(c[0]), grids[0], grids)
+
+    def grid_size(self, meta, c):
+        return (c[0], c[1], c[2])
+
     def output_decl(self, meta, c):
         return ast.OutputDecl(self._s(meta), str(c[0]), c[1])
 
@@ -363,7 +370,8 @@ def _translate(exc: UnexpectedInput, src: SourceFile) -> MgSyntaxError:
 # the rules that only group statements; every other rule is a level of an expression
 _STATEMENT_RULES = frozenset({
     "start", "use", "block_def", "network_def", "params", "param", "body", "assign",
-    "slice_assign", "target", "repeat", "section", "input_decl", "output_decl",
+    "slice_assign", "target", "repeat", "section", "input_decl", "pyramid_input", "grid_size",
+    "output_decl",
     "return_stmt", "default_stmt", "if_stmt",
 })
 

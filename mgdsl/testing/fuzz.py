@@ -268,6 +268,7 @@ class ProgramGen:
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
                  "xscale", "dead", "newop", "newop"]
+        kinds.append("attention")
         if depth < 2:
             kinds += ["section", "if"]
         if self.blocks:
@@ -326,6 +327,8 @@ class ProgramGen:
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "newop":
             return self.newop(s)
+        if kind == "attention":
+            return self.attention_op(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
             for g, h in zip(s.grids, s.grids[1:], strict=False):
                 g[0] += h[0]
@@ -416,6 +419,26 @@ class ProgramGen:
             return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
                     f"channels({v}), 3, stride = 2)")
         return f"{v} = silu({v})"
+
+    def attention_op(self, s: _State) -> str:
+        """A statement using `attention` (within a grid, across the pyramid, from the
+        coarsest grid) or `window_attention`; shapes are kept."""
+        v = self.var
+        cur = [g[0] for g in s.grids]
+        kind = self.ch.int(0, 3)
+        if kind == 0 and len(set(cur)) == 1:  # every grid attends to the whole pyramid
+            heads = self.ch.choice(("1", f"channels({v})[0]"))
+            return f"{v} = {v} + attention({v}, {v}, {v}, heads = {heads})"
+        if kind == 1:  # the coarsest grid attends to the pyramid projected to its channels
+            proj = f"conv({v}, channels({v})[-1], 1)"
+            return f"{v}[-1:] = attention({v}[-1:], {proj}, {proj})"
+        if kind == 2:  # the finest grid attends to a pooled copy of itself (spatial reduction)
+            if s.grids[0][1] % 2 or s.grids[0][2] % 2:
+                return f"{v}[:1] = attention({v}[:1], {v}[:1], {v}[:1])"
+            return f"{v}[:1] = attention({v}[:1], avgpool({v}[:1], 2), avgpool({v}[:1], 2))"
+        window = self.ch.int(1, 4)
+        shift = self.ch.int(0, window - 1)
+        return f"{v} = window_attention({v}, heads = 1, window = {window}, shift = {shift})"
 
     def _if(self, s: _State, depth: int) -> str:
         """`if` / `else if` / `else`: the first true branch changes `s`; the others are
