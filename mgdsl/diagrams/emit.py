@@ -13,6 +13,7 @@ from mgdsl.diagrams.layout import GAP_X, GAP_Y, Layout, layout
 from mgdsl.diagrams.scene import Scene, scene_to_dot
 from mgdsl.diagrams.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
 from mgdsl.diagrams.view import Arrow, Box, View
+from mgdsl.syntax.literal import mg_arguments
 
 __all__ = ["to_dot", "build_scene", "box_label", "box_tooltip"]
 
@@ -57,7 +58,7 @@ def box_tooltip(box: Box) -> str:
 def _title(view: View, params: dict[str, Any]) -> str:
     if not params:
         return view.name
-    return f"{view.name} ({', '.join(f'{k}={v}' for k, v in params.items())})"
+    return f"{view.name} ({mg_arguments(params)})"
 
 
 def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
