@@ -45,11 +45,35 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def input_sizes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """The `--input NAME=CxHxW` options as a dict (E325 for a malformed one)."""
+    from mgdsl.ir.sizes import parse_size
+
+    out = {}
+    for item in items:
+        name, eq, size = item.partition("=")
+        if not eq or not name.strip():
+            raise MgError(f"--input expects NAME=CxHxW, got `{item}`", code="E325",
+                          hint="for example --input image=3x96x128")
+        out[name.strip()] = parse_size(size)
+    return out
+
+
+def add_input_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add `--input NAME=CxHxW` (repeatable): build the network at another input size."""
+    parser.add_argument("--input", dest="inputs", action="append", default=[],
+                        metavar="NAME=CxHxW",
+                        help=f"{what} at another input size (repeatable), e.g. "
+                             f"image=3x96x128")
+
+
 def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
-    """The checked IR named by the parsed arguments."""
+    """The checked IR named by the parsed arguments (at the `--input` sizes if given)."""
     from mgdsl.api import load
 
-    return load(target or args.target, args.network, **parse_sets(args.sets))
+    inputs = input_sizes(getattr(args, "inputs", None) or [])
+    return load(target or args.target, args.network, inputs=inputs or None,
+                **parse_sets(args.sets))
 
 
 def write_output(path: str | os.PathLike[str],
@@ -61,5 +85,5 @@ def write_output(path: str | os.PathLike[str],
         return write_atomic(path, data)
 
 
-__all__ = ["add_target_args", "load_ir", "positive_int", "non_negative_int",
-           "write_atomic", "write_output", "MgError"]
+__all__ = ["add_target_args", "add_input_argument", "input_sizes", "load_ir",
+           "positive_int", "non_negative_int", "write_atomic", "write_output", "MgError"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args, load_ir
+from mgdsl.cli.common import add_input_argument, add_target_args, load_ir
 from mgdsl.oserrors import os_errors
 
 __all__ = ["register", "run"]
@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_target_args(p)
+    add_input_argument(p, "draw")
     for action in p._actions:  # FILE|NAME may be left out with --block
         if action.dest == "target":
             action.nargs, action.default = "?", None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .spec import REQUIRED, Args, Module, OpSpec, Param, Shape, same_shape
 
 X = Param("x", kind="grids", doc="a grid or pyramid")
@@ -65,6 +67,8 @@ GROUPNORM = OpSpec(
     source_module=("nn.GroupNorm({{ n.lit.groups }}, {{ n.cin }}"
                    "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %})"),
     init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_gn_check,
+    # its statistics are taken over all positions: every output pixel reads the whole grid
+    rf=lambda a: (None, Fraction(1)),
     builtin=(X, Param("groups", REQUIRED, "int", "channel groups normalised together"), EPS),
     doc="Normalises each sample over groups of channels (and all positions), then a "
         "learned scale and shift per channel; independent of the batch.",
