@@ -45,9 +45,9 @@ def root(tmp_path: Path) -> Path:
 def test_page_and_static_files(root: Path) -> None:
     with running_server(root) as server:
         status, page = request(server, "GET", "/")
-        assert status == 200 and b"<textarea" in page
-        for name in ("app.js", "app.css"):
-            assert request(server, "GET", f"/static/{name}")[0] == 200
+        assert status == 200 and b'<script src="/static/editor.js">' in page
+        for name in ("editor.js", "app.css"):
+            assert request(server, "GET", f"/static/{name}", token=False)[0] == 200
         assert request(server, "GET", "/static/../server.py")[0] == 404
         assert request(server, "GET", "/static/nope.js")[0] == 404
         assert request(server, "GET", "/nope")[0] == 404
@@ -159,7 +159,12 @@ def test_hostile_requests_get_4xx_and_the_server_keeps_serving(
     assert (root / "tiny.mg").read_text() == NET
 
 
-def _raw(server, data: bytes) -> bytes:
+def _raw(server, data: bytes, token: bool = True) -> bytes:
+    """Send `data` as it is (with the server's token header after the request line unless
+    `token` is false) and read everything until the server closes."""
+    if token and b"\r\n" in data:
+        line, rest = data.split(b"\r\n", 1)
+        data = line + f"\r\nAuthorization: token {server.access.token}\r\n".encode() + rest
     host, port = server.server_address[:2]
     with socket.create_connection((host, port), timeout=30) as sock:
         sock.sendall(data)
