@@ -52,11 +52,19 @@ def diagnostic_json(error: MgError, file: str) -> dict[str, Any]:
 
 
 def _stats(ir) -> dict[str, Any]:
-    from mgdsl.analyses.summary import summarize
+    """The totals and input and output shapes the page shows (not `summarize`'s receptive
+    fields: they cost as much as the rest of a check)."""
+    from mgdsl.analyses.cost import cost_of
 
-    summary = summarize(ir)
-    return {key: summary[key] for key in
-            ("network", "total_params", "total_macs", "inputs", "outputs", "grids", "nodes")}
+    cost = cost_of(ir)
+    g = ir.graph
+    return {
+        "network": g["name"], "total_params": cost.params, "total_macs": cost.macs,
+        "nodes": len(ir),
+        "inputs": {name: list(ir.nodes[n].shape) for name, n in g["inputs"].items()},
+        "outputs": [{"name": name, "shape": list(ir.nodes[n].shape)}
+                    for name, n in g["outputs"].items()],
+    }
 
 
 def _boxes(ir, file: str) -> dict[str, dict[str, Any]]:

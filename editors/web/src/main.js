@@ -16,11 +16,13 @@ import { mgLanguage } from "./grammar.js";
 import { DiagramView } from "./diagram.js";
 
 const $ = (id) => document.getElementById(id);
-const DEBOUNCE_MS = 40;
+const DEBOUNCE_MS = 10;  // coalesces a burst of keys; older checks are dropped by the server
 const state = { path: null, network: null, seq: 0, shown: 0, saved: null, timer: null,
                 checks: 0, saves: 0, errors: 0, editAt: null, latencies: [], view: null,
                 diagram: null, lastLine: null };
 window.mgLatencies = state.latencies;
+state.timings = [];
+window.mgTimings = state.timings;  // where each new diagram's time went (ms)
 
 async function api(method, url, body) {
   const options = { method, headers: {}, credentials: "same-origin" };
@@ -173,7 +175,7 @@ const highlight = HighlightStyle.define([
 
 function makeEditor(language) {
   const listener = EditorView.updateListener.of((update) => {
-    if (update.docChanged) {
+    if (update.docChanged && !state.loading) {
       state.editAt = performance.now();
       showDirty();
       schedule();
@@ -306,6 +308,7 @@ async function check() {
   const body = { path: state.path, text: text() };
   if (state.network) body.network = state.network;
   let result;
+  const asked = performance.now();
   try {
     result = await api("POST", "/api/check", body);
   } catch (e) {
@@ -321,11 +324,19 @@ async function check() {
   showStats(result.stats);
   showNetworks(result);
   const figure = $("figure");
+  const answered = performance.now();
   if (result.svg && state.diagram.show(result.svg, result.boxes)) {
+    state.timings.push({ wait: asked - (editAt ?? asked), request: answered - asked,
+                         check: result.check_ms, render: result.render_ms,
+                         show: performance.now() - answered });
     figure.dataset.hash = String(hash(result.svg));
     figure.classList.remove("stale");
-    if (editAt !== null && editAt !== undefined && seq > 1) {
-      state.latencies.push(performance.now() - editAt);
+    if (editAt !== null && editAt !== undefined) {
+      // keystroke -> the new diagram painted: measured after the next frame
+      requestAnimationFrame(() => setTimeout(() => {
+        state.latencies.push(performance.now() - editAt);
+        document.body.dataset.drawn = String(state.latencies.length);
+      }, 0));
     }
     document.body.dataset.litBoxes = String(state.diagram.highlightLine(state.lastLine));
   } else if (!result.svg) {
@@ -395,7 +406,8 @@ async function open(path) {
   state.savedErrors = 0;
   state.lastLine = null;
   state.editAt = null;
-  setText(data.text);
+  state.loading = true;
+  try { setText(data.text); } finally { state.loading = false; }
   document.title = `${path} — mgdsl serve`;
   showDirty();
   await check();
