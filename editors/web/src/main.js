@@ -131,7 +131,7 @@ const hoverNames = hoverTooltip(async (view, pos) => {
   const from = answer.from ? offset(doc, answer.from[0], answer.from[1]) : pos;
   const to = answer.to ? offset(doc, answer.to[0], answer.to[1]) : pos;
   return {
-    pos: Math.min(from, pos), end: Math.max(to, pos), above: true,
+    pos: Math.min(from, pos), end: Math.max(to, pos),
     create: () => {
       const dom = document.createElement("div");
       dom.className = "mg-hover";
@@ -275,8 +275,10 @@ function fmt(n) {
 
 function showStats(stats) {
   const table = $("stats");
-  table.replaceChildren();
+  // a text with errors keeps the last statistics, marked as old, so nothing jumps
+  table.classList.toggle("stale", !stats);
   if (!stats) return;
+  table.replaceChildren();
   const rows = [["network", stats.network], ["parameters", fmt(stats.total_params)],
                 ["MACs", fmt(stats.total_macs)], ["IR nodes", String(stats.nodes)]];
   for (const [name, shape] of Object.entries(stats.inputs)) rows.push([`input ${name}`, shape.join(" × ")]);
@@ -331,6 +333,7 @@ async function check() {
                          show: performance.now() - answered });
     figure.dataset.hash = String(hash(result.svg));
     figure.classList.remove("stale");
+    $("figure-note").hidden = true;
     if (editAt !== null && editAt !== undefined) {
       // keystroke -> the new diagram painted: measured after the next frame
       requestAnimationFrame(() => setTimeout(() => {
@@ -341,6 +344,7 @@ async function check() {
     document.body.dataset.litBoxes = String(state.diagram.highlightLine(state.lastLine));
   } else if (!result.svg) {
     figure.classList.add("stale");
+    $("figure-note").hidden = !figure.firstChild;
   }
   state.checks += 1;
   document.body.dataset.checks = String(state.checks);
