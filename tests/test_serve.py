@@ -225,15 +225,33 @@ def test_load_many_edits_from_several_clients(root: Path) -> None:
         assert (root / f"c{c}.mg").read_text().endswith(f"# client {c} round {rounds - 1}\n")
 
 
-def test_cli_binds_loopback_by_default(root: Path) -> None:
+def test_cli_binds_loopback_by_default_and_prints_the_token(root: Path) -> None:
+    import http.client
+
     process = subprocess.Popen([sys.executable, "-m", "mgdsl", "serve", str(root), "--port", "0"],
                                stderr=subprocess.PIPE, text=True)
     try:
         line = process.stderr.readline()
-        assert line.startswith("mgdsl serve: http://127.0.0.1:"), line
-        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-        with socket.create_connection(("127.0.0.1", port), timeout=10):
-            pass
+        m = re.match(r"mgdsl serve: http://127\.0\.0\.1:(\d+)/\?token=([\w-]{32,}) ", line)
+        assert m, line
+        port, token = int(m.group(1)), m.group(2)
+        for headers, status in [({}, 401), ({"Authorization": f"token {token}"}, 200)]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/files", headers=headers)
+            assert conn.getresponse().status == status
+            conn.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_cli_serves_other_machines_with_a_note(root: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "mgdsl", "serve", str(root), "--port", "0",
+                                "--host", "0.0.0.0"], stderr=subprocess.PIPE, text=True)
+    try:
+        note, line = process.stderr.readline(), process.stderr.readline()
+        assert note.startswith("note: serving on 0.0.0.0") and "token" in note
+        assert "?token=" in line and "127.0.0.1" not in line
     finally:
         process.terminate()
         process.wait(10)

@@ -298,3 +298,67 @@ def test_keystroke_to_new_diagram_on_the_largest_zoo_file(tmp_path: Path, browse
     if load > cores:
         pytest.skip(f"median {median:.0f} ms not asserted: load average {load:.1f} on {cores} cores")
     assert median <= 300, latencies
+
+
+# Pygments token type prefix -> the page's style name (editors/web/src/grammar.js's TAGS)
+PAGE_STYLES = ("Keyword.Declaration", "Keyword.Namespace", "Keyword.Constant", "Keyword",
+               "Name.Function", "Name.Class", "Name.Variable", "Name.Attribute",
+               "Name.Namespace", "Name", "Literal.Number", "Literal.String", "Comment",
+               "Operator.Word", "Operator", "Punctuation", "Error")
+
+
+def _runs(pairs) -> list[tuple[str, str]]:
+    """Adjacent runs of one style merged; unstyled whitespace dropped."""
+    out: list[list[str]] = []
+    for style, text in pairs:
+        for piece in text.split("\n"):
+            if not piece.strip() and style is None:
+                continue
+            if out and out[-1][0] == style and piece:
+                out[-1][1] += piece
+            elif piece:
+                out.append([style, piece])
+    return [(s, t.strip()) for s, t in out if t.strip()]
+
+
+def _pygments_runs(text: str) -> list[tuple[str, str]]:
+    from pygments import lex
+
+    from mgdsl.syntax.highlight import MgLexer
+
+    def style(token) -> str | None:
+        name = str(token).removeprefix("Token.")
+        for prefix in PAGE_STYLES:
+            if name == prefix or name.startswith(prefix + "."):
+                return prefix.replace(".", "_")
+        return None
+
+    return _runs((style(t), v) for t, v in lex(text, MgLexer()))
+
+
+def test_the_page_colours_every_token_as_pygments_does(tmp_path: Path, browser) -> None:
+    """The editor's tokenizer runs MgLexer's own table: on every .mg file of the
+    repository its runs of styles equal Pygments' (whitespace aside)."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted({*root.glob("architectures/*.mg"), *root.glob("mgdsl/stdlib/*.mg"),
+                    *root.glob("tests/golden/**/*.mg"), *root.glob("examples/**/*.mg")})
+    assert len(files) > 20
+    (tmp_path / "demo.mg").write_text(NET)
+    checked, styles = 0, set()
+    with running_server(tmp_path, first="demo.mg") as server:
+        browser.get(server.token_url)
+        _wait(browser, lambda d: _data(d, "checks") == "1", "the page is ready")
+        for path in files:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue  # a golden case of a file that is not UTF-8
+            page = _runs(tuple(p) for p in browser.execute_script(
+                "return window.mgTokenize(arguments[0])", text))
+            assert page == _pygments_runs(text), path
+            checked += 1
+            styles |= {style for style, _ in page}
+    assert checked > 20
+    # the comparison has teeth: the files use nearly every style of the table
+    assert {"Keyword_Declaration", "Keyword", "Name_Function", "Name_Class", "Name",
+            "Literal_Number", "Comment", "Operator", "Punctuation", "Error"} <= styles, styles

@@ -1,7 +1,7 @@
 // Syntax highlighting driven by the server's token table: mgdsl.syntax.highlight.MgLexer's
-// states and rules (GET /api/grammar), run as a CodeMirror StreamLanguage. Pygments, the
+// states and rules (GET /api/grammar), run as a CodeMirror stream parser. Pygments, the
 // page and the TextMate grammar's tests thus share one definition of the tokens.
-import { StreamLanguage } from "@codemirror/language";
+import { StringStream } from "@codemirror/language";
 import { tags as t } from "@lezer/highlight";
 
 // Pygments token type -> CodeMirror highlight tag (most specific prefix wins).
@@ -33,7 +33,8 @@ function styleName(type) {
   return null;
 }
 
-export function mgLanguage(table) {
+// The stream parser (CodeMirror's `StreamParser`) of the token table.
+export function mgParser(table) {
   const states = {};
   for (const [name, rules] of Object.entries(table.states)) {
     states[name] = rules.map((r) => ({
@@ -63,7 +64,7 @@ export function mgLanguage(table) {
     }
   }
 
-  return StreamLanguage.define({
+  return {
     name: "mg",
     startState: () => ({ stack: ["root"], pending: [], started: true }),
     copyState: (s) => ({ stack: s.stack.slice(), pending: s.pending.slice(), started: s.started }),
@@ -104,5 +105,23 @@ export function mgLanguage(table) {
     },
     languageData: { commentTokens: { line: "#" } },
     tokenTable,
-  });
+  };
+}
+
+// [style, text] runs of `text` as the editor colours them (style: the Pygments token
+// type's prefix, or null for plain text), so a test can compare them with Pygments.
+export function tokenize(parser, text) {
+  const state = parser.startState(4);
+  const out = [];
+  for (const line of text.split("\n")) {
+    if (!line.length) { parser.blankLine?.(state, 4); continue; }
+    const stream = new StringStream(line, 4, 4);
+    while (!stream.eol()) {
+      const start = stream.pos;
+      const style = parser.token(stream, state);
+      if (stream.pos === start) stream.next();  // never stall
+      out.push([style || null, line.slice(start, stream.pos)]);
+    }
+  }
+  return out;
 }

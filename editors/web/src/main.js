@@ -12,7 +12,8 @@ import { setDiagnostics, lintGutter, lintKeymap } from "@codemirror/lint";
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { tags as t } from "@lezer/highlight";
-import { mgLanguage } from "./grammar.js";
+import { mgParser, tokenize } from "./grammar.js";
+import { StreamLanguage } from "@codemirror/language";
 import { DiagramView } from "./diagram.js";
 
 const $ = (id) => document.getElementById(id);
@@ -431,7 +432,9 @@ async function start() {
     setStatus(`cannot start: ${e.message}`, "error");
     return;
   }
-  state.view = makeEditor(mgLanguage(grammar));
+  const parser = mgParser(grammar);
+  state.view = makeEditor(StreamLanguage.define(parser));
+  window.mgTokenize = (text) => tokenize(parser, text);  // for the tests
   $("save").addEventListener("click", () => save());
   $("network").addEventListener("change", (e) => { state.network = e.target.value; check(); });
   const listing = await api("GET", "/api/files");
