@@ -575,6 +575,25 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E980", "the diagram took too long to draw",
+       """`mgdsl serve` stops Graphviz when one diagram takes longer than its limit (10 s
+       unless `--render-limit` says otherwise), so one huge network cannot keep the editor
+       busy for everyone. The diagnostics and statistics of the text are still current;
+       only the picture is missing. The message sits on the network's header line.""",
+       "mgdsl serve zoo/   # then open a network with tens of thousands of layers",
+       "mgdsl render BigNet -o big.svg        # no time limit on the command line\n"
+       "mgdsl serve zoo/ --render-limit 60    # or allow the editor more time"),
+    _e("E981", "the editor was too busy to check the text",
+       """Checks run one at a time; a check that waited for its turn longer than the
+       server's limit (30 s) is given up rather than left hanging. It happens only when
+       many clients check very large files at once; the next keystroke checks again.""",
+       "(50 browsers each editing a 20,000-layer network on one server)",
+       "type again, or give each user their own `mgdsl serve`"),
+    _e("E982", "a render limit that is not a positive number",
+       """`mgdsl serve --render-limit SECONDS` is how long Graphviz may take for one
+       diagram; it must be a positive number of seconds.""",
+       "mgdsl serve architectures/ --render-limit 0",
+       "mgdsl serve architectures/ --render-limit 30"),
     _e("E900", "a TikZ picture body for an output that is not TikZ",
        """`--tikz-body` writes only the `tikzpicture` of a diagram, to `\\input` into a paper
        that loads TikZ; it applies to TikZ output (`.tex`), not to `.svg`, `.png`, `.pdf`
