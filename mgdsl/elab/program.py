@@ -8,6 +8,7 @@ cycles are errors.
 from __future__ import annotations
 
 import errno
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,12 +120,14 @@ def _is_std(path: Path, std: Path) -> bool:
 
 
 def load_program(source: str | Path, *, text: str | None = None,
-                 root: str | Path | None = None) -> Program:
+                 root: str | Path | None = None,
+                 sources: Mapping[str, str] | None = None) -> Program:
     """Parse `source` (a path, or a display name when `text` is given) and all its includes.
 
     Collects every problem in every file it can reach and raises them together. With
     `root`, a `use` may only reach files under `root` (symlinks followed) or the standard
-    library; others are errors (E930), found before the file is read.
+    library; others are errors (E930), found before the file is read. `sources` maps
+    resolved paths to texts read instead of those files (an editor's unsaved buffers).
     """
     if text is not None:
         entry = parse_text(text, str(source))
@@ -135,7 +138,7 @@ def load_program(source: str | Path, *, text: str | None = None,
     _register_blocks(program, entry, is_std=_is_std(Path(entry.file), stdlib_dir())
                      if not entry.file.startswith("<") else False, errors=errors)
     _load_uses(program, entry, stack=[_key(entry.file)], errors=errors,
-               root=Path(root) if root is not None else None)
+               root=Path(root) if root is not None else None, sources=sources or {})
     if errors:
         raise MgErrors(errors)
     return program
@@ -151,7 +154,8 @@ def _key(file: str) -> str:
 
 
 def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
-               errors: list[MgError], root: Path | None = None) -> None:
+               errors: list[MgError], root: Path | None = None,
+               sources: Mapping[str, str]) -> None:
     for item in module.items:
         if not isinstance(item, ast.Use):
             continue
@@ -167,10 +171,12 @@ def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
                                    item.span, code="E505")
             if key in program.modules:
                 continue
-            sub = _parse_cached(path, item.span)
+            sub = parse_text(sources[key], str(path)) if key in sources \
+                else _parse_cached(path, item.span)
             program.modules[key] = sub
             _register_blocks(program, sub, is_std=is_std, errors=errors)
-            _load_uses(program, sub, stack=stack + [key], errors=errors, root=root)
+            _load_uses(program, sub, stack=stack + [key], errors=errors, root=root,
+                       sources=sources)
         except MgError as exc:
             errors.append(exc)
 
