@@ -7,45 +7,19 @@ cycles are errors.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from mgdsl.elab.primitives import PRIMITIVES
 from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameError, Span
 from mgdsl.limits import LIMITS
+from mgdsl.paths import display_path, stdlib_dir
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_file, parse_text
+from mgdsl.syntax.parser import parse_file, parse_text, symlink_loop
 
 __all__ = ["Program", "BlockInfo", "load_program", "stdlib_dir", "display_path"]
-
-
-def stdlib_dir() -> Path:
-    """The folder of the standard library's `.mg` files inside the installed package."""
-    return Path(str(resources.files("mgdsl.stdlib")))
-
-
-def display_path(file: str) -> str:
-    """A stable, machine-independent spelling of a source file for generated text:
-    `architectures/x.mg` for zoo files, `mgdsl/stdlib/x.mg` for the standard library,
-    a path relative to the working directory when inside it, else the path as given."""
-    if file.startswith("<"):
-        return file
-    path = Path(file)
-    try:
-        resolved = path.resolve()
-    except OSError:
-        return file
-    bases = [(Path(str(resources.files("mgdsl.architectures"))), "architectures"),
-             (stdlib_dir(), "mgdsl/stdlib"), (Path.cwd(), "")]
-    for base, prefix in bases:
-        try:
-            rel = resolved.relative_to(base.resolve())
-        except (ValueError, OSError):
-            continue
-        return f"{prefix}/{rel.as_posix()}" if prefix else rel.as_posix()
-    return file
 
 
 @dataclass(frozen=True)
@@ -90,12 +64,32 @@ def _parse_cached(path: Path, span: Span | None) -> ast.Module:
     return module
 
 
+def _found(path: Path, use: ast.Use) -> bool:
+    """Whether `path` names something to read: False when nothing is there (nor a link to
+    anything); a link loop or a folder that may not be searched is an error of its own,
+    not "cannot find"."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except PermissionError:
+        raise MgFileError(f"cannot read `{path}` to use: permission denied", use.span,
+                          code="E603", hint="check the permissions of the file and of the "
+                                            "folders above it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise symlink_loop(path, use.span) from None
+        raise MgFileError(f"cannot read `{path}` to use: {exc.strerror or exc}", use.span,
+                          code="E603") from None
+    return True
+
+
 def _resolve_use(use: ast.Use, including: str, root: Path | None = None) -> tuple[Path, bool]:
     std = stdlib_dir()
     name = use.path if use.path.endswith(".mg") else use.path + ".mg"
     if including and not including.startswith("<"):
         local = Path(including).parent / name
-        if local.exists():
+        if _found(local, use):
             is_std = _is_std(local, std)
             if root is not None and not is_std and not _inside(local, root):
                 raise MgFileError(f"`use \"{use.path}\"` leads outside the served folder",
