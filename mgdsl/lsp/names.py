@@ -121,8 +121,9 @@ class _Walker:
             self.expr(stmt.value)
         elif isinstance(stmt, ast.InputDecl):
             self.var(_find(self.lines, stmt.span, r"\binput\s+({})\b", stmt.name), stmt.name, True)
-            for d in stmt.dims:
-                self.expr(d)
+            for grid in stmt.pyramid or (stmt.dims,):  # a pyramid input's `dims` is its first
+                for d in grid:
+                    self.expr(d)
         elif isinstance(stmt, ast.Repeat):
             self.expr(stmt.count)
             if stmt.var:
