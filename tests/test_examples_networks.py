@@ -615,3 +615,149 @@ def test_example_equals_its_reference(name, one_torch_thread):
         assert got[key].shape == want[key].shape, key
         assert want[key].std() > 0.05, f"{key}: a degenerate output proves nothing"
         torch.testing.assert_close(got[key], want[key], atol=1e-5, rtol=0, msg=key)
+
+
+# ------------------------------------------- attention, pyramid inputs, shared weights
+# These compare in float64 (atol 1e-5) at the declared input size and at another one.
+
+
+class RetinaNetHead(nn.Module):
+    """Lin et al. 2017, Figure 3 (c, d): a classification and a box subnet, each four 3x3
+    convs of `c` channels with ReLU and a 3x3 output conv (anchors x classes logits, 4 x
+    anchors offsets); one set of weights per subnet, applied to every level (torchvision's
+    `RetinaNetHead` without norm layers). `forward` takes P3..P7 and returns a dict."""
+
+    def __init__(self, c: int = 256, anchors: int = 9, classes: int = 80):
+        super().__init__()
+
+        def tower(out: int) -> nn.ModuleList:
+            return nn.ModuleList([*(nn.Conv2d(c, c, 3, padding=1) for _ in range(4)),
+                                  nn.Conv2d(c, out, 3, padding=1)])
+
+        self.cls = tower(anchors * classes)
+        self.box = tower(4 * anchors)
+
+    def forward(self, *feats):
+        out = {}
+        for key, tower in (("cls", self.cls), ("box", self.box)):
+            for level, t in enumerate(feats, start=3):
+                for conv in tower[:-1]:
+                    t = F.relu(conv(t))
+                out[f"{key}{level}"] = tower[-1](t)
+        return out
+
+
+class NonLocal(nn.Module):
+    """Wang et al. 2018, Figure 2 (embedded Gaussian): theta, phi, g 1x1 convs to half the
+    channels, y = softmax(theta^T phi) g over all positions, x + BN(W y)."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.theta, self.phi, self.g = (nn.Conv2d(c, c // 2, 1) for _ in range(3))
+        self.w = nn.Conv2d(c // 2, c, 1)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        theta = self.theta(x).flatten(2).transpose(1, 2)          # (B, N, C/2)
+        phi = self.phi(x).flatten(2)                              # (B, C/2, N)
+        g = self.g(x).flatten(2).transpose(1, 2)                  # (B, N, C/2)
+        y = (torch.softmax(theta @ phi, -1) @ g).transpose(1, 2).reshape(b, c // 2, h, w)
+        return x + self.bn(self.w(y))
+
+
+class MGNonLocal(nn.Module):
+    """Three grids: an input pyramid with a conv unit each, three res-mg-units (Ke et al.
+    2017) with a 2x2 max-pool between them, a non-local block on the coarsest grid, global
+    pooling of the finest grid, a linear layer."""
+
+    def __init__(self, w: int = 32, classes: int = 100):
+        super().__init__()
+        widths = [[w, w // 2, w // 4], [2 * w, w, w // 2], [4 * w, 2 * w, w]]
+        self.stems = nn.ModuleList(nn.Conv2d(3, c, 3, padding=1) for c in widths[0])
+        self.stem_bns = nn.ModuleList(nn.BatchNorm2d(c) for c in widths[0])
+        self.units = nn.ModuleList(ResMGUnit(cin, cout) for cin, cout
+                                   in zip([widths[0]] + widths, widths, strict=False))
+        self.non_local = NonLocal(w)
+        self.fc = nn.Linear(4 * w, classes)
+
+    def forward(self, x):
+        xs = [x] + [F.avg_pool2d(x, 2 ** i) for i in (1, 2)]
+        xs = [F.relu(bn(conv(g))) for conv, bn, g in zip(self.stems, self.stem_bns, xs,
+                                                          strict=True)]
+        for i, unit in enumerate(self.units):
+            xs = unit(xs)
+            if i < 2:
+                xs = [F.max_pool2d(g, 2) for g in xs]
+        xs[2] = self.non_local(xs[2])
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(xs[0], 1), 1))
+
+
+def check_in_float64(file: str, params: dict, ref: nn.Module, sizes: list[list[tuple]],
+                     published: int | None = None) -> None:
+    """Parameter counts equal (and the published one); with the reference's weights copied,
+    the compiled module's outputs equal the reference's to 1e-5 in float64 for each input
+    list of `sizes` (shapes without the batch; the first is the declared size, where BN
+    statistics are measured)."""
+    ir = mgdsl.load(EXAMPLES / file, **params)
+    declared = [ir.nodes[n].shape for n in ir.graph["inputs"].values()]
+    assert [tuple(s) for s in sizes[0]] == declared
+    gm = mgdsl.to_fx(ir)
+    count = param_count(ref)
+    assert mgdsl.stats(ir).params == param_count(gm) == count
+    if published is not None:
+        assert count == published
+    ref, gm = ref.double(), gm.double()
+    xs = [torch.randn(2, *s, dtype=torch.float64) for s in sizes[0]]
+
+    class Batch(nn.Module):  # `randomise` calls a model on one tensor
+        def __init__(self):
+            super().__init__()
+            self.ref = ref
+
+        def forward(self, _):
+            return self.ref(*xs)
+
+    randomise(Batch(), xs[0])
+    copy_weights(ref.mg_order() if hasattr(ref, "mg_order") else layers(ref), layers(gm))
+    gm.eval()
+    for shapes in sizes:
+        if shapes is not sizes[0]:  # the network checks at this size too
+            named = dict(zip(ir.graph["inputs"], (tuple(s) for s in shapes), strict=True))
+            mgdsl.load(EXAMPLES / file, inputs=named, **params)
+        xs = [torch.randn(2, *s, dtype=torch.float64) for s in shapes]
+        with torch.no_grad():
+            want, got = ref(*xs), gm(*xs)
+        if not isinstance(want, dict):
+            want, got = {"out": want}, {"out": got if torch.is_tensor(got) else got.popitem()[1]}
+        assert want.keys() == got.keys()
+        for key in want:
+            assert got[key].shape == want[key].shape, key
+            assert want[key].std() > 0.05, f"{key}: a degenerate output proves nothing"
+            torch.testing.assert_close(got[key], want[key], atol=1e-5, rtol=0, msg=key)
+
+
+def pyramid_sizes(c: int, h: int, w: int, levels: int) -> list[tuple[int, int, int]]:
+    """The grids of a backbone's pyramid: each half the one before, rounded up."""
+    out = [(c, h, w)]
+    for _ in range(levels - 1):
+        out.append((c, -(-out[-1][1] // 2), -(-out[-1][2] // 2)))
+    return out
+
+
+@pytest.mark.parametrize("c", [16, pytest.param(256, marks=pytest.mark.slow)])
+def test_retinanet_head_shared_across_p3_p7(c, one_torch_thread):
+    classes = 80 if c == 256 else 3
+    published = 6_463_220 if c == 256 else None  # torchvision's RetinaNetHead, 80 classes
+    torch.manual_seed(0)
+    ref = RetinaNetHead(c, 9, classes)
+    for conv in layers(ref):  # He init keeps a BN-free tower's outputs at unit scale
+        nn.init.kaiming_normal_(conv.weight)
+        nn.init.uniform_(conv.bias, -0.1, 0.1)
+    check_in_float64("retinanet_head.mg", {"c": c, "classes": classes}, ref,
+                     [pyramid_sizes(c, 64, 64, 5), pyramid_sizes(c, 40, 52, 5)], published)
+
+
+def test_multigrid_network_with_a_non_local_block(one_torch_thread):
+    torch.manual_seed(0)
+    check_in_float64("mg_nonlocal.mg", {}, MGNonLocal(), [[(3, 64, 64)], [(3, 96, 80)]])

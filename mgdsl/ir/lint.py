@@ -36,7 +36,7 @@ import networkx as nx
 
 from mgdsl.errors import MgWarning, Span
 from mgdsl.ir.node import IRNode
-from mgdsl.ops import OPS, pool_out
+from mgdsl.ops import OPS, SHARES, pool_out
 
 __all__ = ["lint", "allowed_codes"]
 
@@ -126,8 +126,11 @@ def _one_value_norm(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
 def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
     """One warning per source line whose parameterised ops no output reads."""
     by_span: dict[Span, int] = {}
-    for _, data in ir.nodes(data=True):
-        if data.meta.live is not False or not _users(data):
+    # shared weights whose first use is dead still reach an output through a later use
+    used = {d.args[SHARES] for _, d in ir.nodes(data=True)
+            if SHARES in d.args and d.meta.live is not False}
+    for n, data in ir.nodes(data=True):
+        if data.meta.live is not False or not _users(data) or n in used:
             continue
         ins = [ir.nodes[u].shape for u in data.inputs]
         count = OPS[data.op].params(data.args, ins, data.shape)

@@ -102,3 +102,17 @@ block stems7(image, ch, levels) {
     p = relu(bn(conv(pyramid(image, levels), ch, 7, stride = 2)))
     return maxpool(p, 3, stride = 2, pad = 1, ceil = false)
 }
+
+# Squeeze-and-excitation (Hu et al., CVPR 2018): every grid's channels rescaled by
+# sigmoid(W2 relu(W1 gap(x))), W1 to channels / r and W2 back (1x1 convs with biases
+# on the pooled grid are the paper's fully connected layers).
+block se(x, r = 16) {
+    return x * sigmoid(conv(relu(conv(gap(x), channels(x) // r, 1)), channels(x), 1))
+}
+
+# Mix-FFN (SegFormer, Xie et al., NeurIPS 2021): a 1x1 conv to `expand` times the
+# channels, a 3x3 depthwise conv and GELU, a 1x1 conv back (the MLP of a SegFormer block).
+block mix_ffn(x, expand = 4) {
+    h = conv(x, channels(x) * expand, 1)
+    return conv(gelu(conv(h, channels(h), 3, groups = channels(h))), channels(x), 1)
+}
