@@ -6,6 +6,13 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function sanitize(svg) {
+  // Graphviz's own tooltip of a box names the ops folded into it ("name: op shape + bn, relu")
+  for (const g of svg.querySelectorAll("g.node")) {
+    const a = g.querySelector("a");
+    const title = a && (a.getAttribute("xlink:title") || a.getAttribute("title"));
+    const folded = title && / \+ (.+?)(?: \[| \(|$)/.exec(title);
+    if (folded) g.dataset.folded = folded[1];
+  }
   for (const bad of svg.querySelectorAll("script, foreignObject, iframe, embed, object")) bad.remove();
   for (const el of svg.querySelectorAll("*")) {
     for (const attr of Array.from(el.attributes)) {
@@ -155,6 +162,7 @@ export class DiagramView {
     const tip = this.tooltip;
     const rows = [["op", info.op], ["shape", info.shape.join(" × ")],
                   ["parameters", fmtCount(info.params)]];
+    if (g.dataset.folded) rows.push(["with", g.dataset.folded]);
     for (const [k, v] of Object.entries(info.args || {})) rows.push([k, v]);
     if (info.line) rows.push(["line", String(info.line)]);
     const head = document.createElement("div");
