@@ -215,3 +215,17 @@ def test_the_listen_backlog_is_real(tmp_path: Path) -> None:
 
     with running_server(tmp_path) as server:
         assert server.request_queue_size >= 128 > TCPServer.request_queue_size
+
+
+def test_the_load_benchmark_runs(capsys) -> None:
+    """benchmarks/serve.py, tiny: its numbers add up and every check is answered."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import serve
+
+    assert serve.main(["--clients", "3", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| 6 | 6 | 3 | 3 |" in out, out
