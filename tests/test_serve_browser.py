@@ -282,8 +282,8 @@ def test_keystroke_to_new_diagram_on_the_largest_zoo_file(tmp_path: Path, browse
         for i in range(keystrokes):
             before = _data(browser, "diagram")
             content.send_keys(Keys.BACKSPACE if i % 2 == 0 else "0")
-            _wait(browser, lambda d: _data(d, "drawn") == str(i + 1)
-                  and _data(d, "diagram") != before, "the new diagram is drawn", timeout=60)
+            _wait(browser, lambda d, n=i + 1, old=before: _data(d, "drawn") == str(n)
+                  and _data(d, "diagram") != old, "the new diagram is drawn", timeout=60)
         latencies = browser.execute_script("return window.mgLatencies")
         timings = browser.execute_script("return window.mgTimings")
     assert len(latencies) == keystrokes

@@ -3,13 +3,13 @@ the newest text of a file winning, slow or short bodies, clients that go away.""
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 import threading
 import time
 from pathlib import Path
 
-import pytest
 from serve_helpers import request, running_server
 
 from mgdsl.serve.analysis import ONE_AT_A_TIME
@@ -188,7 +188,7 @@ def test_fifty_concurrent_clients_are_all_answered(tmp_path: Path) -> None:
 
 def test_clients_that_go_away_leave_no_traceback(tmp_path: Path, capfd) -> None:
     (tmp_path / "tiny.mg").write_text(NET)
-    body = ('{"path": "tiny.mg", "text": %s}' % __import__("json").dumps(NET)).encode()
+    body = json.dumps({"path": "tiny.mg", "text": NET}).encode()
     with running_server(tmp_path) as server:
         host, port = server.server_address[:2]
         for _ in range(5):

@@ -1,6 +1,6 @@
 """What the page shows for one text: its diagnostics, its diagram and its statistics.
 
-`Checker.check(rel, text)` runs the whole front end on unsaved text as if it were the
+`Checker(workspace).check(rel, text)` runs the whole front end on unsaved text as if it were the
 file at `rel` (so `use` resolves relative to it, but only within the workspace) and
 returns JSON-able data. Nothing in the text is executed: the front end only parses and
 elaborates, under the limits of `mgdsl.limits.LIMITS`.
@@ -22,7 +22,7 @@ from mgdsl.limits import LIMITS
 from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, render_svg
 from mgdsl.serve.workspace import Workspace
 
-__all__ = ["Checker", "analyse", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
+__all__ = ["Checker", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
 
 DEFAULT_CHECK_LIMIT = 30.0  # seconds a check may wait for its turn
 
@@ -203,8 +203,3 @@ class Checker:
             exc.message = f"network `{result['network']}`: {exc.message}"
             result["diagnostics"].append(diagnostic_json(exc, file))
         result["render_ms"] = round((time.perf_counter() - started) * 1000, 1)
-
-
-def analyse(workspace: Workspace, rel: str, text: str, network: str | None = None) -> dict[str, Any]:
-    """`Checker(workspace).check(rel, text, network)`, with the default limits."""
-    return Checker(workspace).check(rel, text, network)
