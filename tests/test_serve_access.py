@@ -123,3 +123,12 @@ def test_loopback_names() -> None:
                                         "a.localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.1.2.3", "evil.example",
                                             "localhost.evil.example", ""))
+
+
+def test_the_token_is_never_logged(root: Path, capfd) -> None:
+    with running_server(root, quiet=False) as server:
+        token = server.access.token
+        assert request(server, "GET", f"/?token={token}", token=False)[0] == 303
+        assert request(server, "GET", f"/api/files?token={token}", token=False)[0] == 200
+    err = capfd.readouterr().err
+    assert "GET /?token=*** " in err and token not in err
