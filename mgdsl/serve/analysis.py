@@ -171,23 +171,17 @@ class Checker:
                    file: str):
         """The IR of the chosen network (None when there is none or the text has errors,
         which go to `result`)."""
-        from mgdsl.api import build_graph
-        from mgdsl.elab.program import load_program
+        from mgdsl.compilation import Compilation
 
-        try:
-            program = load_program(path, text=text, root=self.workspace.root)
-            names = [n.name for n in program.networks]
-            result["networks"] = names
-            if not names:
-                return None
-            chosen = network if network in names else names[0]
-            result["network"] = chosen
-            ir = build_graph(program, chosen)
-        except MgError as exc:
-            result["diagnostics"] += [diagnostic_json(e, file) for e in flatten_errors(exc)]
-            return None
-        result["diagnostics"] += [diagnostic_json(w, file) for w in ir.graph.get("warnings", [])]
-        return ir
+        compilation = Compilation(path, text=text, root=self.workspace.root)
+        names = compilation.networks
+        result["networks"] = names
+        chosen = (network if network in names else names[0]) if names else None
+        result["network"] = chosen
+        compilation.check(chosen)  # a file of blocks only: their undefined names
+        result["diagnostics"] += [diagnostic_json(w, file) for w in compilation.warnings]
+        result["diagnostics"] += [diagnostic_json(e, file) for e in compilation.errors]
+        return compilation.graphs.get(chosen) if chosen else None
 
     def _draw(self, ir, header: int, result: dict[str, Any], file: str) -> None:
         """Lay the diagram out and draw it; the layout's time counts against the limit."""
