@@ -153,13 +153,18 @@ def test_nan_loss_exits_1_with_the_step(tmp_path, fake_builders, capsys):
     assert "last good checkpoint (step 4)" in err
 
 
-def test_bad_option_values_exit_1(tmp_path, fake_builders, capsys):
+def test_bad_option_values(tmp_path, fake_builders, capsys):
     assert main(short(tmp_path, "--set", "oops")) == 1
     assert "NAME=VALUE" in capsys.readouterr().err
-    assert main(short(tmp_path, "--weight-decay", "-1")) == 1
-    assert "weight decay" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(short(tmp_path, "--epochs", "0"))
+    # each setting's own check, at the parser: a usage error naming the option
+    for option, value, message in [("--weight-decay", "-1", "must be >= 0, got -1.0"),
+                                   ("--epochs", "0", "must be a positive integer, got 0"),
+                                   ("--lr-schedule", "poly", "must be one of paper, scaled"),
+                                   ("--lr", "fast", "expected a number, got 'fast'")]:
+        with pytest.raises(SystemExit) as exc:
+            main(short(tmp_path, option, value))
+        assert exc.value.code == 2
+        assert f"argument {option}: {message}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra", [[], ["--data-dir", "/nonexistent/cifar"]])
