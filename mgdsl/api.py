@@ -61,9 +61,17 @@ def _program(source: str | Path | Program) -> Program:
     return load_program("<string>", text=str(source))
 
 
+def _as_value(value: Any) -> Any:
+    """A Python parameter value as the language holds it: lists become tuples (a `.mg`
+    list), at every depth, so `len`, `max` and `*` work on them as on a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_value(v) for v in value)
+    return value
+
+
 def _build(program: Program, network: str | None, inputs: dict[str, tuple[int, ...]] | None,
            params: dict[str, Any]) -> nx.DiGraph:
-    ir = elaborate(program, network, inputs=inputs, **params)
+    ir = elaborate(program, network, inputs=inputs, **{k: _as_value(v) for k, v in params.items()})
     validate(ir)
     annotate_cost(ir)
     return ir

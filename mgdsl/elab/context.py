@@ -58,4 +58,5 @@ class CallContext:
                             name=".".join(scope) + grid, scope=scope, section=frame.section,
                             span=self.span, origin=self.origin,
                             refs=tuple(r.node for r in refs))
-        return Grid(nid, level, shape)
+        learned = op == "learned" or (bool(inputs) and all(g.learned for g in inputs))
+        return Grid(nid, level, shape, learned)

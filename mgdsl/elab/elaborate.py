@@ -22,6 +22,7 @@ from typing import Any
 import networkx as nx
 
 from mgdsl.elab import primitives as prim
+from mgdsl.elab import tensor_ops
 from mgdsl.elab.context import CallContext
 from mgdsl.elab.program import BlockInfo, Program, stdlib_dir
 from mgdsl.elab.values import POISON, Pyramid, a_type, type_name
@@ -471,8 +472,8 @@ class Elaborator:
                                           number, reverse=p is b)
             raise MgTypeError(f"cannot apply `{expr.op}` to {a_type(a)} and {a_type(b)}",
                               expr.span, code="E406",
-                              hint="tensors support `+`, `-` and `*` (grid by grid, or with "
-                                   "a number)")
+                              hint="tensors support `+`, `-`, `*` and `/` (grid by grid, or "
+                                   "with a number)")
         if isinstance(a, tuple) or isinstance(b, tuple):
             self._tick(expr.span, len(a) if isinstance(a, tuple) else len(b))
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -502,12 +503,8 @@ class Elaborator:
             r = a * b
         elif op == "//":
             r = a // b
-        elif isinstance(a, int) and isinstance(b, int):
-            if a % b:
-                raise MgTypeError(f"{a}/{b} is not an integer", expr.span, code="E402",
-                                  hint=f"use `//` to round down ({a // b}), or pick values "
-                                       "that divide exactly")
-            r = a // b
+        elif isinstance(a, int) and isinstance(b, int) and a % b == 0:
+            r = a // b  # exact: stays an integer (channels, sizes)
         else:
             r = a / b
         if isinstance(r, int) and abs(r) > MAX_INT:
@@ -541,8 +538,15 @@ class Elaborator:
 
     def _index(self, expr: ast.Index) -> Any:
         value = self.eval(expr.value)
+        if tensor_ops.is_learned(value):  # `w[i]`: values of a learned tensor
+            lo, hi = self._bounds(expr.index, value.grids[0].channels, expr.span)
+            return tensor_ops.narrow(self._ctx("index", expr.span), value, lo, hi)
         if isinstance(value, Pyramid):
-            lo, hi = self._bounds(expr.index, len(value), expr.span)
+            try:
+                lo, hi = self._bounds(expr.index, len(value), expr.span)
+            except MgShapeError as exc:
+                tensor_ops.slice_hint(exc, value)
+                raise
             return Pyramid(value.grids[lo:hi])
         if isinstance(value, tuple):
             lo, hi = self._bounds(expr.index, len(value), expr.span)
@@ -582,7 +586,8 @@ class Elaborator:
                 "of the file")
             self.std_hinted = True
         else:
-            hint = did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks))
+            hint = (tensor_ops.known_as(name)
+                    or did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks)))
         raise MgNameError(f"unknown function `{name}`", self._user_span(expr.func_span),
                           code="E201", hint=hint)
 
@@ -590,9 +595,7 @@ class Elaborator:
               variadic: bool) -> tuple[list[Any], dict[str, Any]]:
         span = self._user_span(expr.span)
         if variadic:
-            if expr.kwargs:
-                raise MgTypeError(f"`{func}` takes no keyword arguments", span, code="E408")
-            return [self.eval(a) for a in expr.args], {}
+            return [self.eval(a) for a in expr.args], self._variadic_kwargs(func, params, expr)
         names = [p for p, _ in params]
         if len(expr.args) > len(names):
             raise MgTypeError(f"`{func}` takes at most {len(names)} argument"
@@ -613,6 +616,18 @@ class Elaborator:
             bound[kw.name] = self.eval(kw.value)
         return [], bound
 
+    def _variadic_kwargs(self, func: str, params: list[tuple[str, Any]],
+                         expr: ast.Call) -> dict[str, Any]:
+        """The keyword arguments of a call of a built-in taking any number of values: only
+        its declared ones (`max(x, over = "space")`)."""
+        names = [p for p, _ in params]
+        for kw in expr.kwargs:
+            if kw.name not in names:
+                raise MgTypeError(f"`{func}` takes no keyword argument `{kw.name}`"
+                                  if names else f"`{func}` takes no keyword arguments",
+                                  self._user_span(kw.span if names else expr.span), code="E408")
+        return {kw.name: self.eval(kw.value) for kw in expr.kwargs}
+
     def _call_primitive(self, spec: prim.Primitive, expr: ast.Call) -> Any:
         positional, bound = self._bind(spec.name, list(spec.params), expr, spec.variadic)
         self._tick(expr.span, sum(len(v) for v in (*positional, *bound.values())
@@ -620,7 +635,7 @@ class Elaborator:
         ctx = CallContext(self, spec.name, self._user_span(expr.span), expr.span,
                           self.frame.next_segment(spec.name))
         if spec.variadic:
-            return spec.apply(ctx, *positional)
+            return spec.apply(ctx, *positional, **bound)
         from_defaults: dict[str, Span] = {}
         for pname, default in spec.params:
             if pname in bound:

@@ -1,13 +1,15 @@
 """The registry of primitive IR ops: one `OpSpec` per op, defined in one place.
 
 Each module of this package defines a family of ops (`conv`, `norm`, `activation`,
-`pool`, `resample`, `merge`, `vector`, `io`); `OPS` maps every op name to its spec.
+`pool`, `resample`, `merge`, `vector`, `io`, and `layernorm`, `reduce`, `arith`, `learned`,
+`adaptive`, `reshape`); `OPS` maps every op name to its spec.
 Nothing here imports torch: lowerings import it when called.
 """
 
 from __future__ import annotations
 
 from . import activation, conv, io, merge, norm, pool, resample, vector
+from . import adaptive, arith, layernorm, learned, reduce, reshape  # issue 23 (ops1)
 from .spec import (
     DRAW_KINDS,
     PARAM_KINDS,
@@ -33,6 +35,8 @@ OPS: dict[str, OpSpec] = {
     for family in (io, conv, norm, activation, pool, resample, merge, vector)
     for spec in family.SPECS
 }
+OPS.update((spec.name, spec) for family in (layernorm, reduce, arith, learned, adaptive, reshape)
+           for spec in family.SPECS)
 
 # ops lowered to a submodule (`call_module`); the others are functions
 MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)
