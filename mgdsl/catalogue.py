@@ -248,6 +248,41 @@ ENTRIES: tuple[Entry, ...] = (
        image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
        "output y = linear(flatten(image), 10)",
        "output y = linear(flatten(gap(image)), 10)"),
+    # issue 23's ops (E330-E349)
+    _e("E330", "split sizes that do not add up to the channels",
+       """`split(x, [c1, c2, ...])` cuts the channels of a grid into consecutive groups, so
+       the sizes must add up to its channels exactly (`split(x, n)` instead cuts groups of
+       n channels, the last one smaller if n does not divide them).""",
+       "s = split(x, [2, 2])      # x has 8 channels",
+       "s = split(x, [2, 6])"),
+    _e("E331", "a reduction without `over` (or `over` on numbers)",
+       """`mean`, `sum` and `max` of a grid keep a grid, and must say what they reduce:
+       `over = "channels"` gives a 1 x H x W grid (one value per position), `over = "space"`
+       a C x 1 x 1 grid (one value per channel). Of a learned tensor they reduce its
+       values; of numbers and lists they take no `over`.""",
+       "a = mean(x)",
+       'a = mean(x, over = "channels")'),
+    _e("E332", "adaptive pooling with a window, or an output size of the wrong form",
+       """`avgpool(x, output = s)` and `maxpool(x, output = [h, w])` pool to that size at
+       every input size (PyTorch's adaptive pooling): the windows follow from the input
+       size, so `k`, `stride` and `pad` do not apply, and `output` is one number or a list
+       of two.""",
+       "y = avgpool(x, 3, output = 6)",
+       "y = avgpool(x, output = 6)"),
+    _e("E333", "space_to_depth or depth_to_space on a grid that does not divide",
+       """`space_to_depth(x, r)` turns every r x r block of positions into r * r channels, so
+       the grid's height and width must be multiples of r; `depth_to_space(x, r)` turns
+       every r * r channels into an r x r block, so the channels must be a multiple of
+       r * r.""",
+       "y = space_to_depth(x, 2)     # x is 8 x 7 x 7",
+       "y = space_to_depth(x, 7)"),
+    _e("E334", "a learned tensor where a grid is needed",
+       """`param(n)` makes n learned scalars (an n x 1 x 1 tensor on no pyramid level). They
+       weigh or scale grids: multiply or divide by them (`x * w`, `w[0] * x`,
+       `x / (sum(w) + 1e-4)`), or apply element-wise functions to them (`relu(w)`); ops
+       that need a grid (convolutions, norms, pooling, resampling) refuse them.""",
+       "y = conv(param(4), 8)",
+       "y = conv(x * param(4), 8)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",

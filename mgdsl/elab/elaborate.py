@@ -503,8 +503,8 @@ class Elaborator:
             r = a * b
         elif op == "//":
             r = a // b
-        elif isinstance(a, int) and isinstance(b, int) and a % b == 0:
-            r = a // b  # exact: stays an integer (channels, sizes)
+        elif isinstance(a, int) and isinstance(b, int):
+            r = a // b if a % b == 0 else _inexact(a, b, expr.span)
         else:
             r = a / b
         if isinstance(r, int) and abs(r) > MAX_INT:
@@ -720,6 +720,15 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "number"
     return "list" if isinstance(value, tuple) else type(value).__name__
+
+
+def _inexact(a: int, b: int, span: Span) -> int:
+    """E402 for `a / b` of integers that do not divide: it would be a fraction where
+    `.mg` integers count channels and sizes, so it says so at the division."""
+    raise MgTypeError(f"{a} / {b} is not a whole number: `/` of two integers must divide "
+                      "exactly, since they count channels and sizes", span, code="E402",
+                      hint=f"write `{a} // {b}` to round down ({a // b}), or `{a}.0 / {b}` "
+                           f"for the fraction {a / b:g}")
 
 
 def _power(a: int | float, b: int | float, span: Span) -> int | float:
