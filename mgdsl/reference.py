@@ -41,7 +41,7 @@ EXAMPLE_SETUP = ("input x: 4 x 8 x 8", "p = pyramid(x, 3)", "v = flatten(gap(x))
 # channels, height and width. Ops of the op table that keep their shape need no entry.
 SHAPE_RULES = {
     "conv": "`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
-            "size at stride 1)",
+            "size at stride 1 for an odd k; H / k for an even k at stride k)",
     "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
               "size by default)",
     "bn": "unchanged", "relu": "unchanged", "sigmoid": "unchanged",
