@@ -308,11 +308,12 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max())\n}",
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max(4, 8))\n}"),
     _e("E406", "an operator on the wrong kinds of value",
-       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`
-       and `*`, grid by grid, with a number or a one-channel grid broadcast, but not `/`,
-       `//`, `%` or `**`. Indexing applies to pyramids and lists only.""",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) * 0.5\n}"),
+       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`,
+       `*` and `/`, grid by grid, with a number, a one-channel or 1 x 1 grid or a learned
+       tensor broadcast, but not `//`, `%` or `**`. Indexing applies to pyramids, lists
+       and learned tensors only.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) // 2\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}"),
     _e("E407", "division by zero",
        """An arithmetic expression divides by zero or gives no number.""",
        "network N(k = 0) {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8 // k)\n}",

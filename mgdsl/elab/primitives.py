@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgdsl.elab.context import CallContext
+from mgdsl.elab.levels import align_off_level, levels_differ
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
@@ -319,7 +320,7 @@ def _pool(op: str):
     def apply(ctx: CallContext, x, k, stride, pad, ceil, output):
         p = as_grids(ctx, x)
         if output is not None:
-            return tensor_ops.adaptive_pool(ctx, op, p, output, k, stride, pad, ceil)
+            return adaptive_pool(ctx, op, p, output, k, stride, pad, ceil)
         k = as_int(ctx, k, "pooling size", maximum=LIMITS.max_resolution)
         s = k if stride == -1 else as_int(ctx, stride, "stride", maximum=LIMITS.max_resolution)
         pad = as_int(ctx, pad, "padding", minimum=0, maximum=k // 2)
@@ -334,6 +335,25 @@ def _pool(op: str):
 
 _pool("maxpool")
 _pool("avgpool")
+
+
+def adaptive_pool(ctx: CallContext, op: str, p: Pyramid, output: Any, k: Any, stride: Any,
+                  pad: Any, ceil: Any) -> Pyramid:
+    """`avgpool(x, output = s)` / `maxpool(x, output = [h, w])`: one adaptive pooling
+    node per grid, each `s x s` (or `h x w`) at every input size, on no level."""
+    if k != 2 or stride != -1 or pad != 0:
+        raise MgTypeError(f"`{op}` with `output` takes no `k`, `stride` or `pad`", ctx.span,
+                          code="E332", hint="adaptive pooling chooses its windows from the "
+                                            "input size; drop the window arguments")
+    sizes = output if isinstance(output, tuple) else (output, output)
+    if len(sizes) != 2:
+        raise MgTypeError(f"`output` is one size or [h, w], got {len(sizes)} values",
+                          ctx.span, code="E332", hint="write `output = 6` or `output = [6, 4]`")
+    size = tuple(as_int(ctx, s, "output size", maximum=LIMITS.max_resolution)
+                 for s in sizes)
+    as_bool(ctx, ceil, "ceil")
+    return Pyramid(tuple(ctx.node(f"adaptive_{op}", [g], {"output": size}, None)
+                         for g in p.grids))
 
 
 @applier("gap")
@@ -477,9 +497,9 @@ def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyrami
     the grids' shapes must be equal or 1 on one side (a one-channel grid gates all
     channels, a 1 x 1 grid scales all positions)."""
     op, verb = ELEMENTWISE[symbol]
-    a, b = tensor_ops.align_off_level(a, b)
+    a, b = align_off_level(a, b)
     if a.levels != b.levels:
-        raise tensor_ops.levels_differ(ctx, verb, a, b)
+        raise levels_differ(ctx, verb, a, b)
     out = []
     for i, (x, y) in enumerate(zip(a.grids, b.grids, strict=True)):
         if broadcast_shape({}, [x.shape, y.shape]) is None:
@@ -553,7 +573,3 @@ def _fold(name: str, fn):
 _fold("min", min)
 _fold("max", max)
 
-
-# the built-ins of issue 23's ops (reductions, learned tensors, split, adaptive pooling,
-# space_to_depth): registered last, in their own module
-from mgdsl.elab import tensor_ops  # noqa: E402

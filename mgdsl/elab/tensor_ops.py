@@ -5,7 +5,8 @@ channel split (`split`), adaptive pooling (`avgpool`/`maxpool` with `output`) an
 element-wise operators (a grid on no level, such as a learned tensor, broadcasts onto
 every grid of the other side).
 
-Registered after the paper's built-ins (`mgdsl.elab.primitives` imports this module last).
+Registered after the paper's built-ins: `mgdsl.elab` imports this module, so importing any
+part of the package registers them.
 """
 
 from __future__ import annotations
@@ -14,81 +15,14 @@ from typing import Any
 
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.context import CallContext
-from mgdsl.elab.values import Grid, Pyramid, a_type
+from mgdsl.elab.levels import is_learned
+from mgdsl.elab.values import Pyramid, a_type
 from mgdsl.errors import MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
 from mgdsl.ops import REQUIRED
 from mgdsl.ops.reduce import OVER
 
-__all__ = ["is_learned", "align_off_level", "levels_differ", "adaptive_pool", "narrow",
-           "slice_hint"]
-
-
-def is_learned(value: Any) -> bool:
-    """Whether `value` is one learned tensor (`param(n)`, or computed from such alone)."""
-    return isinstance(value, Pyramid) and len(value) == 1 and value.grids[0].learned
-
-
-def _off_level(p: Pyramid) -> bool:
-    """One spatial grid on no level: a learned tensor or an adaptively pooled grid."""
-    return len(p) == 1 and p.grids[0].level is None and len(p.grids[0].shape) == 3
-
-
-def align_off_level(a: Pyramid, b: Pyramid) -> tuple[Pyramid, Pyramid]:
-    """`a` and `b` for an element-wise op: a side that is one grid on no level (a learned
-    tensor, an adaptively pooled grid) is repeated for every grid of the other side, so
-    it scales (or is added to) each of them; otherwise both unchanged."""
-    if a.levels == b.levels:
-        return a, b
-    if _off_level(a) and len(b) and not _off_level(b):
-        return _repeat(a, b), b
-    if _off_level(b) and len(a) and not _off_level(a):
-        return a, _repeat(b, a)
-    return a, b
-
-
-def _repeat(one: Pyramid, like: Pyramid) -> Pyramid:
-    """The single grid of `one` once per grid of `like`, on `like`'s levels (the node is
-    the same: only the level the operator gives its result changes)."""
-    g = one.grids[0]
-    return Pyramid(tuple(Grid(g.node, other.level, g.shape, g.learned) for other in like.grids))
-
-
-def levels_differ(ctx: CallContext, verb: str, a: Pyramid, b: Pyramid) -> MgShapeError:
-    """E303 for `a op b` whose levels differ, saying what the levels are and why."""
-    la, lb = list(a.levels), list(b.levels)
-    where = (f"levels {la} and {lb}" if len(a) > 1 or len(b) > 1
-             else f"level {la[0]} and level {lb[0]}")
-    same = len(a) == len(b) == 1 and a.grids[0].shape[1:] == b.grids[0].shape[1:]
-    why = ("; the sizes agree, but a level counts halvings from the input (every `input` is "
-           "on level 0, whatever its size), and strides, pooling and `upsample` move it"
-           if same else "")
-    return MgShapeError(f"cannot {verb} a {a.describe()} and a {b.describe()}: their levels "
-                        f"differ ({where}){why}", ctx.span, code="E303",
-                        hint="give both sides the same grids (slice them), or bring one to the "
-                             "other's level: `upsample(y, like = x)` takes x's")
-
-
-# ------------------------------------------------------------------------ adaptive pooling
-
-
-def adaptive_pool(ctx: CallContext, op: str, p: Pyramid, output: Any, k: Any, stride: Any,
-                  pad: Any, ceil: Any) -> Pyramid:
-    """`avgpool(x, output = s)` / `maxpool(x, output = [h, w])`: one adaptive pooling
-    node per grid, each `s x s` (or `h x w`) at every input size, on no level."""
-    if k != 2 or stride != -1 or pad != 0:
-        raise MgTypeError(f"`{op}` with `output` takes no `k`, `stride` or `pad`", ctx.span,
-                          code="E332", hint="adaptive pooling chooses its windows from the "
-                                            "input size; drop the window arguments")
-    sizes = output if isinstance(output, tuple) else (output, output)
-    if len(sizes) != 2:
-        raise MgTypeError(f"`output` is one size or [h, w], got {len(sizes)} values",
-                          ctx.span, code="E332", hint="write `output = 6` or `output = [6, 4]`")
-    size = tuple(prim.as_int(ctx, s, "output size", maximum=LIMITS.max_resolution)
-                 for s in sizes)
-    prim.as_bool(ctx, ceil, "ceil")
-    return Pyramid(tuple(ctx.node(f"adaptive_{op}", [g], {"output": size}, None)
-                         for g in p.grids))
+__all__ = ["is_learned", "narrow", "slice_hint", "known_as"]
 
 
 # -------------------------------------------------------------------- space and channels

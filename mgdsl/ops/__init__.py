@@ -8,8 +8,22 @@ Nothing here imports torch: lowerings import it when called.
 
 from __future__ import annotations
 
-from . import activation, conv, io, merge, norm, pool, resample, vector
-from . import adaptive, arith, layernorm, learned, reduce, reshape  # issue 23 (ops1)
+from . import (  # issue 23 (ops1)
+    activation,
+    adaptive,
+    arith,
+    conv,
+    io,
+    layernorm,
+    learned,
+    merge,
+    norm,
+    pool,
+    reduce,
+    resample,
+    reshape,
+    vector,
+)
 from .spec import (
     DRAW_KINDS,
     PARAM_KINDS,
