@@ -88,6 +88,8 @@ SHAPE_RULES = {
     "rpmg_start": "per grid `ch x H x W`; levels unchanged",
     "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
               "stride-2 pool)",
+    "convnext": "unchanged (one grid)",
+    "pyramid_pooling": "`C + len(bins) ch x H x W` (one grid)",
 }
 
 # One example per built-in without one in the op table, and per standard block; they
@@ -114,6 +116,7 @@ EXAMPLES = {
     "dcbr": "dcbr(p[1:], 4)", "mgup": "mgup(p[1:], p, [8, 4, 2])",
     "pmg_start": "pmg_start(p, [8, 4, 2], 1)", "rpmg_start": "rpmg_start(p, [8, 4, 2], 1)",
     "stems7": "stems7(x, [8, 4], levels = 2)",
+    "convnext": "convnext(x)", "pyramid_pooling": "pyramid_pooling(x, 2)",
 }
 
 

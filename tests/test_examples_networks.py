@@ -684,6 +684,40 @@ class ConvNeXtT(nn.Module):
         return self.head(torch.flatten(self.norm(F.adaptive_avg_pool2d(self.features(x), 1)), 1))
 
 
+class PSPNet(nn.Module):
+    """Zhao et al. 2017 (Figure 3): a dilated ResNet-50 of output stride 8 (as
+    `DeepLabV3`'s), the pyramid pooling module — adaptive average pooling to 1, 2, 3 and 6
+    bins, each a 1x1 conv + BN + ReLU to 512 channels, upsampled bilinearly with aligned
+    corners (the authors' code), concatenated with the features —, a 3x3 conv + BN + ReLU
+    to 512, dropout 0.1, a 1x1 classifier, upsampled to the input size."""
+
+    def __init__(self, classes: int = 21, bins=(1, 2, 3, 6)):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        stages, cin = [], 64
+        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
+                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
+            blocks = [DilatedBottleneck(cin, width, stride, first)]
+            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = 4 * width
+        self.stages = nn.Sequential(*stages)
+        self.bins = bins
+        self.ppm = nn.ModuleList([conv_bn(2048, 512, 1) for _ in bins])
+        self.head = conv_bn(2048 + 512 * len(bins), 512, 3)
+        self.classifier = nn.Conv2d(512, classes, 1)
+
+    def forward(self, x):
+        c4 = self.stages(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        branches = [c4] + [
+            F.interpolate(F.relu(conv(F.adaptive_avg_pool2d(c4, b))), size=c4.shape[-2:],
+                          mode="bilinear", align_corners=True)
+            for b, conv in zip(self.bins, self.ppm, strict=True)]
+        y = F.dropout(F.relu(self.head(torch.cat(branches, 1))), 0.1, self.training)
+        return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear",
+                             align_corners=True)
+
+
 def copy_parameters(src: nn.Module, dst: nn.Module) -> None:
     """Copy the parameters and buffers of `src` into `dst` pairwise, in registration order;
     shapes must agree up to size-1 dimensions (linear vs 1x1 conv, (C,1,1) vs (C,))."""
@@ -711,6 +745,7 @@ def randomise_all(model: nn.Module, x: torch.Tensor) -> None:
 NEW_CASES = {
     # name: (file, network parameters, reference, sizes checked, published count)
     "ConvNeXt-T": ("convnext_t.mg", {"size": 64}, ConvNeXtT, (64, 96), 28_589_128),
+    "PSPNet-ResNet-50": ("pspnet.mg", {"size": 64}, PSPNet, (64, 96), None),
 }
 
 
