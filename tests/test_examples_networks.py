@@ -718,6 +718,56 @@ class PSPNet(nn.Module):
                              align_corners=True)
 
 
+class Bottle2neck(nn.Module):
+    """Res2Net bottleneck (Gao et al. 2021, Figure 2), 26w x 4s: a 1x1 conv to 4 groups of
+    `planes * 26 // 64` channels; group 1 through a 3x3 conv, each later group through a
+    3x3 conv after adding the previous group's output (in a stage's first block: no
+    additions, and the last group average-pooled instead of passed through); concatenated,
+    a 1x1 conv to 4 * planes, a 1x1 projection shortcut where the shape changes."""
+
+    def __init__(self, cin: int, planes: int, stride: int = 1, scale: int = 4):
+        super().__init__()
+        self.width = width = planes * 26 // 64
+        self.first = stride > 1 or cin != 4 * planes
+        self.conv1 = conv_bn(cin, width * scale, 1)
+        self.convs = nn.ModuleList([conv_bn(width, width, 3, stride) for _ in range(scale - 1)])
+        self.conv3 = conv_bn(width * scale, 4 * planes, 1)
+        self.shortcut = conv_bn(cin, 4 * planes, 1, stride) if self.first else None
+        self.stride = stride
+
+    def forward(self, x):
+        groups = torch.split(F.relu(self.conv1(x)), self.width, 1)
+        outs, sp = [], None
+        for i, conv in enumerate(self.convs):
+            sp = groups[i] if i == 0 or self.first else sp + groups[i]
+            sp = F.relu(conv(sp))
+            outs.append(sp)
+        last = groups[-1]
+        outs.append(F.avg_pool2d(last, 3, self.stride, 1) if self.first else last)
+        y = self.conv3(torch.cat(outs, 1))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class Res2Net50(nn.Module):
+    """Res2Net-50 26w x 4s: ResNet-50's stem and stages (3, 4, 6, 3) of Bottle2necks,
+    global average pooling, a linear classifier."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        blocks, cin = [], 64
+        for i, (planes, depth) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3), strict=True)):
+            for j in range(depth):
+                blocks.append(Bottle2neck(cin, planes, 2 if i and not j else 1))
+                cin = 4 * planes
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        y = self.blocks(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
 def copy_parameters(src: nn.Module, dst: nn.Module) -> None:
     """Copy the parameters and buffers of `src` into `dst` pairwise, in registration order;
     shapes must agree up to size-1 dimensions (linear vs 1x1 conv, (C,1,1) vs (C,))."""
@@ -746,6 +796,7 @@ NEW_CASES = {
     # name: (file, network parameters, reference, sizes checked, published count)
     "ConvNeXt-T": ("convnext_t.mg", {"size": 64}, ConvNeXtT, (64, 96), 28_589_128),
     "PSPNet-ResNet-50": ("pspnet.mg", {"size": 64}, PSPNet, (64, 96), None),
+    "Res2Net-50-26w-4s": ("res2net50.mg", {"size": 64}, Res2Net50, (64, 96), 25_699_120),
 }
 
 
