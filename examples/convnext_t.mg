@@ -5,11 +5,12 @@
 # GELU, layer scale starting at 1e-6), a layer norm and a 2x2 stride-2 conv between
 # stages, global average pooling, a layer norm and a 1000-way linear classifier.
 # 28,589,128 parameters at 3x224x224. (Stochastic depth is the identity in eval mode.)
+# `w` is the first stage's width (96 as published; the stages double it).
 use "std.mg"
 
-network ConvNeXtT(classes = 1000, size = 224) {
+network ConvNeXtT(classes = 1000, w = 96, size = 224) {
     input image: 3 x size x size
-    dims = [96, 192, 384, 768]
+    dims = [w, 2 * w, 4 * w, 8 * w]
     depths = [3, 3, 9, 3]
 
     section stem {

@@ -5,7 +5,8 @@
 # through a 3x3 conv, each later one through a 3x3 conv after the previous group's output
 # is added to it (hierarchical residual connections), the last group passes through (or
 # is average-pooled, in a stage's first block), and the groups are concatenated before
-# the 1x1 conv back to 4x the planes. 25,699,120 parameters at 3x224x224.
+# the 1x1 conv back to 4x the planes. 25,699,120 parameters at 3x224x224. `w` is the
+# stem's width and the first stage's planes (64 as published; the stages double them).
 use "std.mg"
 
 block cbn(p, ch, k = 3, stride = 1) { return bn(conv(p, ch, k, stride = stride, bias = false)) }
@@ -38,13 +39,13 @@ block res2(p, planes, stride = 1, base = 26, scale = 4) {
     return relu(y + p)
 }
 
-network Res2Net50(classes = 1000, size = 224) {
+network Res2Net50(classes = 1000, w = 64, size = 224) {
     input image: 3 x size x size
-    planes = [64, 128, 256, 512]
+    planes = [w, 2 * w, 4 * w, 8 * w]
     depths = [3, 4, 6, 3]
 
     section stem {
-        p = relu(cbn(image, 64, 7, stride = 2))
+        p = relu(cbn(image, w, 7, stride = 2))
         p = maxpool(p, 3, stride = 2, pad = 1, ceil = false)
     }
     repeat 4 as i {
