@@ -595,6 +595,14 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W104", "an even-kernel conv that does not map the size to size / stride",
+       """An even kernel has no padding that keeps a grid's size, so `conv` pads it by 0 by
+       default (as PyTorch does): a k x k stride-k patchify conv (ConvNeXt's 4 x 4 stride-4
+       stem, its 2 x 2 stride-2 downsampling) is then exact, but at another stride the grid
+       comes out smaller than size / stride, and grids of a pyramid stop lining up. Give
+       `pad` to choose, or silence the warning with `# allow(W104)` when it is meant.""",
+       "x = conv(image, 8, 4)            # 32x32 -> 29x29",
+       "x = conv(image, 8, 4, stride = 4)  # 32x32 -> 8x8"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
