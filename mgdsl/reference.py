@@ -1,6 +1,6 @@
 """The language reference, generated from the definitions themselves.
 
-Every built-in function (the primitives of `mgdsl.elab.primitives`: an op's built-in is
+Every built-in function (`mgdsl.compilation.BUILTINS`, the primitives of the elaborator: an op's built-in is
 documented by its spec in the op table, `mgdsl.ops`, a language function by its
 docstring) and every standard block (`std.mg`, documented by the comment above it)
 becomes one `Entry`: signature, defaults, shape rule and one example. The example is elaborated, so the shapes the reference prints
@@ -19,14 +19,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mgdsl.elab.elaborate import Elaborator
-from mgdsl.elab.primitives import PRIMITIVES
-from mgdsl.elab.program import load_program, stdlib_dir
-from mgdsl.elab.values import Pyramid
+from mgdsl.compilation import BUILTINS, Pyramid, std_module
+from mgdsl.compilation import evaluate as evaluate_variable
 from mgdsl.ops import OPS, OpSpec, same_shape
 from mgdsl.syntax import ast
 from mgdsl.syntax.fmt import format_expr
-from mgdsl.syntax.parser import parse_file
 
 __all__ = ["Entry", "op_entries", "block_entries", "markdown", "update", "BEGIN", "END",
            "EXAMPLE_SETUP"]
@@ -66,6 +63,7 @@ SHAPE_RULES = {
     "layernorm": "unchanged",
     "space_to_depth": "`C r² x H/r x W/r`, log2(r) levels coarser",
     "depth_to_space": "`C/r² x rH x rW`, log2(r) levels finer",
+    "attention": "per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
     # standard blocks
     "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
     "mgconv": "per grid `ch x H x W`; levels unchanged",
@@ -151,7 +149,7 @@ def _shape_rule(name: str, spec: OpSpec | None) -> str:
 def op_entries() -> list[Entry]:
     """Every built-in function, in the order the language defines them."""
     out = []
-    for name, prim in PRIMITIVES.items():
+    for name, prim in BUILTINS.items():
         summary = prim.summary()
         summary = summary[:1].upper() + summary[1:]
         spec = _op_spec(name)
@@ -186,7 +184,7 @@ def _param_text(param: ast.Param) -> str:
 
 def block_entries() -> list[Entry]:
     """Every block of the standard library `std.mg`, in file order."""
-    module = parse_file(stdlib_dir() / "std.mg")
+    module = std_module()
     docs = _doc_comments(module)
     out = []
     for item in module.items:
@@ -203,10 +201,7 @@ def evaluate(expr: str) -> str:
     """What `expr` evaluates to after `EXAMPLE_SETUP`: grid shapes, or a value."""
     body = "\n    ".join((*EXAMPLE_SETUP, f"result_ = {expr}"))
     text = f'use "std.mg"\nnetwork Example() {{\n    {body}\n}}\n'
-    program = load_program("<reference>", text=text)
-    elaborator = Elaborator(program, program.networks[0])
-    elaborator.run({})
-    value = elaborator.frame.vars["result_"]
+    value = evaluate_variable(text, "Example", "result_", "<reference>")
     if isinstance(value, Pyramid):
         shapes = [" x ".join(map(str, g.shape)) if len(g.shape) == 3 else
                   f"vector of {g.shape[0]}" for g in value.grids]

@@ -129,12 +129,12 @@ def test_hover_shows_the_shape_of_every_grid(editor):
 
 def test_hover_on_a_call_gives_its_parameters_and_macs(editor):
     ir = mgdsl.build_graph(NET.replace('use "lib.mg"\n', LIB), "Tiny")
-    conv = [d for _, d in ir.nodes(data=True) if d["op"] == "conv" and d["shape"] == (4, 16, 16)]
+    conv = [d for _, d in ir.nodes(data=True) if d.op == "conv" and d.shape == (4, 16, 16)]
     (node,) = conv
     text = _hover(editor, NET, "conv(p[0]", 1)
     assert "grid" in text and "| 0 | 4 × 16 × 16 |" in text
-    assert f"params {node['meta']['params']:,}" in text
-    assert f"MACs {node['meta']['macs']:,}" in text
+    assert f"params {node.meta.params:,}" in text
+    assert f"MACs {node.meta.macs:,}" in text
     assert "```mg\nconv(x, ch, k = 3" in text  # the built-in's signature, from its spec
     assert "pad = dilation * (k // 2)" in text
 

@@ -215,7 +215,7 @@ def test_python_list_parameters_act_like_tuples():
 
 
 @pytest.mark.parametrize(("text", "hint"), [
-    ("output y = ln(x)", "layernorm(x, eps = 1e-6)"),
+    ("output y = ln(x)", "layernorm(x, eps = 1e-6"),
     ("output y = pixel_shuffle(x, 2)", "depth_to_space(x, factor = 2)"),
     ("output y = x[0:4]", "`split(x, [c1, c2, ...])` picks channels"),
     ("output y = conv(x, 1 / 3)", "`1.0 / 3` for the fraction 0.333333"),

@@ -8,23 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args
+from mgdsl.cli.common import add_target_args, input_sizes
 from mgdsl.cli.output import print_error
 from mgdsl.cli.sets import parse_sets
 from mgdsl.errors import MgError, MgErrors
-from mgdsl.ir.sizes import parse_size, size_text
-
-
-def input_sizes(items: list[str]) -> dict[str, tuple[int, ...]]:
-    """The `--input NAME=CxHxW` options as a dict (E325 for a malformed one)."""
-    out = {}
-    for item in items:
-        name, eq, size = item.partition("=")
-        if not eq or not name.strip():
-            raise MgError(f"--input expects NAME=CxHxW, got `{item}`", code="E325",
-                          hint="for example --input image=3x96x128")
-        out[name.strip()] = parse_size(size)
-    return out
+from mgdsl.ir.sizes import size_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         for ir in graphs:
             n_out = len(ir.graph["outputs"])
             n_warn = len(ir.graph["warnings"])
-            at = ", ".join(f"{k} = {size_text(ir.nodes[n]['shape'])}"
+            at = ", ".join(f"{k} = {size_text(ir.nodes[n].shape)}"
                            for k, n in ir.graph["inputs"].items())
             print(f"ok  {ir.graph['file']}: network {ir.graph['name']} "
                   f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)}"

@@ -6,9 +6,7 @@ from .spec import Args, Module, OpSpec, Param, Shape, same_shape
 
 
 def _lower(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.support import LayerNorm2d
-
-    return Module(LayerNorm2d, (ins[0][0],), {"eps": a["eps"]})
+    return Module("LayerNorm2d", (ins[0][0],), {"eps": a["eps"]})
 
 
 def _check(a: Args, shape: Shape) -> tuple[str, str] | None:
@@ -23,6 +21,7 @@ LAYERNORM = OpSpec(
     source="{{ n.mod }}({{ n.ins[0] }})",
     source_module="LayerNorm2d({{ n.cin }}, eps={{ n.lit.eps }})",
     init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_check,
+    norm_group=lambda a, shape: shape[0],
     builtin=(Param("x", kind="grids", doc="a grid or pyramid"),
              Param("eps", 1e-6, "number", "added to the variance")),
     doc="At every position of every grid, the channels normalised to mean 0 and variance "

@@ -14,9 +14,7 @@ from .spec import Args, Call, Module, OpSpec, Shape
 
 
 def _lower_learned(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.support import Learned
-
-    return Module(Learned, (a["n"],), {"init": a["init"]})
+    return Module("Learned", (a["n"],), {"init": a["init"]})
 
 
 def _lower_narrow(a: Args, ins: list[Shape]) -> Call:
