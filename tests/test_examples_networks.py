@@ -761,3 +761,218 @@ def test_retinanet_head_shared_across_p3_p7(c, one_torch_thread):
 def test_multigrid_network_with_a_non_local_block(one_torch_thread):
     torch.manual_seed(0)
     check_in_float64("mg_nonlocal.mg", {}, MGNonLocal(), [[(3, 64, 64)], [(3, 96, 80)]])
+# ------------------------------------------------------- networks of issue 23 (float64)
+#
+# These use layer norm and learned tensors, which the layer mapping above does not know:
+# their weights are copied parameter by parameter in registration order (a linear layer
+# on channels-last features is a 1x1 conv, layer scale's (C, 1, 1) is mgdsl's (C,): the
+# values are reshaped when the shapes differ only there), and outputs are compared in
+# float64 at the declared size and at another one.
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW tensor (ConvNeXt, Liu et al. 2022, §2.6)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel, starting at `init` (Touvron et al. 2021; ConvNeXt's 1e-6)."""
+
+    def __init__(self, dim: int, init: float = 1e-6):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((dim, 1, 1), init))
+
+    def forward(self, x):
+        return self.gamma * x
+
+
+class CNBlock(nn.Module):
+    """ConvNeXt block (Liu et al. 2022, Figure 4): dwconv 7x7, LN, Linear 4C, GELU,
+    Linear C, layer scale 1e-6, identity shortcut; on channels-last features as the
+    authors' code does."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, 4 * dim)
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.layer_scale = LayerScale(dim)
+
+    def forward(self, x):
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.pwconv2(F.gelu(self.pwconv1(self.norm(y)))).permute(0, 3, 1, 2)
+        return x + self.layer_scale(y)
+
+
+class ConvNeXtT(nn.Module):
+    """ConvNeXt-T (Liu et al. 2022, Table 9): 4x4 stride-4 stem + LN, stages of
+    (3, 3, 9, 3) blocks of (96, 192, 384, 768) channels, LN + 2x2 stride-2 conv between
+    stages, global average pooling, LN, linear."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        dims, depths = (96, 192, 384, 768), (3, 3, 9, 3)
+        parts: list[nn.Module] = [nn.Conv2d(3, dims[0], 4, stride=4), LayerNorm2d(dims[0], eps=1e-6)]
+        for i, (dim, depth) in enumerate(zip(dims, depths, strict=True)):
+            if i:
+                parts += [LayerNorm2d(dims[i - 1], eps=1e-6), nn.Conv2d(dims[i - 1], dim, 2, stride=2)]
+            parts += [CNBlock(dim) for _ in range(depth)]
+        self.features = nn.Sequential(*parts)
+        self.norm = LayerNorm2d(dims[-1], eps=1e-6)
+        self.head = nn.Linear(dims[-1], classes)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.norm(F.adaptive_avg_pool2d(self.features(x), 1)), 1))
+
+
+class PSPNet(nn.Module):
+    """Zhao et al. 2017 (Figure 3): a dilated ResNet-50 of output stride 8 (as
+    `DeepLabV3`'s), the pyramid pooling module — adaptive average pooling to 1, 2, 3 and 6
+    bins, each a 1x1 conv + BN + ReLU to 512 channels, upsampled bilinearly with aligned
+    corners (the authors' code), concatenated with the features —, a 3x3 conv + BN + ReLU
+    to 512, dropout 0.1, a 1x1 classifier, upsampled to the input size."""
+
+    def __init__(self, classes: int = 21, bins=(1, 2, 3, 6)):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        stages, cin = [], 64
+        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
+                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
+            blocks = [DilatedBottleneck(cin, width, stride, first)]
+            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = 4 * width
+        self.stages = nn.Sequential(*stages)
+        self.bins = bins
+        self.ppm = nn.ModuleList([conv_bn(2048, 512, 1) for _ in bins])
+        self.head = conv_bn(2048 + 512 * len(bins), 512, 3)
+        self.classifier = nn.Conv2d(512, classes, 1)
+
+    def forward(self, x):
+        c4 = self.stages(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        branches = [c4] + [
+            F.interpolate(F.relu(conv(F.adaptive_avg_pool2d(c4, b))), size=c4.shape[-2:],
+                          mode="bilinear", align_corners=True)
+            for b, conv in zip(self.bins, self.ppm, strict=True)]
+        y = F.dropout(F.relu(self.head(torch.cat(branches, 1))), 0.1, self.training)
+        return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear",
+                             align_corners=True)
+
+
+class Bottle2neck(nn.Module):
+    """Res2Net bottleneck (Gao et al. 2021, Figure 2), 26w x 4s: a 1x1 conv to 4 groups of
+    `planes * 26 // 64` channels; group 1 through a 3x3 conv, each later group through a
+    3x3 conv after adding the previous group's output (in a stage's first block: no
+    additions, and the last group average-pooled instead of passed through); concatenated,
+    a 1x1 conv to 4 * planes, a 1x1 projection shortcut where the shape changes."""
+
+    def __init__(self, cin: int, planes: int, stride: int = 1, scale: int = 4):
+        super().__init__()
+        self.width = width = planes * 26 // 64
+        self.first = stride > 1 or cin != 4 * planes
+        self.conv1 = conv_bn(cin, width * scale, 1)
+        self.convs = nn.ModuleList([conv_bn(width, width, 3, stride) for _ in range(scale - 1)])
+        self.conv3 = conv_bn(width * scale, 4 * planes, 1)
+        self.shortcut = conv_bn(cin, 4 * planes, 1, stride) if self.first else None
+        self.stride = stride
+
+    def forward(self, x):
+        groups = torch.split(F.relu(self.conv1(x)), self.width, 1)
+        outs, sp = [], None
+        for i, conv in enumerate(self.convs):
+            sp = groups[i] if i == 0 or self.first else sp + groups[i]
+            sp = F.relu(conv(sp))
+            outs.append(sp)
+        last = groups[-1]
+        outs.append(F.avg_pool2d(last, 3, self.stride, 1) if self.first else last)
+        y = self.conv3(torch.cat(outs, 1))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class Res2Net50(nn.Module):
+    """Res2Net-50 26w x 4s: ResNet-50's stem and stages (3, 4, 6, 3) of Bottle2necks,
+    global average pooling, a linear classifier."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        blocks, cin = [], 64
+        for i, (planes, depth) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3), strict=True)):
+            for j in range(depth):
+                blocks.append(Bottle2neck(cin, planes, 2 if i and not j else 1))
+                cin = 4 * planes
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        y = self.blocks(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def copy_parameters(src: nn.Module, dst: nn.Module) -> None:
+    """Copy the parameters and buffers of `src` into `dst` pairwise, in registration order;
+    shapes must agree up to size-1 dimensions (linear vs 1x1 conv, (C,1,1) vs (C,))."""
+    pairs = list(zip(src.parameters(), dst.parameters(), strict=True))
+    with torch.no_grad():
+        for i, (a, b) in enumerate(pairs):
+            squeeze = [d for d in a.shape if d != 1], [d for d in b.shape if d != 1]
+            assert squeeze[0] == squeeze[1], f"parameter {i}: {tuple(a.shape)} vs {tuple(b.shape)}"
+            b.copy_(a.reshape(b.shape))
+        for a, b in zip(src.buffers(), dst.buffers(), strict=True):
+            b.copy_(a.reshape(b.shape))
+
+
+def randomise_all(model: nn.Module, x: torch.Tensor) -> None:
+    """Every parameter random around its scale (layer scale far from its 1e-6 start, so
+    the blocks matter), BN statistics as `randomise`; eval mode."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() <= 1 or name.endswith("gamma"):  # norms' scales, shifts, layer scale
+                p.copy_(torch.empty_like(p).uniform_(0.5, 1.5) if "weight" in name or
+                        name.endswith("gamma") else torch.empty_like(p).uniform_(-0.2, 0.2))
+    randomise(model, x)
+
+
+NEW_CASES = {
+    # name: (file, network parameters, reference, sizes checked, published count)
+    "ConvNeXt-T": ("convnext_t.mg", {"size": 64}, ConvNeXtT, (64, 96), 28_589_128),
+    "PSPNet-ResNet-50": ("pspnet.mg", {"size": 64}, PSPNet, (64, 96), None),
+    "Res2Net-50-26w-4s": ("res2net50.mg", {"size": 64}, Res2Net50, (64, 96), 25_699_120),
+}
+
+
+def check_float64(name: str, sizes: tuple[int, ...], params: dict) -> None:
+    file, _, build, _, published = NEW_CASES[name]
+    torch.manual_seed(0)
+    ref = build().double()
+    ir = mgdsl.load(EXAMPLES / file, **params)
+    gm = mgdsl.to_fx(ir).double()
+    assert mgdsl.stats(ir).params == param_count(gm) == param_count(ref)
+    if published is not None:
+        assert param_count(ref) == published
+    x = torch.randn(2, 3, sizes[0], sizes[0], dtype=torch.float64)
+    randomise_all(ref, x)
+    copy_parameters(ref, gm)
+    gm.eval()
+    for s in sizes:
+        x = torch.randn(2, 3, s, s + 32, dtype=torch.float64) if s != sizes[0] else x
+        with torch.no_grad():
+            want, got = ref(x), gm(x)
+        got = got if torch.is_tensor(got) else next(iter(got.values()))
+        assert got.shape == want.shape and want.std() > 0.05
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0, msg=f"{name} at {s}")
+
+
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_issue23_example_equals_its_reference(name, one_torch_thread):
+    _, params, _, sizes, _ = NEW_CASES[name]
+    check_float64(name, sizes, params)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_issue23_example_at_imagenet_size(name, one_torch_thread):
+    check_float64(name, (224, 160), {})
