@@ -12,7 +12,7 @@ use "std.mg"
 
 block separable(x) {
     c = channels(x)[0]
-    y = conv(conv(x, c, 3, groups = c, bias = false), c, 1)
+    y = conv(conv(x, c, 3, groups = c, bias = false), c, 1)  # allow(W102): as the authors
     return bn(y, eps = 1e-3, momentum = 0.01)
 }
 

@@ -670,8 +670,8 @@ class NonLocal(nn.Module):
 
 class MGNonLocal(nn.Module):
     """Three grids: an input pyramid with a conv unit each, three res-mg-units (Ke et al.
-    2017) with a 2x2 max-pool between them, a non-local block on the coarsest grid, global
-    pooling of the finest grid, a linear layer."""
+    2017) with a 2x2 max-pool between them, a non-local block on the coarsest grid before
+    the last unit, global pooling of the finest grid, a linear layer."""
 
     def __init__(self, w: int = 32, classes: int = 100):
         super().__init__()
@@ -680,18 +680,24 @@ class MGNonLocal(nn.Module):
         self.stem_bns = nn.ModuleList(nn.BatchNorm2d(c) for c in widths[0])
         self.units = nn.ModuleList(ResMGUnit(cin, cout) for cin, cout
                                    in zip([widths[0]] + widths, widths, strict=False))
-        self.non_local = NonLocal(w)
+        self.non_local = NonLocal(w // 2)
         self.fc = nn.Linear(4 * w, classes)
+
+    def mg_order(self) -> list[nn.Module]:
+        """Layers in the order of the `.mg` file: the non-local block before the last unit."""
+        return [*layers(self.stems), *layers(self.stem_bns), *layers(self.units[:2]),
+                *layers(self.non_local), *layers(self.units[2]), self.fc]
 
     def forward(self, x):
         xs = [x] + [F.avg_pool2d(x, 2 ** i) for i in (1, 2)]
         xs = [F.relu(bn(conv(g))) for conv, bn, g in zip(self.stems, self.stem_bns, xs,
                                                           strict=True)]
         for i, unit in enumerate(self.units):
+            if i == 2:
+                xs[2] = self.non_local(xs[2])
             xs = unit(xs)
             if i < 2:
                 xs = [F.max_pool2d(g, 2) for g in xs]
-        xs[2] = self.non_local(xs[2])
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(xs[0], 1), 1))
 
 
@@ -702,6 +708,7 @@ def check_in_float64(file: str, params: dict, ref: nn.Module, sizes: list[list[t
     list of `sizes` (shapes without the batch; the first is the declared size, where BN
     statistics are measured)."""
     ir = mgdsl.load(EXAMPLES / file, **params)
+    assert not [w for w in ir.graph["warnings"] if w.code == "W103"], "every layer is checked"
     declared = [ir.nodes[n].shape for n in ir.graph["inputs"].values()]
     assert [tuple(s) for s in sizes[0]] == declared
     gm = mgdsl.to_fx(ir)
