@@ -152,7 +152,7 @@ def _markers(g: Scene, view: View, lay: Layout) -> float:
             text = f"level {row}" if row == int(row) else "no level"
             g.node(f"row{k}", text, **PLAIN, fontsize="8", fontcolor="#888888",
                    width="0.45", height="0.2", tooltip=_row_tooltip(view, row),
-                   pos=_pos(lay.left - 0.32, lay.y[row]))
+                   pos=_pos(lay.left - 0.42, lay.y[row]))
     top = lay.top + 0.25
     for k, (first, last, reps, level) in enumerate(run_levels(view)):
         left = lay.x[first] - lay.width[first] / 2
