@@ -53,10 +53,9 @@ def measure_case(case: str, repeats: int) -> dict:
     from torch import nn
 
     import mgdsl
-    from mgdsl.api import resolve_target
     from mgdsl.codegen import fx as cfx
     from mgdsl.codegen.plan import MODULE_OPS, plan
-    from mgdsl.elab.program import load_program
+    from mgdsl.compilation import Compilation, resolve_target
     from mgdsl.gcpause import gc_paused
     from mgdsl.limits import LIMITS
 
@@ -68,7 +67,7 @@ def measure_case(case: str, repeats: int) -> dict:
         text, name, layers = path.read_text(encoding="utf-8"), str(path), None
 
     def ir_stage():
-        return mgdsl.build_graph(load_program(name, text=text), network, **params)
+        return Compilation(name, text=text, params=params).ir(network)
 
     with LIMITS.override(max_nodes=10**7, max_steps=10**9):
         stages: dict[str, list[float]] = {"ir": [], "modules": [], "codegen": [], "total": []}
@@ -80,7 +79,7 @@ def measure_case(case: str, repeats: int) -> dict:
             t1, m1 = time.process_time(), peak_rss_mb()
             with gc_paused():  # as in `to_fx`
                 p = plan(ir)
-                nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+                nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS]
                 mods = cfx.build_modules(ir, nodes)
                 gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
                 cfx._tree(p.paths, mods, gm)

@@ -24,12 +24,13 @@ from mgdsl.gcpause import gc_paused
 from mgdsl.ir.graph import reads
 from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
+from . import support
 from .names import spelled_name
-from .plan import Plan, module_paths, plan
+from .plan import Plan, module_paths, plan, shared_modules
 from .support import init_paper
 
 __all__ = [
-    "to_fx", "build_modules", "uninitialised", "replicate_uninitialised", "initialise",
+    "to_fx", "build_modules", "module_class", "uninitialised", "replicate_uninitialised", "initialise",
     "fold_conv_bn", "gc_paused",
 ]
 
@@ -73,6 +74,11 @@ def replicate_uninitialised(template: nn.Module) -> nn.Module:
     return m
 
 
+def module_class(low: Module) -> type[nn.Module]:
+    """The torch class of a module lowering (a name means a layer of `support`)."""
+    return getattr(support, low.cls) if isinstance(low.cls, str) else low.cls
+
+
 def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
     """Uninitialised CPU submodules for the module-op `nodes` of `ir`: each distinct
     layer is constructed once, its repeats replicated (`replicate_uninitialised`)."""
@@ -81,15 +87,15 @@ def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
     built: dict[tuple, nn.Module] = {}
     for n in nodes:
         d = g[n]
-        low = OPS[d["op"]].lower(d["args"], [g[u]["shape"] for u in d["inputs"]])
+        low = OPS[d.op].lower(d.args, [g[u].shape for u in d.inputs])
         assert isinstance(low, Module)
-        cls, args, kwargs = low.cls, low.args, low.kwargs
+        cls, args, kwargs = module_class(low), low.args, low.kwargs
         key = (cls, args, tuple(kwargs.items()))
         try:
             template = built.get(key)
         except TypeError:  # an unhashable argument: construct it, nothing to share
             key, template = None, None
-        if template is not None:
+        if template is not None and not template._modules:  # only leaves replicate
             mods[n] = replicate_uninitialised(template)
             continue
         mods[n] = uninitialised(cls, *args, **kwargs)
@@ -155,19 +161,19 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
         env[nid].meta["mg_node"] = nid
     for nid in p.compute:
         d = data[nid]
-        spec = OPS[d["op"]]
-        ins = tuple(env[p.source_of(u)] for u in d["inputs"])
-        name = spelled_name(d["name"])
+        spec = OPS[d.op]
+        ins = tuple(env[p.source_of(u)] for u in d.inputs)
+        name = spelled_name(d.name)
         # Arguments are set after `create_node`, which would otherwise walk them with
         # pytree to warn about symbolic ints (IR arguments are plain values): that walk
         # was a third of the time spent building the graph.
         if spec.module:
-            node = g.create_node("call_module", ".".join(p.paths[nid]), name=name)
+            node = g.create_node("call_module", ".".join(p.path_of(nid)), name=name)
             node.args = ins
         else:
-            low = spec.lower(d["args"], [data[u]["shape"] for u in reads(ir, nid)])
+            low = spec.lower(d.args, [data[u].shape for u in reads(ir, nid)])
             assert isinstance(low, Call)
-            ins += tuple(env[p.source_of(u)] for u in d.get("refs", ()))
+            ins += tuple(env[p.source_of(u)] for u in d.refs)
             node = g.create_node("call_function", low.target, name=name)
             node.args = (list(ins), *low.extra) if low.variadic else (*ins, *low.extra)
             if low.kwargs:
@@ -190,7 +196,7 @@ def to_fx(ir: nx.DiGraph, *, init: str = "paper", fold_bn: bool = False, prune: 
     initialisation (e.g. trained ones). `fold_bn`: fold every BN whose input is a conv
     read by that BN alone into the conv, for inference (the module comes back in eval
     mode). `prune`: do not compute nodes no
-    output reads (`meta["live"] == False`); their parameters still exist.
+    output reads (`meta.live is False`); their parameters still exist.
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
@@ -204,7 +210,9 @@ def _build(ir: nx.DiGraph, init: str, fold_bn: bool, prune: bool, seed: int | No
            ) -> fx.GraphModule:
     """The body of `to_fx` (its arguments checked)."""
     p = plan(ir, fold_bn=fold_bn, prune=prune, class_name=class_name)
-    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+    shared = shared_modules(ir)  # nodes calling another node's module have none
+    module_nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS
+                    and n not in shared]
     mods = build_modules(ir, module_nodes)
     gm = fx.GraphModule(nn.Module(), fx.Graph(), class_name=p.class_name)
     # initialise (and load) the unfolded tree, so that folding never changes the weights

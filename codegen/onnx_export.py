@@ -77,7 +77,7 @@ def example_inputs(ir: nx.DiGraph, batch: int = 1, seed: int = 0,
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for name, node in ir.graph["inputs"].items():
-        shape = tuple((sizes or {}).get(name) or ir.nodes[node]["shape"])
+        shape = tuple((sizes or {}).get(name) or ir.nodes[node].shape)
         out[name] = torch.randn((batch, *shape), generator=gen)
     return out
 
@@ -97,11 +97,12 @@ def resized(ir: nx.DiGraph, source: Any = None, count: int = 2,
     `steps` (see below).
 
     Tries each image input grown by `d` rows and `2d` columns, for each `d` of `steps`
-    (keeping the aspect different from the declared one catches height/width mix-ups);
+    (the grid of a pyramid input on level l by `d / 2^l` and `2d / 2^l`; keeping the aspect
+    different from the declared one catches height/width mix-ups);
     the network is rebuilt from `source` (a path, zoo name or text; default: the file the
     IR came from) with the IR's parameters, and checked as `mgdsl check --input` would.
     """
-    from mgdsl.api import build_graph, load_target_program
+    from mgdsl.compilation import Compilation, load_program, resolve_target
 
     source = ir.graph["file"] if source is None else source
     if isinstance(source, str) and source.startswith("<"):
@@ -110,19 +111,21 @@ def resized(ir: nx.DiGraph, source: Any = None, count: int = 2,
         if isinstance(source, str) and "\n" in source:
             program = source
         else:
-            program = load_target_program(source)[0]
+            program = load_program(resolve_target(source)[0])
     except MgError:
         return []
-    shapes = {name: ir.nodes[node]["shape"] for name, node in ir.graph["inputs"].items()}
+    shapes = {name: ir.nodes[node].shape for name, node in ir.graph["inputs"].items()}
+    # the grid of a pyramid input on level l grows by d / 2^l, so the grids still halve
+    levels = {name: ir.nodes[node].level or 0 for name, node in ir.graph["inputs"].items()}
     found: list[tuple[dict[str, tuple[int, ...]], nx.DiGraph]] = []
     for d in steps:
-        sizes = {name: (s[0], s[1] + d, s[2] + 2 * d) if len(s) == 3 else tuple(s)
-                 for name, s in shapes.items()}
+        sizes = {name: (s[0], s[1] + (d >> levels[name]), s[2] + (2 * d >> levels[name]))
+                 if len(s) == 3 else tuple(s) for name, s in shapes.items()}
         if sizes == shapes:
             return []
         try:
-            other = build_graph(program, ir.graph["name"], inputs=sizes,
-                                **ir.graph.get("params", {}))
+            other = Compilation(program, params=ir.graph.get("params", {}),
+                                inputs=sizes).ir(ir.graph["name"])
         except MgError:
             continue
         found.append((sizes, other))

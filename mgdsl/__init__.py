@@ -11,6 +11,7 @@ from typing import Any
 
 from mgdsl.api import as_graph, build_graph, check_files, load, parse, stats
 from mgdsl.errors import MgError
+from mgdsl.ir.graph import NetworkGraph
 from mgdsl.limits import LIMITS
 
 __version__ = "0.1.0"
@@ -55,3 +56,18 @@ def emit_source(ir, **options: Any) -> str:
     from mgdsl.codegen.source import emit_source as _emit
 
     return _emit(ir, **options)
+
+
+def _notebook(kind: str):
+    """Jupyter's view of an IR (`svg` or `html`): its diagram, drawn by
+    `mgdsl.diagrams.notebook`, which is imported only when a notebook shows one."""
+
+    def show(ir) -> str | None:
+        from mgdsl.diagrams import notebook
+
+        return getattr(notebook, f"ir_{kind}")(ir)
+
+    return show
+
+
+NetworkGraph.display.update(svg=_notebook("svg"), html=_notebook("html"))

@@ -21,25 +21,15 @@ from typing import Any
 
 import networkx as nx
 
-from mgdsl.analyses.cost import Cost, annotate_cost, cost_of
-from mgdsl.elab.elaborate import elaborate
-from mgdsl.elab.program import Program, load_program
-from mgdsl.errors import MgError, MgErrors
-from mgdsl.gcpause import gc_paused
-from mgdsl.ir.sizes import size_mismatch, size_note
-from mgdsl.ir.validate import validate
+from mgdsl.analyses.cost import Cost, cost_of
+from mgdsl.compilation import Compilation, Program, load_program, resolve_target
+from mgdsl.compilation import parse as _parse
+from mgdsl.errors import MgError
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_file, parse_text
-from mgdsl.zoo import ZooEntry, lookup
+from mgdsl.zoo import ZooEntry
 
 __all__ = ["parse", "build_graph", "load", "stats", "check_files", "resolve_target",
            "load_target_program", "as_graph"]
-
-
-def _looks_like_path(source: str | Path) -> bool:
-    if isinstance(source, Path):
-        return True
-    return "\n" not in source and "{" not in source and source.endswith(".mg")
 
 
 def parse(source: str | Path) -> ast.Module:
@@ -48,25 +38,7 @@ def parse(source: str | Path) -> ast.Module:
     >>> parse('network N() { input x: 1 x 4 x 4  output y = x }').items[0].name
     'N'
     """
-    if _looks_like_path(source):
-        return parse_file(source)
-    return parse_text(str(source))
-
-
-def _program(source: str | Path | Program) -> Program:
-    if isinstance(source, Program):
-        return source
-    if _looks_like_path(source):
-        return load_program(source)
-    return load_program("<string>", text=str(source))
-
-
-def _build(program: Program, network: str | None, inputs: dict[str, tuple[int, ...]] | None,
-           params: dict[str, Any]) -> nx.DiGraph:
-    ir = elaborate(program, network, inputs=inputs, **params)
-    validate(ir)
-    annotate_cost(ir)
-    return ir
+    return _parse(source)
 
 
 def build_graph(source: str | Path | Program, network: str | None = None, *,
@@ -77,32 +49,9 @@ def build_graph(source: str | Path | Program, network: str | None = None, *,
     checks the network at another input size: the IR is built at that size, and it is
     an error (E326, naming the grid) when a module compiled at the declared size could
     not run there. The result is validated and annotated with parameter and MAC counts
-    (`ir.nodes[n]["meta"]`).
+    (`ir.nodes[n].meta`).
     """
-    program = _program(source)
-    with gc_paused():
-        if not inputs:
-            return _build(program, network, None, params)
-        sized = {k: tuple(v) for k, v in inputs.items()}
-        try:
-            ir = _build(program, network, sized, params)
-        except MgError as exc:
-            for err in exc.errors if isinstance(exc, MgErrors) else [exc]:
-                err.notes.append(size_note(sized))
-            raise
-        problem = size_mismatch(_build(program, network, None, params), ir)
-    if problem is not None:
-        raise problem
-    return ir
-
-
-def resolve_target(target: str | Path) -> tuple[Path, str | None, dict[str, Any]]:
-    """A `.mg` path or a zoo name like `PMG-11-seg` -> (file, network, parameters)."""
-    path = Path(target)
-    if path.suffix == ".mg" or path.exists():
-        return path, None, {}
-    entry = lookup(str(target))
-    return entry.path, entry.network, dict(entry.params)
+    return Compilation(source, params=params, inputs=inputs).ir(network)
 
 
 def load_target_program(target: str | Path) -> tuple[Program, str | None, dict[str, Any]]:
@@ -155,20 +104,14 @@ def check_files(paths: list[str | Path], network: str | None = None, *,
     errors: list[MgError] = []
     for path in paths:
         try:
-            program, zoo_network, zoo_params = load_target_program(path)
+            file, zoo_network, zoo_params = resolve_target(path)
         except MgError as exc:
-            errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
+            errors.append(exc)
             continue
-        if not program.networks and program.blocks and not (network or zoo_network):
-            continue  # a library of blocks: parsing and registering them was the check
-        names = [network or zoo_network] if (network or zoo_network) else \
-            [n.name for n in program.networks] or [None]
-        for name in names:
-            try:
-                graphs.append(build_graph(program, name, inputs=inputs,
-                                          **{**zoo_params, **params}))
-            except MgError as exc:
-                errors.extend(exc.errors if isinstance(exc, MgErrors) else [exc])
+        compilation = Compilation(file, params={**zoo_params, **params}, inputs=inputs)
+        compilation.check(network or zoo_network)
+        graphs += compilation.graphs.values()
+        errors += compilation.errors
     return graphs, errors
 
 

@@ -32,7 +32,11 @@ def write_atomic(path: str | os.PathLike[str],
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")  # before the temporary file: an encoding error leaves none
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        exc.filename = str(path)  # the file being written, not the temporary one
+        raise
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -45,9 +49,11 @@ def write_atomic(path: str | os.PathLike[str],
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            exc.filename = str(path)  # the file being written, not the temporary one
         raise
     _fsync_dir(path.parent)
     return path

@@ -8,10 +8,15 @@ every code literal in the source is catalogued and that every entry is produced 
 error file (see tests/golden/errors/README.md).
 
 Code families: E1xx syntax, E2xx names, E3xx shapes, E4xx values and arguments, E5xx limits,
-E6xx files, E7xx data, E8xx training and evaluation, E9xx diagrams and editors, W1xx
-warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
+E6xx files (E610–E619 operating-system failures, see `mgdsl.oserrors`), E7xx data, E8xx
+training and evaluation, E9xx diagrams and editors, W1xx warnings. Blocks reserved for new codes: E120–E129 and E440–E459 language, E320–E339 and
 E420–E439 ops, E710–E729 house, E810–E829 training, E900–E919 diagrams, E930–E959 editors;
 the original render errors live at E960–E964.
+
+A code is never reused: when a meaning moves to another code, the old one gets a `Retired`
+record in `RETIRED` (what it meant, which code means it now, when it moved), and a code
+whose every meaning has moved (`RETIRED_CODES`) is never given a new one; `mgdsl explain OLD`
+says what replaced it. Tests keep both rules.
 
 >>> lookup("E302").title
 'grid resolutions do not line up'
@@ -27,7 +32,8 @@ from dataclasses import dataclass
 
 from mgdsl.errors import MgNameError, did_you_mean
 
-__all__ = ["Entry", "ENTRIES", "CATALOGUE", "lookup", "explain", "listing", "markdown"]
+__all__ = ["Entry", "ENTRIES", "CATALOGUE", "Retired", "RETIRED", "RETIRED_CODES",
+           "SHARED_BEFORE_THE_CATALOGUE", "lookup", "retirements", "retirement_problems", "explain", "listing", "markdown"]
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,83 @@ ENTRIES: tuple[Entry, ...] = (
        image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
        "output y = linear(flatten(image), 10)",
        "output y = linear(flatten(gap(image)), 10)"),
+    # issue 23's ops (E330-E349)
+    _e("E330", "split sizes that do not add up to the channels",
+       """`split(x, [c1, c2, ...])` cuts the channels of a grid into consecutive groups, so
+       the sizes must add up to its channels exactly (`split(x, n)` instead cuts groups of
+       n channels, the last one smaller if n does not divide them).""",
+       "s = split(x, [2, 2])      # x has 8 channels",
+       "s = split(x, [2, 6])"),
+    _e("E331", "a reduction without `over` (or `over` on numbers)",
+       """`mean`, `sum` and `max` of a grid keep a grid, and must say what they reduce:
+       `over = "channels"` gives a 1 x H x W grid (one value per position), `over = "space"`
+       a C x 1 x 1 grid (one value per channel). Of a learned tensor they reduce its
+       values; of numbers and lists they take no `over`.""",
+       "a = mean(x)",
+       'a = mean(x, over = "channels")'),
+    _e("E332", "adaptive pooling with a window, or an output size of the wrong form",
+       """`avgpool(x, output = s)` and `maxpool(x, output = [h, w])` pool to that size at
+       every input size (PyTorch's adaptive pooling): the windows follow from the input
+       size, so `k`, `stride` and `pad` do not apply, and `output` is one number or a list
+       of two.""",
+       "y = avgpool(x, 3, output = 6)",
+       "y = avgpool(x, output = 6)"),
+    _e("E333", "space_to_depth or depth_to_space on a grid that does not divide",
+       """`space_to_depth(x, r)` turns every r x r block of positions into r * r channels, so
+       the grid's height and width must be multiples of r; `depth_to_space(x, r)` turns
+       every r * r channels into an r x r block, so the channels must be a multiple of
+       r * r.""",
+       "y = space_to_depth(x, 2)     # x is 8 x 7 x 7",
+       "y = space_to_depth(x, 7)"),
+    _e("E334", "a learned tensor where a grid is needed",
+       """`param(n)` makes n learned scalars (an n x 1 x 1 tensor on no pyramid level). They
+       weigh or scale grids: multiply or divide by them (`x * w`, `w[0] * x`,
+       `x / (sum(w) + 1e-4)`), or apply element-wise functions to them (`relu(w)`); ops
+       that need a grid (convolutions, norms, pooling, resampling) refuse them.""",
+       "y = conv(param(4), 8)",
+       "y = conv(x * param(4), 8)"),
+    # -------------------------------------- E35x attention, pyramid inputs, shared weights
+    _e("E350", "attention between grids of different channels",
+       """`attention(q, k, v)` compares every query with every key channel by channel and
+       returns a weighted sum of the values, so every grid of `q`, `k` and `v` must have
+       the same number of channels. Project them first with 1x1 convs (the projections of
+       a transformer's attention are exactly such convs).""",
+       "k = conv(p, 32, 1)\noutput y = attention(x, k, k)      # x has 64 channels",
+       "k = conv(p, 64, 1)\noutput y = attention(x, k, k)"),
+    _e("E351", "heads that do not divide the channels",
+       """Multi-head attention cuts the channels into `heads` groups of consecutive
+       channels, one per head, so `heads` must divide the channels of every grid it
+       applies to (`attention` and `window_attention` alike).""",
+       "output y = attention(x, x, x, heads = 3)     # x has 64 channels",
+       "output y = attention(x, x, x, heads = 4)"),
+    _e("E352", "keys and values that do not pair up",
+       """The values of attention are read at the positions of the keys, so `k` and `v`
+       must have as many grids, and each value grid the size of its key grid. A whole
+       pyramid may be both (cross-scale attention); a coarser grid too (spatial
+       reduction).""",
+       "output y = attention(x, p, p[0])      # p is a pyramid of 3 grids",
+       "output y = attention(x, p, p)"),
+    _e("E353", "a window shift not below the window",
+       """`window_attention` rolls the grid by `shift` before cutting it into windows;
+       Swin's shifted blocks shift by half a window, and a shift of a whole window or
+       more is no shift at all, so `shift` must be below `window`.""",
+       "y = window_attention(x, heads = 3, window = 7, shift = 7)",
+       "y = window_attention(x, heads = 3, window = 7, shift = 3)"),
+    _e("E354", "a pyramid input whose grids do not halve",
+       """`input feats: pyramid [...]` puts its grids on levels 0, 1, 2, ... so that
+       multigrid ops (upsampling to the next level, pooling, cross-scale attention) line
+       them up; each grid must be half the size of the one before it, rounded down or up
+       (a backbone's stages at strides 4, 8, 16, 32: 56, 28, 14, 7 for a 224 image).""",
+       "input feats: pyramid [256 x 56 x 56, 512 x 14 x 14]",
+       "input feats: pyramid [256 x 56 x 56, 512 x 28 x 28]"),
+    _e("E355", "shared weights between different layers",
+       """`shared = true` applies one layer to every grid of a pyramid, and `shared =
+       "name"` one layer at every call naming it (in one network or block call): every
+       use must be the same layer, with the same input channels and the same arguments.
+       A RetinaNet head shares its convs across P3-P7 because every level has 256
+       channels; project the grids to one channel count first.""",
+       "p = conv(feats, 8, 3, shared = true)      # feats: grids of 16 and 32 channels",
+       "p = conv(conv(feats, 16, 1), 8, 3, shared = true)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",
@@ -273,11 +356,12 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max())\n}",
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max(4, 8))\n}"),
     _e("E406", "an operator on the wrong kinds of value",
-       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`
-       and `*`, grid by grid, with a number or a one-channel grid broadcast, but not `/`,
-       `//`, `%` or `**`. Indexing applies to pyramids and lists only.""",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) * 0.5\n}"),
+       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`,
+       `*` and `/`, grid by grid, with a number, a one-channel or 1 x 1 grid or a learned
+       tensor broadcast, but not `//`, `%` or `**`. Indexing applies to pyramids, lists
+       and learned tensors only.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) // 2\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}"),
     _e("E407", "division by zero",
        """An arithmetic expression divides by zero or gives no number.""",
        "network N(k = 0) {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8 // k)\n}",
@@ -384,12 +468,6 @@ ENTRIES: tuple[Entry, ...] = (
        library).""",
        "# net.mg, next to block.mg\nuse \"blocks.mg\"",
        "# net.mg, next to block.mg\nuse \"block.mg\""),
-    _e("E602", "not a regular file",
-       """Only regular files are read as `.mg` sources: a directory, a device such as
-       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
-       reading from it.""",
-       "mgdsl check /dev/zero",
-       "mgdsl check net.mg"),
     _e("E603", "a file that cannot be read",
        """The operating system refused to read the file, usually for lack of permission.""",
        "chmod 000 net.mg && mgdsl check net.mg",
@@ -410,6 +488,52 @@ ENTRIES: tuple[Entry, ...] = (
        `mgdsl train` (it lacks the checkpoint format marker).""",
        "mgdsl eval --checkpoint notes.txt",
        "mgdsl eval --checkpoint runs/PMG-11-seg-mnist-seg/checkpoint.pt"),
+    _e("E610", "a file or folder in the way",
+       """A command had to create a folder where a file already is (`--out afile`, or
+       `--out afile/sub`), to write a file where a folder is, or to read a file that is a
+       folder (`mgdsl eval --checkpoint runs/a` instead of `runs/a/checkpoint.pt`). The
+       message names the path and what is in the way. Nothing was changed.""",
+       "touch afile && mgdsl train PMG-11-seg --task mnist-seg --out afile",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E611", "a read-only file system",
+       """The file system that should hold the output is mounted read-only, so nothing can
+       be written there. The files already there are unchanged.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /mnt/cdrom/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E612", "no space left on the device",
+       """The disk (or the quota, or the largest file size allowed) filled up while a file
+       was written. Every file is written to a temporary file first and renamed over the old
+       one only when complete, so the old file is still whole; a training run writes its
+       checkpoint before the metrics and plots that describe it, so those never claim more
+       than the checkpoint holds. Free some space and run the same command with `--resume`
+       to go on from the last checkpoint.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /full-disk/run --resume   # after "
+       "freeing space"),
+    _e("E613", "permission denied",
+       """The operating system does not let this user create, write or read the file or
+       folder named in the message. Choose a place you may write to, or change the
+       permissions.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /root/run   # as another user",
+       "mgdsl train PMG-11-seg --task mnist-seg --out ~/runs/pmg11"),
+    _e("E614", "the operating system refused a file operation",
+       """Creating, writing or reading a file failed for a reason other than the common ones
+       (E610-E613), for example a path inside `/proc`, a name too long, or an input/output
+       error of the disk. The reason the operating system gives is quoted.""",
+       "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
+       "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E620", "a symbolic link that loops",
+       """The path (a file on the command line, or one a `use` names) is a symbolic link
+       that leads back to itself, directly or through other links, so there is no file to
+       read. `ls -l` shows where each link points; point it at a real file.""",
+       "ln -s net.mg net.mg && mgdsl check net.mg",
+       "rm net.mg && cp ../nets/net.mg net.mg && mgdsl check net.mg"),
+    _e("E621", "not a regular file",
+       """Only regular files are read as `.mg` sources: a directory, a device such as
+       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
+       reading from it.""",
+       "mgdsl check /dev/zero",
+       "mgdsl check net.mg"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;
@@ -487,6 +611,25 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E980", "the diagram took too long to draw",
+       """`mgdsl serve` stops Graphviz when one diagram takes longer than its limit (10 s
+       unless `--render-limit` says otherwise), so one huge network cannot keep the editor
+       busy for everyone. The diagnostics and statistics of the text are still current;
+       only the picture is missing. The message sits on the network's header line.""",
+       "mgdsl serve zoo/   # then open a network with tens of thousands of layers",
+       "mgdsl render BigNet -o big.svg        # no time limit on the command line\n"
+       "mgdsl serve zoo/ --render-limit 60    # or allow the editor more time"),
+    _e("E981", "the editor was too busy to check the text",
+       """Checks run one at a time; a check that waited for its turn longer than the
+       server's limit (30 s) is given up rather than left hanging. It happens only when
+       many clients check very large files at once; the next keystroke checks again.""",
+       "(50 browsers each editing a 20,000-layer network on one server)",
+       "type again, or give each user their own `mgdsl serve`"),
+    _e("E982", "a render limit that is not a positive number",
+       """`mgdsl serve --render-limit SECONDS` is how long Graphviz may take for one
+       diagram; it must be a positive number of seconds.""",
+       "mgdsl serve architectures/ --render-limit 0",
+       "mgdsl serve architectures/ --render-limit 30"),
     _e("E900", "a TikZ picture body for an output that is not TikZ",
        """`--tikz-body` writes only the `tikzpicture` of a diagram, to `\\input` into a paper
        that loads TikZ; it applies to TikZ output (`.tex`), not to `.svg`, `.png`, `.pdf`
@@ -559,28 +702,136 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W104", "an even-kernel conv that does not map the size to size / stride",
+       """An even kernel has no padding that keeps a grid's size, so `conv` pads it by 0 by
+       default (as PyTorch does): a k x k stride-k patchify conv (ConvNeXt's 4 x 4 stride-4
+       stem, its 2 x 2 stride-2 downsampling) is then exact, but at another stride the grid
+       comes out smaller than size / stride, and grids of a pyramid stop lining up. Give
+       `pad` to choose, or silence the warning with `# allow(W104)` when it is meant.""",
+       "x = conv(image, 8, 4)            # 32x32 -> 29x29",
+       "x = conv(image, 8, 4, stride = 4)  # 32x32 -> 8x8"),
+    _e("W120", "a norm whose groups hold one value",
+       """A normalisation subtracts each group's mean and divides by its spread; a group of
+       one value (group norm with channels / groups × height × width = 1, a layer norm of a
+       one-channel grid) is always normalised to zero, so the op outputs its learned shift
+       whatever its input, and PyTorch refuses it at batch 1 ("Expected more than 1 value
+       per channel"). Use fewer groups, normalise before the grid is pooled that small, or
+       drop the norm; `# allow(W120)` silences it. Ops inside the standard library's
+       blocks are judged too, at the call.""",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = groupnorm(maxpool(image), 4)\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = maxpool(groupnorm(image, 4))\n}"),
+    _e("W121", "a batch norm of a 1x1 grid",
+       """Batch norm normalises each channel over the batch and every position; on a 1x1
+       grid that is the batch alone, so when training at batch 1 its output is its shift
+       alone and PyTorch refuses it ("Expected more than 1 value per channel when
+       training"). Larger batches train, and inference uses the running statistics, so
+       this is only a warning. Normalise before pooling to 1x1, or silence it with
+       `# allow(W121)`. Ops inside the standard library's blocks are not judged (the
+       paper's networks normalise their 1x1 coarsest grids).""",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = bn(maxpool(image))\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = maxpool(bn(image))\n}"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A meaning a code no longer has: what it meant, the code that means it now and when
+    (and in which commit) it moved."""
+
+    code: str
+    title: str
+    replaced_by: str
+    moved: str
+
+
+#: every meaning that has left its code, oldest first (append only)
+RETIRED: tuple[Retired, ...] = (
+    # `mgdsl render` (2026-11-25, fc38159) took E800-E804, which training (91a58b5, six
+    # minutes earlier) already used for E800-E803; the catalogue moved render's meanings away
+    Retired("E800", "nothing to draw (`mgdsl render`)", "E960", "2026-11-29 (b4955fe)"),
+    Retired("E801", "Graphviz is not installed", "E961", "2026-11-29 (b4955fe)"),
+    Retired("E802", "a file format that cannot be drawn", "E962", "2026-11-29 (b4955fe)"),
+    Retired("E803", "a block that cannot be drawn", "E963", "2026-11-29 (b4955fe)"),
+    Retired("E804", "Graphviz failed", "E964", "2026-11-29 (b4955fe)"),
+    # E602 meant a checkpoint that cannot be loaded until the catalogue moved that to E606;
+    # the same day it was given "not a regular file" (66701bf), which moved to E621
+    Retired("E602", "a checkpoint that cannot be loaded", "E606", "2026-11-29 (b4955fe)"),
+    Retired("E602", "not a regular file", "E621", "2026-12-06 (issue 27)"),
+)
+
+#: codes all of whose meanings have moved: never to be given a new one
+RETIRED_CODES: frozenset[str] = frozenset(r.code for r in RETIRED) - set(CATALOGUE)
+
+#: codes that still carry their first meaning although a later one once shared them (before
+#: the catalogue existed); no code may join this set
+SHARED_BEFORE_THE_CATALOGUE: frozenset[str] = frozenset({"E800", "E801", "E802", "E803"})
 
 _CODE = re.compile(r"^[EW]\d{3}$")
 
 
 def lookup(code: str) -> Entry:
-    """The entry of `code` (case-insensitive); an `MgNameError` E221 with a did-you-mean."""
+    """The entry of `code` (case-insensitive); an `MgNameError` E221 with a did-you-mean.
+
+    A retired code gives the entry of the code that replaced it (see `retirements`).
+    """
     key = code.strip().upper()
     if key in CATALOGUE:
         return CATALOGUE[key]
+    if key in RETIRED_CODES:
+        return CATALOGUE[retirements(key)[-1].replaced_by]
     hint = did_you_mean(key, CATALOGUE) if _CODE.match(key) or len(key) > 2 else None
     raise MgNameError(f"no diagnostic code `{code}`", code="E221",
                       hint=hint or "run `mgdsl explain` to list every code")
 
 
+def retirement_problems(entries: tuple[Entry, ...] = ENTRIES,
+                        retired: tuple[Retired, ...] = RETIRED) -> list[str]:
+    """What breaks "a code is never reused" in these tables (empty when nothing does)."""
+    codes = [e.code for e in entries]
+    live = set(codes)
+    problems = [f"{c} has {codes.count(c)} entries" for c in sorted(live) if codes.count(c) > 1]
+    for r in retired:
+        if r.replaced_by not in live:
+            problems.append(f"{r.code}'s meaning moved to {r.replaced_by}, which has no entry")
+        if r.code in live and r.code not in SHARED_BEFORE_THE_CATALOGUE:
+            problems.append(f"{r.code} is retired (it meant \"{r.title}\") but has an entry "
+                            "again: give the new meaning a fresh code")
+    return problems
+
+
+def retirements(code: str) -> list[Retired]:
+    """The meanings `code` (case-insensitive) once had and has no longer, oldest first."""
+    key = code.strip().upper()
+    return [r for r in RETIRED if r.code == key]
+
+
+def _retirement_lines(code: str) -> list[str]:
+    """One sentence per former meaning of `code`."""
+    key = code.strip().upper()
+    if key in RETIRED_CODES:
+        return [f"{key} is retired: it meant \"{r.title}\" until {r.moved}; that is "
+                f"{r.replaced_by} now." for r in retirements(key)]
+    return [f"{key} also meant \"{r.title}\" until {r.moved}; that is {r.replaced_by} now."
+            for r in retirements(key)]
+
+
 def explain(code: str) -> str:
-    """The text `mgdsl explain CODE` prints: title, explanation, wrong example and fix."""
+    """The text `mgdsl explain CODE` prints: title, explanation, wrong example and fix.
+
+    For a retired code, first what it meant and what replaced it, then the replacement's
+    entry; for a code that once had another meaning too, that meaning at the end.
+    """
     e = lookup(code)
-    return (f"{e.code}: {e.title}\n\n{textwrap.fill(e.explanation, 88)}\n\n"
+    text = (f"{e.code}: {e.title}\n\n{textwrap.fill(e.explanation, 88)}\n\n"
             f"Wrong:\n\n{_indent(e.wrong)}\n\nFix:\n\n{_indent(e.fix)}\n")
+    former = "".join(textwrap.fill(line, 88) + "\n" for line in _retirement_lines(code))
+    if code.strip().upper() in RETIRED_CODES:
+        return former + "\n" + text
+    return text + ("\n" + former if former else "")
 
 
 def listing() -> str:
@@ -602,6 +853,15 @@ def markdown() -> str:
     for e in ENTRIES:
         out += ["", f"## {e.code}", "", f"**{e.title}** ({e.kind})", "", e.explanation, "",
                 "Wrong:", "", "```", e.wrong, "```", "", "Fix:", "", "```", e.fix, "```"]
+        out += [line for r in retirements(e.code) for line in
+                ("", f"Until {r.moved} {e.code} also meant \"{r.title}\"; that is "
+                     f"[{r.replaced_by}](#{r.replaced_by.lower()}) now.")]
+    out += ["", "## Retired codes", "",
+            "A code is never given a new meaning. These codes meant something that another "
+            "code means now;", "they are never used again.", ""]
+    out += [f"- {r.code}: \"{r.title}\" until {r.moved}, now "
+            f"[{r.replaced_by}](#{r.replaced_by.lower()})"
+            for r in RETIRED if r.code in RETIRED_CODES]
     return "\n".join(out) + "\n"
 
 

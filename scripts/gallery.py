@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import mgdsl  # noqa: E402
+from mgdsl.compilation import Compilation  # noqa: E402
 from mgdsl.diagrams.diagram import render  # noqa: E402
 from mgdsl.diagrams.layers import build_view  # noqa: E402
-from mgdsl.elab.program import load_program  # noqa: E402
 
 OUT = ROOT / "docs" / "gallery"
 PAGE = ROOT / "docs" / "gallery.md"
@@ -45,10 +45,12 @@ def _draw(ir, name: str) -> tuple[str, bool]:
 def _files(folder: Path) -> list[tuple[str, object]]:
     out = []
     for path in sorted(folder.glob("**/*.mg")):
-        program = load_program(path)
-        for net in program.networks:
-            ir = mgdsl.build_graph(program, net.name)
-            out.append((f"{path.relative_to(ROOT).as_posix()}: {net.name}", ir))
+        compilation = Compilation(path)
+        if compilation.errors:
+            raise compilation.errors[0]
+        for name in compilation.networks:
+            ir = compilation.ir(name)
+            out.append((f"{path.relative_to(ROOT).as_posix()}: {name}", ir))
     return out
 
 

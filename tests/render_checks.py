@@ -51,7 +51,7 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
     """The kind an arrow must have, from the IR alone: the levels of the grids it joins,
     the IR ops it passes through, and the op it enters."""
     src, dst = view.boxes[arrow.src], view.boxes[arrow.dst]
-    ops = [ir.nodes[m]["op"] for m in arrow.nodes]
+    ops = [ir.nodes[m].op for m in arrow.nodes]
     if arrow.kind == "residual":
         # a shortcut into a sum ending a unit: its source reaches the unit's first layer
         assert "add" in dst.folded, "a residual arrow enters a sum"
@@ -86,7 +86,7 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
     by_scope: dict[tuple, list[str]] = {}
     for b in view.boxes.values():
         if b.kind in ("layer", "pool", "input"):
-            by_scope.setdefault((b.kind,) + tuple(ir.nodes[b.node]["scope"]), []).append(b.id)
+            by_scope.setdefault((b.kind,) + tuple(ir.nodes[b.node].scope), []).append(b.id)
     for members in by_scope.values():
         rows = [view.boxes[b].row for b in members]
         if len(rows) == len(set(rows)):
@@ -180,7 +180,7 @@ def layer_count(ir: nx.DiGraph, view) -> tuple[int, bool]:
     key = {}
     for b in view.boxes.values():
         key[b.id] = ("input",) if b.kind == "input" else ("output",) if b.kind == "output" \
-            else (b.kind,) + tuple(ir.nodes[b.node]["scope"])
+            else (b.kind,) + tuple(ir.nodes[b.node].scope)
     inner = {key[a.src] for a in view.arrows
              if key[a.src] == key[a.dst] and key[a.src] != ("input",)}
     for b in view.boxes.values():

@@ -79,7 +79,7 @@ def test_generated_chain_has_the_requested_layers():
     import mgdsl
 
     ir = mgdsl.build_graph(chain_source(3))
-    convs = [n for n in ir.nodes if ir.nodes[n]["op"] == "conv"]
+    convs = [n for n in ir.nodes if ir.nodes[n].op == "conv"]
     assert len(convs) == 2 + 3 * 2 + 1  # stems, 3 mg-conv layers on two grids, the head
 
 

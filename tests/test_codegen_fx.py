@@ -88,7 +88,7 @@ def test_replicated_layers_are_constructed_layers(cls, args, kwargs):
 
 def test_repeated_layers_get_their_own_weights():
     ir = mgdsl.build_graph(SMALL_MG)
-    nodes = [n for n in sorted(ir.nodes) if ir.nodes[n]["op"] in MODULE_OPS]
+    nodes = [n for n in sorted(ir.nodes) if ir.nodes[n].op in MODULE_OPS]
     mods = build_modules(ir, nodes)
     params = [p for m in mods.values() for p in m.parameters()]
     assert len({p.data_ptr() for p in params}) == len(params)
@@ -155,7 +155,7 @@ def test_fold_bn_matches_the_unfolded_module_in_eval():
     pairs = foldable_bns(ir)
     assert pairs
     n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
-    assert n_bn == sum(ir.nodes[n]["op"] == "bn" for n in ir.nodes) - len(pairs)
+    assert n_bn == sum(ir.nodes[n].op == "bn" for n in ir.nodes) - len(pairs)
     x = torch.randn(4, 3, 16, 16)
     torch.testing.assert_close(folded.eval()(x), gm.eval()(x), rtol=1e-5, atol=1e-5)
 
@@ -179,7 +179,7 @@ def test_prune_skips_dead_nodes_and_keeps_parameters():
         p = mgcbr(pyramid(image, 3), [4, 4, 4])
         output y = p[0]
     }''')
-    dead = [n for n in ir.nodes if not ir.nodes[n]["meta"]["live"]]
+    dead = [n for n in ir.nodes if not ir.nodes[n].meta.live]
     assert dead
     full, pruned = to_fx(ir, seed=0), to_fx(ir, seed=0, prune=True)
     assert list(full.state_dict()) == list(pruned.state_dict())
@@ -206,7 +206,7 @@ def test_forward_backward_small_batch():
     ir = mgdsl.build_graph(SMALL_MG)
     gm = to_fx(ir, seed=0)
     gm(torch.randn(2, 3, 16, 16)).logsumexp(1).mean().backward()
-    dead = {d["name"] for _, d in ir.nodes(data=True) if not d["meta"]["live"]}
+    dead = {d.name for _, d in ir.nodes(data=True) if not d.meta.live}
     for name, p in gm.named_parameters():
         live = name.rsplit(".", 1)[0] not in dead
         assert (p.grad is not None) == live, name
@@ -232,7 +232,7 @@ def test_cuda_channels_last_autocast():
         out = gpu(xg)
     assert torch.isfinite(out).all()
     gpu(xg).mean().backward()
-    dead = {d["name"] for _, d in ir.nodes(data=True) if not d["meta"]["live"]}
+    dead = {d.name for _, d in ir.nodes(data=True) if not d.meta.live}
     for name, p in gpu.named_parameters():  # the dead grids' parameters get no gradient
         assert (p.grad is not None) == (name.rsplit(".", 1)[0] not in dead), name
         assert p.grad is None or (p.grad.is_cuda and torch.isfinite(p.grad).all())

@@ -119,7 +119,7 @@ def _check_pair(ir, tmp_path: Path, stem: str):
     src.load_state_dict(gm.state_dict())
     gm.eval()
     src.eval()
-    xs = [torch.randn(2, *ir.nodes[n]["shape"]) for n in ir.graph["inputs"].values()]
+    xs = [torch.randn(2, *ir.nodes[n].shape) for n in ir.graph["inputs"].values()]
     a, b = gm(*xs), src(*xs)
     if isinstance(a, dict):
         assert list(a) == list(b)
@@ -148,7 +148,7 @@ def test_hostile_names_compile_and_run_without_side_effects(tmp_path, monkeypatc
 
 def test_leaf_and_container_with_one_name_get_distinct_paths(tmp_path):
     ir = mgdsl.build_graph(LEAF_CONTAINER)
-    paths = module_paths(ir, [n for n in ir.nodes if ir.nodes[n]["op"] in ("conv", "linear")])
+    paths = module_paths(ir, [n for n in ir.nodes if ir.nodes[n].op in ("conv", "linear")])
     assert sorted(paths.values()) == [("linear0", "conv0", "g0"), ("linear0_2",)]
     _check_pair(ir, tmp_path, "leaf")
 

@@ -87,26 +87,26 @@ def zoo_names() -> list[str]:
 
 def _inputs(ir, batch: int, device: str = "cpu", seed: int = 0) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return [torch.randn((batch, *ir.nodes[n]["shape"]), generator=gen).to(device)
+    return [torch.randn((batch, *ir.nodes[n].shape), generator=gen).to(device)
             for n in ir.graph["inputs"].values()]
 
 
 def check_against_ir(ir) -> None:
     """Params, FLOPs and every intermediate shape of the fx module equal the IR's."""
     gm = to_fx(ir, init="none").to("meta").eval()
-    metas = [ir.nodes[n]["meta"] for n in ir.nodes]
-    assert sum(p.numel() for p in gm.parameters()) == sum(m["params"] for m in metas)
+    metas = [ir.nodes[n].meta for n in ir.nodes]
+    assert sum(p.numel() for p in gm.parameters()) == sum(m.params for m in metas)
     counter = FlopCounterMode(display=False)
     with counter:
         ShapeProp(gm).propagate(*_inputs(ir, 1, "meta"))
-    assert counter.get_total_flops() == 2 * sum(m["macs"] for m in metas)
+    assert counter.get_total_flops() == 2 * sum(m.macs for m in metas)
     seen = 0
     for node in gm.graph.nodes:
         if "mg_node" in node.meta:
-            assert tuple(node.meta["tensor_meta"].shape) == (1, *ir.nodes[node.meta["mg_node"]]["shape"]), \
-                ir.nodes[node.meta["mg_node"]]["name"]
+            assert tuple(node.meta["tensor_meta"].shape) == (1, *ir.nodes[node.meta["mg_node"]].shape), \
+                ir.nodes[node.meta["mg_node"]].name
             seen += 1
-    assert seen == sum(1 for n in ir.nodes if ir.nodes[n]["op"] != "output")
+    assert seen == sum(1 for n in ir.nodes if ir.nodes[n].op != "output")
 
 
 
@@ -175,7 +175,7 @@ def _numeric_cases() -> list:
     cases = []
     for path in ARCHITECTURES:
         ir = mgdsl.build_graph(path)
-        big = max(ir.nodes[n]["shape"][-1] for n in ir.graph["inputs"].values()) > 64
+        big = max(ir.nodes[n].shape[-1] for n in ir.graph["inputs"].values()) > 64
         cases.append(pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if big else []))
     return cases
 

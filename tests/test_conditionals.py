@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def channels_of(expr: str, header: str = "network N(n = 3)") -> int:
     """The value of a numeric expression, read back as the channel count of a conv."""
     ir = build(f"input x: 1 x 4 x 4\noutput y = conv(x, {expr}, 1)", header)
-    return ir.nodes[ir.graph["outputs"]["y"]]["shape"][0]
+    return ir.nodes[ir.graph["outputs"]["y"]].shape[0]
 
 
 def truth_of(cond: str, header: str = "network N(n = 3)") -> bool:
     """The value of a condition, read back through the branch an `if` takes."""
     ir = build(f"input x: 1 x 4 x 4\nif {cond} {{ c = 1 }} else {{ c = 2 }}\n"
                "output y = conv(x, c, 1)", header)
-    return ir.nodes[ir.graph["outputs"]["y"]]["shape"][0] == 1
+    return ir.nodes[ir.graph["outputs"]["y"]].shape[0] == 1
 
 
 @pytest.mark.parametrize("expr, value", [
@@ -47,7 +47,7 @@ def test_power_binds_tighter_than_unary_minus_and_groups_right(expr: str, value:
 
 def test_power_applies_item_by_item_to_lists() -> None:
     ir = build("input x: 1 x 8 x 8\np = pyramid(x, 2)\noutput y = conv(p, [2, 3] ** 2, 1)[1]")
-    assert ir.nodes[ir.graph["outputs"]["y"]]["shape"] == (9, 4, 4)
+    assert ir.nodes[ir.graph["outputs"]["y"]].shape == (9, 4, 4)
 
 
 @pytest.mark.parametrize("cond, value", [
@@ -77,7 +77,7 @@ def test_else_if_chains_pick_the_first_true_branch() -> None:
     output y = conv(x, c, 1)"""
     for n, c in [(0, 1), (2, 2), (3, 2), (5, 3), (9, 4)]:
         ir = build(body, "network N(n = 0)", n=n)
-        assert ir.nodes[ir.graph["outputs"]["y"]]["shape"][0] == c
+        assert ir.nodes[ir.graph["outputs"]["y"]].shape[0] == c
 
 
 def test_if_adds_no_scope_to_node_names_and_shares_variables() -> None:
@@ -92,11 +92,11 @@ def test_inputs_outputs_and_sections_inside_branches() -> None:
     if deep { section s { p = cbr(cbr(x, 4), 4) } } else { p = cbr(x, 4) }
     output y = p"""
     ir = build(body, "network N(rgb = true, deep = false)")
-    assert ir.nodes[ir.graph["inputs"]["x"]]["shape"] == (3, 8, 8)
-    assert "s" not in {p for _, d in ir.nodes(data=True) for p in d["scope"]}
+    assert ir.nodes[ir.graph["inputs"]["x"]].shape == (3, 8, 8)
+    assert "s" not in {p for _, d in ir.nodes(data=True) for p in d.scope}
     ir = build(body, "network N(rgb = true, deep = false)", rgb=False, deep=True)
-    assert ir.nodes[ir.graph["inputs"]["x"]]["shape"] == (1, 8, 8)
-    assert sum(d["op"] == "conv" for _, d in ir.nodes(data=True)) == 2
+    assert ir.nodes[ir.graph["inputs"]["x"]].shape == (1, 8, 8)
+    assert sum(d.op == "conv" for _, d in ir.nodes(data=True)) == 2
 
 
 def test_a_block_chooses_its_shortcut_by_comparing_channel_counts() -> None:
@@ -106,7 +106,7 @@ def test_a_block_chooses_its_shortcut_by_comparing_channel_counts() -> None:
     }
     network N()"""
     ir = build("input x: 1 x 8 x 8\np = unit(cbr(x, 8), 4)\np = unit(p, 16)\noutput y = p", header)
-    ops = [d["op"] for _, d in sorted(ir.nodes(data=True))]
+    ops = [d.op for _, d in sorted(ir.nodes(data=True))]
     assert ops.count("pad") == 1 and ops.count("conv") == 4  # stem, 2 unit convs, 1 projection
 
 
@@ -120,7 +120,7 @@ def test_return_inside_branches() -> None:
         ir = build(f"input x: 1 x 4 x 4\noutput y = pick(x, {ch})", header)
         y = ir.graph["outputs"]["y"]
         (src,) = ir.predecessors(y)
-        assert ir.nodes[src]["op"] == op
+        assert ir.nodes[src].op == op
     missing = "block b(p) { if false { return p } }\nnetwork N()"
     assert codes("input x: 1 x 4 x 4\noutput y = b(x)", missing) == ["E410"]
     looped = "block b(p) { repeat 2 { if true { return p } } return p }\nnetwork N()"
@@ -227,15 +227,15 @@ def test_rpmg20_takes_n_units_per_block() -> None:
     for n in (1, 2, 3):
         ir = mgdsl.build_graph(path, n=n)
         nodes = [d for _, d in ir.nodes(data=True)]
-        b5 = {d["name"].split(".")[1] for d in nodes if d["section"] == "b5" and "." in d["name"]}
+        b5 = {d.name.split(".")[1] for d in nodes if d.section == "b5" and "." in d.name}
         assert b5 == {f"resmg{i}" for i in range(n)}
-        assert max(d["level"] for d in nodes if d["section"] == "b5") == 2  # 3 grids left
-        b7 = [d for d in nodes if d["section"] == "b7"]
-        convs = [d for d in b7 if d["op"] == "conv"]
+        assert max(d.level for d in nodes if d.section == "b5") == 2  # 3 grids left
+        b7 = [d for d in nodes if d.section == "b7"]
+        convs = [d for d in b7 if d.op == "conv"]
         # one projection (the unit that narrows 64 -> classes), identity shortcuts after it
-        assert len(convs) == 2 * n + 1 and sum(d["op"] == "add" for d in b7) == n
-        assert sum(d["args"]["k"] == 1 for d in convs) == len(convs)
-        assert ir.nodes[ir.graph["outputs"]["y"]]["shape"] == (10, 64, 64)
+        assert len(convs) == 2 * n + 1 and sum(d.op == "add" for d in b7) == n
+        assert sum(d.args["k"] == 1 for d in convs) == len(convs)
+        assert ir.nodes[ir.graph["outputs"]["y"]].shape == (10, 64, 64)
         sizes.append(cost_of(ir).params)
     assert sizes[0] == 1_199_886 and sizes[0] < sizes[1] < sizes[2]
 
@@ -256,7 +256,7 @@ def test_the_program_generator_writes_the_new_forms() -> None:
     for program in with_if:
         ir = mgdsl.build_graph(program.text)
         for name, shape in program.outputs.items():
-            assert ir.nodes[ir.graph["outputs"][name]]["shape"] == shape
+            assert ir.nodes[ir.graph["outputs"][name]].shape == shape
 
 
 # ------------------------------------------------- expressions agree with Python's

@@ -14,7 +14,7 @@ from mgdsl.limits import LIMITS
 
 
 def out_shape(ir, name: str = "y"):
-    return ir.nodes[ir.graph["outputs"][name]]["shape"]
+    return ir.nodes[ir.graph["outputs"][name]].shape
 
 
 def test_parameters_defaults_overrides_and_arithmetic() -> None:
@@ -39,7 +39,7 @@ def test_repeat_with_index_and_zero_count() -> None:
     ir = build("input x: 1 x 8 x 8\np = x\nrepeat 3 as i { p = conv(p, i + 1) }\n"
                "repeat 0 { p = conv(p, 99) }\noutput y = p")
     assert out_shape(ir) == (3, 8, 8)
-    assert [d["name"] for _, d in ir.nodes(data=True) if d["op"] == "conv"] == [
+    assert [d.name for _, d in ir.nodes(data=True) if d.op == "conv"] == [
         "conv0.g0", "conv1.g0", "conv2.g0"]
 
 
@@ -48,10 +48,10 @@ def test_blocks_defaults_keywords_and_scoped_names() -> None:
             "network N() {\n input x: 1 x 8 x 8\n section s1 { p = twice(x, 4, k = 1) }\n"
             " output y = p\n}\n")
     ir = mgdsl.build_graph(text)
-    names = [d["name"] for _, d in ir.nodes(data=True) if d["op"] == "conv"]
+    names = [d.name for _, d in ir.nodes(data=True) if d.op == "conv"]
     assert names == ["s1.twice0.cbr0.conv0.g0", "s1.twice0.cbr1.conv0.g0"]
-    assert {d["args"]["k"] for _, d in ir.nodes(data=True) if d["op"] == "conv"} == {1}
-    assert all(d["section"] == "s1" for _, d in ir.nodes(data=True) if d["op"] == "conv")
+    assert {d.args["k"] for _, d in ir.nodes(data=True) if d.op == "conv"} == {1}
+    assert all(d.section == "s1" for _, d in ir.nodes(data=True) if d.op == "conv")
 
 
 def test_pyramid_slicing_and_slice_assignment() -> None:
@@ -70,8 +70,8 @@ def test_slice_assignment_must_keep_levels() -> None:
 def test_mgconv_channels_follow_the_paper() -> None:
     ir = build("input x: 3 x 32 x 32\np = stems(x, [64, 32, 16], levels = 3)\n"
                "p = mgconv(p, [64, 32, 16])\noutput y = p[0]")
-    convs = [d for _, d in ir.nodes(data=True) if d["op"] == "conv" and "mgconv" in d["name"]]
-    in_ch = [ir.nodes[d["inputs"][0]]["shape"][0] for d in convs]
+    convs = [d for _, d in ir.nodes(data=True) if d.op == "conv" and "mgconv" in d.name]
+    in_ch = [ir.nodes[d.inputs[0]].shape[0] for d in convs]
     assert in_ch == [64 + 32, 64 + 32 + 16, 32 + 16]
 
 
@@ -96,7 +96,7 @@ def test_concat_aligns_levels_and_passes_unpartnered_grids() -> None:
 
 def test_default_statement_sets_op_arguments_dynamically() -> None:
     ir = build("default bn.eps = 1e-3\ninput x: 1 x 8 x 8\noutput y = cbr(x, 2)")
-    assert [d["args"]["eps"] for _, d in ir.nodes(data=True) if d["op"] == "bn"] == [1e-3]
+    assert [d.args["eps"] for _, d in ir.nodes(data=True) if d.op == "bn"] == [1e-3]
     assert codes("default bn.epsilon = 1\ninput x: 1 x 8 x 8\noutput y = x") == ["E202"]
 
 
@@ -104,7 +104,7 @@ def test_several_outputs_and_dead_nodes() -> None:
     ir = build("input x: 1 x 8 x 8\na = conv(x, 2)\nb = conv(a, 3)\nunused = conv(a, 5)\n"
                "output y = b\noutput z = gap(a)")
     assert list(ir.graph["outputs"]) == ["y", "z"]
-    live = {d["name"]: d["meta"]["live"] for _, d in ir.nodes(data=True)}
+    live = {d.name: d.meta.live for _, d in ir.nodes(data=True)}
     assert live["conv2.g0"] is False and live["conv1.g0"] is True
 
 
@@ -124,7 +124,7 @@ def test_deconv_and_unet_shapes() -> None:
     ("input x: 1 x 8 x 8\noutput y = conv(x, [1, 2])", "E307"),
     ("input x: 1 x 8 x 8\noutput y = relu(3)", "E404"),
     ("input x: 1 x 8 x 8\noutput y = stems(x, [2, 2], levels = 2)", "E307"),
-    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 1, 1, 9)", "E408"),
+    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 1, 1, false, 9)", "E408"),
     ("input x: 1 x 8 x 8\noutput y = conv(x)", "E409"),
     ("input x: 1 x 8 x 8\noutput y = x\ninput x: 1 x 8 x 8", "E206"),
     ("input x: 1 x 0 x 8\noutput y = x", "E403"),
@@ -187,7 +187,7 @@ def test_use_relative_files_cycles_and_bad_files(tmp_path: Path) -> None:
     (tmp_path / "bin.mg").write_bytes(b"\x00\x01\x02")
     (tmp_path / "latin.mg").write_bytes("network N() { }  # caf\xe9".encode("latin-1"))
     (tmp_path / "dir.mg").mkdir()
-    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E602"),
+    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E621"),
                        ("missing.mg", "E601")]:
         with pytest.raises(MgError) as info:
             mgdsl.load(tmp_path / name)

@@ -76,16 +76,16 @@ def test_every_network_renders(file: str, network: str) -> None:
     view = build_view(ir)
     source = dot_source(ir)
     check_structure(view, source)
-    weight_scopes = {ir.nodes[n]["scope"] for n in ir if OPS[ir.nodes[n]["op"]].weight_layer}
-    layer_scopes = [{ir.nodes[view.boxes[b].node]["scope"] for b in c.boxes}
+    weight_scopes = {ir.nodes[n].scope for n in ir if OPS[ir.nodes[n].op].weight_layer}
+    layer_scopes = [{ir.nodes[view.boxes[b].node].scope for b in c.boxes}
                     for c in view.columns if c.kind == "layer"]
     assert all(len(s) == 1 for s in layer_scopes), "one op instance per layer column"
-    on_arrows = {ir.nodes[m]["scope"] for a in view.arrows for m in a.nodes
-                 if OPS[ir.nodes[m]["op"]].weight_layer}
+    on_arrows = {ir.nodes[m].scope for a in view.arrows for m in a.nodes
+                 if OPS[ir.nodes[m].op].weight_layer}
     assert {s.pop() for s in layer_scopes} | on_arrows == weight_scopes, \
         "columns are the layers, except layers drawn as cross-scale or projection arrows"
     for box in view.boxes.values():
-        level = ir.nodes[box.node]["level"]
+        level = ir.nodes[box.node].level
         if level is not None:
             assert box.row == level, "rows are pyramid levels"
     folded = collapse(view)
@@ -164,8 +164,8 @@ def test_unknown_block_suggests_a_name() -> None:
 def test_unknown_ops_still_render() -> None:
     ir = _ir("unet.mg")
     for n in ir:
-        if ir.nodes[n]["op"] == "relu":
-            ir.nodes[n]["op"] = "frobnicate"
+        if ir.nodes[n].op == "relu":
+            ir.nodes[n].op = "frobnicate"
     for u, v in list(ir.edges)[:3]:
         ir.edges[u, v]["kind"] = "wormhole"
     view = build_view(ir)

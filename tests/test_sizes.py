@@ -79,7 +79,7 @@ def _outputs(result) -> dict:
 def test_compiled_modules_run_at_every_size_that_checks(path, network, tmp_path):
     params = _small_params(path, network)
     ir = mgdsl.build_graph(path, network, **params)
-    declared = {k: ir.nodes[n]["shape"] for k, n in ir.graph["inputs"].items()}
+    declared = {k: ir.nodes[n].shape for k, n in ir.graph["inputs"].items()}
     others, refused = _other_sizes(path, network, params, declared)
     if len(others) < 2:
         assert any(e.code == "E326" for e in refused), [e.code for e in refused]
@@ -96,7 +96,7 @@ def test_compiled_modules_run_at_every_size_that_checks(path, network, tmp_path)
         names = list(at.graph["outputs"])
         assert list(a) == (names if len(names) > 1 else [""])
         for key, name in zip(a, names, strict=True):
-            want = at.nodes[at.graph["outputs"][name]]["shape"]
+            want = at.nodes[at.graph["outputs"][name]].shape
             assert tuple(a[key].shape[1:]) == want, (inputs, name)
             torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-5)
 

@@ -52,7 +52,7 @@ def test_every_zoo_network_fits_its_task():
         spec = task_spec(entry.task)
         ir = mgdsl.api.zoo_graph(entry)
         (i,), (o,) = ir.graph["inputs"].values(), ir.graph["outputs"].values()
-        assert fit_problem(spec, ir.nodes[i]["shape"], ir.nodes[o]["shape"]) is None, entry.name
+        assert fit_problem(spec, ir.nodes[i].shape, ir.nodes[o].shape) is None, entry.name
         assert TABLES[entry.table].startswith(f"Table {spec.table}: ")
 
 

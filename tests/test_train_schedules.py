@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import math
 
-import networkx as nx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mgdsl.data.errors import DataError
 from mgdsl.data.registry import TASKS
+from mgdsl.ir.graph import NetworkGraph
 from mgdsl.train import TrainConfig, is_residual, lr_at, paper_config, paper_rule
 from mgdsl.train.schedules import DEFAULT_SCHEDULE, compression, compression_warning, paper_epochs
 
@@ -133,14 +133,14 @@ def test_bad_schedule_arguments():
 
 
 def test_is_residual_looks_for_add_nodes():
-    g = nx.DiGraph()
+    g = NetworkGraph()
     g.add_node("x", op="input")
     g.add_node("c", op="conv")
     g.add_edge("x", "c")
     assert not is_residual(g)
     g.add_node("a", op="add")
     assert is_residual(g)
-    assert is_residual([{"op": "conv"}, {"op": "add"}]) and not is_residual([])
+    assert not is_residual(NetworkGraph())
 
 
 def test_paper_rule_per_task_and_family():
@@ -171,15 +171,17 @@ def test_paper_config_table_and_overrides():
 @pytest.mark.parametrize(
     "field, value, message",
     [("epochs", 0, "epochs must be a positive integer"),
-     ("iter_size", 0, "iter-size"),
+     ("iter_size", 0, "iter_size must be a positive integer"),
      ("lr", 0.0, "lr must be positive"),
-     ("momentum", 1.0, "momentum"),
-     ("lr_schedule", "poly", "lr schedule"),
-     ("amp_dtype", "fp8", "amp dtype"),
-     ("eval_limit", 0, "eval-limit"),
+     ("momentum", 1.0, "momentum must be in"),
+     ("lr_schedule", "poly", "lr_schedule must be one of paper, scaled, constant, cosine"),
+     ("amp_dtype", "fp8", "amp_dtype must be one of bf16, fp16"),
+     ("eval_limit", 0, "eval_limit must be a positive integer"),
      ("optimizer", "adam", "optimizer must be one of sgd, adamw"),
-     ("output_prior", 1.0, "output prior"),
-     ("output_prior", 0.0, "output prior")],
+     ("output_prior", 1.0, "output_prior must be a probability"),
+     ("output_prior", 0.0, "output_prior must be a probability"),
+     ("device", "gpu", "device must be auto, cpu, cuda or cuda:N"),
+     ("seed", 1.5, "seed must be an int")],
 )
 def test_config_validation(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -89,32 +89,32 @@ class Cost:
 
 
 def annotate_cost(ir: nx.DiGraph) -> None:
-    """Write `meta["params"]` and `meta["macs"]` on every node."""
+    """Write `meta.params` and `meta.macs` on every node."""
     for _, data in ir.nodes(data=True):
-        spec = OPS[data["op"]]
-        ins = [ir.nodes[u]["shape"] for u in data["inputs"]]
-        data["meta"]["params"] = spec.params(data["args"], ins, data["shape"])
-        data["meta"]["macs"] = spec.macs(data["args"], ins, data["shape"])
+        spec = OPS[data.op]
+        ins = [ir.nodes[u].shape for u in data.inputs]
+        data.meta.params = spec.params(data.args, ins, data.shape)
+        data.meta.macs = spec.macs(data.args, ins, data.shape)
 
 
 def cost_of(ir: nx.DiGraph) -> Cost:
     """Totals per network, per section, per level and per op (annotating if needed)."""
     cost = Cost()
     for _, data in ir.nodes(data=True):
-        meta = data["meta"]
-        if "params" not in meta:
+        meta = data.meta
+        if meta.params is None:
             annotate_cost(ir)
             return cost_of(ir)
-        p, m = meta["params"], meta["macs"]
+        p, m = meta.params, meta.macs
         cost.params += p
         cost.macs += m
-        if meta.get("live", True):
+        if meta.live is not False:
             cost.live_macs += m
         if not (p or m):
             continue
-        for table, key in ((cost.by_section, data["section"] or "-"),
-                           (cost.by_level, "-" if data["level"] is None else str(data["level"])),
-                           (cost.by_op, data["op"])):
+        for table, key in ((cost.by_section, data.section or "-"),
+                           (cost.by_level, "-" if data.level is None else str(data.level)),
+                           (cost.by_op, data.op)):
             table[key][0] += p
             table[key][1] += m
     return cost

@@ -52,18 +52,20 @@ def _prune(frontier: list[tuple[int, float]]) -> list[tuple[int, float]]:
 
 def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     """Receptive field and routing depth of each output of `ir`, in declaration order."""
-    side = max((max(ir.nodes[n]["shape"][1:]) for n in ir.graph["inputs"].values()), default=1)
+    side = max((max(ir.nodes[n].shape[1:]) for n in ir.graph["inputs"].values()), default=1)
     need = 2 * side - 1
     jump: dict[int, Fraction] = {}
     frontier: dict[int, list[tuple[int, float]]] = {}
     for n in sorted(ir.nodes):
         data = ir.nodes[n]
-        ins = list(dict.fromkeys(data["inputs"]))
+        # values of learned tensors alone (`param(n)`) see no pixel: they are left out
+        ins = [u for u in dict.fromkeys(data.inputs) if frontier[u]]
         if not ins:
-            jump[n], frontier[n] = Fraction(1), [(0, 1.0)]
+            source = data.op == "input"
+            jump[n], frontier[n] = Fraction(1), [(0, 1.0)] if source else []
             continue
-        spec = OPS[data["op"]]
-        extent, stride = spec.rf(data["args"])
+        spec = OPS[data.op]
+        extent, stride = spec.rf(data.args)
         j_in = jump[ins[0]]
         merged = [e for u in ins for e in frontier[u]]
         step = 1 if spec.weight_layer else 0
@@ -76,7 +78,7 @@ def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     result = []
     for name, n in ir.graph["outputs"].items():
         f = frontier[n]
-        rf = max(r for _, r in f)
+        rf = max((r for _, r in f), default=1.0)
         depth = next((d for d, r in f if r >= need), None)
         result.append(OutputReach(name, rf, depth, side))
     return result

@@ -11,7 +11,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import cost_of
 from mgdsl.analyses.receptive import FULL, receptive_fields
-from mgdsl.elab.program import display_path
+from mgdsl.paths import display_path
 
 __all__ = ["summarize", "MACS_NOTE"]
 
@@ -26,24 +26,24 @@ def _grid_shapes(ir: nx.DiGraph) -> list[dict[str, Any]]:
     Nodes outside every section form the row ``input`` before the first section and ``-``
     after it.
     """
-    first = min((n for n in ir.nodes if ir.nodes[n]["section"]), default=None)
+    first = min((n for n in ir.nodes if ir.nodes[n].section), default=None)
 
     def group(n: int) -> str:
         d = ir.nodes[n]
-        if d["section"]:
-            return d["section"]
-        before = d["op"] == "input" if first is None else n < first
+        if d.section:
+            return d.section
+        before = d.op == "input" if first is None else n < first
         return "input" if before else "-"
 
     rows: dict[str, dict[str, str]] = {}
     for n in sorted(ir.nodes):
         d = ir.nodes[n]
-        if d["level"] is None or d["op"] == "output":
+        if d.level is None or d.op == "output":
             continue
         here = group(n)
         levels = rows.setdefault(here, {})
-        if any(ir.nodes[s]["op"] == "output" or group(s) != here for s in ir.successors(n)):
-            levels[str(d["level"])] = "x".join(map(str, d["shape"]))
+        if any(ir.nodes[s].op == "output" or group(s) != here for s in ir.successors(n)):
+            levels[str(d.level)] = "x".join(map(str, d.shape))
     return [{"section": s, "levels": dict(sorted(v.items(), key=lambda kv: int(kv[0])))}
             for s, v in rows.items() if v]
 
@@ -52,8 +52,8 @@ def summarize(ir: nx.DiGraph) -> dict[str, Any]:
     """Totals and breakdowns of parameters and MACs, grid shapes, and per-output reach."""
     cost = cost_of(ir)
     g = ir.graph
-    dead = [ir.nodes[n]["name"] for n in sorted(ir.nodes)
-            if not ir.nodes[n]["meta"].get("live", True) and ir.nodes[n]["meta"].get("macs")]
+    dead = [ir.nodes[n].name for n in sorted(ir.nodes)
+            if ir.nodes[n].meta.live is False and ir.nodes[n].meta.macs]
     return {
         "network": g["name"],
         "file": display_path(g["file"]),
@@ -69,9 +69,9 @@ def summarize(ir: nx.DiGraph) -> dict[str, Any]:
                      for k, v in sorted(cost.by_level.items(),
                                         key=lambda kv: (kv[0] == "-", kv[0].zfill(4)))],
         "grids": _grid_shapes(ir),
-        "inputs": {name: list(ir.nodes[n]["shape"]) for name, n in g["inputs"].items()},
+        "inputs": {name: list(ir.nodes[n].shape) for name, n in g["inputs"].items()},
         "outputs": [
-            {"name": r.name, "shape": list(ir.nodes[g["outputs"][r.name]]["shape"]),
+            {"name": r.name, "shape": list(ir.nodes[g["outputs"][r.name]].shape),
              "receptive_field": None if r.receptive_field == FULL else int(r.receptive_field),
              "receptive_field_text": r.rf_text(), "routing_depth": r.routing_depth}
             for r in receptive_fields(ir)

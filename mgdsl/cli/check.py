@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         for ir in graphs:
             n_out = len(ir.graph["outputs"])
             n_warn = len(ir.graph["warnings"])
-            at = ", ".join(f"{k} = {size_text(ir.nodes[n]['shape'])}"
+            at = ", ".join(f"{k} = {size_text(ir.nodes[n].shape)}"
                            for k, n in ir.graph["inputs"].items())
             print(f"ok  {ir.graph['file']}: network {ir.graph['name']} "
                   f"({len(ir)} nodes, {n_out} output{'s' * (n_out != 1)}"

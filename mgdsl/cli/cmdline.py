@@ -1,7 +1,7 @@
 """Errors about an argument the user typed point at the command line, not at a file.
 
 An error whose `subject` names what the caller passed (``("network", NAME)``,
-``("param", NAME)``, ``("set", ITEM)``) is re-pointed at that argument, quoted as the
+``("param", NAME)``, ``("set", ITEM)``, ``("path", PATH)``) is re-pointed at that argument, quoted as the
 source ``<command line>``::
 
     <command line>:1:29: error[E211]: no network `MGG` in architectures/mg.mg
@@ -51,6 +51,16 @@ class CommandLine:
                 return self._span(i, len(option) + 1)
         return None
 
+    def find_value(self, value: str) -> Span | None:
+        """The span of the last argument `value` (alone or as ``--opt=value``), or None."""
+        found = None
+        for i, arg in enumerate(self.argv):
+            if arg == value:
+                found = self._span(i)
+            elif arg.startswith("--") and arg.partition("=")[2] == value:
+                found = self._span(i, len(arg.partition("=")[0]) + 1)
+        return found
+
     def find_set(self, key: str) -> tuple[str, Span] | None:
         """The last ``--set KEY=...`` item and its span, or None."""
         found = None
@@ -75,6 +85,8 @@ class CommandLine:
             span = self.find("--network", name)
         elif what == "set":
             span = self.find("--set", name)
+        elif what == "path":
+            span = self.find_value(name)
         elif what == "param" and (found := self.find_set(name)):
             item, span = found
             message = f"`--set {item}`: {message}"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 import networkx as nx
 
 from mgdsl.atomic import write_atomic
 from mgdsl.cli.sets import add_set_argument, parse_sets
 from mgdsl.errors import MgError
+from mgdsl.oserrors import os_errors
 
 
 def add_target_args(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
@@ -71,5 +76,14 @@ def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
                 **parse_sets(args.sets))
 
 
+def write_output(path: str | os.PathLike[str],
+                 data: str | bytes | Callable[[BinaryIO], None], *, what: str) -> Path:
+    """Write a file the user named (`-o`, a file to reformat) atomically; an `OSError` (a
+    file or folder in the way, a read-only or full disk, no permission) becomes the coded
+    error of `mgdsl.oserrors` naming `what` and the path, the old file left whole."""
+    with os_errors(path, action="write", what=what, given=str(path)):
+        return write_atomic(path, data)
+
+
 __all__ = ["add_target_args", "add_input_argument", "input_sizes", "load_ir",
-           "positive_int", "non_negative_int", "write_atomic", "MgError"]
+           "positive_int", "non_negative_int", "write_atomic", "write_output", "MgError"]

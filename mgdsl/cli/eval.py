@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mgdsl.cli.sets import parse_sets
     from mgdsl.data.registry import TASKS
+    from mgdsl.oserrors import os_errors
     from mgdsl.train import build
     from mgdsl.train.checkpoint import load_checkpoint
     from mgdsl.train.ddp import Dist
@@ -111,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
     results = evaluate(model, task, batch_size=args.batch_size, limit=args.limit, device=device,
                        amp=args.amp)
     out_dir = Path(args.out) if args.out else checkpoint.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    given = args.out or args.checkpoint
+    with os_errors(out_dir, action="create", what="the output folder", given=given):
+        out_dir.mkdir(parents=True, exist_ok=True)
     record = {
         "model": {"target": target, "params": params, "network": network},
         "task": task_name,
@@ -121,9 +124,10 @@ def run(args: argparse.Namespace) -> int:
         "ten_crop": args.ten_crop,
         "results": results,
     }
-    files = [write_json(out_dir / "eval.json", record)]
-    if args.attention:
-        files += _attention(model, task, args.samples, out_dir, device, args.seed)
+    with os_errors(out_dir, action="write", what="the results", given=given):
+        files = [write_json(out_dir / "eval.json", record)]
+        if args.attention:
+            files += _attention(model, task, args.samples, out_dir, device, args.seed)
     if args.json:
         print(json.dumps(json.loads((out_dir / "eval.json").read_text()), indent=2))
     else:
@@ -148,11 +152,12 @@ def _attention(model, task, samples, out_dir, device, seed):
     import torch
 
     from mgdsl.data.attention import occlusion_maps, save_attention_png, save_examples_png
+    from mgdsl.data.registry import TaskKind
     from mgdsl.data.synthetic import MNIST_MEAN, MNIST_STD, normalise_mnist
     from mgdsl.train.errors import TrainError
     from mgdsl.train.evaluate import predict
 
-    if task.kind != "segmentation":
+    if not TaskKind(task.kind).per_pixel:
         raise TrainError(f"--attention needs an MNIST task (mnist-seg or mnist-spt), not {task.name}",
                          hint="occlusion maps probe output pixels, so they need per-pixel outputs")
     if max(samples) >= task.test_size:

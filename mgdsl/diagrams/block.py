@@ -8,7 +8,7 @@ outputs the first grid (or vector) of its result; parameters are filled by name
 pyramid max-pooled as `p`, as a U-NET decoder step does).
 
 >>> ir = block_graph("mgconv")
->>> sorted({d["op"] for _, d in ir.nodes(data=True)})
+>>> sorted({d.op for _, d in ir.nodes(data=True)})
 ['avgpool', 'concat', 'conv', 'input', 'maxpool', 'output', 'upsample']
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from mgdsl.compilation import BlockInfo, Compilation
 from mgdsl.diagrams.errors import MgRenderError
-from mgdsl.elab.program import load_program
 from mgdsl.errors import MgError, did_you_mean
 
 __all__ = ["block_graph", "block_names", "wrapper_source"]
@@ -26,18 +26,22 @@ _ARGUMENTS = {"p": "p", "x": "p", "skip": "p", "image": "image", "ch": "[16, 16,
               "levels": "3", "classes": "10", "n": "1"}
 
 
+def _std_blocks() -> dict[str, BlockInfo]:
+    """The blocks `use "std.mg"` brings in, by name."""
+    return Compilation("<blocks>", text='use "std.mg"').blocks
+
+
 def block_names() -> list[str]:
     """The blocks of the standard library, sorted."""
-    program = load_program("<blocks>", text='use "std.mg"')
-    return sorted(program.blocks)
+    return sorted(_std_blocks())
 
 
 def wrapper_source(name: str) -> str:
     """The `.mg` text of the network that wraps block `name` (which must exist)."""
-    program = load_program("<blocks>", text='use "std.mg"')
-    info = program.blocks.get(name)
+    blocks = _std_blocks()
+    info = blocks.get(name)
     if info is None:
-        hint = did_you_mean(name, program.blocks) or "blocks: " + ", ".join(sorted(program.blocks))
+        hint = did_you_mean(name, blocks) or "blocks: " + ", ".join(sorted(blocks))
         raise MgRenderError(f"no standard block named `{name}`", code="E963", hint=hint)
     names = {param.name for param in info.node.params}
     args = []
@@ -63,11 +67,9 @@ def wrapper_source(name: str) -> str:
 
 def block_graph(name: str) -> nx.DiGraph:
     """The checked IR of the wrapper network of standard block `name`."""
-    from mgdsl.api import build_graph
-
     source = wrapper_source(name)
     try:
-        return build_graph(source)
+        return Compilation(source).ir()
     except MgRenderError:
         raise
     except MgError as exc:

@@ -134,7 +134,7 @@ def _rows(ir: nx.DiGraph) -> dict[int, float]:
 
 
 def _is_layer(ir: nx.DiGraph, n: int) -> bool:
-    spec = OPS.get(ir.nodes[n]["op"])
+    spec = OPS.get(ir.nodes[n].op)
     return spec is not None and spec.weight_layer
 
 
@@ -212,17 +212,17 @@ class _Builder:
             skip_in = "skipcat" if self._skip_flag(u, reader) else ""
             for src, via, was in self._resolve(u):
                 self.arrows.append(Arrow(src, dst, flag or was or skip_in,
-                                         tuple(self.ir.nodes[m]["op"] for m in via), via))
+                                         tuple(self.ir.nodes[m].op for m in via), via))
 
     def _skip_flag(self, u: int, v: int) -> bool:
         if self.ir.edges[u, v].get("kind") != "skip":
             return False
-        if self.ir.nodes[v]["op"] != "concat":
+        if self.ir.nodes[v].op != "concat":
             return False
         return _bypasses_layer(self.ir, u, v)
 
     def _scope(self, n: int) -> tuple:
-        return tuple(self.ir.nodes[n].get("scope", ()))
+        return tuple(self.ir.nodes[n].scope)
 
     def _pyramid_level(self, n: int, op: str, ins: Iterable[int]) -> bool:
         """Whether `n` is a coarse grid of the input pyramid (`pyramid(image, levels)`)."""
@@ -243,9 +243,9 @@ class _Builder:
             nxt = self._only_reader(cur)
             if nxt is None:
                 return None
-            op = self.ir.nodes[nxt]["op"]
+            op = self.ir.nodes[nxt].op
             is_sum = OPS.get(op) is not None and OPS[op].shortcut
-            if not is_sum and len(set(self.ir.nodes[nxt]["inputs"])) != 1:
+            if not is_sum and len(set(self.ir.nodes[nxt].inputs)) != 1:
                 return None
             if is_sum:
                 return nodes, nxt
@@ -259,8 +259,8 @@ class _Builder:
         changes the level (from the boxes it reads to the sum), or it is the projection
         shortcut of a residual unit (the sum's other operand ends a path of more layers
         from the same input)."""
-        ins = list(dict.fromkeys(self.ir.nodes[n]["inputs"]))
-        if len(ins) != 1 or self.ir.nodes[n]["level"] is None:
+        ins = list(dict.fromkeys(self.ir.nodes[n].inputs))
+        if len(ins) != 1 or self.ir.nodes[n].level is None:
             return False
         found = self._chain_to_sum(n)
         if found is None:
@@ -274,29 +274,29 @@ class _Builder:
         x = ins[0]
         return any(w != nodes[-1] and w != x and self._unit_tail(w)
                    and _reaches(self.ir, x, w) and _layers_between(self.ir, x, w) > layers
-                   for w in set(self.ir.nodes[total]["inputs"]))
+                   for w in set(self.ir.nodes[total].inputs))
 
     def _cross_scale(self, nodes: list[int], i: int) -> bool:
         """Whether layer `nodes[i]` of a chain changes the level itself (strided,
         transposed) or next to a pooling or upsampling, past elementwise ops
         (`conv(avgpool(x))`, `upsample(bn(conv(x)))`)."""
         m = nodes[i]
-        before = self.ir.nodes[m]["inputs"][0]
-        if self.ir.nodes[before]["level"] != self.ir.nodes[m]["level"]:
+        before = self.ir.nodes[m].inputs[0]
+        if self.ir.nodes[before].level != self.ir.nodes[m].level:
             return True
-        ops = [self.ir.nodes[v]["op"] for v in nodes[i + 1:]]
+        ops = [self.ir.nodes[v].op for v in nodes[i + 1:]]
         after = next((op for op in ops if op not in FOLD_OPS), None)
-        while self.ir.nodes[before]["op"] in FOLD_OPS and self.ir.nodes[before]["inputs"]:
-            before = self.ir.nodes[before]["inputs"][0]
-        return bool((POOL_OPS | UP_OPS) & {after, self.ir.nodes[before]["op"]})
+        while self.ir.nodes[before].op in FOLD_OPS and self.ir.nodes[before].inputs:
+            before = self.ir.nodes[before].inputs[0]
+        return bool((POOL_OPS | UP_OPS) & {after, self.ir.nodes[before].op})
 
     def _unit_tail(self, w: int) -> bool:
         """Whether `w` is a layer's output (after elementwise ops) read only by one op."""
         if len(self.ir.succ[w]) != 1:
             return False
         while not _is_layer(self.ir, w):
-            ins = list(dict.fromkeys(self.ir.nodes[w]["inputs"]))
-            if self.ir.nodes[w]["op"] not in FOLD_OPS or len(ins) != 1:
+            ins = list(dict.fromkeys(self.ir.nodes[w].inputs))
+            if self.ir.nodes[w].op not in FOLD_OPS or len(ins) != 1:
                 return False
             w = ins[0]
         return True
@@ -312,8 +312,8 @@ class _Builder:
     # -- node kinds ----------------------------------------------------------------
     def visit(self, n: int) -> None:
         d = self.ir.nodes[n]
-        op = d["op"]
-        ins = tuple(d.get("inputs", ()))
+        op = d.op
+        ins = tuple(d.inputs)
         spec = OPS.get(op)
         if op == "input":
             self._new_box(n, "input", ("input",))
@@ -484,7 +484,7 @@ def build_view(ir: nx.DiGraph, *, expand: bool = False) -> View:
         builder.visit(n)
     sections: list[str] = []
     for n in sorted(ir.nodes):
-        section = ir.nodes[n].get("section")
+        section = ir.nodes[n].section
         if section and section not in sections:
             sections.append(section)
     view = View(str(ir.graph.get("name", "network")), builder.boxes, [],

@@ -42,12 +42,12 @@ def dump(ir: nx.DiGraph, *, spans: bool = True) -> str:
     lines = [f"network {g['name']}({params})"]
     for n in sorted(ir.nodes):
         d = ir.nodes[n]
-        ins = ", ".join(f"%{u}" for u in d["inputs"])
-        args = " ".join(f"{k}={format_value(v)}" for k, v in sorted(d["args"].items()))
-        shape = "x".join(str(s) for s in d["shape"])
-        level = "-" if d["level"] is None else str(d["level"])
-        parts = [f"%{n} = {d['op']}({ins})", args, f"-> {shape} @{level}", d["name"],
-                 _where(d.get("span"), spans)]
+        ins = ", ".join(f"%{u}" for u in d.inputs)
+        args = " ".join(f"{k}={format_value(v)}" for k, v in sorted(d.args.items()))
+        shape = "x".join(str(s) for s in d.shape)
+        level = "-" if d.level is None else str(d.level)
+        parts = [f"%{n} = {d.op}({ins})", args, f"-> {shape} @{level}", d.name,
+                 _where(d.span, spans)]
         lines.append("  ".join(p for p in parts if p))
     for name, n in g["outputs"].items():
         lines.append(f"output {name} = %{n}")

@@ -56,8 +56,8 @@ outputs  dict output name -> node id of its `output` node, in order
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import networkx as nx
 
@@ -69,26 +69,28 @@ __all__ = ["IRBuilder", "NetworkGraph", "edge_kind", "operands", "reads", "topol
 
 
 class NetworkGraph(nx.DiGraph):
-    """The IR: a plain `networkx.DiGraph` that also draws itself in Jupyter (its
-    Figure 3-style diagram, through `mgdsl.diagrams`, loaded only when shown).
+    """The IR: a plain `networkx.DiGraph` that Jupyter can show as its Figure 3-style
+    diagram.
 
-    Its node data are typed records: `ir.nodes[n]` is an `IRNode` (`.op`, `.shape`, ...)."""
+    Its node data are typed records: `ir.nodes[n]` is an `IRNode` (`.op`, `.shape`, ...).
+    The IR does not know how to draw itself (drawing is a layer above it): `display` maps
+    `svg` and `html` to functions of the graph that the package fills in
+    (`mgdsl/__init__.py`, from `mgdsl.diagrams.notebook`, loaded only when shown)."""
 
     node_attr_dict_factory = IRNode
+    display: ClassVar[dict[str, Callable[[nx.DiGraph], str | None]]] = {}
 
     def __repr__(self) -> str:
         return (f"<network {self.graph.get('name', '?')}: {len(self):,} IR nodes, "
                 f"{self.number_of_edges():,} edges>")
 
     def _repr_svg_(self) -> str | None:
-        from mgdsl.diagrams.notebook import ir_svg
-
-        return ir_svg(self)
+        show = self.display.get("svg")
+        return show(self) if show is not None else None
 
     def _repr_html_(self) -> str | None:
-        from mgdsl.diagrams.notebook import ir_html
-
-        return ir_html(self)
+        show = self.display.get("html")
+        return show(self) if show is not None else None
 
 
 def edge_kind(src_level: int | None, dst_level: int | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import networkx as nx
 
 from mgdsl.errors import MgError, MgShapeError, MgTypeError
+from mgdsl.ir.node import IRNode
 
 __all__ = ["parse_size", "size_text", "size_mismatch", "size_note"]
 
@@ -41,34 +42,34 @@ HINT = ("a module compiled at the declared size cannot run here: `linear` after 
         "size whose grids keep their channels")
 
 
-def _what(data: dict) -> str:
-    shape = data["shape"]
+def _what(data: IRNode) -> str:
+    shape = data.shape
     kind = "vector" if len(shape) == 1 else "grid"
-    return f"the {kind} `{data['name']}` ({data['op']}, {size_text(shape)})"
+    return f"the {kind} `{data.name}` ({data.op}, {size_text(shape)})"
 
 
 def size_mismatch(declared: nx.DiGraph, other: nx.DiGraph) -> MgError | None:
     """None when a module compiled for `declared` runs at `other`'s input size (the same
     network elaborated at another size); otherwise the error naming the first grid or
     layer that does not fit."""
-    sizes = {k: size_text(other.nodes[n]["shape"]) for k, n in other.graph["inputs"].items()}
+    sizes = {k: size_text(other.nodes[n].shape) for k, n in other.graph["inputs"].items()}
     at = ", ".join(f"{k} = {v}" for k, v in sizes.items())
     for n in sorted(declared.nodes):
         d = declared.nodes[n]
         o = other.nodes.get(n)
-        if o is None or o["op"] != d["op"] or o["name"] != d["name"]:
+        if o is None or o.op != d.op or o.name != d.name:
             return MgShapeError(f"at input {at} the network builds other layers than at its "
-                                f"declared size (from {_what(d)} on)", d["span"], code="E326")
-        if d["op"] == "input":
+                                f"declared size (from {_what(d)} on)", d.span, code="E326")
+        if d.op == "input":
             continue
-        if o["shape"][0] != d["shape"][0]:
-            what = "values" if len(d["shape"]) == 1 else "channels"
+        if o.shape[0] != d.shape[0]:
+            what = "values" if len(d.shape) == 1 else "channels"
             return MgShapeError(
-                f"at input {at}, {_what(o)} does not fit: it has {o['shape'][0]:,} {what}, "
-                f"{d['shape'][0]:,} at the declared size", o["span"], code="E326", hint=HINT)
-        if o["meta"].get("params") != d["meta"].get("params"):
+                f"at input {at}, {_what(o)} does not fit: it has {o.shape[0]:,} {what}, "
+                f"{d.shape[0]:,} at the declared size", o.span, code="E326", hint=HINT)
+        if o.meta.params != d.meta.params:
             return MgShapeError(
-                f"at input {at}, {_what(o)} does not fit: it has {o['meta'].get('params'):,} "
-                f"parameters, {d['meta'].get('params'):,} at the declared size", o["span"],
+                f"at input {at}, {_what(o)} does not fit: it has {o.meta.params:,} "
+                f"parameters, {d.meta.params:,} at the declared size", o.span,
                 code="E326", hint=HINT)
     return None

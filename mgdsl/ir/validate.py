@@ -4,13 +4,13 @@
 - every node's recorded shape agrees with its op's shape rule (a self-check of the
   elaborator; a failure here is an internal error, not a user mistake);
 - edges into `add` / `concat` that bypass a longer path are re-labelled `skip`;
-- nodes that no output reads are marked `meta["live"] = False` (they still count as
+- nodes that no output reads are marked `meta.live = False` (they still count as
   parameters, as in the paper's counts; backends may skip computing them);
 - the warnings of `mgdsl.ir.lint` go to ``ir.graph["warnings"]`` (a list of `MgWarning`).
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
->>> [ir.nodes[n]["meta"]["live"] for n in ir]
+>>> [ir.nodes[n].meta.live for n in ir]
 [True, True, True]
 """
 
@@ -46,10 +46,10 @@ def validate(ir: nx.DiGraph) -> nx.DiGraph:
                                   where, code="E213",
                                   hint="declare one with `input image: C x H x W`"))
     for n, data in ir.nodes(data=True):
-        spec = OPS[data["op"]]
-        expected = spec.shape(data["args"], [ir.nodes[u]["shape"] for u in data["inputs"]])
-        if tuple(expected) != data["shape"]:
-            raise InternalIRError(f"node {n} ({data['name']}): shape {data['shape']} but its "
+        spec = OPS[data.op]
+        expected = spec.shape(data.args, [ir.nodes[u].shape for u in data.inputs])
+        if tuple(expected) != data.shape:
+            raise InternalIRError(f"node {n} ({data.name}): shape {data.shape} but its "
                                   f"rule gives {expected}")
     _mark_live(ir)
     _mark_skips(ir)
@@ -69,7 +69,7 @@ def _mark_live(ir: nx.DiGraph) -> None:
         live.add(n)
         stack.extend(reads(ir, n))
     for n, data in ir.nodes(data=True):
-        data["meta"]["live"] = n in live
+        data.meta.live = n in live
 
 
 def _reaches(ir: nx.DiGraph, src: int, dst: int, floor: int) -> bool:
@@ -90,9 +90,9 @@ def _reaches(ir: nx.DiGraph, src: int, dst: int, floor: int) -> bool:
 
 def _mark_skips(ir: nx.DiGraph) -> None:
     for v, data in ir.nodes(data=True):
-        if not OPS[data["op"]].joins:
+        if not OPS[data.op].joins:
             continue
-        ins = list(dict.fromkeys(data["inputs"]))
+        ins = list(dict.fromkeys(data.inputs))
         for u in ins:
             if any(w != u and _reaches(ir, u, w, u) for w in ins):
                 ir.edges[u, v]["kind"] = "skip"

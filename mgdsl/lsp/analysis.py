@@ -17,6 +17,7 @@ values, counted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,11 +143,11 @@ def _describe(value: Any) -> str:
 def _node_cost(graph: nx.DiGraph, first: int, last: int) -> tuple[int, int] | None:
     params = macs = 0
     for n in range(first, last):
-        meta = graph.nodes[n]["meta"]
-        if "params" not in meta:
+        meta = graph.nodes[n].meta
+        if meta.params is None or meta.macs is None:
             return None
-        params += meta["params"]
-        macs += meta["macs"]
+        params += meta.params
+        macs += meta.macs
     return params, macs
 
 
@@ -171,15 +172,17 @@ def _warnings(graph: nx.DiGraph) -> list[MgError]:
     return [w for w in found if isinstance(w, MgError)]
 
 
-def analyse(text: str, path: str | Path) -> Analysis:
-    """Check `text` as the contents of the file at `path` (its `use`s resolve from there).
+def analyse(text: str, path: str | Path, sources: Mapping[str, str] | None = None) -> Analysis:
+    """Check `text` as the contents of the file at `path` (its `use`s resolve from there;
+    `sources` maps resolved paths of used files to texts that replace them, the editor's
+    unsaved buffers).
 
     Never raises for bad input: every problem becomes an entry of `errors`.
     """
     file = str(path)
     result = Analysis(file, text)
     try:
-        program = load_program(file, text=text)
+        program = load_program(file, text=text, sources=sources)
     except MgError as exc:
         result.errors = flatten_errors(exc)
         return result

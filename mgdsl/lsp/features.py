@@ -292,7 +292,7 @@ def _network_summary(analysis: Analysis, name: str) -> list[str]:
 
 
 def _shapes(graph, table: dict[str, int]) -> str:
-    return ", ".join(f"`{k}` {' × '.join(map(str, graph.nodes[n]['shape']))}"
+    return ", ".join(f"`{k}` {' × '.join(map(str, graph.nodes[n].shape))}"
                      for k, n in table.items()) or "none"
 
 

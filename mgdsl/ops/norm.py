@@ -10,10 +10,16 @@ X = Param("x", kind="grids", doc="a grid or pyramid")
 EPS = Param("eps", 1e-5, "number", "added to the variance")
 
 
-def _lower_bn(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.support import BatchNorm
+def _positions(shape: Shape) -> int:
+    """The positions of one channel: H × W of a grid, 1 of a vector."""
+    count = 1
+    for size in shape[1:]:
+        count *= size
+    return count
 
-    return Module(BatchNorm, (ins[0][0],), {"eps": a["eps"], "momentum": a["momentum"],
+
+def _lower_bn(a: Args, ins: list[Shape]) -> Module:
+    return Module("BatchNorm", (ins[0][0],), {"eps": a["eps"], "momentum": a["momentum"],
                                             "gamma_init": a["gamma"]})
 
 
@@ -35,6 +41,7 @@ BN = OpSpec(
              Param("gamma", "one", "choice", 'the initial scale: 1 ("one") or U(0, 1) ("uniform")',
                    choices=("one", "uniform"))),
     own_applier=True, builtin_doc="batch norm per grid.",
+    norm_group=lambda a, shape: _positions(shape), norm_batch=True,
 )
 
 def _lower_gn(a: Args, ins: list[Shape]) -> Module:
@@ -66,6 +73,7 @@ GROUPNORM = OpSpec(
     doc="Normalises each sample over groups of channels (and all positions), then a "
         "learned scale and shift per channel; independent of the batch.",
     example="groupnorm(x, 2)",
+    norm_group=lambda a, shape: shape[0] // a["groups"] * _positions(shape),
 )
 
 SPECS = [BN, GROUPNORM]

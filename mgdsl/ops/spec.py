@@ -110,9 +110,14 @@ def signature_text(name: str, params: tuple[Param, ...]) -> str:
 
 @dataclass(frozen=True)
 class Module:
-    """An fx lowering to a submodule: `cls(*args, **kwargs)`, called on the inputs."""
+    """An fx lowering to a submodule: `cls(*args, **kwargs)`, called on the inputs.
 
-    cls: type
+    `cls` is a torch module class, or the name of a layer of `mgdsl.codegen.support`
+    (`"BatchNorm"`, `"Linear"`: layers that remember the paper's initialisation, which
+    emitted source copies verbatim); the fx backend looks the name up, so the op table
+    never imports the code generator."""
+
+    cls: type | str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
 
@@ -171,6 +176,12 @@ class OpSpec:
     function for it, whose Python parameters are the `builtin` names. `builtin_doc` says
     what the built-in does after its signature (in hints and the reference) when `doc`,
     which describes the op, is not the right text.
+
+    `norm_group(args, in_shape)`, for a normalisation, is how many values of one sample
+    each of its groups normalises together (group norm: channels / groups × H × W; a
+    layer norm over channels: C); `norm_batch`: its groups also span the batch (batch
+    norm: H × W per sample). A group of one value is normalised to a constant (`mgdsl.ir.lint`
+    warns, W120), and PyTorch refuses it at batch 1.
     """
 
     name: str
@@ -197,6 +208,8 @@ class OpSpec:
     check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
     own_applier: bool = False
     builtin_doc: str = ""
+    norm_group: Callable[[Args, Shape], int] | None = None
+    norm_batch: bool = False
 
     def signature(self) -> str:
         """The built-in's signature, `conv(x, ch, k = 3, ...)`; "" when it has none."""

@@ -15,9 +15,7 @@ def _flatten(a: Args, ins: list[Shape]) -> Call:
 
 
 def _linear(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.support import Linear
-
-    return Module(Linear, (ins[0][0], a["out"]), {"bias": a["bias"], "bias_init": a["bias_init"]})
+    return Module("Linear", (ins[0][0], a["out"]), {"bias": a["bias"], "bias_init": a["bias_init"]})
 
 
 SPECS = [

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_text
+from mgdsl.syntax.parser import parse_text, read_source
 
-__all__ = ["format_source", "format_module", "format_expr"]
+__all__ = ["format_source", "format_module", "format_expr", "read_source"]
 
 INDENT = "    "
 MAX_LINE = 100
@@ -244,6 +244,9 @@ class _Printer:
             return f"{stmt.target} = {format_expr(stmt.value)}"
         if isinstance(stmt, ast.SliceAssign):
             return f"{stmt.target}[{format_expr(stmt.index)}] = {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.InputDecl) and stmt.pyramid:
+            grids = ", ".join(" x ".join(format_expr(d) for d in g) for g in stmt.pyramid)
+            return f"input {stmt.name}: pyramid [{grids}]"
         if isinstance(stmt, ast.InputDecl):
             return f"input {stmt.name}: " + " x ".join(format_expr(d) for d in stmt.dims)
         if isinstance(stmt, ast.OutputDecl):

@@ -26,6 +26,7 @@ import copy
 import hashlib
 import math
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -266,7 +267,8 @@ class ProgramGen:
         v, n = self.var, len(s.grids)
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
-                 "xscale", "dead", "newop", "newop"]
+                 "xscale", "dead", "newop", "newop", "newop23", "newop23"]
+        kinds.append("attention")
         if depth < 2:
             kinds += ["section", "if"]
         if self.blocks:
@@ -325,6 +327,10 @@ class ProgramGen:
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "newop":
             return self.newop(s)
+        if kind == "newop23":
+            return self.newop_issue23(s)
+        if kind == "attention":
+            return self.attention_op(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
             for g, h in zip(s.grids, s.grids[1:], strict=False):
                 g[0] += h[0]
@@ -387,8 +393,15 @@ class ProgramGen:
         if kind == 2:
             return f"{v} = dropout({v}, {self.ch.choice(('0', '0.25', '0.5'))})"
         if kind == 3:  # one group always divides; so does every grid's channel count
-            groups = self.ch.choice(("1", f"channels({v})"))
-            return f"{v} = groupnorm({v}, {groups})"
+            per_channel = self.ch.choice(("1", "channels")) == "channels"
+            # a group of one value normalises to a constant and PyTorch refuses it at
+            # batch 1 (mgdsl warns, W120): per-channel groups need more than a 1x1 grid,
+            # one group more than one value
+            if per_channel and all(h * w > 1 for _, h, w in s.grids):
+                return f"{v} = groupnorm({v}, channels({v}))"
+            if all(c * h * w > 1 for c, h, w in s.grids):
+                return f"{v} = groupnorm({v}, 1)"
+            return f"{v} = silu({v})"
         if kind == 4:  # gating by a one-channel map
             return f"{v} = {v} * sigmoid(conv({v}, 1, 1))"
         if kind == 5:  # squeeze-and-excitation style: a 1x1 grid scales every position
@@ -408,6 +421,46 @@ class ProgramGen:
             return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
                     f"channels({v}), 3, stride = 2)")
         return f"{v} = silu({v})"
+
+    def newop_issue23(self, s: _State) -> str:
+        """A statement using one of issue 23's ops (layer norm, reductions, division,
+        learned scalars, split, adaptive pooling, space_to_depth); shapes are kept."""
+        v = self.var
+        even = all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids)
+        over = self.ch.choice(('"channels"', '"space"'))
+        options = [
+            f"{v} = layernorm({v}, eps = {self.ch.choice(('1e-6', '1e-5'))})",
+            f"{v} = {v} * param(1, init = {self.ch.choice(('1e-6', '0.5', '1'))})",
+            f"{v} = {v} / (sum(relu(param(2))) + 1e-4)",
+            f"{v} = {v} * sigmoid({self.ch.choice(('mean', 'max', 'sum'))}({v}, over = {over}))",
+            f"{v} = {v} / 2 + 1 / (relu({v}) + 1)",
+            f"{v}[0] = concat(split({v}[0], {self.ch.int(1, 3)}))",
+            f"{v}[-1] = {v}[-1] + upsample({self.ch.choice(('avgpool', 'maxpool'))}({v}[-1], "
+            f"output = 1), like = {v}[-1])",
+        ]
+        if even:
+            options.append(f"{v} = depth_to_space(space_to_depth({v}, 2), 2)")
+        return self.ch.choice(options)
+
+    def attention_op(self, s: _State) -> str:
+        """A statement using `attention` (within a grid, across the pyramid, from the
+        coarsest grid) or `window_attention`; shapes are kept."""
+        v = self.var
+        cur = [g[0] for g in s.grids]
+        kind = self.ch.int(0, 3)
+        if kind == 0 and len(set(cur)) == 1:  # every grid attends to the whole pyramid
+            heads = self.ch.choice(("1", f"channels({v})[0]"))
+            return f"{v} = {v} + attention({v}, {v}, {v}, heads = {heads})"
+        if kind == 1:  # the coarsest grid attends to the pyramid projected to its channels
+            proj = f"conv({v}, channels({v})[-1], 1)"
+            return f"{v}[-1:] = attention({v}[-1:], {proj}, {proj})"
+        if kind == 2:  # the finest grid attends to a pooled copy of itself (spatial reduction)
+            if s.grids[0][1] % 2 or s.grids[0][2] % 2:
+                return f"{v}[:1] = attention({v}[:1], {v}[:1], {v}[:1])"
+            return f"{v}[:1] = attention({v}[:1], avgpool({v}[:1], 2), avgpool({v}[:1], 2))"
+        window = self.ch.int(1, 4)
+        shift = self.ch.int(0, window - 1)
+        return f"{v} = window_attention({v}, heads = 1, window = {window}, shift = {shift})"
 
     def _if(self, s: _State, depth: int) -> str:
         """`if` / `else if` / `else`: the first true branch changes `s`; the others are
@@ -701,9 +754,10 @@ class Finding:
 def error_span_problem(error: MgError, text: str | None, file: str) -> str | None:
     """Why an error's span does not lie inside `file` (None when it does).
 
-    Lines are counted at `\\n`, as the parser does; a span may end one column past the
-    end of its line (an end-of-line or end-of-file position). `text` None means the file
-    could not be read at all: only the file name is checked.
+    Lines are counted as the parser counts them (at `\\n`, and at a `\\r` not followed by
+    one); a span may end one column past the end of its line (an end-of-line or
+    end-of-file position). `text` None means the file could not be read at all: only the
+    file name is checked.
     """
     for e in flatten_errors(error):
         format_diagnostic(e)  # rendering never fails
@@ -716,7 +770,7 @@ def error_span_problem(error: MgError, text: str | None, file: str) -> str | Non
             return f"{e.code} points at {span.file!r}, not {file!r}"
         if text is None:
             continue
-        lines = text.split("\n")
+        lines = re.sub(r"\r(?!\n)", "\n", text).split("\n")
         if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
             return f"{e.code} span {span} lines outside 1..{len(lines)}"
         if (span.end_line, span.end_col) < (span.line, span.col):
@@ -763,13 +817,12 @@ def check_text(text: str, file: str = FILE_NAME, opts: CheckOptions | None = Non
             t0 = time.process_time()
             stage = "parse"
             from mgdsl.api import build_graph, stats
-            from mgdsl.elab.program import load_program
+            from mgdsl.compilation import load_program, parse
             from mgdsl.ir.dump import dump
             from mgdsl.syntax.fmt import format_source
-            from mgdsl.syntax.parser import parse_text
 
             try:
-                parse_text(text, file)
+                parse(text, file)
             except MgError as exc:
                 return _expected_error(exc, text, file, "parse", opts)
             stage = "fmt"
@@ -857,7 +910,7 @@ def check_bytes(data: bytes, opts: CheckOptions | None = None, *,
     """Check raw file contents: read through `parse_file` (so binary files and invalid
     UTF-8 take the file route) and, when the file decodes, `check_text` on it."""
     opts = opts or CheckOptions()
-    from mgdsl.syntax.parser import read_source
+    from mgdsl.compilation import read_source
 
     with contextlib.ExitStack() as stack:
         if workdir is None:

@@ -65,9 +65,10 @@ def load_network(target: str, params: Mapping[str, Any], network: str | None = N
     input and output shapes are checked against the task's (`check_fits`), before any torch
     work.
     """
-    from mgdsl.api import load
+    from mgdsl.compilation import Compilation, resolve_target
 
-    ir = load(target, network, **params)
+    path, zoo_network, zoo_params = resolve_target(target)
+    ir = Compilation(path, params={**zoo_params, **params}).ir(network or zoo_network)
     if task is not None:
         check_fits(ir, task)
     return ir
@@ -91,22 +92,22 @@ def check_fits(ir: nx.DiGraph, task: str, classes: int | None = None) -> None:
             hint="train a network with one `input` and one `output`")
     in_node, out_node = ir.nodes[next(iter(inputs.values()))], ir.nodes[next(iter(outputs.values()))]
     if classes is None and spec.classes_from_data:
-        classes = out_node["shape"][0]
-    problem = fit_problem(spec, in_node["shape"], out_node["shape"], classes)
+        classes = out_node.shape[0]
+    problem = fit_problem(spec, in_node.shape, out_node.shape, classes)
     if problem is None:
         return
-    if tuple(in_node["shape"]) != spec.input_shape:
-        fitting = [t.name for t in TASKS.values() if t.input_shape == tuple(in_node["shape"])]
-        hint = (f"tasks with {format_shape(in_node['shape'])} images: {', '.join(fitting)}"
+    if tuple(in_node.shape) != spec.input_shape:
+        fitting = [t.name for t in TASKS.values() if t.input_shape == tuple(in_node.shape)]
+        hint = (f"tasks with {format_shape(in_node.shape)} images: {', '.join(fitting)}"
                 if fitting else
                 f"declare the input as {' x '.join(map(str, spec.input_shape))} for `{task}`")
-        span = in_node["span"]
+        span = in_node.span
     else:
         expected = spec.expected_output(classes)
         hint = f"make the output {format_shape(expected)}"
         if "classes" in ir.graph["params"]:
             hint += f" (for example --set classes={expected[0]})"
-        span = out_node["span"]
+        span = out_node.span
     raise TaskMismatchError(f"network `{name}` does not fit task `{task}`: {problem}", span,
                             hint=hint)
 
@@ -119,7 +120,7 @@ def build_model(ir: nx.DiGraph, task: Any = None) -> tuple[Any, bool]:
     `prune=True`) where `residual` says whether the IR contains an ``add`` node, which
     picks the paper's LR rule.
     """
-    from mgdsl import to_fx
+    from mgdsl.codegen.fx import to_fx
     from mgdsl.train.schedules import is_residual
 
     if task is not None:
@@ -129,7 +130,7 @@ def build_model(ir: nx.DiGraph, task: Any = None) -> tuple[Any, bool]:
     module = to_fx(ir, prune=True)
     # tells DistributedDataParallel to expect parameters that never get a gradient
     module.mgdsl_unused_parameters = any(
-        not d["meta"].get("live", True) and d["meta"].get("params", 0) for _, d in ir.nodes(data=True))
+        d.meta.live is False and (d.meta.params or 0) for _, d in ir.nodes(data=True))
     return module, is_residual(ir)
 
 

@@ -17,6 +17,7 @@ always sees either the old or the new checkpoint, never a torn one.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 from pathlib import Path
@@ -27,6 +28,7 @@ import torch
 
 from mgdsl.atomic import write_atomic
 from mgdsl.errors import MgFileError
+from mgdsl.oserrors import file_error, os_errors
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -54,16 +56,27 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; MgFileError when missing or not ours."""
+    """Read a checkpoint with ``weights_only=True``; MgFileError when missing (E601), a
+    folder (E610), unreadable (E611-E614) or not ours (E606)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise MgFileError(
             f"checkpoint `{path}` does not exist",
             code="E601",
             hint="train first (`mgdsl train ... --out DIR`) or pass the right --checkpoint",
         )
+    if path.is_dir():
+        hint = (f"pass the checkpoint file in it: {path / CHECKPOINT_NAME}"
+                if (path / CHECKPOINT_NAME).is_file() else "pass a checkpoint.pt file")
+        raise file_error(IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)),
+                         path, action="read", what="the checkpoint", given=str(path), hint=hint)
+    with os_errors(path, action="read", what="the checkpoint", given=str(path)):
+        handle = path.open("rb")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with handle:
+            data = torch.load(handle, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise file_error(exc, path, action="read", what="the checkpoint", given=str(path)) from exc
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
         raise MgFileError(
             f"cannot read checkpoint `{path}` ({type(exc).__name__})",

@@ -36,7 +36,6 @@ Schedule kinds (``--lr-schedule``):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -65,18 +64,12 @@ _IMAGENET_PERIOD = 30
 
 
 def is_residual(ir: Any) -> bool:
-    """True when the network IR (a ``networkx`` graph) contains an ``add`` node.
+    """True when the network IR (a `NetworkGraph`, whose node records are `IRNode`s)
+    contains an ``add`` node.
 
     Residual models train with the paper's step rule, the others with the exponential one.
-    Any object with a ``nodes(data=True)`` view works; an iterable of node-attribute dicts
-    does too.
     """
-    nodes: Iterable[Any]
-    if hasattr(ir, "nodes"):
-        nodes = (data for _, data in ir.nodes(data=True))
-    else:
-        nodes = ir
-    return any(isinstance(data, Mapping) and data.get("op") == "add" for data in nodes)
+    return any(data.op == "add" for _, data in ir.nodes(data=True))
 
 
 def paper_rule(task: str, residual: bool) -> str:
