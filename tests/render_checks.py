@@ -8,7 +8,7 @@ from collections import Counter
 
 import networkx as nx
 
-from mgdsl.diagrams.layers import POOL_OPS, UP_OPS
+from mgdsl.diagrams.layers import REDUCE_OPS, UP_OPS
 from mgdsl.ops import OPS
 
 NODE = re.compile(r'^\t(\w+) \[(.*)\]$', re.M)
@@ -64,12 +64,12 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
         return "same"
     weight = any(OPS[op].weight_layer for op in ops)
     into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops \
-        and not POOL_OPS & set(ops)
+        and not REDUCE_OPS & set(ops)
     if weight or into_layer:
         return "xconv"
     if UP_OPS & set(ops):
         return "upsample"
-    if POOL_OPS & set(ops):
+    if REDUCE_OPS & set(ops):
         return "pool"
     return "pool" if dst.row > src.row else "upsample"
 

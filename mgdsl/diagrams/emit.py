@@ -152,7 +152,7 @@ def _markers(g: Scene, view: View, lay: Layout) -> float:
             text = f"level {row}" if row == int(row) else "no level"
             g.node(f"row{k}", text, **PLAIN, fontsize="8", fontcolor="#888888",
                    width="0.45", height="0.2", tooltip=_row_tooltip(view, row),
-                   pos=_pos(lay.left - 0.32, lay.y[row]))
+                   pos=_pos(lay.left - 0.42, lay.y[row]))
     top = lay.top + 0.25
     for k, (first, last, reps, level) in enumerate(run_levels(view)):
         left = lay.x[first] - lay.width[first] / 2
@@ -261,8 +261,7 @@ def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
                                              min(y0, y1), max(y0, y1)):
         _around(g, lay, i, a, attrs, src, (y0, y1))
         return
-    if src.row != dst.row and (dst.column - src.column >= LONG
-                               or _through(columns, lay, src, dst, (y0, y1))):
+    if src.row != dst.row and dst.column - src.column >= LONG:
         _along(g, view, lay, i, a, attrs, (src, dst))
         return
     if src.row != dst.row or not between:
@@ -312,32 +311,12 @@ def _around(g: Scene, lay: Layout, i: int, a: Arrow, attrs: dict[str, str], src:
     _hops(g, i, a, attrs, [(x, ys[0]), (x, ys[1])], "w", "w")
 
 
-def _through(columns: dict[int, list[tuple[float, float, Box]]], lay: Layout, src: Box,
-             dst: Box, ys: tuple[float, float]) -> bool:
-    """Whether the straight line between two boxes of different rows would pass through
-    a box of a column between them."""
-    x0, x1 = lay.x[src.column], lay.x[dst.column]
-    if x1 - x0 < 1e-9:
-        return False
-    for c in range(src.column + 1, dst.column):
-        t = (lay.x[c] - x0) / (x1 - x0)
-        y = ys[0] + t * (ys[1] - ys[0])
-        half = lay.width[c] / 2
-        # the line's height over the column's width
-        y_in = ys[0] + ((lay.x[c] - half - x0) / (x1 - x0)) * (ys[1] - ys[0])
-        y_out = ys[0] + ((lay.x[c] + half - x0) / (x1 - x0)) * (ys[1] - ys[0])
-        low, high = min(y, y_in, y_out), max(y, y_in, y_out)
-        if any(bot < high and top > low for bot, top, _ in columns.get(c, [])):
-            return True
-    return False
-
-
 def _along(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[str, str],
            ends: tuple[Box, Box]) -> None:
-    """A long arrow between two levels (or one that would cross boxes on its way): it
-    changes level in the gaps beside its ends and runs along the gap under the coarser
-    of the two levels in between (above the middle of the gap, where the bridges of the
-    level below run), so it does not cut across the middle of the drawing."""
+    """A long arrow between two levels (`LONG` columns or more): it changes level in the
+    gaps beside its ends and runs along the gap under the coarser of the two levels in
+    between (above the middle of the gap, where the bridges of the level below run), so
+    it does not cut across the middle of the drawing."""
     src, dst = ends
     coarse = max(src.row, dst.row)
     y = lay.band(coarse)[0] - GAP_Y * (0.22 + 0.04 * (i % 3))

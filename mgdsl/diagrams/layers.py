@@ -59,7 +59,7 @@ from mgdsl.diagrams.view import Arrow, Box, Column, View
 from mgdsl.ops import OPS
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
-           "ARROW_KINDS"]
+           "REDUCE_OPS", "ARROW_KINDS"]
 
 # from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
 # data movement drawn as arrows when it has a single reader, and the pooling among it
@@ -67,6 +67,8 @@ FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
 MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
 POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
 UP_OPS = frozenset({"upsample"})
+# what an arrow pools through: the pooling ops and global average pooling
+REDUCE_OPS = POOL_OPS | {"gap"}
 # ops a cross-scale or projection chain may pass through on its way to a sum (each chain
 # node must have a single operand, which rules out the binary ones)
 CHAIN_OPS = FOLD_OPS | POOL_OPS | UP_OPS
@@ -444,11 +446,11 @@ def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
         return "same"
     layer = any(OPS.get(op) is not None and OPS[op].weight_layer for op in via)
     dst_layer = OPS.get(dst_op) is not None and OPS[dst_op].weight_layer
-    if layer or (dst_layer and "concat" not in via and not POOL_OPS & set(via)):
+    if layer or (dst_layer and "concat" not in via and not REDUCE_OPS & set(via)):
         return "xconv"  # a conv that resamples, or reads an upsampled grid (an up-conv)
     if UP_OPS & set(via):
         return "upsample"
-    if POOL_OPS & set(via):
+    if REDUCE_OPS & set(via):
         return "pool"
     return "pool" if dst_row > src_row else "upsample"
 

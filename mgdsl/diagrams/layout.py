@@ -22,7 +22,7 @@ GAP_X = 0.40  # between columns
 GAP_Y = 0.35  # between rows
 LANE_GAP = 0.16  # between the lanes of one row
 SECTION_GAP = 0.15  # extra space where the section changes
-SUM_GAP = 0.28  # beside a column of sums only (small ⊕ nodes)
+SUM_GAP = 0.2  # beside a column of sums only (small ⊕ nodes)
 
 
 @dataclass
@@ -57,7 +57,9 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
     size: dict[str, tuple[float, float]] = {}
     for box_id, box in view.boxes.items():
         w, h = (0.3, 0.3) if box.kind == "add" and not view.expanded else box_size(box.shape)
-        size[box_id] = (round(max(w, _label_width(labels.get(box_id, ""))), 3), h)
+        text = labels.get(box_id, "")
+        h = max(h, 0.14 + 0.15 * (text.count("\\n") + 1))  # room for every line
+        size[box_id] = (round(max(w, _label_width(text)), 3), h)
     rows = [b.row for b in view.boxes.values()] or [0]
     whole = [r for r in rows if r == int(r)] or [0]
     levels = range(int(min(whole)), int(max(whole)) + 1)  # empty levels between show gaps
