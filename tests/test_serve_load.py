@@ -284,3 +284,17 @@ def test_the_load_benchmark_runs(capsys) -> None:
     assert serve.main(["--clients", "3", "--rounds", "2"]) == 0
     out = capsys.readouterr().out
     assert "| 6 | 6 | 3 | 3 |" in out, out
+
+
+def test_a_large_diagram_reaches_a_slow_starting_graphviz_whole(tmp_path: Path) -> None:
+    """A `dot` that starts reading late still gets all of a text larger than a pipe's
+    buffer (a retried `communicate` stops writing its input; the text goes in by file)."""
+    from mgdsl.serve.render import render_svg
+
+    echo = tmp_path / "late-cat"
+    echo.write_text("#!/bin/sh\nsleep 0.5\nexec cat\n")
+    echo.chmod(echo.stat().st_mode | stat.S_IXUSR)
+    text = "".join(f"n{i} [label={i}]\n" for i in range(40_000))  # ~600 kB
+    started = time.monotonic()
+    assert render_svg(text, limit=10, dot=str(echo)) == text
+    assert time.monotonic() - started < 5

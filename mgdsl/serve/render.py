@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -48,25 +49,28 @@ def render_svg(source: str, limit: float = DEFAULT_RENDER_LIMIT, dot: str | None
     if spent >= limit:
         raise _too_slow(limit)
     deadline = time.monotonic() + limit - spent
-    data: bytes | None = source.encode("utf-8")
-    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, start_new_session=True) as process:
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                try:
-                    out, err = process.communicate(data, timeout=max(0.0, min(left, POLL)))
-                    break
-                except subprocess.TimeoutExpired:
-                    data = None  # sent already; a retry only collects the output
-                    if time.monotonic() >= deadline:
-                        raise _too_slow(limit) from None
-                    if cancelled is not None and cancelled():
-                        raise Cancelled from None
-        except BaseException:
-            _kill_group(process)
-            process.communicate()
-            raise
+    # The text goes in through a file, not a pipe: `communicate` retried after a timeout
+    # stops writing its input (CPython), which would leave a large diagram half-sent.
+    with tempfile.TemporaryFile() as dot_text:
+        dot_text.write(source.encode("utf-8"))
+        dot_text.seek(0)
+        with subprocess.Popen(cmd, stdin=dot_text, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, start_new_session=True) as process:
+            try:
+                while True:
+                    left = deadline - time.monotonic()
+                    try:
+                        out, err = process.communicate(timeout=max(0.0, min(left, POLL)))
+                        break
+                    except subprocess.TimeoutExpired:
+                        if time.monotonic() >= deadline:
+                            raise _too_slow(limit) from None
+                        if cancelled is not None and cancelled():
+                            raise Cancelled from None
+            except BaseException:
+                _kill_group(process)
+                process.communicate()
+                raise
     if process.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
         raise MgRenderError("Graphviz failed to draw the SVG: "
