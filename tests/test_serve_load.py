@@ -176,30 +176,6 @@ def test_a_newer_text_stops_the_drawing_of_an_older_one(tmp_path: Path) -> None:
     assert [d["code"] for d in answers["newer"][1]["diagnostics"]] == ["E980"]
 
 
-def test_drawings_queue_for_a_slot_and_newer_texts_leave_the_queue(tmp_path: Path) -> None:
-    (tmp_path / "tiny.mg").write_text(NET)
-    answers: dict[str, dict] = {}
-    with running_server(tmp_path) as server:
-        slots = server.checker._slots = threading.BoundedSemaphore(1)
-        slots.acquire()  # another drawing holds the only slot
-
-        def check(name: str, text: str) -> None:
-            answers[name] = request(server, "POST", "/api/check", {"path": "tiny.mg", "text": text})[1]
-
-        older = threading.Thread(target=check, args=("older", NET))
-        older.start()
-        time.sleep(0.5)
-        assert "older" not in answers  # elaborated, waiting to be drawn
-        newer = threading.Thread(target=check, args=("newer", NET.replace("c = 8", "c = 4")))
-        newer.start()
-        older.join(5)
-        assert answers["older"] == {"path": "tiny.mg", "stale": True}
-        assert "newer" not in answers
-        slots.release()
-        newer.join(10)
-    assert answers["newer"]["svg"] and answers["newer"]["diagnostics"] == []
-
-
 def test_a_check_that_waits_too_long_is_answered(tmp_path: Path) -> None:
     (tmp_path / "tiny.mg").write_text(NET)
     with running_server(tmp_path, check_limit=0.5) as server:

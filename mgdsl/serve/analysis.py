@@ -7,8 +7,6 @@ elaborates, under the limits of `mgdsl.limits.LIMITS`.
 
 Time limits: a check waits at most `check_limit` seconds for its turn (E981 past it) and
 Graphviz is killed after `render_limit` seconds (E980, placed on the network's header).
-Drawings (layout and Graphviz) run at most one per CPU at a time; the others queue, so
-that many at once do not all crawl past their limit.
 The newest text of a file wins: a check that a newer check of the same file overtook
 while it waited is answered `{"stale": true}` without being run, and one that is being
 drawn when the newer one arrives has its Graphviz stopped and is answered the same.
@@ -16,7 +14,6 @@ drawn when the newer one arrives has its Graphviz stopped and is answered the sa
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +21,7 @@ from typing import Any
 
 from mgdsl.errors import MgError, Span, flatten_errors
 from mgdsl.limits import LIMITS
-from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, POLL, Cancelled, render_svg
+from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, Cancelled, render_svg
 from mgdsl.serve.workspace import Workspace
 
 __all__ = ["Checker", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
@@ -103,7 +100,6 @@ class Checker:
         self.dot = dot
         self._latest: dict[str, int] = {}
         self._guard = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     def _newer(self, rel: str, generation: int | None) -> bool:
         if generation is None:
@@ -162,35 +158,12 @@ class Checker:
                 return {"path": rel, "stale": True}
             span = ir.graph.get("span")
             header = span.line if span is not None and str(span.file) == file else 1
-            cancelled = lambda: self._newer(rel, generation)  # noqa: E731
             try:
-                self._draw_slot(file, cancelled)
-            except MgError as exc:
-                result["diagnostics"].append(diagnostic_json(exc, file))
-                return result
+                self._draw(ir, header, result, file,
+                           cancelled=lambda: self._newer(rel, generation))
             except Cancelled:
                 return {"path": rel, "stale": True}
-            try:
-                self._draw(ir, header, result, file, cancelled=cancelled)
-            except Cancelled:
-                return {"path": rel, "stale": True}
-            finally:
-                self._slots.release()
         return result
-
-    def _draw_slot(self, file: str, cancelled: Callable[[], bool]) -> None:
-        """Take one of the drawing slots (one per CPU, so that 50 drawings at once queue
-        instead of each crawling past its time limit); `Cancelled` when a newer text
-        comes meanwhile, E981 past `check_limit` seconds."""
-        deadline = time.monotonic() + self.check_limit
-        while not self._slots.acquire(timeout=min(POLL, max(0.0, deadline - time.monotonic()))):
-            if cancelled():
-                raise Cancelled
-            if time.monotonic() >= deadline:
-                raise MgError(f"the editor was busy: this diagram waited {self.check_limit:g} s "
-                              "to be drawn and was given up", Span.point(file), code="E981",
-                              hint="type again in a moment; other clients are drawing large "
-                                   "networks")
 
     def wait_turn(self, file: str) -> None:
         """Take the one elaboration turn (release `ONE_AT_A_TIME` after); MgError E981
