@@ -38,12 +38,14 @@ EXAMPLE_SETUP = ("input x: 4 x 8 x 8", "p = pyramid(x, 3)", "v = flatten(gap(x))
 # channels, height and width. Ops of the op table that keep their shape need no entry.
 SHAPE_RULES = {
     "conv": "`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
-            "size at stride 1)",
+            "size at stride 1 for an odd k; H / k for an even k at stride k)",
     "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
               "size by default)",
     "bn": "unchanged", "relu": "unchanged", "sigmoid": "unchanged",
-    "maxpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",
-    "avgpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",
+    "maxpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil` "
+               "(true by default); with `output`: `C x h x w`, on no level",
+    "avgpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil` "
+               "(false by default); with `output`: `C x h x w`, on no level",
     "gap": "`C x 1 x 1`",
     "upsample": "`C x sH x sW`, or the size of the matching grid of `like`",
     "pad": "`ch x H x W` (`ch` at least C)",
@@ -53,7 +55,14 @@ SHAPE_RULES = {
     "concat": "per level, the channels summed; a grid alone on its level passes through",
     "len": "a number", "channels": "a list of numbers, one per grid",
     "levels": "a list of numbers, one per grid",
-    "min": "a number", "max": "a number",
+    "min": "a number",
+    "max": "a number; of a tensor, per grid `1 x H x W` (`over = \"channels\"`) or "
+           "`C x 1 x 1` (`over = \"space\"`)",
+    "mean": "as `max`", "sum": "as `max`; of a learned tensor `1 x 1 x 1`",
+    "param": "`n x 1 x 1`, on no level", "split": "one `c_i x H x W` grid per size",
+    "layernorm": "unchanged",
+    "space_to_depth": "`C r² x H/r x W/r`, log2(r) levels coarser",
+    "depth_to_space": "`C/r² x rH x rW`, log2(r) levels finer",
     "attention": "per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
     # standard blocks
     "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
@@ -77,6 +86,10 @@ SHAPE_RULES = {
     "rpmg_start": "per grid `ch x H x W`; levels unchanged",
     "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
               "stride-2 pool)",
+    "se": "unchanged", "mix_ffn": "unchanged", "swin": "unchanged",
+    "cbam": "unchanged (one grid)",
+    "convnext": "unchanged (one grid)",
+    "pyramid_pooling": "`C + len(bins) ch x H x W` (one grid)",
 }
 
 # One example per built-in without one in the op table, and per standard block; they
@@ -89,7 +102,9 @@ EXAMPLES = {
     "linear": "linear(v, 10)", "pyramid": "pyramid(x, 2)", "concat": "concat(p, maxpool(p))",
     "len": "len(p)", "channels": "channels(p)", "levels": "levels(maxpool(p[1:]))",
     "min": "min(channels(p))",
-    "max": "max(3, len(p))",
+    "max": "max(3, len(p))", "mean": 'mean(p, over = "space")',
+    "sum": "sum(param(3, init = 0.5))", "param": "x * param(4, init = 1e-6)",
+    "split": "split(x, [1, 3])",
     # standard blocks
     "cbr": "cbr(x, 8)", "cb": "cb(p, [8, 4, 2], k = 1)", "mgconv": "mgconv(p, [8, 4, 2])",
     "mgconv_down": "mgconv_down(p, 8)", "mgconv_up": "mgconv_up(p, 8)",
@@ -101,6 +116,9 @@ EXAMPLES = {
     "dcbr": "dcbr(p[1:], 4)", "mgup": "mgup(p[1:], p, [8, 4, 2])",
     "pmg_start": "pmg_start(p, [8, 4, 2], 1)", "rpmg_start": "rpmg_start(p, [8, 4, 2], 1)",
     "stems7": "stems7(x, [8, 4], levels = 2)",
+    "se": "se(p, r = 2)", "mix_ffn": "mix_ffn(x)",
+    "swin": "swin(x, 2, window = 4, shift = 2)", "cbam": "cbam(x, r = 2)",
+    "convnext": "convnext(x)", "pyramid_pooling": "pyramid_pooling(x, 2)",
 }
 
 

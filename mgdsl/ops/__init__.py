@@ -1,13 +1,30 @@
 """The registry of primitive IR ops: one `OpSpec` per op, defined in one place.
 
 Each module of this package defines a family of ops (`conv`, `norm`, `activation`,
-`pool`, `resample`, `merge`, `vector`, `io`, `attention`); `OPS` maps every op name to its spec.
+`pool`, `resample`, `merge`, `vector`, `io`, `attention`, and `layernorm`, `reduce`, `arith`,
+`learned`, `adaptive`, `reshape`); `OPS` maps every op name to its spec.
 Nothing here imports torch: lowerings import it when called.
 """
 
 from __future__ import annotations
 
-from . import activation, attention, conv, io, merge, norm, pool, resample, vector
+from . import (
+    activation,
+    adaptive,
+    arith,
+    attention,
+    conv,
+    io,
+    layernorm,
+    learned,
+    merge,
+    norm,
+    pool,
+    reduce,
+    resample,
+    reshape,
+    vector,
+)
 from .sharing import SHARED, SHARES, with_shared
 from .spec import (
     DRAW_KINDS,
@@ -35,6 +52,9 @@ OPS: dict[str, OpSpec] = {
     for family in (io, conv, norm, activation, pool, resample, merge, vector, attention)
     for spec in family.SPECS
 }
+OPS.update((spec.name, with_shared(spec))  # issue 23's ops
+           for family in (layernorm, reduce, arith, learned, adaptive, reshape)
+           for spec in family.SPECS)
 
 # ops lowered to a submodule (`call_module`); the others are functions
 MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)

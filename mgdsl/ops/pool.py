@@ -15,7 +15,12 @@ def _pool_args(ceil: bool) -> tuple[Param, ...]:
             Param("stride", -1, "int", "the step between windows; a power of two makes the "
                                        "grid that many levels coarser", computed="k"),
             Param("pad", 0, "int", "padding on every side, at most k // 2"),
-            Param("ceil", ceil, "bool", "round the output size up, not down"))
+            Param("ceil", ceil, "bool", "round the output size up, not down; "
+                  + ("true for `maxpool` (PyTorch's `ceil_mode` defaults to false)" if ceil
+                     else "false for `avgpool`, as in PyTorch")),
+            Param("output", None, "int", "instead of a window: the output size, one number "
+                                         "or [h, w], at every input size (PyTorch's adaptive "
+                                         "pooling); the grid then sits on no level"))
 
 
 def _pool_shape(a: Args, ins: list[Shape]) -> Shape:
