@@ -28,11 +28,13 @@ from .spec import (
 __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
            "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text"]
 
-OPS: dict[str, OpSpec] = {
-    spec.name: spec
-    for family in (io, conv, norm, activation, pool, resample, merge, vector)
-    for spec in family.SPECS
-}
+_FAMILIES = (io, conv, norm, activation, pool, resample, merge, vector)
+
+OPS: dict[str, OpSpec] = {spec.name: spec for family in _FAMILIES for spec in family.SPECS}
+
+# the module of this package that defines each op (`conv`, `activation`, ...)
+FAMILY: dict[str, str] = {spec.name: family.__name__.rpartition(".")[2]
+                          for family in _FAMILIES for spec in family.SPECS}
 
 # ops lowered to a submodule (`call_module`); the others are functions
 MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)

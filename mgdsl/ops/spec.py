@@ -165,6 +165,9 @@ class OpSpec:
     operands, so an operand that also reaches another one is a skip edge; `folds_bn`: an
     inference BN right after it can be folded into its weights. `example` is a `.mg`
     expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
+    `shape_doc` is the shape rule in words for the language reference (C, H and W are a
+    grid's channels, height and width); left empty, an op that keeps its input's shape
+    (`same_shape`) reads "unchanged".
 
     `builtin`, when given, is the signature of the language built-in of the same name,
     the only place its arguments, defaults and their documentation are written. By
@@ -202,6 +205,7 @@ class OpSpec:
     check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
     own_applier: bool = False
     builtin_doc: str = ""
+    shape_doc: str = ""
 
     def signature(self) -> str:
         """The built-in's signature, `conv(x, ch, k = 3, ...)`; "" when it has none."""
@@ -210,6 +214,10 @@ class OpSpec:
     def usage(self) -> str:
         """The built-in's one-paragraph documentation: its signature, then what it does."""
         return f"{self.signature()}: {self.builtin_doc or self.doc}"
+
+    def shape_text(self) -> str:
+        """The shape rule in words: `shape_doc`, or "unchanged" for a shape-keeping op."""
+        return self.shape_doc or ("unchanged" if self.shape is same_shape else "")
 
     def arg(self, args: Args, name: str) -> Any:
         """The value of argument `name` of a node's `args`, its default if left out."""
