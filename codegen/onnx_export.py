@@ -5,8 +5,14 @@ exported by the TorchScript-based exporter (`dynamo=False`): it is an order of m
 faster than the dynamo exporter on these graphs and keeps spatial sizes symbolic with
 `dynamic_axes`. Inputs and outputs keep the network's names; the batch axis is always
 dynamic, and with `dynamic=True` so are the height and width of every input (export
-refuses when the network checks at no other size, see `dynamic_sizes_allowed`). The file
-is checked with `onnx.checker` (full check, with shape inference) before it is written.
+refuses when the network checks at no other size, see `another_size`). The declared
+shapes of the inputs and outputs are the IR's, not what the exporter's own shape
+inference kept (it loses them after a resize to another tensor's size): channels and
+every size the network fixes are numbers; the batch axis is `batch`; with `dynamic`, an
+image input's height and width are `height` and `width` (`NAME_height` when there are
+several image inputs), and an output's spatial axis that follows them is named by how
+(`height`, `height/4`, `width*2`), read off the IR at two input sizes. The file is
+checked with `onnx.checker` (full check, with shape inference) before it is written.
 
 `verify(path, ir, ...)` runs the file in onnxruntime and compares it with the fx module
 (both against the module in float64, beside PyTorch's own float32 error).
@@ -28,7 +34,7 @@ from mgdsl.atomic import write_atomic
 from mgdsl.errors import MgError
 
 __all__ = ["OnnxExport", "export_onnx", "verify", "Verification", "example_inputs", "another_size",
-           "MgExportError", "DEFAULT_OPSET"]
+           "declared_shapes", "MgExportError", "DEFAULT_OPSET"]
 
 DEFAULT_OPSET = 17
 INSTALL_HINT = "install the exporter's packages: pip install 'mgdsl[export]' " \
@@ -77,10 +83,22 @@ def example_inputs(ir: nx.DiGraph, batch: int = 1, seed: int = 0,
 
 
 def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...]] | None:
-    """Input sizes other than the declared ones at which the network checks, or None.
+    """Input sizes other than the declared ones at which the network checks, or None
+    (see `resized`)."""
+    found = resized(ir, source, count=1)
+    return found[0][0] if found else None
 
-    Tries each image input grown by `d` rows and `2d` columns, for d = 32, 16, 8, 64, 4
-    (keeping the aspect different from the declared one catches height/width mix-ups);
+
+def resized(ir: nx.DiGraph, source: Any = None, count: int = 2,
+            steps: tuple[int, ...] = (32, 16, 8, 64, 4)
+            ) -> list[tuple[dict[str, tuple[int, ...]], nx.DiGraph]]:
+    """Up to `count` input sizes other than the declared ones at which the network
+    checks, each with the IR built at it (none: an empty list); tried in the order of
+    `steps` (see below).
+
+    Tries each image input grown by `d` rows and `2d` columns, for each `d` of `steps`
+    (the grid of a pyramid input on level l by `d / 2^l` and `2d / 2^l`; keeping the aspect
+    different from the declared one catches height/width mix-ups);
     the network is rebuilt from `source` (a path, zoo name or text; default: the file the
     IR came from) with the IR's parameters, and checked as `mgdsl check --input` would.
     """
@@ -88,27 +106,32 @@ def another_size(ir: nx.DiGraph, source: Any = None) -> dict[str, tuple[int, ...
 
     source = ir.graph["file"] if source is None else source
     if isinstance(source, str) and source.startswith("<"):
-        return None
+        return []
     try:
         if isinstance(source, str) and "\n" in source:
             program = source
         else:
             program = load_program(resolve_target(source)[0])
     except MgError:
-        return None
+        return []
     shapes = {name: ir.nodes[node].shape for name, node in ir.graph["inputs"].items()}
-    for d in (32, 16, 8, 64, 4):
-        sizes = {name: (s[0], s[1] + d, s[2] + 2 * d) if len(s) == 3 else tuple(s)
-                 for name, s in shapes.items()}
+    # the grid of a pyramid input on level l grows by d / 2^l, so the grids still halve
+    levels = {name: ir.nodes[node].level or 0 for name, node in ir.graph["inputs"].items()}
+    found: list[tuple[dict[str, tuple[int, ...]], nx.DiGraph]] = []
+    for d in steps:
+        sizes = {name: (s[0], s[1] + (d >> levels[name]), s[2] + (2 * d >> levels[name]))
+                 if len(s) == 3 else tuple(s) for name, s in shapes.items()}
         if sizes == shapes:
-            return None
+            return []
         try:
-            Compilation(program, params=ir.graph.get("params", {}),
-                        inputs=sizes).ir(ir.graph["name"])
+            other = Compilation(program, params=ir.graph.get("params", {}),
+                                inputs=sizes).ir(ir.graph["name"])
         except MgError:
             continue
-        return sizes
-    return None
+        found.append((sizes, other))
+        if len(found) == count:
+            break
+    return found
 
 
 def _opset_range() -> tuple[int, int]:
@@ -122,6 +145,74 @@ def _opset_range() -> tuple[int, int]:
 def _shape(value_info) -> list[int | str]:
     dims = value_info.type.tensor_type.shape.dim
     return [d.dim_param if d.dim_param else d.dim_value for d in dims]
+
+
+def _follow(sizes: list[int], bases: list[int], name: str) -> str | None:
+    """How an output axis (its `sizes` at each input size) follows an input axis named
+    `name` (its `bases`): `name`, `name/4`, `name*2`; None if it does not."""
+    from fractions import Fraction
+
+    ratio = Fraction(sizes[0], bases[0])
+    if any(b * ratio != s for s, b in zip(sizes, bases, strict=True)):
+        return None
+    if ratio == 1:
+        return name
+    if ratio.numerator == 1:
+        return f"{name}/{ratio.denominator}"
+    if ratio.denominator == 1:
+        return f"{name}*{ratio.numerator}"
+    return f"{name}*{ratio.numerator}/{ratio.denominator}"
+
+
+def declared_shapes(ir: nx.DiGraph, others: list[nx.DiGraph] = ()
+                    ) -> tuple[dict[str, list[int | str]], dict[str, list[int | str]]]:
+    """The ONNX shapes of the inputs and outputs of `ir`, batch axis first: static
+    from the IR, or (given `others`, the IR at other input sizes, two for a sound
+    reading) with the spatial axes that change named after the input axes they follow
+    (see the module docstring)."""
+    graphs = [ir, *others]
+
+    def sizes(kind: str, name: str, axis: int) -> list[int]:
+        return [g.nodes[g.graph[kind][name]].shape[axis] for g in graphs]
+
+    images = [n for n, v in ir.graph["inputs"].items() if len(ir.nodes[v].shape) == 3]
+    axes: dict[str, list[int | str]] = {}
+    named: list[tuple[str, list[int]]] = []  # (axis name, its size in each graph)
+    for name, node in ir.graph["inputs"].items():
+        shape: list[int | str] = list(ir.nodes[node].shape)
+        if others and name in images:
+            prefix = f"{name}_" if len(images) > 1 else ""
+            for axis, word in ((1, "height"), (2, "width")):
+                if len(set(sizes("inputs", name, axis))) > 1:
+                    named.append((prefix + word, sizes("inputs", name, axis)))
+                    shape[axis] = prefix + word
+        axes[name] = ["batch", *shape]
+    outputs: dict[str, list[int | str]] = {}
+    for name, node in ir.graph["outputs"].items():
+        shape = list(ir.nodes[node].shape)
+        for axis in range(1, len(shape) if others else 0):
+            along = sizes("outputs", name, axis)
+            if len(set(along)) > 1:
+                found = [f for word, bases in named
+                         if (f := _follow(along, bases, word)) is not None]
+                # prefer the input axis of the same direction (height for rows)
+                same = [f for f in found if ("height" in f) == (axis == 1)]
+                shape[axis] = (same or found or [f"{name}_{('height', 'width')[axis - 1]}"])[0]
+        outputs[name] = ["batch", *shape]
+    return axes, outputs
+
+
+def _declare(model: Any, shapes: dict[str, list[int | str]]) -> None:
+    """Write `shapes` over the declared shapes of the graph's inputs and outputs."""
+    for value in list(model.graph.input) + list(model.graph.output):
+        if value.name not in shapes:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        for dim, want in zip(dims, shapes[value.name], strict=True):
+            if isinstance(want, str):
+                dim.dim_param = want
+            else:
+                dim.dim_value = want
 
 
 def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
@@ -140,7 +231,10 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
         raise MgExportError(f"opset {opset} cannot be written by this torch's ONNX exporter",
                             hint=f"choose an opset from {low} to {high} (default "
                                  f"{DEFAULT_OPSET})")
-    if dynamic and another_size(ir, source) is None:
+    # three other sizes, the largest first: an axis that rounds (a stride-2 conv on a
+    # 7-pixel grid) can keep its size over a small change and still not be fixed
+    others = [g for _, g in resized(ir, source, 3, (64, 32, 16, 8, 4))] if dynamic else []
+    if dynamic and not others:
         raise MgExportError(f"`{ir.graph['name']}` checks only at its declared input size, so "
                             "its height and width cannot be dynamic", code="E941",
                             hint="export without --dynamic (the batch stays dynamic), or "
@@ -154,15 +248,10 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
     inputs = example_inputs(ir)
     input_names = list(inputs)
     output_names = list(ir.graph["outputs"])
-    axes: dict[str, dict[int, str]] = {}
-    for name in input_names:
-        axes[name] = {0: "batch"}
-        if dynamic and inputs[name].dim() == 4:
-            axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
-    for name in output_names:
-        axes[name] = {0: "batch"}
-        if dynamic and len(ir.nodes[ir.graph["outputs"][name]].shape) == 3:
-            axes[name].update({2: f"{name}_height", 3: f"{name}_width"})
+    in_shapes, out_shapes = declared_shapes(ir, others)
+    declared = {**in_shapes, **out_shapes}
+    axes = {name: {i: d for i, d in enumerate(shape) if isinstance(d, str)}
+            for name, shape in declared.items()}
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad():
@@ -175,8 +264,9 @@ def export_onnx(ir: nx.DiGraph, path: str | Path, *, dynamic: bool = False,
     except Exception as exc:  # noqa: BLE001 - torch's exporter raises many kinds
         raise MgExportError(f"torch.onnx.export failed: {str(exc).splitlines()[0][:300]}",
                             hint="please report it with the network that fails") from None
-    data = buffer.getvalue()
-    model = onnx.load_from_string(data)
+    model = onnx.load_from_string(buffer.getvalue())
+    _declare(model, declared)
+    data = model.SerializeToString()
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as exc:

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from mgdsl.ir.graph import topological_nodes
-from mgdsl.ops import MODULE_OPS, OPS
+from mgdsl.ops import MODULE_OPS, OPS, SHARES
 
 from .names import Namespace, py_ident, spell, spelled_name
 
-__all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns", "local_names"]
+__all__ = ["MODULE_OPS", "Plan", "plan", "module_paths", "foldable_bns", "local_names",
+           "shared_modules"]
 
 
 @dataclass
@@ -28,7 +29,8 @@ class Plan:
     is kept (folded BNs have none); `folded`: BN node -> the conv it is folded into;
     `compute`: the nodes to compute, in order (no inputs, outputs, folded BNs or, when
     pruning, dead nodes); `value`: node -> the node whose tensor stands for it (a folded
-    BN stands for its conv's output).
+    BN stands for its conv's output); `shared`: node -> the node whose module it calls
+    (shared weights: such a node has no path of its own).
     """
 
     class_name: str
@@ -38,10 +40,15 @@ class Plan:
     folded: dict[int, int]
     compute: list[int]
     value: dict[int, int] = field(default_factory=dict)
+    shared: dict[int, int] = field(default_factory=dict)
 
     def source_of(self, node: int) -> int:
         """The node whose value `node`'s consumers read."""
         return self.value.get(node, node)
+
+    def path_of(self, node: int) -> tuple[str, ...]:
+        """The module path of the module that module op `node` calls."""
+        return self.paths[self.shared.get(node, node)]
 
 
 class _Trie:
@@ -80,13 +87,22 @@ def foldable_bns(ir: nx.DiGraph) -> dict[int, int]:
     """BN node -> conv node, for every BN whose input is an op that folds BNs (`folds_bn`:
     a convolution) read by that BN alone."""
     out = {}
+    shared = shared_modules(ir)
+    in_shares = set(shared) | set(shared.values())  # folding would change every use
     for nid, data in ir.nodes(data=True):
-        if data.op != "bn":
+        if data.op != "bn" or nid in in_shares:
             continue
         (src,) = data.inputs
-        if OPS[ir.nodes[src].op].folds_bn and list(ir.successors(src)) == [nid]:
+        if (OPS[ir.nodes[src].op].folds_bn and list(ir.successors(src)) == [nid]
+                and src not in in_shares):
             out[nid] = src
     return out
+
+
+def shared_modules(ir: nx.DiGraph) -> dict[int, int]:
+    """Node -> the node whose module (weights) it uses, for the nodes of shared weights
+    after the first (`shares` in their arguments)."""
+    return {n: d.args[SHARES] for n, d in ir.nodes(data=True) if SHARES in d.args}
 
 
 def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
@@ -94,7 +110,9 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
     """Decide names, module paths and the computed nodes of `ir` (see `Plan`)."""
     order = topological_nodes(ir)
     folded = foldable_bns(ir) if fold_bn else {}
-    module_nodes = [n for n in order if ir.nodes[n].op in MODULE_OPS and n not in folded]
+    shared = shared_modules(ir)
+    module_nodes = [n for n in order if ir.nodes[n].op in MODULE_OPS and n not in folded
+                    and n not in shared]
     paths = module_paths(ir, module_nodes)
     args = Namespace()
     inputs = [(nid, args.add(name)) for name, nid in ir.graph["inputs"].items()]
@@ -105,7 +123,7 @@ def plan(ir: nx.DiGraph, *, fold_bn: bool = False, prune: bool = False,
                and not (prune and ir.nodes[n].meta.live is False)]
     value = {bn: conv for bn, conv in folded.items()}
     name = py_ident(class_name if class_name else ir.graph["name"])
-    return Plan(name, inputs, outputs, paths, folded, compute, value)
+    return Plan(name, inputs, outputs, paths, folded, compute, value, shared)
 
 
 def local_names(ir: nx.DiGraph, p: Plan) -> dict[int, str]:

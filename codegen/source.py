@@ -51,10 +51,22 @@ def render_op(view: dict, which: str = "source") -> str:
     return _snippet(view["op"], which).render(n=view)
 
 
+# the modules whose code below their marker line an emitted file holds: always, or when
+# the network uses one of the ops named
+SUPPORT_MODULES = (("support.py", frozenset()),
+                   ("attention.py", frozenset({"attention", "window_attention"})))
+
+
 @cache
-def _support() -> str:
-    text = importlib.resources.files("mgdsl.codegen").joinpath("support.py").read_text("utf-8")
+def _support_text(name: str) -> str:
+    text = importlib.resources.files("mgdsl.codegen").joinpath(name).read_text("utf-8")
     return text.split(_MARKER, 1)[1].strip()
+
+
+def _support(ops: set[str]) -> str:
+    """The support code a network using `ops` needs."""
+    return "\n\n\n".join(_support_text(name) for name, users in SUPPORT_MODULES
+                          if not users or users & ops)
 
 
 def literal(value: Any) -> str:
@@ -92,14 +104,15 @@ def _view(ir: nx.DiGraph, p: Plan, nid: int, var: dict[int, str], fold: bool,
           read: set[int]) -> dict:
     d = ir.nodes[nid]
     ins = [ir.nodes[u].shape for u in d.inputs]
-    lit = {k: literal(v) for k, v in d.args.items() if k not in ("name", "from_size")}
+    lit = {k: literal(v) for k, v in d.args.items() if k not in ("name", "from_size", "shares")}
     if fold:  # a folded BN leaves its conv with a bias
         lit["bias"] = "True"
     return {
         "op": d.op, "var": var.get(nid), "lit": lit,
         "ins": [var[p.source_of(u)] for u in d.inputs],
         "refs": [var[p.source_of(u)] for u in d.refs],
-        "mod": "self." + ".".join(p.paths[nid]) if nid in p.paths else None,
+        "mod": "self." + ".".join(p.path_of(nid)) if nid in p.paths or nid in p.shared
+               else None,
         "cin": ins[0][0] if ins else None,
         "in": ins, "out": tuple(d.shape),
         "extra": d.shape[0] - ins[0][0] if d.op == "pad" else None,
@@ -169,7 +182,7 @@ def emit_source(ir: nx.DiGraph, *, class_name: str | None = None, fold_bn: bool 
         origin=comment_text(f"{display_path(ir.graph['file'])}, network {ir.graph['name']}"),
         params=comment_text(graph_params or "none"),
         n_params=f"{cost.params:,}", n_macs=f"{cost.macs:,}",
-        support=_support(), inputs_doc=inputs_doc, outputs_doc=outputs_doc,
+        support=_support({d.op for _, d in ir.nodes(data=True)}), inputs_doc=inputs_doc, outputs_doc=outputs_doc,
         init_lines=_init_lines(ir, p, views),
         args=[ident for _, ident in p.inputs],
         nodes=[views[n] for n in p.compute], outputs=outs,

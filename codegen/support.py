@@ -37,7 +37,8 @@ def init_paper(model, seed=None):
 
     Conv: weight N(0, sqrt(2 / (k*k*c_out))), bias 0. Transposed conv: weight and bias
     U(+-1/sqrt(c_in*k*k)). BatchNorm: beta 0, gamma 1 or U(0, 1), running statistics reset.
-    GroupNorm: gamma 1, beta 0. Linear: weight U(+-1/sqrt(fan_in)), bias 0 or
+    GroupNorm: gamma 1, beta 0. WindowAttention's position bias table: truncated
+    N(0, 0.02) (its projections are Linear layers). Linear: weight U(+-1/sqrt(fan_in)), bias 0 or
     U(+-1/sqrt(fan_in)). `seed` makes it
     reproducible without touching the global random state.
     """
@@ -74,6 +75,11 @@ def init_paper(model, seed=None):
             else:
                 m.weight.fill_(1.0)
             m.bias.zero_()
+        elif hasattr(m, "relative_position_bias_table"):  # WindowAttention (attention.py)
+            table = m.relative_position_bias_table
+            sample = torch.empty(table.shape, dtype=table.dtype)
+            nn.init.trunc_normal_(sample, std=0.02, generator=gen)
+            table.copy_(sample)
         elif isinstance(m, nn.GroupNorm):
             m.weight.fill_(1.0)
             m.bias.zero_()

@@ -9,28 +9,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from mgdsl.api import build_graph, check_files, load, parse, stats
+from mgdsl.api import as_graph, build_graph, check_files, load, parse, stats
 from mgdsl.errors import MgError
 from mgdsl.ir.graph import NetworkGraph
 from mgdsl.limits import LIMITS
 
 __version__ = "0.1.0"
 __all__ = ["parse", "build_graph", "load", "stats", "check_files", "render", "to_fx",
-           "load_module", "emit_source", "MgError", "LIMITS", "__version__"]
+           "load_module", "emit_source", "dump", "MgError", "LIMITS", "__version__"]
 
 
-def render(ir, path=None, **options: Any):
-    """Draw a checked IR like the paper's Figure 3 (see `mgdsl.diagrams.diagram`)."""
+def render(ir, path=None, *, network: str | None = None, inputs=None, **options: Any):
+    """Draw a checked IR, a zoo name or a `.mg` path like the paper's Figure 3 (see
+    `mgdsl.diagrams.diagram`); `network` and `inputs` as for `load`."""
     from mgdsl.diagrams.diagram import render as _render
 
+    if ir is not None:
+        ir = as_graph(ir, network, inputs=inputs)
     return _render(ir, path, **options)
 
 
-def to_fx(ir, **options: Any):
-    """Compile a checked IR to a `torch.fx.GraphModule` (see `mgdsl.codegen.fx`)."""
+def to_fx(ir, *, network: str | None = None, inputs=None, **options: Any):
+    """Compile a checked IR, a zoo name or a `.mg` path to a `torch.fx.GraphModule`
+    (see `mgdsl.codegen.fx`); `network` and `inputs` as for `load`."""
     from mgdsl.codegen.fx import to_fx as _to_fx
 
-    return _to_fx(ir, **options)
+    return _to_fx(as_graph(ir, network, inputs=inputs), **options)
+
+
+def dump(ir, *, network: str | None = None, inputs=None, spans: bool = True) -> str:
+    """The IR of a checked IR, a zoo name or a `.mg` path as stable text, one node per
+    line (what `mgdsl dump` prints)."""
+    from mgdsl.ir.dump import dump as _dump
+
+    return _dump(as_graph(ir, network, inputs=inputs), spans=spans)
 
 
 def load_module(target, network: str | None = None, *, init: str = "paper",

@@ -29,7 +29,7 @@ from mgdsl.syntax import ast
 from mgdsl.zoo import ZooEntry
 
 __all__ = ["parse", "build_graph", "load", "stats", "check_files", "resolve_target",
-           "load_target_program"]
+           "load_target_program", "as_graph"]
 
 
 def parse(source: str | Path) -> ast.Module:
@@ -72,9 +72,26 @@ def load(target: str | Path, network: str | None = None, *,
                        **{**zoo_params, **params})
 
 
-def stats(ir: nx.DiGraph) -> Cost:
-    """Parameter and MAC totals and breakdowns of a checked IR."""
-    return cost_of(ir)
+def as_graph(target: nx.DiGraph | str | Path, network: str | None = None, *,
+             inputs: dict[str, tuple[int, ...]] | None = None, **params: Any) -> nx.DiGraph:
+    """A checked IR as it is, or the IR of a zoo name or `.mg` path (as `load` builds it).
+
+    >>> as_graph("MG-16").graph["name"]
+    'MG'
+    """
+    if isinstance(target, nx.DiGraph):
+        if network is not None or inputs or params:
+            raise TypeError("network, inputs and parameters apply to a name or a path, "
+                            "not to an IR that is already built")
+        return target
+    return load(target, network, inputs=inputs, **params)
+
+
+def stats(ir: nx.DiGraph | str | Path, network: str | None = None, *,
+          inputs: dict[str, tuple[int, ...]] | None = None, **params: Any) -> Cost:
+    """Parameter and MAC totals and breakdowns of a checked IR, or of a zoo name or
+    `.mg` path (`mgdsl.stats("PMG-11-seg")`)."""
+    return cost_of(as_graph(ir, network, inputs=inputs, **params))
 
 
 def check_files(paths: list[str | Path], network: str | None = None, *,

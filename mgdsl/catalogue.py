@@ -254,6 +254,48 @@ ENTRIES: tuple[Entry, ...] = (
        image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
        "output y = linear(flatten(image), 10)",
        "output y = linear(flatten(gap(image)), 10)"),
+    # -------------------------------------- E35x attention, pyramid inputs, shared weights
+    _e("E350", "attention between grids of different channels",
+       """`attention(q, k, v)` compares every query with every key channel by channel and
+       returns a weighted sum of the values, so every grid of `q`, `k` and `v` must have
+       the same number of channels. Project them first with 1x1 convs (the projections of
+       a transformer's attention are exactly such convs).""",
+       "k = conv(p, 32, 1)\noutput y = attention(x, k, k)      # x has 64 channels",
+       "k = conv(p, 64, 1)\noutput y = attention(x, k, k)"),
+    _e("E351", "heads that do not divide the channels",
+       """Multi-head attention cuts the channels into `heads` groups of consecutive
+       channels, one per head, so `heads` must divide the channels of every grid it
+       applies to (`attention` and `window_attention` alike).""",
+       "output y = attention(x, x, x, heads = 3)     # x has 64 channels",
+       "output y = attention(x, x, x, heads = 4)"),
+    _e("E352", "keys and values that do not pair up",
+       """The values of attention are read at the positions of the keys, so `k` and `v`
+       must have as many grids, and each value grid the size of its key grid. A whole
+       pyramid may be both (cross-scale attention); a coarser grid too (spatial
+       reduction).""",
+       "output y = attention(x, p, p[0])      # p is a pyramid of 3 grids",
+       "output y = attention(x, p, p)"),
+    _e("E353", "a window shift not below the window",
+       """`window_attention` rolls the grid by `shift` before cutting it into windows;
+       Swin's shifted blocks shift by half a window, and a shift of a whole window or
+       more is no shift at all, so `shift` must be below `window`.""",
+       "y = window_attention(x, heads = 3, window = 7, shift = 7)",
+       "y = window_attention(x, heads = 3, window = 7, shift = 3)"),
+    _e("E354", "a pyramid input whose grids do not halve",
+       """`input feats: pyramid [...]` puts its grids on levels 0, 1, 2, ... so that
+       multigrid ops (upsampling to the next level, pooling, cross-scale attention) line
+       them up; each grid must be half the size of the one before it, rounded down or up
+       (a backbone's stages at strides 4, 8, 16, 32: 56, 28, 14, 7 for a 224 image).""",
+       "input feats: pyramid [256 x 56 x 56, 512 x 14 x 14]",
+       "input feats: pyramid [256 x 56 x 56, 512 x 28 x 28]"),
+    _e("E355", "shared weights between different layers",
+       """`shared = true` applies one layer to every grid of a pyramid, and `shared =
+       "name"` one layer at every call naming it (in one network or block call): every
+       use must be the same layer, with the same input channels and the same arguments.
+       A RetinaNet head shares its convs across P3-P7 because every level has 256
+       channels; project the grids to one channel count first.""",
+       "p = conv(feats, 8, 3, shared = true)      # feats: grids of 16 and 32 channels",
+       "p = conv(conv(feats, 16, 1), 8, 3, shared = true)"),
     _e("E401", "a value of the wrong kind",
        """An argument got a value of the wrong kind: a string where a number is needed, a
        number where `true`/`false` is, or a word outside the allowed choices.""",
@@ -390,12 +432,6 @@ ENTRIES: tuple[Entry, ...] = (
        library).""",
        "# net.mg, next to block.mg\nuse \"blocks.mg\"",
        "# net.mg, next to block.mg\nuse \"block.mg\""),
-    _e("E602", "not a regular file",
-       """Only regular files are read as `.mg` sources: a directory, a device such as
-       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
-       reading from it.""",
-       "mgdsl check /dev/zero",
-       "mgdsl check net.mg"),
     _e("E603", "a file that cannot be read",
        """The operating system refused to read the file, usually for lack of permission.""",
        "chmod 000 net.mg && mgdsl check net.mg",
@@ -450,6 +486,18 @@ ENTRIES: tuple[Entry, ...] = (
        error of the disk. The reason the operating system gives is quoted.""",
        "mgdsl train PMG-11-seg --task mnist-seg --out /proc/run",
        "mgdsl train PMG-11-seg --task mnist-seg --out runs/pmg11"),
+    _e("E620", "a symbolic link that loops",
+       """The path (a file on the command line, or one a `use` names) is a symbolic link
+       that leads back to itself, directly or through other links, so there is no file to
+       read. `ls -l` shows where each link points; point it at a real file.""",
+       "ln -s net.mg net.mg && mgdsl check net.mg",
+       "rm net.mg && cp ../nets/net.mg net.mg && mgdsl check net.mg"),
+    _e("E621", "not a regular file",
+       """Only regular files are read as `.mg` sources: a directory, a device such as
+       `/dev/zero`, a FIFO or a socket (or a symlink to one) is refused at once, without
+       reading from it.""",
+       "mgdsl check /dev/zero",
+       "mgdsl check net.mg"),
     # ------------------------------------------------------------------ E7xx data
     _e("E700", "a dataset that cannot be found",
        """The data directory of a task does not exist or does not hold the expected files;
@@ -527,6 +575,25 @@ ENTRIES: tuple[Entry, ...] = (
        """The port is out of range or already in use by another program.""",
        "mgdsl serve architectures/ --port 70000",
        "mgdsl serve architectures/ --port 0      # any free port"),
+    _e("E980", "the diagram took too long to draw",
+       """`mgdsl serve` stops Graphviz when one diagram takes longer than its limit (10 s
+       unless `--render-limit` says otherwise), so one huge network cannot keep the editor
+       busy for everyone. The diagnostics and statistics of the text are still current;
+       only the picture is missing. The message sits on the network's header line.""",
+       "mgdsl serve zoo/   # then open a network with tens of thousands of layers",
+       "mgdsl render BigNet -o big.svg        # no time limit on the command line\n"
+       "mgdsl serve zoo/ --render-limit 60    # or allow the editor more time"),
+    _e("E981", "the editor was too busy to check the text",
+       """Checks run one at a time; a check that waited for its turn longer than the
+       server's limit (30 s) is given up rather than left hanging. It happens only when
+       many clients check very large files at once; the next keystroke checks again.""",
+       "(50 browsers each editing a 20,000-layer network on one server)",
+       "type again, or give each user their own `mgdsl serve`"),
+    _e("E982", "a render limit that is not a positive number",
+       """`mgdsl serve --render-limit SECONDS` is how long Graphviz may take for one
+       diagram; it must be a positive number of seconds.""",
+       "mgdsl serve architectures/ --render-limit 0",
+       "mgdsl serve architectures/ --render-limit 30"),
     _e("E900", "a TikZ picture body for an output that is not TikZ",
        """`--tikz-body` writes only the `tikzpicture` of a diagram, to `\\input` into a paper
        that loads TikZ; it applies to TikZ output (`.tex`), not to `.svg`, `.png`, `.pdf`
@@ -599,6 +666,28 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W120", "a norm whose groups hold one value",
+       """A normalisation subtracts each group's mean and divides by its spread; a group of
+       one value (group norm with channels / groups × height × width = 1, a layer norm of a
+       one-channel grid) is always normalised to zero, so the op outputs its learned shift
+       whatever its input, and PyTorch refuses it at batch 1 ("Expected more than 1 value
+       per channel"). Use fewer groups, normalise before the grid is pooled that small, or
+       drop the norm; `# allow(W120)` silences it. Ops inside the standard library's
+       blocks are judged too, at the call.""",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = groupnorm(maxpool(image), 4)\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n"
+       "    output y = maxpool(groupnorm(image, 4))\n}"),
+    _e("W121", "a batch norm of a 1x1 grid",
+       """Batch norm normalises each channel over the batch and every position; on a 1x1
+       grid that is the batch alone, so when training at batch 1 its output is its shift
+       alone and PyTorch refuses it ("Expected more than 1 value per channel when
+       training"). Larger batches train, and inference uses the running statistics, so
+       this is only a warning. Normalise before pooling to 1x1, or silence it with
+       `# allow(W121)`. Ops inside the standard library's blocks are not judged (the
+       paper's networks normalise their 1x1 coarsest grids).""",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = bn(maxpool(image))\n}",
+       "network N() {\n    input image: 4 x 2 x 2\n    output y = maxpool(bn(image))\n}"),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in ENTRIES}
@@ -624,6 +713,10 @@ RETIRED: tuple[Retired, ...] = (
     Retired("E802", "a file format that cannot be drawn", "E962", "2026-11-29 (b4955fe)"),
     Retired("E803", "a block that cannot be drawn", "E963", "2026-11-29 (b4955fe)"),
     Retired("E804", "Graphviz failed", "E964", "2026-11-29 (b4955fe)"),
+    # E602 meant a checkpoint that cannot be loaded until the catalogue moved that to E606;
+    # the same day it was given "not a regular file" (66701bf), which moved to E621
+    Retired("E602", "a checkpoint that cannot be loaded", "E606", "2026-11-29 (b4955fe)"),
+    Retired("E602", "not a regular file", "E621", "2026-12-06 (issue 27)"),
 )
 
 #: codes all of whose meanings have moved: never to be given a new one

@@ -37,6 +37,7 @@ import networkx as nx
 
 from mgdsl.analyses.cost import annotate_cost
 from mgdsl.elab.elaborate import Elaborator, elaborate
+from mgdsl.elab.names import undefined_names
 from mgdsl.elab.primitives import PRIMITIVES, Primitive
 from mgdsl.elab.program import BlockInfo, Program, _resolve_use, load_program
 from mgdsl.elab.values import Pyramid, type_name
@@ -50,7 +51,7 @@ from mgdsl.syntax.parser import KEYWORDS, parse_file, parse_text, read_source
 from mgdsl.zoo import lookup
 
 __all__ = ["Compilation", "Recorded", "Key", "parse", "load_program", "read_source",
-           "resolve_target", "resolve_use",
+           "resolve_target", "resolve_use", "parse_text",
            "evaluate", "std_module", "BUILTINS", "KEYWORDS", "BlockInfo", "Program",
            "Primitive", "Pyramid", "type_name"]
 
@@ -148,13 +149,15 @@ class Compilation:
     `source` is `.mg` text, a path, or an already loaded `Program`; with `text`, `source`
     is the file name the text stands for (its `use`s resolve from there). `params`
     override network parameters, `inputs` (`{"image": (3, 96, 128)}`) checks the
-    networks at other input sizes, `root` confines `use` to a folder (E930).
+    networks at other input sizes, `root` confines `use` to a folder (E930), `sources`
+    maps resolved paths of used files to texts read instead (an editor's unsaved buffers).
     """
 
     def __init__(self, source: str | Path | Program, *, text: str | None = None,
                  params: Mapping[str, Any] | None = None,
                  inputs: Mapping[str, tuple[int, ...]] | None = None,
-                 root: str | Path | None = None, record: bool = False) -> None:
+                 root: str | Path | None = None, record: bool = False,
+                 sources: Mapping[str, str] | None = None) -> None:
         self.params = dict(params or {})
         self.inputs = {k: tuple(v) for k, v in inputs.items()} if inputs else None
         self.record = record
@@ -170,7 +173,7 @@ class Compilation:
             source, text = "<string>", str(source)
         self.file, self.text = str(source), text
         try:
-            self.program = load_program(source, text=text, root=root)
+            self.program = load_program(source, text=text, root=root, sources=sources)
         except MgError as exc:
             self._load_error = exc
             self.errors += flatten_errors(exc)
@@ -228,13 +231,15 @@ class Compilation:
         """Build every network of the entry file (or only `network`), collecting every
         problem in `errors` instead of stopping at the first; returns itself.
 
-        A file of blocks only (no network, none asked for) is checked by loading it."""
+        A file of blocks only (no network, none asked for) elaborates nothing; its block
+        bodies (and those of the files it `use`s) are checked for undefined names."""
         if self.program is None:
             return self
         if self.record:
             self._check_recording(network)
             return self
         if not self.program.networks and self.program.blocks and network is None:
+            self.errors += undefined_names(self.program)
             return self
         for name in [network] if network else (self.networks or [None]):
             try:

@@ -16,6 +16,7 @@ Colour is never part of the exception text; the CLI adds it on a terminal only.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ __all__ = [
     "SourceFile",
     "did_you_mean",
     "format_diagnostic",
+    "shorten",
 ]
 
 
@@ -103,11 +105,12 @@ class MgError(Exception):
         code: str | None = None,
         subject: tuple[str, str] | None = None,
     ) -> None:
+        message = shorten(message)
         super().__init__(message)
         self.message = message
         self.span = span
-        self.hint = hint
-        self.notes = list(notes)
+        self.hint = shorten(hint) if hint is not None else None
+        self.notes = [shorten(note) for note in notes]
         self.subject = subject
         if code is not None:
             self.code = code
@@ -175,6 +178,43 @@ def flatten_errors(error: MgError) -> list[MgError]:
     return [error]
 
 
+#: the longest run of characters without a space that a message quotes whole (a value, a
+#: name, a path); a longer one keeps its start and end around a count of what is left out
+MAX_QUOTE = 240
+#: the most characters of a source line a diagnostic shows (a window around the span)
+MAX_LINE = 160
+_LONG_RUN = re.compile(rf"\S{{{MAX_QUOTE + 1},}}")
+
+
+def shorten(text: str) -> str:
+    """`text` with every run of more than `MAX_QUOTE` non-space characters cut in the
+    middle, so that a message quoting a huge value (a 150,000-character string literal)
+    stays a few hundred characters long.
+
+    >>> text = shorten("got `" + "a" * 1000 + "`")
+    >>> len(text), text[160:186]
+    (242, 'aaaa…[782 characters]…aaaa')
+    """
+    def cut(m: re.Match[str]) -> str:
+        run = m.group()
+        head, tail = run[:160], run[-60:]
+        return f"{head}…[{len(run) - len(head) - len(tail):,} characters]…{tail}"
+    return _LONG_RUN.sub(cut, text)
+
+
+def _window(text: str, col: int, length: int) -> tuple[str, int, int]:
+    """At most `MAX_LINE` characters of the source line `text` around the span starting at
+    1-based `col` (`length` characters), with `…` where it was cut; the span's column and
+    length within what is shown."""
+    if len(text) <= MAX_LINE:
+        return text, col, length
+    start = max(0, min(col - 1 - MAX_LINE // 4, len(text) - MAX_LINE))
+    end = start + MAX_LINE
+    shown = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    new_col = col - start + (1 if start else 0)
+    return shown, new_col, max(1, min(length, end - (col - 1)))
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean `x`?' hint for `name`, or None when nothing is close."""
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
@@ -200,9 +240,10 @@ def format_diagnostic(error: MgError) -> str:
             width = len(str(span.line))
             end = span.end_col if span.end_line == span.line else len(text) + 1
             length = max(1, min(end, len(text) + 1) - span.col)
+            text, col, length = _window(text, span.col, length)
             out.append(f"{' ' * width} |")
             out.append(f"{span.line} | {text}")
-            out.append(f"{' ' * width} | {' ' * (span.col - 1)}{'^' * length}")
+            out.append(f"{' ' * width} | {' ' * (col - 1)}{'^' * length}")
     for note in error.notes:
         out.append(f"note: {note}")
     if error.hint:

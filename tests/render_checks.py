@@ -91,12 +91,12 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
         rows = [view.boxes[b].row for b in members]
         if len(rows) == len(set(rows)):
             assert len({boxes[b][0] for b in members}) == 1, "boxes of one layer, one column"
-    ys: dict[int, set[float]] = {}
+    ys: dict[tuple, set[float]] = {}
     for b in view.boxes.values():
-        ys.setdefault(b.row, set()).add(boxes[b.id][1])
-    assert all(len(v) == 1 for v in ys.values()), "a row's boxes share one y"
-    by_row = [ys[r].pop() for r in sorted(ys)]
-    assert by_row == sorted(by_row), "finer levels lie below coarser ones"
+        ys.setdefault((b.row, b.lane), set()).add(boxes[b.id][1])
+    assert all(len(v) == 1 for v in ys.values()), "a lane's boxes share one y"
+    by_lane = [ys[k].pop() for k in sorted(ys)]
+    assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
     for tail, head, _ in arrows:
         assert pos[head][0] >= pos[tail][0] - 1e-9, f"{tail} -> {head} points left"
     into_boxes = Counter((t, h, k) for t, h, k in arrows if h in view.boxes)
@@ -115,11 +115,65 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
             assert a.kind == expected_kind(ir, view, a), (a, view.boxes[a.src], view.boxes[a.dst])
 
 
+def parallel_pairs(view) -> list[tuple]:
+    """Every pair of boxes neither of which reaches the other through the arrows."""
+    g = nx.DiGraph()
+    g.add_nodes_from(view.boxes)
+    g.add_edges_from((a.src, a.dst) for a in view.arrows)
+    closure = {b: nx.descendants(g, b) for b in g}
+    ids = sorted(view.boxes)
+    return [(view.boxes[a], view.boxes[b]) for i, a in enumerate(ids) for b in ids[i + 1:]
+            if b not in closure[a] and a not in closure[b]]
+
+
+def check_no_chains(view, scene) -> None:
+    """Two boxes that neither reaches the other are never drawn as a chain: no arrow joins
+    them and they are on different levels or lanes; every lane is a chain; and no arrow
+    along a row is drawn through a box it does not join (which would read as a chain)."""
+    arrows = {(a.src, a.dst) for a in view.arrows}
+    for a, b in parallel_pairs(view):
+        assert (a.id, b.id) not in arrows and (b.id, a.id) not in arrows
+        assert (a.row, a.lane) != (b.row, b.lane), \
+            f"{a.name} and {b.name} are parallel but drawn in one lane of one level"
+    nodes = {name: attrs for name, _, attrs in scene.nodes}
+    rects = {}
+    for b in view.boxes.values():
+        x, y = (float(v) for v in nodes[b.id]["pos"].rstrip("!").split(","))
+        w, h = float(nodes[b.id]["width"]), float(nodes[b.id]["height"])
+        rects[b.id] = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+    for tail, head, attrs in scene.edges:
+        if tail not in view.boxes or head not in view.boxes:
+            continue
+        if view.boxes[tail].row != view.boxes[head].row:
+            continue
+        p, q = _port(rects[tail], attrs.get("tailport")), _port(rects[head], attrs.get("headport"))
+        for other, r in rects.items():
+            if other not in (tail, head) and view.boxes[other].row == view.boxes[tail].row:
+                assert not _crosses(p, q, r), f"{tail} -> {head} is drawn through {other}"
+
+
+def _port(rect, port) -> tuple[float, float]:
+    x0, y0, x1, y1 = rect
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return {"n": (cx, y1), "s": (cx, y0), "e": (x1, cy), "w": (x0, cy)}.get(port, (cx, cy))
+
+
+def _crosses(p, q, rect, steps: int = 64) -> bool:
+    """Whether segment p-q passes through the inside of `rect` (shrunk by a hair)."""
+    x0, y0, x1, y1 = rect[0] + 0.01, rect[1] + 0.01, rect[2] - 0.01, rect[3] - 0.01
+    for i in range(1, steps):
+        t = i / steps
+        x, y = p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])
+        if x0 < x < x1 and y0 < y < y1:
+            return True
+    return False
+
+
 def layer_count(ir: nx.DiGraph, view) -> tuple[int, bool]:
     """How many columns the layers need: the longest chain of op instances (groups of
     boxes of one scope, split where they read each other), input and outputs included;
     and whether two op instances at one depth share a row (parallel layers on one grid,
-    which then need a column each)."""
+    drawn in lanes of one column)."""
     key = {}
     for b in view.boxes.values():
         key[b.id] = ("input",) if b.kind == "input" else ("output",) if b.kind == "output" \

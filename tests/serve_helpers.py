@@ -14,9 +14,10 @@ from mgdsl.serve.workspace import Workspace
 
 
 @contextlib.contextmanager
-def running_server(root: Path, first: str | None = None) -> Iterator[EditorServer]:
-    """Serve `root` on 127.0.0.1 (a free port) for the duration of the block."""
-    server = make_server(Workspace(root), port=0, first=first)
+def running_server(root: Path, first: str | None = None, **options) -> Iterator[EditorServer]:
+    """Serve `root` on 127.0.0.1 (a free port) for the duration of the block; `options`
+    go to `make_server` (limits, host, token)."""
+    server = make_server(Workspace(root), port=0, first=first, **options)
     # a short poll: `shutdown` waits for the loop to notice, 0.5 s by default per server
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                               daemon=True)
@@ -30,11 +31,15 @@ def running_server(root: Path, first: str | None = None) -> Iterator[EditorServe
 
 
 def request(server: EditorServer, method: str, path: str, body: bytes | str | dict | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict | bytes]:
-    """One request on a fresh connection; JSON answers are decoded."""
+            headers: dict[str, str] | None = None, *, token: bool = True,
+            timeout: float = 30) -> tuple[int, dict | bytes]:
+    """One request on a fresh connection, with the server's access token unless `token`
+    is false; JSON answers are decoded."""
     host, port = server.server_address[:2]
-    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     headers = dict(headers or {})
+    if token:
+        headers.setdefault("Authorization", f"token {server.access.token}")
     if isinstance(body, dict):
         body = json.dumps(body)
         headers.setdefault("Content-Type", "application/json")

@@ -162,11 +162,11 @@ def test_devices_fifos_directories_and_symlinks_are_refused_at_once(tmp_path: Pa
     result = _check_quickly(tmp_path, "/dev/zero", "f.mg", "d.mg", "main.mg")
     assert result.returncode == 1, result.stderr
     err = result.stderr
-    assert "error[E602]: `/dev/zero` is a character device, not a .mg file" in err
-    assert "error[E602]: `f.mg` is a FIFO (named pipe), not a .mg file" in err
-    assert "error[E602]: `d.mg` is a directory, not a .mg file" in err
+    assert "error[E621]: `/dev/zero` is a character device, not a .mg file" in err
+    assert "error[E621]: `f.mg` is a FIFO (named pipe), not a .mg file" in err
+    assert "error[E621]: `d.mg` is a directory, not a .mg file" in err
     for n in ("z.mg", "lf.mg", "ld.mg"):
-        assert f'main.mg:{("z.mg", "lf.mg", "ld.mg").index(n) + 1}:1: error[E602]' in err
+        assert f'main.mg:{("z.mg", "lf.mg", "ld.mg").index(n) + 1}:1: error[E621]' in err
     assert "Traceback" not in err
 
 

@@ -124,7 +124,7 @@ def test_deconv_and_unet_shapes() -> None:
     ("input x: 1 x 8 x 8\noutput y = conv(x, [1, 2])", "E307"),
     ("input x: 1 x 8 x 8\noutput y = relu(3)", "E404"),
     ("input x: 1 x 8 x 8\noutput y = stems(x, [2, 2], levels = 2)", "E307"),
-    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 1, 1, 9)", "E408"),
+    ("input x: 1 x 8 x 8\noutput y = conv(x, 2, 3, 1, 1, true, 1, 1, false, 9)", "E408"),
     ("input x: 1 x 8 x 8\noutput y = conv(x)", "E409"),
     ("input x: 1 x 8 x 8\noutput y = x\ninput x: 1 x 8 x 8", "E206"),
     ("input x: 1 x 0 x 8\noutput y = x", "E403"),
@@ -187,7 +187,7 @@ def test_use_relative_files_cycles_and_bad_files(tmp_path: Path) -> None:
     (tmp_path / "bin.mg").write_bytes(b"\x00\x01\x02")
     (tmp_path / "latin.mg").write_bytes("network N() { }  # caf\xe9".encode("latin-1"))
     (tmp_path / "dir.mg").mkdir()
-    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E602"),
+    for name, code in [("bin.mg", "E604"), ("latin.mg", "E604"), ("dir.mg", "E621"),
                        ("missing.mg", "E601")]:
         with pytest.raises(MgError) as info:
             mgdsl.load(tmp_path / name)

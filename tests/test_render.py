@@ -55,12 +55,12 @@ def check_structure(view, source: str) -> None:
     assert all(len(v) == 1 for v in xs.values()), "a column's boxes must share one x"
     ordered = [xs[col.index].pop() for col in view.columns]
     assert ordered == sorted(ordered) and len(set(ordered)) == len(ordered)
-    ys: dict[int, set[float]] = {}
+    ys: dict[tuple, set[float]] = {}
     for box in view.boxes.values():
-        ys.setdefault(box.row, set()).add(pos[box.id][1])
-    assert all(len(v) == 1 for v in ys.values()), "a row's boxes must share one y"
-    by_row = [ys[r].pop() for r in sorted(ys)]
-    assert by_row == sorted(by_row), "finer levels lie below coarser ones"
+        ys.setdefault((box.row, box.lane), set()).add(pos[box.id][1])
+    assert all(len(v) == 1 for v in ys.values()), "a lane's boxes must share one y"
+    by_lane = [ys[k].pop() for k in sorted(ys)]
+    assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
     drawn = Counter(re.sub(r"^arrow ", "", e[2]["class"]) for e in edges
                     if e[1] in view.boxes and "class" in e[2])
     assert drawn == Counter(a.kind for a in view.arrows)

@@ -20,7 +20,13 @@ from mgdsl.diagrams.layers import build_view
 from mgdsl.diagrams.scene import scene_to_dot
 from mgdsl.diagrams.tikz import to_tikz
 from mgdsl.elab.program import load_program
-from tests.render_checks import check_drawing, dot_drawing, layer_count, tikz_drawing
+from tests.render_checks import (
+    check_drawing,
+    check_no_chains,
+    dot_drawing,
+    layer_count,
+    tikz_drawing,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "tests" / "data" / "nets"
@@ -50,14 +56,13 @@ def network(request):
 def test_columns_are_layers_and_arrows_have_the_ir_kinds(network) -> None:
     ir = network
     view = build_view(ir)
-    count, parallel = layer_count(ir, view)
-    if parallel:  # two layers on one grid side by side (OctConv): one column each
-        assert count < len(view.columns) < 2 * count
-    else:
-        assert len(view.columns) == count, "a column per layer, none wasted"
+    count, _ = layer_count(ir, view)
+    # parallel layers on one grid (OctConv, ASPP) share a column, in lanes
+    assert len(view.columns) == count, "a column per layer, none wasted"
     scene = build_scene(view, params=ir.graph["params"])
     check_drawing(ir, view, *dot_drawing(scene_to_dot(scene)), collapsed=False)
     check_drawing(ir, view, *tikz_drawing(to_tikz(scene)), collapsed=False)
+    check_no_chains(view, scene)
 
 
 def test_collapsed_drawing_keeps_the_structure(network) -> None:
@@ -68,6 +73,7 @@ def test_collapsed_drawing_keeps_the_structure(network) -> None:
     scene = build_scene(folded, params=ir.graph["params"])
     check_drawing(ir, folded, *dot_drawing(scene_to_dot(scene)), collapsed=True)
     check_drawing(ir, folded, *tikz_drawing(to_tikz(scene)), collapsed=True)
+    check_no_chains(folded, scene)
 
 
 def _ir(name: str):
@@ -146,3 +152,73 @@ def test_output_is_byte_identical_across_processes() -> None:
                                        cwd=ROOT, env=env, capture_output=True,
                                        check=True).stdout)
         assert outs[0] == outs[1] and outs[0].startswith(b"digraph")
+
+
+# -- folding only what is identical ---------------------------------------------------
+
+def _chain_view(extra: list[tuple[int, int]], *, shapes=None):
+    """Input box b0, then layer boxes b1..b4 in columns 1..4 with arrows b(i-1) -> b(i)
+    unless `extra` rewires them, every layer alike (1x1 convs of 8 channels)."""
+    from mgdsl.diagrams.view import Arrow, Box, Column, View
+
+    shapes = shapes or {}
+    boxes = {}
+    for i in range(5):
+        kind = "input" if i == 0 else "layer"
+        boxes[f"b{i}"] = Box(f"b{i}", i, kind, "input" if i == 0 else "conv", 0,
+                             shapes.get(i, (8, 8, 8)), None, f"b{i}", (i,), column=i)
+    links = extra if extra else [(i - 1, i) for i in range(1, 5)]
+    arrows = [Arrow(f"b{s}", f"b{d}", "same") for s, d in links]
+    columns = [Column(i, boxes[f"b{i}"].kind, [f"b{i}"], None) for i in range(5)]
+    return View("N", boxes, columns, arrows, [])
+
+
+def _runs(view) -> list[tuple[int, int, int]]:
+    return [(c.index, *run) for c in collapse(view).columns for run in c.runs]
+
+
+def test_a_chain_of_identical_layers_folds() -> None:
+    assert _runs(_chain_view([])) == [(1, 4, 1)]
+
+
+def test_near_identical_runs_do_not_fold() -> None:
+    # the first layer reads 3 channels, the others 8: 3 -> 8 is not 8 -> 8
+    assert _runs(_chain_view([], shapes={0: (3, 8, 8)})) == [(2, 3, 1)]
+    # the third layer also reads the input (wiring from outside the run)
+    wired = [(0, 1), (1, 2), (2, 3), (0, 3), (3, 4)]
+    assert all(reps * span < 4 or first > 1 for first, reps, span in _runs(_chain_view(wired)))
+    assert (1, 4, 1) not in _runs(_chain_view(wired))
+    # parallel copies of one layer, placed one after the other, are not a chain
+    parallel = [(0, 1), (0, 2), (0, 3), (0, 4)]
+    assert _runs(_chain_view(parallel)) == []
+    # a layer that reads the one two back (skipping the one before it) breaks the run
+    skipping = [(0, 1), (1, 2), (1, 3), (3, 4)]
+    assert not {(1, 4, 1), (1, 3, 1)} & set(_runs(_chain_view(skipping)))
+
+
+PARALLEL = '''use "std.mg"
+network Fork() {
+    input image: 3 x 32 x 32
+    a = conv(image, 4, 1)
+    b = conv(image, 4, 1)
+    c = conv(image, 4, 1)
+    d = conv(image, 4, 1)
+    output y = concat(a, conv(b + a, 4), conv(c, 4), d)
+}
+network Twice() {
+    input image: 3 x 32 x 32
+    output y = cbr(cbr(image, 8), 8)
+}
+'''
+
+
+def test_parallel_convs_are_lanes_of_one_column_and_do_not_fold() -> None:
+    ir = mgdsl.build_graph(PARALLEL, "Fork")
+    view = build_view(ir)
+    convs = [b for b in view.boxes.values() if b.kind == "layer" and b.shape == (4, 32, 32)
+             and any(a.src == "n0" and a.dst == b.id for a in view.arrows)]
+    assert len(convs) == 4
+    assert len({b.column for b in convs}) == 1 and len({b.lane for b in convs}) == 4
+    assert not any(c.runs for c in collapse(view).columns)
+    twice = collapse(build_view(mgdsl.build_graph(PARALLEL, "Twice")))
+    assert not any(c.runs for c in twice.columns), "3 -> 8 and 8 -> 8 are not identical"

@@ -6,6 +6,7 @@ The browser itself is tested in test_serve_browser.py.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,9 +46,9 @@ def root(tmp_path: Path) -> Path:
 def test_page_and_static_files(root: Path) -> None:
     with running_server(root) as server:
         status, page = request(server, "GET", "/")
-        assert status == 200 and b"<textarea" in page
-        for name in ("app.js", "app.css"):
-            assert request(server, "GET", f"/static/{name}")[0] == 200
+        assert status == 200 and b'<script src="/static/editor.js">' in page
+        for name in ("editor.js", "app.css"):
+            assert request(server, "GET", f"/static/{name}", token=False)[0] == 200
         assert request(server, "GET", "/static/../server.py")[0] == 404
         assert request(server, "GET", "/static/nope.js")[0] == 404
         assert request(server, "GET", "/nope")[0] == 404
@@ -159,7 +160,12 @@ def test_hostile_requests_get_4xx_and_the_server_keeps_serving(
     assert (root / "tiny.mg").read_text() == NET
 
 
-def _raw(server, data: bytes) -> bytes:
+def _raw(server, data: bytes, token: bool = True) -> bytes:
+    """Send `data` as it is (with the server's token header after the request line unless
+    `token` is false) and read everything until the server closes."""
+    if token and b"\r\n" in data:
+        line, rest = data.split(b"\r\n", 1)
+        data = line + f"\r\nAuthorization: token {server.access.token}\r\n".encode() + rest
     host, port = server.server_address[:2]
     with socket.create_connection((host, port), timeout=30) as sock:
         sock.sendall(data)
@@ -219,15 +225,33 @@ def test_load_many_edits_from_several_clients(root: Path) -> None:
         assert (root / f"c{c}.mg").read_text().endswith(f"# client {c} round {rounds - 1}\n")
 
 
-def test_cli_binds_loopback_by_default(root: Path) -> None:
+def test_cli_binds_loopback_by_default_and_prints_the_token(root: Path) -> None:
+    import http.client
+
     process = subprocess.Popen([sys.executable, "-m", "mgdsl", "serve", str(root), "--port", "0"],
                                stderr=subprocess.PIPE, text=True)
     try:
         line = process.stderr.readline()
-        assert line.startswith("mgdsl serve: http://127.0.0.1:"), line
-        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-        with socket.create_connection(("127.0.0.1", port), timeout=10):
-            pass
+        m = re.match(r"mgdsl serve: http://127\.0\.0\.1:(\d+)/\?token=([\w-]{32,}) ", line)
+        assert m, line
+        port, token = int(m.group(1)), m.group(2)
+        for headers, status in [({}, 401), ({"Authorization": f"token {token}"}, 200)]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/files", headers=headers)
+            assert conn.getresponse().status == status
+            conn.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_cli_serves_other_machines_with_a_note(root: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "mgdsl", "serve", str(root), "--port", "0",
+                                "--host", "0.0.0.0"], stderr=subprocess.PIPE, text=True)
+    try:
+        note, line = process.stderr.readline(), process.stderr.readline()
+        assert note.startswith("note: serving on 0.0.0.0") and "token" in note
+        assert "?token=" in line and "127.0.0.1" not in line
     finally:
         process.terminate()
         process.wait(10)
@@ -236,3 +260,78 @@ def test_cli_binds_loopback_by_default(root: Path) -> None:
 def test_cli_refuses_a_missing_target(tmp_path: Path, capsys) -> None:
     assert main(["serve", str(tmp_path / "nosuch.mg")]) == 1
     assert "E931" in capsys.readouterr().err
+
+
+def test_saving_a_text_with_errors_needs_confirmation(root: Path) -> None:
+    bad = NET.replace("sigmoid(", "sigmoid_(")
+    with running_server(root) as server:
+        status, body = request(server, "POST", "/api/save", {"path": "tiny.mg", "text": bad})
+        assert status == 409 and body["errors"] == 1
+        assert (root / "tiny.mg").read_text() == NET
+        status, body = request(server, "POST", "/api/save",
+                               {"path": "tiny.mg", "text": bad, "confirm_errors": True})
+        assert status == 200 and body["errors"] == 1
+        assert (root / "tiny.mg").read_text() == bad
+        status, body = request(server, "POST", "/api/save", {"path": "tiny.mg", "text": NET})
+        assert status == 200 and body["errors"] == 0
+
+
+def test_check_names_the_source_line_of_every_box(root: Path) -> None:
+    with running_server(root) as server:
+        _, result = request(server, "POST", "/api/check", {"path": "tiny.mg", "text": NET})
+    boxes = result["boxes"]
+    titles = set(re.findall(r"<title>(n\d+)</title>", result["svg"]))
+    assert titles and titles <= set(boxes)  # every drawn box is described
+    lines = {info["line"] for info in boxes.values()}
+    assert lines == {3, 4, 5, 6}  # input, stems, mgcbr, output lines of NET
+    conv = next(b for b in boxes.values() if b["op"] == "conv" and b["line"] == 5)
+    assert conv["params"] > 0 and conv["args"]["k"] == "3" and len(conv["shape"]) == 3
+
+
+def test_hover_shows_shapes_per_grid_and_completion_offers_names(root: Path) -> None:
+    line = NET.split("\n").index("    p = mgcbr(p, [c, c])")
+    with running_server(root) as server:
+        status, hover = request(server, "POST", "/api/hover",
+                                {"path": "tiny.mg", "text": NET, "line": line, "character": 4})
+        assert status == 200
+        assert "pyramid of 2 grids" in hover["markdown"] and "8 × 16 × 16" in hover["markdown"]
+        assert hover["from"][0] == line
+        status, found = request(server, "POST", "/api/complete",
+                                {"path": "tiny.mg", "text": NET, "line": line, "character": 10})
+        labels = {i["label"]: i for i in found["items"]}
+        assert labels["mgcbr"]["type"] == "function" and labels["p"]["type"] == "variable"
+        for bad in ({"path": "tiny.mg", "text": NET, "line": -1, "character": 0},
+                    {"path": "tiny.mg", "text": NET, "line": 0},
+                    {"path": "../x.mg", "text": NET, "line": 0, "character": 0}):
+            assert request(server, "POST", "/api/hover", bad)[0] in (400, 403)
+        # a far-away position is no error, just nothing to show
+        status, hover = request(server, "POST", "/api/hover",
+                                {"path": "tiny.mg", "text": NET, "line": 999, "character": 99})
+        assert status == 200 and hover["markdown"] is None
+
+
+def test_hover_and_completion_never_read_outside_the_root(root: Path) -> None:
+    text = 'use "../secret.mg"\n' + NET
+    with running_server(root) as server:
+        for route in ("/api/hover", "/api/complete"):
+            for line in range(len(text.split("\n"))):
+                status, body = request(server, "POST", route,
+                                       {"path": "tiny.mg", "text": text, "line": line, "character": 6})
+                assert status == 200 and "Secret" not in str(body)
+
+
+def test_grammar_is_the_pygments_lexers_token_table(root: Path) -> None:
+    from mgdsl.syntax.highlight import MgLexer
+
+    with running_server(root) as server:
+        status, grammar = request(server, "GET", "/api/grammar")
+    assert status == 200 and set(grammar["states"]) == set(MgLexer.tokens)
+    regexes = {r["regex"] for rules in grammar["states"].values() for r in rules}
+    for rules in MgLexer.tokens.values():
+        for rule in rules:
+            if isinstance(rule, tuple):
+                assert rule[0] in regexes
+    block = next(r for r in grammar["states"]["root"] if r["regex"].startswith("(block)"))
+    assert block["tokens"] == ["Keyword.Declaration", "Text.Whitespace", "Name.Function"]
+    shape = next(r for r in grammar["states"]["root"] if r["regex"].startswith("(input)"))
+    assert shape["next"] == ["shape"]

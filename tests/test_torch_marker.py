@@ -78,3 +78,16 @@ def test_marker_expressions_keep_slow_tests_out(fake_repo, marker, passed):
                           timeout=60)
     assert proc.returncode == 0
     assert proc.stdout == f"-m|pytest|-n|2|-q|{passed}-x|"
+
+
+@pytest.mark.parametrize("fail_when, expected", [("", 0), ("slow", 1), ("not-slow", 1)])
+def test_ci_runs_the_default_and_the_slow_tier(fake_repo, fail_when, expected):
+    """`.ci/run` runs the default suite and then the slow tier; either failing fails CI."""
+    python = fake_repo / ".venv" / "bin" / "python"
+    python.write_text('#!/usr/bin/env bash\nprintf "%s|" "$@"; echo\n'
+                      'case "$*" in *slow*) tier=slow;; *) tier=not-slow;; esac\n'
+                      '[ "$tier" = "$FAIL_WHEN" ] && exit 1\nexit 0\n')
+    proc = subprocess.run(["bash", str(fake_repo / ".ci" / "run")], capture_output=True,
+                          text=True, env={**os.environ, "FAIL_WHEN": fail_when}, timeout=60)
+    assert proc.returncode == expected
+    assert proc.stdout.splitlines() == ["-m|pytest|-n|2|-q|", "-m|pytest|-n|2|-q|-m|slow|"]

@@ -3,6 +3,8 @@ captured update on CPU; the capture itself in `cuda` tests (skipped without a GP
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 from test_train_fakes import FakeSegTask, fake_metrics, seg_net
@@ -59,8 +61,9 @@ def test_networks_that_wait_for_the_host_are_not_captured():
     assert graph_blockers(device=torch.device("cuda"), model=module, **GOOD) == found
 
 
-def test_use_graphs_auto_explicit_and_off():
-    assert use_graphs(None, []) is True
+def test_use_graphs_only_when_asked():
+    # opt-in until a GPU run has passed the capture tests below
+    assert use_graphs(None, []) is False
     assert use_graphs(None, ["cpu"]) is False
     assert use_graphs(False, []) is False
     assert use_graphs(True, []) is True
@@ -152,6 +155,74 @@ def test_cuda_graphs_asked_for_on_cpu_is_a_clear_error(tmp_path):
     import json
 
     assert json.loads((tmp_path / "auto" / "config.json").read_text())["cuda_graphs"] is False
+
+
+def test_cuda_graphs_are_off_by_default_even_on_cuda():
+    assert TrainConfig("fake-seg", epochs=1, iters_per_epoch=1, batch_size=4).cuda_graphs is False
+
+
+def test_a_failed_capture_is_a_capture_failed_error(monkeypatch):
+    """The capture section turns any failure into `CaptureFailed` and leaves no gradients
+    (simulated on the CPU: constructing the CUDA graph fails)."""
+    from mgdsl.train.graphs import CaptureFailed, GraphedStep
+
+    def no_graphs():
+        raise RuntimeError("CUDA error: operation not permitted when stream is capturing\nmore")
+
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", no_graphs)
+    net = seg_net()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    step = GraphedStep(net, optimizer, "segmentation", device=torch.device("cpu"),
+                       channels_last=False, lr=0.1, autocast=contextlib.nullcontext,
+                       check=lambda out, y: out.mean(), warmup=0)
+    x, y = next(FakeSegTask().train_batches(4, seed=0))
+    with pytest.raises(CaptureFailed, match="^RuntimeError: CUDA error: operation not permitted"):
+        step.step(x, y, 0.1)
+    assert all(p.grad is None for p in net.parameters())
+
+
+class _CaptureFailsAfterWarmup:
+    """A stand-in for `GraphedStep` on the CPU: two eager warm-up steps as the real one
+    trains them, then a failing capture."""
+
+    def __init__(self, model, optimizer, kind, *, device, channels_last, lr, autocast, check,
+                 warmup=2):
+        self.model, self.optimizer, self.check, self.warmup = model, optimizer, check, warmup
+
+    def step(self, x, y, lr):
+        from mgdsl.train.graphs import CaptureFailed
+
+        if self.warmup == 0:
+            raise CaptureFailed("RuntimeError: simulated capture failure")
+        self.warmup -= 1
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.check(self.model(x.contiguous(memory_format=torch.channels_last)), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+def test_capture_failure_falls_back_to_eager_with_one_warning(tmp_path, monkeypatch, capsys):
+    import mgdsl.train.stepper as stepper
+
+    config = dict(task="fake-seg", epochs=2, iters_per_epoch=4, batch_size=4, device="cpu",
+                  progress=False, seed=2)
+    eager = train(seg_net(), FakeSegTask(), TrainConfig(**config, quiet=True), tmp_path / "e",
+                  metrics_factory=fake_metrics)
+    monkeypatch.setattr(stepper, "graph_blockers", lambda **kw: [])
+    monkeypatch.setattr(stepper, "GraphedStep", _CaptureFailsAfterWarmup)
+    capsys.readouterr()
+    graphed = train(seg_net(), FakeSegTask(), TrainConfig(**config, cuda_graphs=True),
+                    tmp_path / "g", metrics_factory=fake_metrics)
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if "capture" in line]
+    assert warnings == ["warning: CUDA graph capture failed (RuntimeError: simulated capture "
+                        "failure); training on without graphs"]
+    assert "Traceback" not in err
+    # the step whose capture failed ran eagerly on the same batch: nothing skipped
+    assert graphed.steps == eager.steps == 8 and graphed.losses == eager.losses
 
 
 # ---------------------------------------------------------------- on a GPU

@@ -8,23 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args
+from mgdsl.cli.common import add_target_args, input_sizes
 from mgdsl.cli.output import print_error
 from mgdsl.cli.sets import parse_sets
 from mgdsl.errors import MgError, MgErrors
-from mgdsl.ir.sizes import parse_size, size_text
-
-
-def input_sizes(items: list[str]) -> dict[str, tuple[int, ...]]:
-    """The `--input NAME=CxHxW` options as a dict (E325 for a malformed one)."""
-    out = {}
-    for item in items:
-        name, eq, size = item.partition("=")
-        if not eq or not name.strip():
-            raise MgError(f"--input expects NAME=CxHxW, got `{item}`", code="E325",
-                          hint="for example --input image=3x96x128")
-        out[name.strip()] = parse_size(size)
-    return out
+from mgdsl.ir.sizes import size_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:

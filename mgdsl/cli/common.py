@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 import networkx as nx
 
 from mgdsl.atomic import write_atomic
 from mgdsl.cli.sets import add_set_argument, parse_sets
 from mgdsl.errors import MgError
+from mgdsl.oserrors import os_errors
 
 
 def add_target_args(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
@@ -40,12 +45,45 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def input_sizes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """The `--input NAME=CxHxW` options as a dict (E325 for a malformed one)."""
+    from mgdsl.ir.sizes import parse_size
+
+    out = {}
+    for item in items:
+        name, eq, size = item.partition("=")
+        if not eq or not name.strip():
+            raise MgError(f"--input expects NAME=CxHxW, got `{item}`", code="E325",
+                          hint="for example --input image=3x96x128")
+        out[name.strip()] = parse_size(size)
+    return out
+
+
+def add_input_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add `--input NAME=CxHxW` (repeatable): build the network at another input size."""
+    parser.add_argument("--input", dest="inputs", action="append", default=[],
+                        metavar="NAME=CxHxW",
+                        help=f"{what} at another input size (repeatable), e.g. "
+                             f"image=3x96x128")
+
+
 def load_ir(args: argparse.Namespace, target: str | None = None) -> nx.DiGraph:
-    """The checked IR named by the parsed arguments."""
+    """The checked IR named by the parsed arguments (at the `--input` sizes if given)."""
     from mgdsl.api import load
 
-    return load(target or args.target, args.network, **parse_sets(args.sets))
+    inputs = input_sizes(getattr(args, "inputs", None) or [])
+    return load(target or args.target, args.network, inputs=inputs or None,
+                **parse_sets(args.sets))
 
 
-__all__ = ["add_target_args", "load_ir", "positive_int", "non_negative_int",
-           "write_atomic", "MgError"]
+def write_output(path: str | os.PathLike[str],
+                 data: str | bytes | Callable[[BinaryIO], None], *, what: str) -> Path:
+    """Write a file the user named (`-o`, a file to reformat) atomically; an `OSError` (a
+    file or folder in the way, a read-only or full disk, no permission) becomes the coded
+    error of `mgdsl.oserrors` naming `what` and the path, the old file left whole."""
+    with os_errors(path, action="write", what=what, given=str(path)):
+        return write_atomic(path, data)
+
+
+__all__ = ["add_target_args", "add_input_argument", "input_sizes", "load_ir",
+           "positive_int", "non_negative_int", "write_atomic", "write_output", "MgError"]

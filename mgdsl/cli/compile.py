@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args, load_ir, write_atomic
+from mgdsl.cli.common import add_target_args, load_ir, write_output
 
 __all__ = ["register", "run"]
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     ir = load_ir(args)
     text = emit_source(ir, class_name=args.class_name, fold_bn=args.fold_bn)
     if args.output:
-        write_atomic(args.output, text)
+        write_output(args.output, text, what="the PyTorch source")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from mgdsl.cli.common import add_target_args, load_ir
+from mgdsl.oserrors import os_errors
 
 __all__ = ["register", "run"]
 
@@ -63,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
         module = to_fx(ir)
         data = load_checkpoint(args.checkpoint)
         load_model_state(module, data["model"], args.checkpoint, f"`{args.target}`")
-    result = export_onnx(ir, args.output, dynamic=args.dynamic,
-                         opset=args.opset or DEFAULT_OPSET, module=module, source=args.target)
+    # the exporter's own failures are coded inside it; an OSError is the file's write
+    with os_errors(args.output, action="write", what="the ONNX model", given=args.output):
+        result = export_onnx(ir, args.output, dynamic=args.dynamic,
+                             opset=args.opset or DEFAULT_OPSET, module=module,
+                             source=args.target)
     print(f"wrote {result.path} ({result.size / 1e6:.1f} MB, opset {result.opset}, "
           "passes onnx.checker)", file=sys.stderr)
     for name, dims in result.inputs.items():

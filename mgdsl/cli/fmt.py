@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import write_atomic
+from mgdsl.cli.common import write_output
 from mgdsl.cli.output import print_error
 from mgdsl.errors import MgError
 
@@ -40,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"would reformat {path}", file=sys.stderr)
                 status = 1
         elif out != text:
-            write_atomic(path, out)
+            try:
+                write_output(path, out, what="the formatted file")
+            except MgError as exc:  # the file is unchanged; go on with the others
+                print_error(exc, command_line=getattr(args, "command_line", None))
+                status = 1
+                continue
             print(f"reformatted {path}", file=sys.stderr)
     return status

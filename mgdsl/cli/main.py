@@ -13,6 +13,7 @@ import sys
 import traceback
 
 from mgdsl.cli.cmdline import CommandLine
+from mgdsl.cli.stdout import guarded_stdout
 from mgdsl.errors import MgError
 
 # verb modules, in the order `mgdsl --help` lists them
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        with guarded_stdout():
+            return int(args.func(args) or 0)
     except MgError as exc:
         from mgdsl.cli.output import print_error
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import add_target_args, load_ir
+from mgdsl.cli.common import add_input_argument, add_target_args, load_ir
+from mgdsl.oserrors import os_errors
 
 __all__ = ["register", "run"]
 
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_target_args(p)
+    add_input_argument(p, "draw")
     for action in p._actions:  # FILE|NAME may be left out with --block
         if action.dest == "target":
             action.nargs, action.default = "?", None
@@ -76,8 +78,13 @@ def run(args: argparse.Namespace) -> int:
         source = dot_source(ir, collapse=args.collapse, block=args.block, expand=args.expand)
         sys.stdout.buffer.write(draw(source, args.format))
         return 0
-    source = render(ir, args.output, fmt=args.format, collapse=args.collapse,
-                    block=args.block, expand=args.expand, tikz_body=args.tikz_body)
+    if args.output is None:
+        source = render(ir, fmt=args.format, collapse=args.collapse, block=args.block,
+                        expand=args.expand, tikz_body=args.tikz_body)
+    else:  # Graphviz's own failures are coded inside; what is left is the write
+        with os_errors(args.output, action="write", what="the drawing", given=args.output):
+            source = render(ir, args.output, fmt=args.format, collapse=args.collapse,
+                            block=args.block, expand=args.expand, tikz_body=args.tikz_body)
     if args.output is None:
         sys.stdout.write(source)
     else:

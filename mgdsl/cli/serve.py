@@ -3,7 +3,9 @@
 Serves a page with the `.mg` text beside its diagram, stats and errors, refreshed as you
 type; Save (or Ctrl+S) writes the file atomically. Only `.mg` files under the folder it
 was started on (the file's folder, for FILE) are read or written. It binds 127.0.0.1
-unless `--host` says otherwise.
+unless `--host` says otherwise, and prints its address with a random access token that
+every request must carry (as Jupyter does); through a tunnel, open the same address with
+the tunnel's port.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ Examples:
   mgdsl serve architectures/            # every .mg file of the folder, first one open
   mgdsl serve mynet.mg --port 9000      # one file (its folder is what may be opened)
   mgdsl serve . --open                  # also open the page in the default browser
+  mgdsl serve . --host 0.0.0.0          # other machines too (they need the printed token)
+
+Through SSH: `ssh -L 9000:localhost:8765 gpu-box`, then open the printed address with
+port 9000 instead of 8765.
 """
 
 
@@ -38,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8765,
                    help="port to listen on (default 8765; 0 picks a free one)")
+    p.add_argument("--render-limit", type=float, default=10.0, metavar="SECONDS",
+                   help="stop Graphviz when one diagram takes longer (default 10)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(func=run)
@@ -59,21 +67,25 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise MgFileError(f"port {args.port} is out of range", code="E932",
                           hint="give a port from 1 to 65535, or 0 for any free one")
+    if not args.render_limit > 0:
+        raise MgFileError(f"--render-limit {args.render_limit:g} is not a positive number of "
+                          "seconds", code="E982", hint="for example `--render-limit 30`")
     try:
         server = make_server(Workspace(root), host=args.host, port=args.port, first=first,
-                             quiet=not args.verbose)
+                             quiet=not args.verbose, render_limit=args.render_limit)
     except OSError as exc:
         raise MgFileError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                           code="E932", hint="choose another port with --port, or 0") from None
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {args.host}: other machines may read and change the "
-              ".mg files of this folder", file=sys.stderr)
-    print(f"mgdsl serve: {server.url} (folder {server.workspace.root}; Ctrl+C stops)",
+    if not server.access.loopback_only:
+        print(f"note: serving on {args.host}: other machines that have the address below "
+              "(with its token) may read and change the .mg files of this folder",
+              file=sys.stderr)
+    print(f"mgdsl serve: {server.token_url} (folder {server.workspace.root}; Ctrl+C stops)",
           file=sys.stderr, flush=True)
     if args.open:
         import webbrowser
 
-        webbrowser.open(server.url)
+        webbrowser.open(server.token_url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

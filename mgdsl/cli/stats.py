@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from mgdsl.cli.common import add_target_args, load_ir
+from mgdsl.cli.common import add_input_argument, add_target_args, load_ir
+from mgdsl.syntax.literal import mg_arguments
 
 EPILOG = """\
 grid shapes: per section, the shape (CxHxW) of every grid it passes on to what follows,
@@ -28,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "output reaches.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_target_args(p)
+    add_input_argument(p, "count")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -47,7 +49,7 @@ def _table(title: str, rows: list[tuple[str, ...]]) -> list[str]:
 
 def format_summary(s: dict) -> str:
     """The text report of `mgdsl stats` for a summary from `summarize`."""
-    params = " ".join(f"{k}={v}" for k, v in s["params"].items())
+    params = mg_arguments(s["params"])
     lines = [f"network {s['network']}({params})  [{s['file']}]",
              f"parameters  {s['total_params']:>15,}  ({_m(s['total_params'])})",
              f"MACs        {s['total_macs']:>15,}  ({_m(s['total_macs'])})",

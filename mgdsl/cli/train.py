@@ -229,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
             print_error(exc)
             exit_after_distributed(1)
         raise
+    if result.stopped_by is not None:
+        return _stopped(result, args, dist)
     if dist.is_main and not args.quiet:
         if result.epochs:
             title = (f"{build.network_title(args.target, ir)} on {args.task}: after epoch "
@@ -238,6 +240,37 @@ def run(args: argparse.Namespace) -> int:
     if dist.enabled:
         exit_after_distributed(0)
     return 0
+
+
+def resume_command(argv: list[str], world_size: int) -> str:
+    """The command line that continues a run started with `mgdsl train` + `argv`."""
+    import shlex
+
+    words = [a for a in argv if a not in ("--resume", "--overwrite")]
+    if words and words[0] == "train":
+        words = words[1:]
+    prefix = (f"torchrun --nproc_per_node={world_size} -m mgdsl train" if world_size > 1
+              else "mgdsl train")
+    return f"{prefix} {shlex.join(words)} --resume"
+
+
+def _stopped(result, args: argparse.Namespace, dist) -> int:
+    """Say where a run stopped by a signal is and how to go on; 128 + the signal number."""
+    from mgdsl.train.stopping import signal_name
+
+    code = 128 + result.stopped_by
+    if not dist.is_main:
+        print(f"mgdsl: rank {dist.rank} stopped by {signal_name(result.stopped_by)} after step "
+              f"{result.steps}", file=sys.stderr, flush=True)
+    else:
+        argv = args.command_line.argv if getattr(args, "command_line", None) else sys.argv[1:]
+        print(f"mgdsl: stopped by {signal_name(result.stopped_by)} after step {result.steps}; "
+              f"checkpoint written to {result.checkpoint}\n"
+              f"to go on:  {resume_command(list(argv), dist.world_size)}",
+              file=sys.stderr, flush=True)
+    if dist.enabled:
+        exit_after_distributed(code)
+    return code
 
 
 def exit_after_distributed(code: int) -> None:

@@ -1,27 +1,37 @@
 """Folding repeated structure into one copy marked `×N` (`mgdsl render --collapse`), at
 every level of repetition.
 
-Two columns are identical when their boxes have the same kinds, ops, rows, shapes and
-section, their incoming arrows the same kinds from the same rows at the same relative
-column offsets, and they carry the same folded runs. A run is a sequence of columns
-repeated back to back with a period of one column (plain layers) up to `MAX_PERIOD`
-columns. Each pass folds, left to right, the run of the shortest period at each column;
-passes repeat until nothing changes, so HRNet's four basic blocks per branch fold first
-(`×4` over two columns) and the modules made of those folded blocks fold next. The first
+A run is a sequence of columns repeated back to back with a period of one column (plain
+layers) up to `MAX_PERIOD` columns, every repetition identical to the first: its boxes
+have the same kinds, ops, arguments, rows, lanes, output shapes and section, and carry
+the same folded runs, and every box has the same incoming arrows. An arrow from within
+the repetition matches by kind and column offset; one from the repetition before
+(for the first repetition: from before the run) by kind, ops on the way and the row and
+shape of its source, so each repetition has the same input shapes (`cbr(cbr(x, 8), 8)` on
+a 3-channel `x` does not fold: 3 -> 8 is not 8 -> 8); and an arrow into a later
+repetition from outside the run, or from two repetitions back, matches nothing, so what
+is folded has the same wiring from outside the run as the copy that is kept. Parallel
+copies (which read the same grid) are therefore never folded into a chain; `columns`
+puts them in one column anyway.
+
+Each pass folds, left to right, the run of the shortest period at each column; passes
+repeat until nothing changes, so HRNet's four basic blocks per branch fold first (`×4`
+over two columns) and the modules made of those folded blocks fold next. The first
 repetition is kept; arrows leaving the run are re-attached to the kept boxes and arrows
 between repetitions are dropped.
 
 >>> import mgdsl
 >>> folded = collapse(__import__("mgdsl.diagrams.layers").diagrams.layers.build_view(
 ...     mgdsl.load("R-PMG-44")))
->>> sorted({run for c in folded.columns for run in c.runs})
-[(3, 2)]
+>>> sorted({run for c in folded.columns for run in c.runs})  # a stage's first unit widens
+[(2, 2), (3, 2)]
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from mgdsl.diagrams.lanes import assign_lanes
 from mgdsl.diagrams.view import Arrow, Column, View
 
 __all__ = ["collapse", "collapse_once", "column_signatures", "unfolded_columns", "MAX_PERIOD"]
@@ -30,32 +40,58 @@ MAX_PERIOD = 12
 
 
 def column_signatures(view: View) -> list[tuple]:
-    """A translation-invariant description of every column, for finding repeats: its
-    boxes, and for each box its incoming arrows as (column offset, source row, kind)."""
-    incoming: dict[str, list[tuple]] = {}
-    for a in view.arrows:
-        src, dst = view.boxes[a.src], view.boxes[a.dst]
-        incoming.setdefault(a.dst, []).append(
-            (dst.column - src.column, src.row, a.kind, a.via))
+    """What every column shows, without its arrows: its kind and folded runs, and for each
+    box its kind, op, arguments, row, lane, shape, section, folded ops and whether it is
+    dropped."""
     out = []
     for col in view.columns:
         boxes = []
         for box_id in col.boxes:
             b = view.boxes[box_id]
-            boxes.append((b.kind, b.op, b.args, b.row, b.shape, b.section, tuple(b.folded),
-                          b.dropped, tuple(sorted(incoming.get(box_id, [])))))
+            boxes.append((b.kind, b.op, b.args, b.row, b.lane, b.shape, b.section,
+                          tuple(b.folded), b.dropped, b.off_level))
         out.append((col.kind, tuple(col.runs), tuple(boxes)))
     return out
 
 
-def _at(sig: tuple, offset: int) -> tuple:
-    """`sig` seen from column `offset` of a repetition: arrows from before the repetition
-    keep their source row and kind but not their distance (the first repetition may be
-    fed from further back than the next ones, which its predecessor feeds)."""
-    kind, runs, boxes = sig
-    return kind, runs, tuple(
-        box[:-1] + (tuple(sorted((d if d <= offset else -1, *rest) for d, *rest in box[-1])),)
-        for box in boxes)
+class _Signatures:
+    """Columns as seen from a repetition of a candidate run (see the module docstring)."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.plain = column_signatures(view)
+        self.incoming: dict[str, list[Arrow]] = {}
+        for a in view.arrows:
+            self.incoming.setdefault(a.dst, []).append(a)
+        self.cache: dict[tuple[int, int, int, int], tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    def at(self, column: int, start: int, period: int, rep: int) -> tuple:
+        """Column `column`, in repetition `rep` of a run of `period` columns from `start`."""
+        key = (column, start, period, rep)
+        if key not in self.cache:
+            self.cache[key] = self._at(column, start, period, rep)
+        return self.cache[key]
+
+    def _at(self, column: int, start: int, period: int, rep: int) -> tuple:
+        first = start + rep * period
+        boxes = self.view.boxes
+        arrows = []
+        for box_id in self.view.columns[column].boxes:
+            seen = []
+            for a in self.incoming.get(box_id, []):
+                src = boxes[a.src]
+                c = src.column
+                if c >= first:
+                    seen.append(("in", c - first, src.row, src.lane, a.kind, a.via, a.tap))
+                elif (rep == 0 and c < start) or (rep > 0 and c >= first - period):
+                    seen.append(("prev", src.row, src.shape, a.kind, a.via, a.tap))
+                else:  # from outside the run into a later repetition, or skipping one
+                    seen.append(("out", a.src, c - first, a.kind, a.via, a.tap))
+            arrows.append(tuple(sorted(seen, key=repr)))
+        return self.plain[column], tuple(arrows)
 
 
 def _spans(view: View) -> list[tuple[int, int]]:
@@ -73,16 +109,17 @@ def _nests(spans: list[tuple[int, int]], i: int, period: int, reps: int) -> bool
     return True
 
 
-def _find_run(sigs: list[tuple], spans: list[tuple[int, int]], i: int,
+def _find_run(sigs: _Signatures, spans: list[tuple[int, int]], i: int,
               max_period: int) -> tuple[int, int]:
     """The (period, repetitions) of the shortest-period run starting at column `i`."""
     for period in range(1, max_period + 1):
         if i + 2 * period > len(sigs):
             break
-        first = [_at(sigs[i + k], k) for k in range(period)]
+        first = [sigs.at(i + k, i, period, 0) for k in range(period)]
         reps = 1
         while i + (reps + 1) * period <= len(sigs) and all(
-                first[k] == _at(sigs[i + reps * period + k], k) for k in range(period)):
+                first[k] == sigs.at(i + reps * period + k, i, period, reps)
+                for k in range(period)):
             reps += 1
         while reps >= 2 and not _nests(spans, i, period, reps):
             reps -= 1
@@ -94,10 +131,11 @@ def _find_run(sigs: list[tuple], spans: list[tuple[int, int]], i: int,
 def collapse_once(view: View, max_period: int = MAX_PERIOD) -> View:
     """One pass: every run of identical columns, of at most `max_period` columns a
     repetition, folded into its first repetition."""
-    sigs = column_signatures(view)
+    sigs = _Signatures(view)
     spans = _spans(view)
     keep: list[tuple[Column, tuple[int, int] | None]] = []
     alias: dict[str, str] = {}
+    inner: set[str] = set()  # boxes of the repetitions before the last of a run
     i = 0
     while i < len(view.columns):
         period, reps = _find_run(sigs, spans, i, max_period)
@@ -108,6 +146,8 @@ def collapse_once(view: View, max_period: int = MAX_PERIOD) -> View:
                 dropped = view.columns[i + r * period + k]
                 for a, b in zip(kept.boxes, dropped.boxes, strict=True):
                     alias[b] = a
+            for r in range(reps - 1):
+                inner.update(view.columns[i + r * period + k].boxes)
         i += period * reps
     boxes = {}
     columns = []
@@ -117,15 +157,18 @@ def collapse_once(view: View, max_period: int = MAX_PERIOD) -> View:
         runs = list(col.runs) + ([run] if run else [])
         columns.append(Column(index, col.kind, list(col.boxes), col.section, runs))
     arrows: list[Arrow] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: dict[tuple[str, str, str], Arrow] = {}
     for a in view.arrows:
         src, dst = alias.get(a.src, a.src), alias.get(a.dst, a.dst)
         if a.dst in alias or boxes[src].column >= boxes[dst].column:
             continue  # inside a folded run
+        tap = a.tap or a.src in inner
         key = (src, dst, a.kind)
-        if key not in seen:
-            seen.add(key)
-            arrows.append(Arrow(src, dst, a.kind, a.via, a.nodes))
+        if key in seen:
+            seen[key].tap = seen[key].tap or tap
+        else:
+            seen[key] = Arrow(src, dst, a.kind, a.via, a.nodes, tap)
+            arrows.append(seen[key])
     return View(view.name, boxes, columns, arrows, view.sections, view.expanded)
 
 
@@ -141,6 +184,7 @@ def collapse(view: View) -> View:
             view, period = folded, 1
         else:
             period += 1
+    assign_lanes(view.boxes, view.arrows)  # folded copies may have left lanes empty
     return view
 
 

@@ -6,10 +6,11 @@ whose boxes would share a row is split where the row repeats. Groups are placed 
 longest path over the arrows (a group sits one column right of the rightmost group it
 reads), in a topological order with ties broken by the IR order, so the statement order
 that built a network does not matter: two branches written one after the other land
-side by side. A group that would overlap a box already placed in its column moves right
-until it fits. Outputs share the last column. The box graph is acyclic by construction
-(`layers`); should two groups still read each other, just those groups are split into
-single boxes, so placement never falls back to one column per box.
+side by side, in one column, and `lanes` stacks them within their row. A column
+therefore never holds two boxes one of which reaches the other. Outputs share the last
+column. The box graph is acyclic by construction (`layers`); should two groups still
+read each other, just those groups are split into single boxes, so placement never
+falls back to one column per box.
 
 >>> from mgdsl.diagrams.view import Arrow, Box
 >>> def box(i, row, group):
@@ -18,6 +19,9 @@ single boxes, so placement never falls back to one column per box.
 >>> cols = assign_columns(boxes, [Arrow("b0", "b2", "same")])
 >>> [c.boxes for c in cols]
 [['b0', 'b1'], ['b2']]
+>>> cols = assign_columns({b.id: b for b in [box(0, 0, ("a",)), box(1, 0, ("b",))]}, [])
+>>> [c.boxes for c in cols]
+[['b0', 'b1']]
 """
 
 from __future__ import annotations
@@ -80,17 +84,12 @@ def assign_columns(boxes: dict[str, Box], arrows: list[Arrow]) -> list[Column]:
     is_output = [all(boxes[b].kind == "output" for b in part) for part in parts]
     order = nx.lexicographical_topological_sort(dag, key=lambda i: (is_output[i], first[i]))
     column: dict[int, int] = {}
-    rows_at: dict[int, set[int]] = {}
     last = -1
     for i in order:
         col = max((column[p] + 1 for p in dag.pred[i]), default=0)
         if is_output[i]:
             col = max(col, last + 1)
-        rows = {boxes[b].row for b in parts[i]}
-        while rows & rows_at.get(col, set()):
-            col += 1
         column[i] = col
-        rows_at.setdefault(col, set()).update(rows)
         if not is_output[i]:
             last = max(last, col)
     used = sorted(set(column.values()))

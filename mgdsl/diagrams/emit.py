@@ -13,6 +13,7 @@ from mgdsl.diagrams.layout import GAP_X, GAP_Y, Layout, layout
 from mgdsl.diagrams.scene import Scene, scene_to_dot
 from mgdsl.diagrams.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
 from mgdsl.diagrams.view import Arrow, Box, View
+from mgdsl.syntax.literal import mg_arguments
 
 __all__ = ["to_dot", "build_scene", "box_label", "box_tooltip"]
 
@@ -57,7 +58,7 @@ def box_tooltip(box: Box) -> str:
 def _title(view: View, params: dict[str, Any]) -> str:
     if not params:
         return view.name
-    return f"{view.name} ({', '.join(f'{k}={v}' for k, v in params.items())})"
+    return f"{view.name} ({mg_arguments(params)})"
 
 
 def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
@@ -73,7 +74,7 @@ def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
     attrs.update({
         "label": label, "tooltip": box_tooltip(box), "width": _f(w), "height": _f(h),
         "fixedsize": "true", "fontname": FONT, "fontsize": "10",
-        "pos": _pos(*lay.pos(box.column, box.row)),
+        "pos": _pos(*lay.pos(box.column, box.row, box.lane)),
     })
     return attrs
 
@@ -124,7 +125,7 @@ def run_levels(view: View) -> list[tuple[int, int, int, int]]:
 def _markers(g: Scene, view: View, lay: Layout) -> float:
     """Section names below the drawing, `×N` over folded runs, ✕ after dropped grids.
     Returns the y under which the legend may start."""
-    bottom = min(lay.y.values()) - lay.height[min(lay.y)] / 2
+    bottom = lay.band(min(lay.y))[0]
     label_y = bottom - 0.3
     if not view.expanded:
         for i, (name, first, last) in enumerate(_section_spans(view)):
@@ -144,7 +145,7 @@ def _markers(g: Scene, view: View, lay: Layout) -> float:
         g.edge(f"repeat{k}a", f"repeat{k}b", dir="none", color="#555555", penwidth="1.2")
     for box in view.boxes.values():
         if box.dropped and not view.expanded:
-            x, y = lay.pos(box.column, box.row)
+            x, y = lay.pos(box.column, box.row, box.lane)
             g.node(f"{box.id}x", "✕", **PLAIN, fontsize="12", fontcolor="#b02020",
                    width="0.2", height="0.2", tooltip="grid dropped here",
                    pos=_pos(x + lay.size[box.id][0] / 2 + 0.16, y))
@@ -201,29 +202,59 @@ def _legend(g: Scene, view: View, colours: dict[str, str], left: float,
         x += sample_w + text_w + GAP_X / 2
 
 
-def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow) -> None:
-    """One arrow; one that passes boxes of its own row bridges above them through two
-    invisible waypoints, so that it never hides behind the boxes it skips."""
+def _boxes_by_column(view: View, lay: Layout) -> dict[int, list[tuple[float, float, Box]]]:
+    """Each column's boxes as (bottom, top, box)."""
+    out: dict[int, list[tuple[float, float, Box]]] = {}
+    for b in view.boxes.values():
+        y = lay.pos(b.column, b.row, b.lane)[1]
+        h = lay.size[b.id][1] / 2
+        out.setdefault(b.column, []).append((y - h, y + h, b))
+    return out
+
+
+def _blocked(column: list[tuple[float, float, Box]], ends: tuple[Box, Box], low: float,
+             high: float) -> bool:
+    """Whether a box of `column` other than `ends` lies between heights `low` and `high`."""
+    return any(bot < high and top > low and b not in ends for bot, top, b in column)
+
+
+def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
+           columns: dict[int, list[tuple[float, float, Box]]]) -> None:
+    """One arrow. One that passes boxes of its own row bridges just above them through
+    two invisible waypoints, so that it never hides behind the boxes it skips; an end
+    whose way up (or, for a direct arrow, towards the other end) is blocked by another
+    box of its column leaves or enters through the side."""
     attrs = dict(ARROWS.get(a.kind, ARROWS["same"])[0])
     via = f" via {', '.join(a.via)}" if a.via else ""
     attrs.update({"tooltip": f"{a.kind}{via}", "class": f"arrow {a.kind}"})
     src, dst = view.boxes[a.src], view.boxes[a.dst]
     for port in ("tailport", "headport"):
         attrs.pop(port, None)
-    if src.row != dst.row or not any(
-            b.row == src.row and src.column < b.column < dst.column for b in view.boxes.values()):
-        g.edge(a.src, a.dst, **attrs)
+    y0, y1 = lay.pos(src.column, src.row, src.lane)[1], lay.pos(dst.column, dst.row, dst.lane)[1]
+    between = [top for c in range(src.column + 1, dst.column) for _, top, b in columns.get(c, [])
+               if b.row == src.row]
+    if src.row != dst.row or not between:
+        low, high = min(y0, y1), max(y0, y1)
+        ports = {}
+        if _blocked(columns[src.column], (src, dst), low, high):
+            ports["tailport"] = "e"
+        if _blocked(columns[dst.column], (src, dst), low, high):
+            ports["headport"] = "w"
+        g.edge(a.src, a.dst, **attrs, **ports)
         return
-    y = lay.y[src.row] + lay.height[src.row] / 2 + GAP_Y / 2
+    tops = [y0 + lay.size[src.id][1] / 2, y1 + lay.size[dst.id][1] / 2]
+    y = max(between + tops) + GAP_Y / 2
     left = lay.x[src.column] + lay.width[src.column] / 2 + GAP_X / 2
     right = lay.x[dst.column] - lay.width[dst.column] / 2 - GAP_X / 2
     hops = [a.src, f"hop{i}a", f"hop{i}b", a.dst]
     for hop, x in ((hops[1], left), (hops[2], right)):
         g.node(hop, "", shape="point", width="0.01", style="invis", pos=_pos(x, y))
     line = {k: v for k, v in attrs.items() if k != "arrowhead"}
-    g.edge(hops[0], hops[1], **line, tailport="n", arrowhead="none")
+    up_src = _blocked(columns[src.column], (src, dst), y0, y)
+    up_dst = _blocked(columns[dst.column], (src, dst), y1, y)
+    g.edge(hops[0], hops[1], **line, tailport="e" if up_src else "n", arrowhead="none")
     g.edge(hops[1], hops[2], **line, arrowhead="none")
-    g.edge(hops[2], hops[3], **attrs, headport="n")
+    g.edge(hops[2], hops[3], **attrs, headport="w" if up_dst else "n")
 
 
 def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:
@@ -245,8 +276,9 @@ def build_scene(view: View, *, params: dict[str, Any] | None = None) -> Scene:
         for box_id in col.boxes:
             box = view.boxes[box_id]
             g.node(box_id, **_box_attrs(box, view, colours, lay, labels[box_id]))
+    columns = _boxes_by_column(view, lay)
     for i, a in enumerate(view.arrows):
-        _arrow(g, view, lay, i, a)
+        _arrow(g, view, lay, i, a, columns)
     legend_y = _markers(g, view, lay)
     _legend(g, view, colours, lay.left, lay.right, legend_y)
     # keep the title clear of what is drawn over the top row (bridges, ×N brackets)

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from mgdsl.diagrams.columns import assign_columns
+from mgdsl.diagrams.lanes import assign_lanes
 from mgdsl.diagrams.view import Arrow, Box, Column, View
 from mgdsl.ops import OPS
 
@@ -450,4 +451,5 @@ def build_view(ir: nx.DiGraph, *, expand: bool = False) -> View:
                 builder.arrows, sections, expand)
     _classify(view)
     view.columns = assign_columns(view.boxes, view.arrows)
+    assign_lanes(view.boxes, view.arrows)
     return view

@@ -1,9 +1,12 @@
-"""Pinned positions for a view: one x per column, one y per row (pyramid level).
+"""Pinned positions for a view: one x per column, one band per row (pyramid level), and
+one y per lane within a band.
 
 Depth runs left to right and levels stack from the finest (row 0, bottom) to the
-coarsest (top). Each row is as tall as its tallest box and each column as wide as its
-widest, so every grid of one level shares a row and every grid of one layer a column.
-Positions are in inches, rounded, so the DOT text is identical on every run.
+coarsest (top); a grid on no pyramid level has a row between two levels (a fraction)
+and a band of its own. A band holds its row's lanes (`lanes`) bottom to top, each as tall
+as its tallest box; each column is as wide as its widest box, so every grid of one
+level lies in one band and every grid of one layer in one column. Positions are in
+inches, rounded, so the DOT text is identical on every run.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = ["Layout", "layout", "GAP_X", "GAP_Y"]
 
 GAP_X = 0.42  # between columns
 GAP_Y = 0.35  # between rows
+LANE_GAP = 0.16  # between the lanes of one row
 SECTION_GAP = 0.15  # extra space where the section changes
 SUM_GAP = 0.28  # beside a column of sums only (small ⊕ nodes)
 
@@ -28,15 +32,20 @@ class Layout:
     size: dict[str, tuple[float, float]]
     x: dict[int, float]  # column -> centre
     width: dict[int, float]  # column -> width
-    y: dict[int, float]  # row -> centre
-    height: dict[int, float]  # row -> height
+    y: dict[float, float]  # row -> centre of its band
+    height: dict[float, float]  # row -> height of its band
     left: float
     right: float
     top: float
+    lane_y: dict[tuple[float, int], float]  # (row, lane) -> centre
 
-    def pos(self, column: int, row: int) -> tuple[float, float]:
-        """The centre of the cell of `column` and `row`."""
-        return self.x[column], self.y[row]
+    def pos(self, column: int, row: float, lane: int = 0) -> tuple[float, float]:
+        """The centre of the cell of `column`, `row` and `lane`."""
+        return self.x[column], self.lane_y.get((row, lane), self.y[row])
+
+    def band(self, row: float) -> tuple[float, float]:
+        """The bottom and top of the band of `row`."""
+        return self.y[row] - self.height[row] / 2, self.y[row] + self.height[row] / 2
 
 
 def _label_width(text: str) -> float:
@@ -50,14 +59,24 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
         w, h = (0.3, 0.3) if box.kind == "add" and not view.expanded else box_size(box.shape)
         size[box_id] = (round(max(w, _label_width(labels.get(box_id, ""))), 3), h)
     rows = [b.row for b in view.boxes.values()] or [0]
-    height = {r: 0.32 for r in range(min(rows), max(rows) + 1)}
+    levels = range(int(min(rows)), int(max(rows)) + 1)
+    lane_h: dict[tuple[float, int], float] = {(r, 0): 0.32 for r in levels}
     for box_id, box in view.boxes.items():
-        height[box.row] = max(height[box.row], size[box_id][1])
-    y: dict[int, float] = {}
+        key = (box.row, box.lane)
+        lane_h[key] = max(lane_h.get(key, 0.32), size[box_id][1])
+    lane_y: dict[tuple[float, int], float] = {}
+    y: dict[float, float] = {}
+    height: dict[float, float] = {}
     cursor = 0.0
-    for r in sorted(height):
-        y[r] = round(cursor + height[r] / 2, 3)
-        cursor += height[r] + GAP_Y
+    for r in sorted({r for r, _ in lane_h}):
+        start = cursor
+        for lane in sorted(k for rr, k in lane_h if rr == r):
+            lane_y[(r, lane)] = round(cursor + lane_h[(r, lane)] / 2, 3)
+            cursor += lane_h[(r, lane)] + LANE_GAP
+        cursor -= LANE_GAP
+        height[r] = round(cursor - start, 3)
+        y[r] = round(start + height[r] / 2, 3)
+        cursor += GAP_Y
     top = cursor - GAP_Y
     x: dict[int, float] = {}
     width: dict[int, float] = {}
@@ -77,4 +96,4 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
         gap = SUM_GAP if col.kind == "add" else GAP_X
         if col.kind == "layer":
             previous = col.section
-    return Layout(size, x, width, y, height, 0.0, max(cursor, 0.0), top)
+    return Layout(size, x, width, y, height, 0.0, max(cursor, 0.0), top, lane_y)

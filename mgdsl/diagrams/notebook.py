@@ -14,6 +14,7 @@ import html
 import networkx as nx
 
 from mgdsl.diagrams.errors import MgRenderError
+from mgdsl.syntax.literal import mg_arguments
 
 __all__ = ["ir_svg", "ir_html", "summary_line"]
 
@@ -37,7 +38,7 @@ def summary_line(ir: nx.DiGraph) -> str:
 
     cost = cost_of(ir)
     params = ir.graph.get("params") or {}
-    args = ", ".join(f"{k}={v}" for k, v in params.items())
+    args = mg_arguments(params)
     return (f"{ir.graph.get('name', 'network')}({args}): {len(ir):,} IR nodes, "
             f"{cost.params:,} parameters, {cost.macs:,} MACs")
 

@@ -17,7 +17,7 @@ class Box:
     node: int
     kind: str  # input | layer | pool | op | add | output
     op: str
-    row: int
+    row: float  # the pyramid level; between two levels for a grid on none
     shape: tuple[int, ...]
     section: str | None
     name: str
@@ -26,6 +26,8 @@ class Box:
     args: tuple = ()  # the IR node's arguments, sorted: what makes two layers alike
     column: int = -1
     dropped: bool = False
+    lane: int = 0  # which track of its row's band (`lanes`), 0 at the bottom
+    off_level: bool = False  # a grid on no pyramid level (its row is a fraction)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Arrow:
     kind: str  # one of ARROW_KINDS ("" until classified)
     via: tuple[str, ...] = ()
     nodes: tuple[int, ...] = ()  # the IR nodes of `via`
+    tap: bool = False  # leaves a folded run from a repetition other than the last
 
 
 @dataclass

@@ -26,6 +26,7 @@ class CallContext:
     span: Span
     origin: Span
     segment: str
+    share: Any = None  # a `mgdsl.elab.sharing.Share` while a `shared` call runs
 
     def node(self, op: str, inputs: list[Grid], args: dict[str, Any], level: int | None,
              refs: tuple[Grid, ...] = ()) -> Grid:
@@ -33,6 +34,8 @@ class CallContext:
         time); checks its shape and the limits."""
         spec = OPS[op]
         args = spec.stored(args)
+        if self.share is not None:
+            args = self.share.link(self, op, args, inputs)
         shape = spec.shape(args, [g.shape for g in inputs])
         if any(s < 1 for s in shape):
             src = "x".join(map(str, inputs[0].shape))
@@ -58,4 +61,6 @@ class CallContext:
                             name=".".join(scope) + grid, scope=scope, section=frame.section,
                             span=self.span, origin=self.origin,
                             refs=tuple(r.node for r in refs))
+        if self.share is not None:
+            self.share.added(nid)
         return Grid(nid, level, shape)

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgdsl.elab.context import CallContext
+from mgdsl.elab.sharing import wrap
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
 from mgdsl.limits import LIMITS
-from mgdsl.ops import OPS, REQUIRED, OpSpec, Param
+from mgdsl.ops import OPS, REQUIRED, SHARED, OpSpec, Param
 from mgdsl.ops.merge import broadcast_shape
 
 
@@ -87,15 +88,19 @@ def primitive(name: str, *params: tuple[str, Any], variadic: bool = False,
     return register
 
 
-def _register_op(spec: OpSpec, fn: Callable[..., Any]) -> None:
-    """Register `fn` as the built-in of `spec`, with the signature and doc of the spec."""
+def _register_op(spec: OpSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register `fn` as the built-in of `spec`, with the signature and doc of the spec
+    (with the `shared` argument of an op with parameters: `sharing.wrap`); returns the
+    function registered."""
     params = spec.builtin or ()
+    fn = wrap(spec, fn)
     PRIMITIVES[spec.name] = Primitive(
         spec.name, tuple((p.name, p.default) for p in params if not p.variadic), fn,
         any(p.variadic for p in params), spec.usage(),
         frozenset(p.name for p in params if p.default is not REQUIRED and not p.variadic),
         spec.signature(), spec.shape_text(), spec.example,
     )
+    return fn
 
 
 def applier(name: str):
@@ -104,8 +109,7 @@ def applier(name: str):
     and one Python parameter per `Param`."""
 
     def register(fn):
-        APPLIERS[name] = fn
-        _register_op(OPS[name], fn)
+        APPLIERS[name] = _register_op(OPS[name], fn)
         return fn
 
     return register
@@ -292,7 +296,7 @@ def _table_builtin(spec: OpSpec) -> None:
     """Register the built-in of an op whose spec declares one (`OpSpec.builtin`) and no
     applier of its own: the op applied to every grid, its other arguments one value or
     one per grid."""
-    first, *rest = spec.builtin or ()
+    first, *rest = (p for p in spec.builtin or () if p is not SHARED)  # `shared`: wrap
 
     def apply(ctx: CallContext, **bound):
         x = bound[first.name]

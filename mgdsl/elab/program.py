@@ -7,6 +7,8 @@ cycles are errors.
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from mgdsl.errors import MgError, MgErrors, MgFileError, MgLimitError, MgNameErr
 from mgdsl.limits import LIMITS
 from mgdsl.paths import display_path, stdlib_dir
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import parse_file, parse_text
+from mgdsl.syntax.parser import parse_file, parse_text, symlink_loop
 
 __all__ = ["Program", "BlockInfo", "load_program", "stdlib_dir", "display_path"]
 
@@ -62,12 +64,32 @@ def _parse_cached(path: Path, span: Span | None) -> ast.Module:
     return module
 
 
+def _found(path: Path, use: ast.Use) -> bool:
+    """Whether `path` names something to read: False when nothing is there (nor a link to
+    anything); a link loop or a folder that may not be searched is an error of its own,
+    not "cannot find"."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except PermissionError:
+        raise MgFileError(f"cannot read `{path}` to use: permission denied", use.span,
+                          code="E603", hint="check the permissions of the file and of the "
+                                            "folders above it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise symlink_loop(path, use.span) from None
+        raise MgFileError(f"cannot read `{path}` to use: {exc.strerror or exc}", use.span,
+                          code="E603") from None
+    return True
+
+
 def _resolve_use(use: ast.Use, including: str, root: Path | None = None) -> tuple[Path, bool]:
     std = stdlib_dir()
     name = use.path if use.path.endswith(".mg") else use.path + ".mg"
     if including and not including.startswith("<"):
         local = Path(including).parent / name
-        if local.exists():
+        if _found(local, use):
             is_std = _is_std(local, std)
             if root is not None and not is_std and not _inside(local, root):
                 raise MgFileError(f"`use \"{use.path}\"` leads outside the served folder",
@@ -98,12 +120,14 @@ def _is_std(path: Path, std: Path) -> bool:
 
 
 def load_program(source: str | Path, *, text: str | None = None,
-                 root: str | Path | None = None) -> Program:
+                 root: str | Path | None = None,
+                 sources: Mapping[str, str] | None = None) -> Program:
     """Parse `source` (a path, or a display name when `text` is given) and all its includes.
 
     Collects every problem in every file it can reach and raises them together. With
     `root`, a `use` may only reach files under `root` (symlinks followed) or the standard
-    library; others are errors (E930), found before the file is read.
+    library; others are errors (E930), found before the file is read. `sources` maps
+    resolved paths to texts read instead of those files (an editor's unsaved buffers).
     """
     if text is not None:
         entry = parse_text(text, str(source))
@@ -114,7 +138,7 @@ def load_program(source: str | Path, *, text: str | None = None,
     _register_blocks(program, entry, is_std=_is_std(Path(entry.file), stdlib_dir())
                      if not entry.file.startswith("<") else False, errors=errors)
     _load_uses(program, entry, stack=[_key(entry.file)], errors=errors,
-               root=Path(root) if root is not None else None)
+               root=Path(root) if root is not None else None, sources=sources or {})
     if errors:
         raise MgErrors(errors)
     return program
@@ -130,7 +154,8 @@ def _key(file: str) -> str:
 
 
 def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
-               errors: list[MgError], root: Path | None = None) -> None:
+               errors: list[MgError], root: Path | None = None,
+               sources: Mapping[str, str]) -> None:
     for item in module.items:
         if not isinstance(item, ast.Use):
             continue
@@ -146,10 +171,12 @@ def _load_uses(program: Program, module: ast.Module, *, stack: list[str],
                                    item.span, code="E505")
             if key in program.modules:
                 continue
-            sub = _parse_cached(path, item.span)
+            sub = parse_text(sources[key], str(path)) if key in sources \
+                else _parse_cached(path, item.span)
             program.modules[key] = sub
             _register_blocks(program, sub, is_std=is_std, errors=errors)
-            _load_uses(program, sub, stack=stack + [key], errors=errors, root=root)
+            _load_uses(program, sub, stack=stack + [key], errors=errors, root=root,
+                       sources=sources)
         except MgError as exc:
             errors.append(exc)
 

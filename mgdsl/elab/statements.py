@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from mgdsl.elab import primitives as prim
 from mgdsl.elab.frame import Frame, _Return, _Skip
+from mgdsl.elab.inputs import pyramid_input
 from mgdsl.elab.values import POISON, Pyramid
 from mgdsl.errors import (
     MgError,
@@ -135,6 +136,8 @@ class Statements:
             self.frame = parent
 
     def _input(self, stmt: ast.InputDecl, where: str) -> None:
+        if stmt.pyramid:
+            return pyramid_input(self, stmt, where)
         if where != "network":
             raise MgNameError("`input` is only allowed in a network", stmt.span, code="E208")
         ctx = self._ctx("input", stmt.span)

@@ -7,10 +7,17 @@ at: ``p = maxpool(p)  # allow(W101)`` (several codes: ``# allow(W101, W103)``).
 
 - W101: a max-pool whose `ceil` rounding makes a grid one pixel bigger than `floor` would;
 - W102: a conv with a bias whose every reader is a batch norm, which cancels the bias;
-- W103: ops with parameters that no output reads (they count, but train to nothing).
+- W103: ops with parameters that no output reads (they count, but train to nothing);
+- W120: a normalisation whose groups hold one value of a sample (group norm with
+  channels / groups × H × W = 1, a layer norm of one channel: any op whose
+  `OpSpec.norm_group` says 1): its output is constant, and PyTorch refuses it at batch 1;
+- W121: a batch norm of a 1x1 grid (groups that span the batch, `OpSpec.norm_batch`):
+  constant, and refused by PyTorch, only when training at batch 1.
 
 Only ops written in the user's own files are judged: the standard library's blocks follow
-the paper on purpose (its conv-bias-BN units, pyramids whose coarse grids a head ignores).
+the paper on purpose (its conv-bias-BN units, batch norms of the 1x1 coarsest grid,
+pyramids whose coarse grids a head ignores). W120 is the exception: it judges every op, at
+the user's call, since a constant output is a mistake wherever it comes from.
 
 >>> import mgdsl
 >>> ir = mgdsl.build_graph('network N() { input x: 1 x 9 x 9  output y = maxpool(x) }')
@@ -91,6 +98,31 @@ def _bias_before_bn(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
                      hint="pass `bias = false` to the conv (as the paper's networks do)")
 
 
+def _one_value_norm(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
+    """W120/W121: a normalisation whose groups hold one value per sample
+    (`OpSpec.norm_group`); W121 when the groups also span the batch (batch norm)."""
+    spec = OPS[data.op]
+    if spec.norm_group is None or not data.inputs:
+        return None
+    shape = ir.nodes[data.inputs[0]].shape
+    if spec.norm_group(data.args, shape) != 1 or (spec.norm_batch and not _users(data)):
+        return None
+    grid = "x".join(map(str, shape))
+    if spec.norm_batch:
+        return MgWarning(
+            f"`{data.op}` normalises each channel of this {grid} grid over the batch alone: "
+            "at batch 1 its output is constant (its shift), and PyTorch refuses to train it",
+            data.span, code="W121",
+            hint="normalise the grid before it is pooled to 1x1, or train with batches of "
+                 "2 or more; add `# allow(W121)` if it is meant")
+    return MgWarning(
+        f"`{data.op}` normalises groups of one value on this {grid} grid: its output is "
+        "constant (its shift) whatever the input, and PyTorch refuses it at batch 1",
+        data.span, code="W120",
+        hint="normalise fewer, bigger groups (or a bigger grid), or drop the norm; "
+             "add `# allow(W120)` if it is meant")
+
+
 def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
     """One warning per source line whose parameterised ops no output reads."""
     by_span: dict[Span, int] = {}
@@ -110,6 +142,9 @@ def lint(ir: nx.DiGraph) -> list[MgWarning]:
     """The warnings of a validated IR, in source order, without the silenced ones."""
     found: list[MgWarning] = []
     for n, data in ir.nodes(data=True):
+        w = _one_value_norm(ir, n, data)
+        if w is not None:
+            found.append(w)
         if not _users(data):
             continue
         for check in (_pool_ceil, _bias_before_bn):

@@ -17,6 +17,7 @@ values, counted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,15 @@ def _evaluations(records: list[Recorded], graphs: dict[str, nx.DiGraph]) -> list
     return list(out.values())
 
 
-def analyse(text: str, path: str | Path) -> Analysis:
-    """Check `text` as the contents of the file at `path` (its `use`s resolve from there).
+def analyse(text: str, path: str | Path, sources: Mapping[str, str] | None = None) -> Analysis:
+    """Check `text` as the contents of the file at `path` (its `use`s resolve from there;
+    `sources` maps resolved paths of used files to texts that replace them, the editor's
+    unsaved buffers).
 
     Never raises for bad input: every problem becomes an entry of `errors`.
     """
     file = str(path)
-    compilation = Compilation(file, text=text, record=True).check()
+    compilation = Compilation(file, text=text, record=True, sources=sources).check()
     result = Analysis(file, text, module=compilation.module, program=compilation.program,
                       errors=compilation.errors, graphs=list(compilation.graphs.values()))
     result.values = {k: _evaluations(v, compilation.graphs) for k, v in compilation.values.items()}

@@ -189,6 +189,71 @@ class EditorSession:
             lsp.DocumentFormattingParams(self._doc(path),
                                          lsp.FormattingOptions(tab_size=4, insert_spaces=True))))
 
+    def references(self, path: str | Path, line: int, character: int,
+                   declaration: bool = True) -> list[lsp.Location] | None:
+        """`textDocument/references` at 0-based `line:character`."""
+        return self._run(self.client.text_document_references_async(lsp.ReferenceParams(
+            text_document=self._doc(path), position=lsp.Position(line, character),
+            context=lsp.ReferenceContext(include_declaration=declaration))))
+
+    def prepare_rename(self, path: str | Path, line: int, character: int) -> Any:
+        """`textDocument/prepareRename` at 0-based `line:character`."""
+        return self._run(self.client.text_document_prepare_rename_async(
+            lsp.PrepareRenameParams(text_document=self._doc(path),
+                                    position=lsp.Position(line, character))))
+
+    def rename(self, path: str | Path, line: int, character: int,
+               new_name: str) -> lsp.WorkspaceEdit | None:
+        """`textDocument/rename` of the name at 0-based `line:character` to `new_name`."""
+        return self._run(self.client.text_document_rename_async(lsp.RenameParams(
+            text_document=self._doc(path), position=lsp.Position(line, character),
+            new_name=new_name)))
+
+    def code_actions(self, path: str | Path, diagnostics: list[lsp.Diagnostic]
+                     ) -> list[lsp.CodeAction] | None:
+        """`textDocument/codeAction` over the range of `diagnostics` (as an editor asks for
+        the quick fixes of the problems under the cursor)."""
+        first = diagnostics[0].range if diagnostics else lsp.Range(lsp.Position(0, 0),
+                                                                   lsp.Position(0, 0))
+        return self._run(self.client.text_document_code_action_async(lsp.CodeActionParams(
+            text_document=self._doc(path), range=first,
+            context=lsp.CodeActionContext(diagnostics=list(diagnostics)))))
+
     def request(self, method: str, params: Any) -> Any:
         """Any request by method name (raw params), for requests the server may refuse."""
-        return self._run(self.client.protocol.send_request_async(method, params))
+
+        async def send() -> Any:  # created inside the session's loop
+            return await self.client.protocol.send_request_async(method, params)
+
+        return self._run(send())
+
+    def save(self, path: str | Path, text: str | None = None) -> None:
+        """`didSave` (writing `text` to the file first when given)."""
+        uri = self.uri(path)
+        if text is not None:
+            Path(self.root / path if not Path(path).is_absolute() else path).write_text(
+                text, encoding="utf-8")
+        self.client.text_document_did_save(lsp.DidSaveTextDocumentParams(
+            lsp.TextDocumentIdentifier(uri=uri)))
+
+    def files_changed(self, *paths: str | Path) -> None:
+        """`workspace/didChangeWatchedFiles`: `paths` changed on disk."""
+        self.client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+            [lsp.FileEvent(self.uri(p), lsp.FileChangeType.Changed) for p in paths]))
+
+    def wait_publish(self, path: str | Path, count: int) -> list[lsp.Diagnostic]:
+        """The diagnostics of the `count`-th publish for `path` (1-based), waiting for it:
+        for files the server re-checks on its own (dependents, files it found problems in)."""
+        uri = self.uri(path)
+
+        async def wait() -> list[lsp.Diagnostic]:
+            while len(self.published.get(uri, [])) < count:
+                self._changed.clear()
+                await self._changed.wait()
+            return self.published[uri][count - 1][1]
+
+        return self._run(wait())
+
+    def publishes(self, path: str | Path) -> int:
+        """How many times diagnostics were published for `path` so far."""
+        return len(self.published.get(self.uri(path), []))

@@ -1,13 +1,14 @@
 """The registry of primitive IR ops: one `OpSpec` per op, defined in one place.
 
 Each module of this package defines a family of ops (`conv`, `norm`, `activation`,
-`pool`, `resample`, `merge`, `vector`, `io`); `OPS` maps every op name to its spec.
+`pool`, `resample`, `merge`, `vector`, `io`, `attention`); `OPS` maps every op name to its spec.
 Nothing here imports torch: lowerings import it when called.
 """
 
 from __future__ import annotations
 
-from . import activation, conv, io, merge, norm, pool, resample, vector
+from . import activation, attention, conv, io, merge, norm, pool, resample, vector
+from .sharing import SHARED, SHARES, with_shared
 from .spec import (
     DRAW_KINDS,
     PARAM_KINDS,
@@ -26,11 +27,13 @@ from .spec import (
 )
 
 __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shape", "DRAW_KINDS", "pool_out",
-           "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text"]
+           "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text",
+           "SHARED", "SHARES"]
 
-_FAMILIES = (io, conv, norm, activation, pool, resample, merge, vector)
+_FAMILIES = (io, conv, norm, activation, pool, resample, merge, vector, attention)
 
-OPS: dict[str, OpSpec] = {spec.name: spec for family in _FAMILIES for spec in family.SPECS}
+OPS: dict[str, OpSpec] = {spec.name: with_shared(spec) for family in _FAMILIES
+                          for spec in family.SPECS}
 
 # the module of this package that defines each op (`conv`, `activation`, ...)
 FAMILY: dict[str, str] = {spec.name: family.__name__.rpartition(".")[2]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .spec import REQUIRED, Args, Module, OpSpec, Param, Shape, same_shape
 
 X = Param("x", kind="grids", doc="a grid or pyramid")
 EPS = Param("eps", 1e-5, "number", "added to the variance")
+
+
+def _positions(shape: Shape) -> int:
+    """The positions of one channel: H × W of a grid, 1 of a vector."""
+    count = 1
+    for size in shape[1:]:
+        count *= size
+    return count
 
 
 def _lower_bn(a: Args, ins: list[Shape]) -> Module:
@@ -31,6 +41,7 @@ BN = OpSpec(
              Param("gamma", "one", "choice", 'the initial scale: 1 ("one") or U(0, 1) ("uniform")',
                    choices=("one", "uniform"))),
     own_applier=True, builtin_doc="batch norm per grid.",
+    norm_group=lambda a, shape: _positions(shape), norm_batch=True,
 )
 
 def _lower_gn(a: Args, ins: list[Shape]) -> Module:
@@ -56,10 +67,13 @@ GROUPNORM = OpSpec(
     source_module=("nn.GroupNorm({{ n.lit.groups }}, {{ n.cin }}"
                    "{% if n.lit.eps != '1e-05' %}, eps={{ n.lit.eps }}{% endif %})"),
     init="gamma 1, beta 0", draw="fold", colour="#cfe8cf", check=_gn_check,
+    # its statistics are taken over all positions: every output pixel reads the whole grid
+    rf=lambda a: (None, Fraction(1)),
     builtin=(X, Param("groups", REQUIRED, "int", "channel groups normalised together"), EPS),
     doc="Normalises each sample over groups of channels (and all positions), then a "
         "learned scale and shift per channel; independent of the batch.",
     example="groupnorm(x, 2)",
+    norm_group=lambda a, shape: shape[0] // a["groups"] * _positions(shape),
 )
 
 SPECS = [BN, GROUPNORM]

@@ -34,6 +34,15 @@ def _modes(a: Args) -> dict:
                              if mode == "bilinear" else {})}
 
 
+def _upsample_rf(a: Args) -> tuple[int, Fraction]:
+    """Nearest reads one input pixel per output pixel; bilinear reads the two nearest
+    along each axis (one where the grid keeps its size)."""
+    stride = Fraction(a["from_size"][0], a["size"][0])
+    resized = tuple(a["size"]) != tuple(a["from_size"])
+    bilinear = a.get("mode", "nearest") == "bilinear" and resized
+    return (2 if bilinear else 1), stride
+
+
 def _upsample(a: Args, ins: list[Shape]) -> Call:
     # `ins` holds the `like` grid's shape after the input's when the size follows it
     if len(ins) > 1:
@@ -53,7 +62,7 @@ def _pad(a: Args, ins: list[Shape]) -> Call:
 SPECS = [
     OpSpec("upsample", "nearest or bilinear upsampling",
            shape=lambda a, i: (i[0][0], a["size"][0], a["size"][1]),
-           rf=lambda a: (1, Fraction(a["from_size"][0], a["size"][0])), lower=_upsample,
+           rf=_upsample_rf, lower=_upsample,
            source=("F.interpolate({{ n.ins[0] }}, "
                    "{% if n.refs %}size={{ n.refs[0] }}.shape[-2:]"
                    "{% else %}scale_factor={{ n.out[1] // n.in[0][1] }}{% endif %}"

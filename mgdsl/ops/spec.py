@@ -114,8 +114,8 @@ class Module:
 
     `cls` is a torch module class, or the name of a layer of `mgdsl.codegen.support`
     (`"BatchNorm"`, `"Linear"`: layers that remember the paper's initialisation, which
-    emitted source copies verbatim); the fx backend looks the name up, so the op table
-    never imports the code generator."""
+    emitted source copies verbatim; `"WindowAttention"` of `mgdsl.codegen.attention`);
+    the fx backend looks the name up, so the op table never imports the code generator."""
 
     cls: type | str
     args: tuple = ()
@@ -126,9 +126,10 @@ class Module:
 class Call:
     """An fx lowering to `target(*inputs, *extra, **kwargs)`; `variadic` passes the
     inputs as one list (`torch.cat`); `refs` says the op also reads the shapes of its
-    `refs` (see `OpSpec.refs`), passed after the inputs."""
+    `refs` (see `OpSpec.refs`), passed after the inputs. A `target` given by name is a
+    function of the code generator (`"attention"`), looked up as `Module.cls` is."""
 
-    target: Callable[..., Any]
+    target: Callable[..., Any] | str
     extra: tuple = ()
     kwargs: dict = field(default_factory=dict)
     variadic: bool = False
@@ -179,6 +180,12 @@ class OpSpec:
     function for it, whose Python parameters are the `builtin` names. `builtin_doc` says
     what the built-in does after its signature (in hints and the reference) when `doc`,
     which describes the op, is not the right text.
+
+    `norm_group(args, in_shape)`, for a normalisation, is how many values of one sample
+    each of its groups normalises together (group norm: channels / groups × H × W; a
+    layer norm over channels: C); `norm_batch`: its groups also span the batch (batch
+    norm: H × W per sample). A group of one value is normalised to a constant (`mgdsl.ir.lint`
+    warns, W120), and PyTorch refuses it at batch 1.
     """
 
     name: str
@@ -205,6 +212,8 @@ class OpSpec:
     check: Callable[[Args, Shape], tuple[str, str] | None] | None = None
     own_applier: bool = False
     builtin_doc: str = ""
+    norm_group: Callable[[Args, Shape], int] | None = None
+    norm_batch: bool = False
     shape_doc: str = ""
 
     def signature(self) -> str:

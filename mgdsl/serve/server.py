@@ -1,19 +1,25 @@
-"""The HTTP side of `mgdsl serve`: a few JSON endpoints and the page's static files.
+"""The HTTP side of `mgdsl serve`: JSON endpoints, the page and its static files.
 
-Endpoints (all answers are JSON except the page and its static files):
+Endpoints (all answers are JSON except the page and its static files); every ``/api/``
+call needs the access token (`mgdsl.serve.access`):
 
-- ``GET /`` — the editor page; ``GET /static/NAME`` — its script and style sheet;
+- ``GET /?token=T`` — stores the token in a cookie and redirects to ``GET /``, the page;
+  ``GET /static/NAME`` — its script and style sheets (no token needed: package files);
 - ``GET /api/files`` — the `.mg` files of the workspace, and the one to open first;
 - ``GET /api/file?path=P`` — the text of a file;
-- ``POST /api/check`` ``{"path": P, "text": T, "network": N?}`` — diagnostics, diagram
-  and stats of unsaved text (`mgdsl.serve.analysis`);
-- ``POST /api/save`` ``{"path": P, "text": T}`` — write the file atomically.
+- ``GET /api/grammar`` — the token table of the syntax highlighting (`assist.token_table`);
+- ``POST /api/check`` ``{"path": P, "text": T, "network": N?}`` — diagnostics, diagram,
+  its boxes and stats of unsaved text (`mgdsl.serve.analysis`);
+- ``POST /api/hover`` and ``/api/complete`` ``{"path", "text", "line", "character"}`` —
+  the language server's hover and completion at a position (`mgdsl.serve.assist`);
+- ``POST /api/save`` ``{"path": P, "text": T, "confirm_errors": bool?}`` — write the file
+  atomically; a text with errors only with ``confirm_errors`` (else 409 and the count).
 
 Request rules, each answered with a 4xx and the server serving on: only GET, HEAD and
 POST (405); POST bodies must be JSON (415), with a Content-Length (411) of at most
-`max_body` bytes (413), parse as an object of the right fields (400); paths follow
-`mgdsl.serve.workspace` (400/403/404); the Host header must name this server (421) and a
-cross-site Origin is refused (403), so that a web page elsewhere cannot drive the editor.
+`max_body` bytes (413), arrive within `body_timeout` seconds (408) and parse as an object
+of the right fields (400); paths follow `mgdsl.serve.workspace` (400/403/404). Clients
+that go away are dropped silently (``--verbose`` logs them in one line).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -29,16 +36,25 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mgdsl.limits import LIMITS
-from mgdsl.serve.analysis import analyse
+from mgdsl.serve.access import Access, Refused
+from mgdsl.serve.analysis import DEFAULT_CHECK_LIMIT, Checker
+from mgdsl.serve.assist import Assistant, token_table
+from mgdsl.serve.render import DEFAULT_RENDER_LIMIT
 from mgdsl.serve.workspace import Workspace, WorkspaceError
 
 __all__ = ["EditorServer", "make_server", "STATIC_FILES"]
 
-STATIC_FILES = {"app.js": "text/javascript; charset=utf-8",
+STATIC_FILES = {"editor.js": "text/javascript; charset=utf-8",
                 "app.css": "text/css; charset=utf-8",
                 "index.html": "text/html; charset=utf-8"}
 ALLOWED_METHODS = ("GET", "HEAD", "POST")
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
+POST_ROUTES = ("/api/check", "/api/save", "/api/hover", "/api/complete")
+# What a client that went away looks like from here: not worth a traceback.
+DISCONNECTS = (ConnectionError, TimeoutError, socket.timeout)
+NO_TOKEN_PAGE = b"""<!doctype html><meta charset="utf-8"><title>mgdsl serve</title>
+<p>This editor needs its access token. Open the address that <code>mgdsl serve</code>
+printed when it started: it ends in <code>?token=...</code>.</p>
+"""
 
 
 class BadRequest(Exception):
@@ -51,13 +67,17 @@ class BadRequest(Exception):
 
 
 class EditorServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows its workspace and the file to open first."""
+    """A threading HTTP server with its workspace, access token, checker and limits."""
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # connections the kernel queues before we accept them
 
     def __init__(self, address: tuple[str, int], workspace: Workspace,
-                 first: str | None = None, *, quiet: bool = True) -> None:
+                 first: str | None = None, *, quiet: bool = True, token: str | None = None,
+                 render_limit: float = DEFAULT_RENDER_LIMIT,
+                 check_limit: float = DEFAULT_CHECK_LIMIT, body_timeout: float = 10.0,
+                 dot: str | None = None) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, EditorHandler)
@@ -65,13 +85,35 @@ class EditorServer(ThreadingHTTPServer):
         self.first = first
         self.quiet = quiet
         self.max_body = LIMITS.max_file_chars * 4 + 4096
+        self.body_timeout = body_timeout
+        self.access = Access(str(self.server_address[0]), self.server_address[1], token)
+        self.checker = Checker(workspace, render_limit=render_limit, check_limit=check_limit,
+                               dot=dot)
+        self.assistant = Assistant(workspace)
 
     @property
     def url(self) -> str:
-        """The address to open in a browser."""
+        """The address to open in a browser (without the token)."""
         host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = socket.gethostname()
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
+
+    @property
+    def token_url(self) -> str:
+        """The address with the access token, as printed at start."""
+        return f"{self.url}?token={self.access.token}"
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - the base's
+        """A client that went away is not an error; anything else is one line, no traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, DISCONNECTS):
+            if not self.quiet:
+                print(f"mgdsl serve: {client_address[0]} went away ({type(exc).__name__})",
+                      file=sys.stderr)
+            return
+        print(f"mgdsl serve: error while serving {client_address[0]}: {exc!r}", file=sys.stderr)
 
 
 class EditorHandler(BaseHTTPRequestHandler):
@@ -81,7 +123,7 @@ class EditorHandler(BaseHTTPRequestHandler):
     server_version = "mgdsl-serve"
     sys_version = ""
     protocol_version = "HTTP/1.1"
-    timeout = 30  # seconds a client may take to send its request
+    timeout = 30  # seconds a connection may stay silent (an idle keep-alive included)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -105,33 +147,35 @@ class EditorHandler(BaseHTTPRequestHandler):
         self._dispatch(self._post)
 
     def _dispatch(self, route, head: bool = False) -> None:
+        extra: dict[str, str] = {}
+        self._consumed = False
         try:
-            self._check_origin()
-            status, body, ctype = route()
-        except (BadRequest, WorkspaceError) as exc:
+            self.server.access.check_host(self.headers.get("Host"), self.headers.get("Origin"))
+            status, body, ctype, extra = route()
+        except (BadRequest, WorkspaceError, Refused) as exc:
             status, body, ctype = exc.status, _json({"error": exc.message}), "application/json"
+            if self.command == "POST" and not self._consumed:
+                self.close_connection = True  # an unread body must not be taken as a request
+            if exc.status == HTTPStatus.UNAUTHORIZED and not self.path.startswith("/api/"):
+                body, ctype = NO_TOKEN_PAGE, "text/html; charset=utf-8"
+        except DISCONNECTS:
+            self.close_connection = True
+            return
         except Exception as exc:  # noqa: BLE001 - a bad request must never stop the server
             print(f"mgdsl serve: internal error on {self.command} {self.path}: {exc!r}",
                   file=sys.stderr)
             status, body = HTTPStatus.INTERNAL_SERVER_ERROR, _json({"error": "internal error"})
             ctype = "application/json"
-        self._send(status, body, ctype, head=head)
+        self._send(status, body, ctype, head=head, extra=extra)
 
     # ------------------------------------------------------------------ rules
 
-    def _check_origin(self) -> None:
-        host = self.headers.get("Host", "")
-        names = {n for n in LOOPBACK_NAMES}
-        bound = str(self.server.server_address[0])
-        names.add(bound if ":" not in bound else f"[{bound}]")
-        port = self.server.server_address[1]
-        allowed = {f"{n}:{port}" for n in names}
-        if host not in allowed:
-            raise BadRequest(HTTPStatus.MISDIRECTED_REQUEST,
-                             "the Host header does not name this server")
-        origin = self.headers.get("Origin")
-        if origin is not None and origin != "null" and urlsplit(origin).netloc not in allowed:
-            raise BadRequest(HTTPStatus.FORBIDDEN, "cross-site requests are refused")
+    def _authorize(self, query: str = "") -> str:
+        access = self.server.access
+        given = access.given(self.headers.get("Cookie"), self.headers.get("Authorization"),
+                             query)
+        access.check_token(given)
+        return given
 
     def _json_body(self) -> dict[str, Any]:
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -152,10 +196,7 @@ class EditorHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body must not be taken as a request
             raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                              f"the body is larger than {self.server.max_body:,} bytes")
-        raw = self.rfile.read(length)
-        if len(raw) != length:
-            self.close_connection = True
-            raise BadRequest(HTTPStatus.BAD_REQUEST, "the body ended early")
+        raw = self._read_body(length)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -163,6 +204,33 @@ class EditorHandler(BaseHTTPRequestHandler):
         if not isinstance(data, dict):
             raise BadRequest(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
         return data
+
+    def _read_body(self, length: int) -> bytes:
+        """`length` bytes within `body_timeout` seconds in all (a trickle of bytes does not
+        extend it): else 408; a body that ends early is 400."""
+        deadline = time.monotonic() + self.server.body_timeout
+        chunks, got = [], 0
+        try:
+            while got < length:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                self.connection.settimeout(left)
+                chunk = self.rfile.read1(min(length - got, 1 << 16))
+                if not chunk:
+                    self.close_connection = True
+                    raise BadRequest(HTTPStatus.BAD_REQUEST, "the body ended early")
+                chunks.append(chunk)
+                got += len(chunk)
+            self._consumed = True
+        except TimeoutError:
+            self.close_connection = True
+            raise BadRequest(HTTPStatus.REQUEST_TIMEOUT,
+                             f"the body did not arrive within {self.server.body_timeout:g} s "
+                             f"({got:,} of {length:,} bytes)") from None
+        finally:
+            self.connection.settimeout(self.timeout)
+        return b"".join(chunks)
 
     @staticmethod
     def _field(data: dict[str, Any], name: str, *, optional: bool = False) -> Any:
@@ -173,47 +241,75 @@ class EditorHandler(BaseHTTPRequestHandler):
             raise BadRequest(HTTPStatus.BAD_REQUEST, f"`{name}` must be a string")
         return value
 
+    @staticmethod
+    def _count(data: dict[str, Any], name: str) -> int:
+        value = data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**7:
+            raise BadRequest(HTTPStatus.BAD_REQUEST, f"`{name}` must be a count")
+        return value
+
     # ------------------------------------------------------------------ routes
 
-    def _get(self) -> tuple[int, bytes, str]:
+    def _get(self) -> tuple[int, bytes, str, dict[str, str]]:
         url = urlsplit(self.path)
-        if url.path in ("/", "/index.html"):
-            return HTTPStatus.OK, _static("index.html"), STATIC_FILES["index.html"]
         if url.path.startswith("/static/"):
             name = url.path[len("/static/"):]
-            if name not in STATIC_FILES:
+            if name not in STATIC_FILES or name == "index.html":
                 raise BadRequest(HTTPStatus.NOT_FOUND, "no such static file")
-            return HTTPStatus.OK, _static(name), STATIC_FILES[name]
+            return HTTPStatus.OK, _static(name), STATIC_FILES[name], {}
+        if url.path in ("/", "/index.html"):
+            self._authorize(url.query)
+            if "token=" in url.query:  # keep it in the cookie, out of the address bar
+                return HTTPStatus.SEE_OTHER, b"", "text/plain", {
+                    "Location": "/", "Set-Cookie": self.server.access.cookie()}
+            return HTTPStatus.OK, _static("index.html"), STATIC_FILES["index.html"], {}
+        if not url.path.startswith("/api/"):
+            raise BadRequest(HTTPStatus.NOT_FOUND, "not found")
+        self._authorize(url.query)
         ws = self.server.workspace
         if url.path == "/api/files":
             files = ws.files()
             first = self.server.first if self.server.first in files else (files[0] if files else None)
-            return HTTPStatus.OK, _json({"root": ws.root.name, "files": files, "first": first}), \
-                "application/json"
+            return _ok({"root": ws.root.name, "files": files, "first": first})
         if url.path == "/api/file":
             query = parse_qs(url.query, max_num_fields=4)
             paths = query.get("path", [])
             if len(paths) != 1:
                 raise BadRequest(HTTPStatus.BAD_REQUEST, "give one `path`")
-            return HTTPStatus.OK, _json({"path": paths[0], "text": ws.read(paths[0])}), \
-                "application/json"
+            return _ok({"path": paths[0], "text": ws.read(paths[0])})
+        if url.path == "/api/grammar":
+            return _ok(_grammar())
         raise BadRequest(HTTPStatus.NOT_FOUND, "not found")
 
-    def _post(self) -> tuple[int, bytes, str]:
+    def _post(self) -> tuple[int, bytes, str, dict[str, str]]:
         url = urlsplit(self.path)
-        if url.path not in ("/api/check", "/api/save"):
+        if url.path not in POST_ROUTES:
             raise BadRequest(HTTPStatus.NOT_FOUND, "not found")
+        self._authorize()
         data = self._json_body()
         path, text = self._field(data, "path"), self._field(data, "text")
         ws = self.server.workspace
         if url.path == "/api/check":
             network = self._field(data, "network", optional=True)
-            return HTTPStatus.OK, _json(analyse(ws, path, text, network)), "application/json"
+            return _ok(self.server.checker.check(path, text, network))
+        if url.path in ("/api/hover", "/api/complete"):
+            line, character = self._count(data, "line"), self._count(data, "character")
+            assistant = self.server.assistant
+            ask = assistant.hover if url.path == "/api/hover" else assistant.complete
+            return _ok(ask(path, text, line, character))
         if len(text) > LIMITS.max_file_chars:
             raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                              f"the text is longer than {LIMITS.max_file_chars:,} characters")
+        ws.writable(path)
+        checked = self.server.checker.check(path, text, draw=False, latest=False)
+        errors = sum(1 for d in checked.get("diagnostics", []) if d["severity"] == "error")
+        if errors and data.get("confirm_errors") is not True:
+            return HTTPStatus.CONFLICT, _json({
+                "error": f"the text has {errors} error{'s' * (errors != 1)}; "
+                         "send confirm_errors to save it anyway", "errors": errors}), \
+                "application/json", {}
         ws.save(path, text)
-        return HTTPStatus.OK, _json({"path": path, "saved": len(text)}), "application/json"
+        return _ok({"path": path, "saved": len(text), "errors": errors})
 
     # ------------------------------------------------------------------ output
 
@@ -224,9 +320,11 @@ class EditorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
-                         "frame-ancestors 'none'; base-uri 'none'")
+                         "style-src 'self' 'unsafe-inline'; "  # CodeMirror's injected styles
+                         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         if self.close_connection:
@@ -248,6 +346,10 @@ def _json(data: Any) -> bytes:
     return json.dumps(data).encode("utf-8")
 
 
+def _ok(data: Any) -> tuple[int, bytes, str, dict[str, str]]:
+    return HTTPStatus.OK, _json(data), "application/json", {}
+
+
 _STATIC_CACHE: dict[str, bytes] = {}
 _STATIC_LOCK = threading.Lock()
 
@@ -259,7 +361,19 @@ def _static(name: str) -> bytes:
         return _STATIC_CACHE[name]
 
 
+_GRAMMAR: list[dict[str, Any]] = []
+
+
+def _grammar() -> dict[str, Any]:
+    with _STATIC_LOCK:
+        if not _GRAMMAR:
+            _GRAMMAR.append(token_table())
+        return _GRAMMAR[0]
+
+
 def make_server(workspace: Workspace, *, host: str = "127.0.0.1", port: int = 8765,
-                first: str | None = None, quiet: bool = True) -> EditorServer:
-    """An `EditorServer` bound to `host:port` (port 0 picks a free one); not yet serving."""
-    return EditorServer((host, port), workspace, first, quiet=quiet)
+                first: str | None = None, quiet: bool = True, **limits: Any) -> EditorServer:
+    """An `EditorServer` bound to `host:port` (port 0 picks a free one); not yet serving.
+    `limits` are `EditorServer`'s keyword options (token, render_limit, check_limit,
+    body_timeout, dot)."""
+    return EditorServer((host, port), workspace, first, quiet=quiet, **limits)

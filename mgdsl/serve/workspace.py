@@ -108,6 +108,13 @@ class Workspace:
 
     def save(self, rel: object, text: str) -> Path:
         """Write `text` to workspace file `rel` atomically; its folder must exist."""
+        path = self.writable(rel)
+        with self._lock(path):
+            write_atomic(path, text)
+        return path
+
+    def writable(self, rel: object) -> Path:
+        """The path of workspace file `rel` if it may be saved, else `WorkspaceError`."""
         path = self.resolve(rel)
         if path.is_symlink():
             raise WorkspaceError(403, "saving through a symlink is not allowed")
@@ -115,8 +122,6 @@ class Workspace:
             raise WorkspaceError(403, f"`{rel}` is not a regular file")
         if not path.parent.is_dir():
             raise WorkspaceError(404, "the folder of the file does not exist")
-        with self._lock(path):
-            write_atomic(path, text)
         return path
 
     def _lock(self, path: Path) -> threading.Lock:

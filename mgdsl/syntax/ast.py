@@ -165,10 +165,12 @@ class Section(Node):
 
 @dataclass(frozen=True)
 class InputDecl(Node):
-    """`input name: C x H x W`."""
+    """`input name: C x H x W`, or `input name: pyramid [C x H x W, ...]` (`pyramid` holds
+    every grid's dims, finest first, and `dims` the first's; empty for a single grid)."""
 
     name: str
     dims: tuple[Expr, Expr, Expr]
+    pyramid: tuple[tuple[Expr, Expr, Expr], ...] = ()
 
 
 @dataclass(frozen=True)

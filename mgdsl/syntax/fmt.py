@@ -244,6 +244,9 @@ class _Printer:
             return f"{stmt.target} = {format_expr(stmt.value)}"
         if isinstance(stmt, ast.SliceAssign):
             return f"{stmt.target}[{format_expr(stmt.index)}] = {format_expr(stmt.value)}"
+        if isinstance(stmt, ast.InputDecl) and stmt.pyramid:
+            grids = ", ".join(" x ".join(format_expr(d) for d in g) for g in stmt.pyramid)
+            return f"input {stmt.name}: pyramid [{grids}]"
         if isinstance(stmt, ast.InputDecl):
             return f"input {stmt.name}: " + " x ".join(format_expr(d) for d in stmt.dims)
         if isinstance(stmt, ast.OutputDecl):

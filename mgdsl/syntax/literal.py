@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["mg_literal"]
+__all__ = ["mg_literal", "mg_arguments"]
 
 
 def mg_literal(value: Any) -> str:
@@ -25,3 +25,12 @@ def mg_literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value).replace("e-0", "e-")
     return str(value)
+
+
+def mg_arguments(params: dict[str, Any]) -> str:
+    """Named values as `.mg` text, as `dump` heads a network (`n=3, units=[3, 4]`).
+
+    >>> mg_arguments({"units": (3, 4), "se": True})
+    'units=[3, 4], se=true'
+    """
+    return ", ".join(f"{k}={mg_literal(v)}" for k, v in params.items())

@@ -8,6 +8,7 @@ of parser states and terminal names. The table doubles as a test (tests/test_syn
 from __future__ import annotations
 
 import codecs
+import errno
 import functools
 import os
 import re
@@ -23,7 +24,7 @@ from mgdsl.errors import MgFileError, MgLimitError, MgSyntaxError, SourceFile, S
 from mgdsl.limits import LIMITS
 from mgdsl.syntax import ast
 
-__all__ = ["parse_text", "parse_file", "read_source", "SYNTAX_ERRORS", "KEYWORDS"]
+__all__ = ["parse_text", "parse_file", "read_source", "symlink_loop", "SYNTAX_ERRORS", "KEYWORDS"]
 
 KEYWORDS = ("use", "block", "network", "repeat", "section", "input", "output", "return", "default",
             "if", "else", "and", "or", "not")
@@ -128,6 +129,13 @@ class _ToAst:
 
     def input_decl(self, meta, c):
         return ast.InputDecl(self._s(meta), str(c[0]), (c[1], c[2], c[3]))
+
+    def pyramid_input(self, meta, c):
+        grids = tuple(g for g in c[1:] if g is not None)
+        return ast.InputDecl(self._s(meta), str(c[0]), grids[0], grids)
+
+    def grid_size(self, meta, c):
+        return (c[0], c[1], c[2])
 
     def output_decl(self, meta, c):
         return ast.OutputDecl(self._s(meta), str(c[0]), c[1])
@@ -362,7 +370,8 @@ def _translate(exc: UnexpectedInput, src: SourceFile) -> MgSyntaxError:
 # the rules that only group statements; every other rule is a level of an expression
 _STATEMENT_RULES = frozenset({
     "start", "use", "block_def", "network_def", "params", "param", "body", "assign",
-    "slice_assign", "target", "repeat", "section", "input_decl", "output_decl",
+    "slice_assign", "target", "repeat", "section", "input_decl", "pyramid_input", "grid_size",
+    "output_decl",
     "return_stmt", "default_stmt", "if_stmt",
 })
 
@@ -427,17 +436,22 @@ def _check_depth(tree: Tree, src: SourceFile) -> None:
                 stack.append((child, exprs, bodies))
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 def parse_text(text: str, file: str = "<string>") -> ast.Module:
     """Parse `.mg` source text into an `ast.Module`; raises `MgSyntaxError` on bad input.
 
-    A leading UTF-8 byte-order mark is dropped. Every span of the result holds the
-    `SourceFile` of this text.
+    A leading UTF-8 byte-order mark is dropped, and a lone carriage return (the line
+    ending of classic Mac OS files) ends a line as a line feed does (CR LF already reads
+    as one ending); every span of the result holds the `SourceFile` of this text, so
+    lines count alike.
 
     >>> m = parse_text('network N() { input x: 1 x 8 x 8  output y = relu(x) }')
     >>> m.items[0].name
     'N'
     """
-    text = text.removeprefix("\ufeff")
+    text = _LONE_CR.sub("\n", text.removeprefix("\ufeff"))
     src = SourceFile(file, text)
     if len(text) > LIMITS.max_file_chars:
         raise MgLimitError(f"file is {len(text):,} characters long (limit "
@@ -478,16 +492,19 @@ def _read_bytes(path: str | Path, span: Span | None) -> bytes:
                 else f"check the path (relative to {Path.cwd()})")
         raise MgFileError(f"no such file: `{path}`", span, code="E601", hint=hint) from None
     except IsADirectoryError:
-        raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E602") from None
+        raise MgFileError(f"`{path}` is a directory, not a .mg file", span, code="E621") from None
     except PermissionError:
-        raise MgFileError(f"cannot read `{path}`: permission denied", span, code="E603") from None
+        raise MgFileError(f"cannot read `{path}`: permission denied", span, code="E603",
+                          hint="check the file's permissions (chmod a+r)") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise symlink_loop(path, span) from None
         raise MgFileError(f"cannot read `{path}`: {exc.strerror or exc}", span, code="E603") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise MgFileError(f"`{path}` is {kind}, not a .mg file", span, code="E602",
+            raise MgFileError(f"`{path}` is {kind}, not a .mg file", span, code="E621",
                               hint="only regular files are read as .mg sources")
         chunks, size = [], 0
         while size <= limit:
@@ -508,6 +525,14 @@ def _read_bytes(path: str | Path, span: Span | None) -> bytes:
     return b"".join(chunks)
 
 
+def symlink_loop(path: str | Path, span: Span | None) -> MgFileError:
+    """E620: `path` is a symbolic link that leads back to itself (directly or through
+    others), so there is no file to read."""
+    return MgFileError(f"`{path}` is a symbolic link that loops back on itself: there is no "
+                       "file to read", span, code="E620",
+                       hint=f"point the link at a real file (`ls -l {path}` shows its target)")
+
+
 def _bad_byte(path: str, data: bytes, pos: int, message: str, span: Span | None,
               hint: str) -> MgFileError:
     """An E604 pointing at the line and column of byte `pos` of `data`."""
@@ -522,7 +547,7 @@ def _bad_byte(path: str, data: bytes, pos: int, message: str, span: Span | None,
 def read_source(path: str | Path, *, span: Span | None = None) -> str:
     """Read a `.mg` file as UTF-8 text, turning every OS/decoding problem into `MgFileError`.
 
-    Only regular files are read (E602 for a directory, device, FIFO or socket), never more
+    Only regular files are read (E621 for a directory, device, FIFO or socket), never more
     than the size limit (E502). A NUL byte or invalid UTF-8 is an E604 at its line and
     column; a UTF-8 byte-order mark is dropped. `span` is the `use` that asked for the file.
     """

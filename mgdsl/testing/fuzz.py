@@ -26,6 +26,7 @@ import copy
 import hashlib
 import math
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -280,6 +281,7 @@ class ProgramGen:
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
                  "xscale", "dead", "newop", "newop"]
+        kinds.append("attention")
         if depth < 2:
             kinds += ["section", "if"]
         if self.blocks:
@@ -338,6 +340,8 @@ class ProgramGen:
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "newop":
             return self.newop(s)
+        if kind == "attention":
+            return self.attention_op(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
             for g, h in zip(s.grids, s.grids[1:], strict=False):
                 g[0] += h[0]
@@ -400,8 +404,15 @@ class ProgramGen:
         if kind == 2:
             return f"{v} = dropout({v}, {self.ch.choice(('0', '0.25', '0.5'))})"
         if kind == 3:  # one group always divides; so does every grid's channel count
-            groups = self.ch.choice(("1", f"channels({v})"))
-            return f"{v} = groupnorm({v}, {groups})"
+            per_channel = self.ch.choice(("1", "channels")) == "channels"
+            # a group of one value normalises to a constant and PyTorch refuses it at
+            # batch 1 (mgdsl warns, W120): per-channel groups need more than a 1x1 grid,
+            # one group more than one value
+            if per_channel and all(h * w > 1 for _, h, w in s.grids):
+                return f"{v} = groupnorm({v}, channels({v}))"
+            if all(c * h * w > 1 for c, h, w in s.grids):
+                return f"{v} = groupnorm({v}, 1)"
+            return f"{v} = silu({v})"
         if kind == 4:  # gating by a one-channel map
             return f"{v} = {v} * sigmoid(conv({v}, 1, 1))"
         if kind == 5:  # squeeze-and-excitation style: a 1x1 grid scales every position
@@ -421,6 +432,26 @@ class ProgramGen:
             return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
                     f"channels({v}), 3, stride = 2)")
         return f"{v} = silu({v})"
+
+    def attention_op(self, s: _State) -> str:
+        """A statement using `attention` (within a grid, across the pyramid, from the
+        coarsest grid) or `window_attention`; shapes are kept."""
+        v = self.var
+        cur = [g[0] for g in s.grids]
+        kind = self.ch.int(0, 3)
+        if kind == 0 and len(set(cur)) == 1:  # every grid attends to the whole pyramid
+            heads = self.ch.choice(("1", f"channels({v})[0]"))
+            return f"{v} = {v} + attention({v}, {v}, {v}, heads = {heads})"
+        if kind == 1:  # the coarsest grid attends to the pyramid projected to its channels
+            proj = f"conv({v}, channels({v})[-1], 1)"
+            return f"{v}[-1:] = attention({v}[-1:], {proj}, {proj})"
+        if kind == 2:  # the finest grid attends to a pooled copy of itself (spatial reduction)
+            if s.grids[0][1] % 2 or s.grids[0][2] % 2:
+                return f"{v}[:1] = attention({v}[:1], {v}[:1], {v}[:1])"
+            return f"{v}[:1] = attention({v}[:1], avgpool({v}[:1], 2), avgpool({v}[:1], 2))"
+        window = self.ch.int(1, 4)
+        shift = self.ch.int(0, window - 1)
+        return f"{v} = window_attention({v}, heads = 1, window = {window}, shift = {shift})"
 
     def _if(self, s: _State, depth: int) -> str:
         """`if` / `else if` / `else`: the first true branch changes `s`; the others are
@@ -714,9 +745,10 @@ class Finding:
 def error_span_problem(error: MgError, text: str | None, file: str) -> str | None:
     """Why an error's span does not lie inside `file` (None when it does).
 
-    Lines are counted at `\\n`, as the parser does; a span may end one column past the
-    end of its line (an end-of-line or end-of-file position). `text` None means the file
-    could not be read at all: only the file name is checked.
+    Lines are counted as the parser counts them (at `\\n`, and at a `\\r` not followed by
+    one); a span may end one column past the end of its line (an end-of-line or
+    end-of-file position). `text` None means the file could not be read at all: only the
+    file name is checked.
     """
     for e in flatten_errors(error):
         format_diagnostic(e)  # rendering never fails
@@ -729,7 +761,7 @@ def error_span_problem(error: MgError, text: str | None, file: str) -> str | Non
             return f"{e.code} points at {span.file!r}, not {file!r}"
         if text is None:
             continue
-        lines = text.split("\n")
+        lines = re.sub(r"\r(?!\n)", "\n", text).split("\n")
         if not (1 <= span.line <= len(lines) and 1 <= span.end_line <= len(lines)):
             return f"{e.code} span {span} lines outside 1..{len(lines)}"
         if (span.end_line, span.end_col) < (span.line, span.col):

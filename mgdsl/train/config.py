@@ -43,9 +43,8 @@ class TrainConfig:
     probability the output layer's bias is set to produce at the start, e.g. the task's base
     rate; not the paper's), `momentum`, `weight_decay`, `seed`,
     `device` (``auto``/``cpu``/``cuda``/``cuda:N``), `amp` and `amp_dtype`
-    (``bf16``/``fp16``), `channels_last`, `compile`, `cuda_graphs` (None: capture the
-    whole step as a CUDA graph where the run allows, see `mgdsl.train.graphs`; True:
-    required; False: never), `checkpoint_every` (extra checkpoints
+    (``bf16``/``fp16``), `channels_last`, `compile`, `cuda_graphs` (capture the whole step
+    as a CUDA graph, see `mgdsl.train.graphs`; off by default), `checkpoint_every` (extra checkpoints
     every N steps; 0 = only at the end of each epoch), `eval_limit` (test samples per
     evaluation; None = all), `eval_batch_size` (None = `batch_size`), `eval_every` (epochs
     between evaluations; 0 = never), `progress` (rich progress bar when on a terminal) and
@@ -70,7 +69,7 @@ class TrainConfig:
     amp_dtype: str = "bf16"
     channels_last: bool | None = None  # None: on for CPU training (faster there), off on CUDA
     compile: bool = False
-    cuda_graphs: bool | None = None  # None: on CUDA where the run allows (mgdsl.train.graphs)
+    cuda_graphs: bool = False  # opt-in until a GPU run has passed the capture tests
     checkpoint_every: int = 0
     eval_limit: int | None = None
     eval_batch_size: int | None = None

@@ -118,6 +118,16 @@ class Dist:
         dist.all_reduce(value, op=dist.ReduceOp.SUM)
         return value / self.world_size
 
+    def mean_and_any(self, value: torch.Tensor, flag: bool) -> tuple[torch.Tensor, bool]:
+        """The mean of a one-element tensor over all ranks, and whether `flag` is set on any
+        rank, in one all-reduce (the mean is bit-identical to `mean`'s)."""
+        if not self.enabled:
+            return value, flag
+        both = torch.stack([value.detach().reshape(()).float(),
+                            torch.tensor(float(flag), device=value.device)])
+        dist.all_reduce(both, op=dist.ReduceOp.SUM)
+        return both[0] / self.world_size, bool(both[1] > 0)
+
     def barrier(self) -> None:
         """Wait for every rank (no-op with one process)."""
         if self.enabled:

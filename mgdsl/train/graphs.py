@@ -17,10 +17,13 @@ replayed step needs, following PyTorch's "whole network capture" recipe
   a side stream (they create the optimiser state and let cuDNN choose its kernels), then the
   next is captured; BN running statistics are updated in place by every replay.
 
-Which runs can use graphs is decided by `graph_blockers` (pure, so tested on CPU): a CUDA
-device, one process, no gradient accumulation, no fp16 GradScaler, no `torch.compile` and
-a network without host-synchronising calls. THE CAPTURE ITSELF HAS NOT RUN ON A GPU YET
-(no GPU was lent to the session that wrote it); its tests are marked ``cuda``.
+Graphs are opt-in (``--cuda-graphs``): THE CAPTURE ITSELF HAS NOT RUN ON A GPU YET (no GPU
+was lent to the sessions that wrote it; its tests are marked ``cuda``), so it stays off by
+default until a GPU run has passed them. Which runs can use graphs is decided by
+`graph_blockers` (pure, so tested on CPU): a CUDA device, one process, no gradient
+accumulation, no fp16 GradScaler, no `torch.compile` and a network without
+host-synchronising calls. A capture that fails raises `CaptureFailed`; the run then trains
+on eagerly (`mgdsl.train.stepper`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "graph_blockers",
     "network_blockers",
     "use_graphs",
+    "CaptureFailed",
     "LrTensor",
     "StaticBatch",
     "sgd_update",
@@ -85,18 +89,19 @@ def graph_blockers(*, device: torch.device, world_size: int, iter_size: int, amp
 
 
 def use_graphs(requested: bool | None, blockers: Sequence[str]) -> bool:
-    """Whether to capture: `requested` None means "where the run allows" (the default).
+    """Whether to capture: only when `requested` (None, from older configs, means no).
 
-    Raises ValueError naming the blockers when graphs were asked for explicitly but
-    cannot be used.
+    Raises ValueError naming the blockers when graphs were asked for but cannot be used.
     """
-    if requested is False:
+    if not requested:
         return False
     if blockers:
-        if requested:
-            raise ValueError("--cuda-graphs cannot be used: " + "; ".join(blockers))
-        return False
+        raise ValueError("--cuda-graphs cannot be used: " + "; ".join(blockers))
     return True
+
+
+class CaptureFailed(RuntimeError):
+    """Capturing the training step as a CUDA graph failed; nothing of the step has run."""
 
 
 class LrTensor:
@@ -264,10 +269,16 @@ class GraphedStep:
             return loss.detach()
         # capture: grads set to None so backward allocates them from the graph's pool
         self.optimizer.zero_grad(set_to_none=True)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self.loss = self._forward_backward(self.static.x, self.static.y, checked=False).detach()
-            self._update()
+        try:
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.loss = self._forward_backward(self.static.x, self.static.y,
+                                                   checked=False).detach()
+                self._update()
+        except Exception as exc:  # any failure to record: the recorded kernels never ran
+            self.graph = None
+            self.optimizer.zero_grad(set_to_none=True)
+            raise CaptureFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
         self.captured = True
         # capturing records the kernels without running them: run this step's work now
         self.graph.replay()

@@ -1,3 +1,3 @@
-# E602: a directory is not a .mg file
+# E621: a directory is not a .mg file
 mkdir d.mg
 mgdsl check d.mg

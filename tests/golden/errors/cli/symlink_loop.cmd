@@ -1,3 +1,3 @@
-# E603: the operating system cannot open the file (a symlink pointing at itself)
+# E620: a symlink pointing at itself is a loop, not an unreadable file
 ln -s loop.mg loop.mg
 mgdsl check loop.mg

@@ -1,0 +1,63 @@
+"""DOT text -> SVG through Graphviz's `dot`, killed when it runs past a time limit.
+
+`mgdsl.diagrams.draw` pipes through the graphviz package, which cannot stop a slow run;
+a 19,000-node network keeps `dot` busy for half a minute. The editor runs the same
+command itself, in its own process group, so that everything it started can be killed
+at the limit and the page told why (E980) instead of waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+
+from mgdsl.diagrams.errors import GRAPHVIZ_HINT, MgRenderError
+
+__all__ = ["render_svg", "DEFAULT_RENDER_LIMIT"]
+
+DEFAULT_RENDER_LIMIT = 10.0  # seconds Graphviz may take for one diagram
+
+
+def _command(dot: str | None) -> list[str]:
+    from graphviz.backend.dot_command import command
+
+    cmd = [str(part) for part in command("dot", "svg")]
+    program = dot or shutil.which(cmd[0])
+    if program is None:
+        raise MgRenderError("drawing the diagram needs Graphviz's `dot` program, which is "
+                            f"not installed: {GRAPHVIZ_HINT}", code="E961")
+    return [program, *cmd[1:]]
+
+
+def render_svg(source: str, limit: float = DEFAULT_RENDER_LIMIT, dot: str | None = None) -> str:
+    """The SVG of DOT `source`. Past `limit` seconds Graphviz (or `dot`, a program run in
+    its place) is killed with its whole process group and `MgRenderError` E980 raised."""
+    cmd = _command(dot)
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, start_new_session=True) as process:
+        try:
+            out, err = process.communicate(source.encode("utf-8"), timeout=limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.communicate()
+            raise MgRenderError(f"Graphviz took longer than {limit:g} s to draw the diagram "
+                                "and was stopped", code="E980",
+                                hint="draw large networks with `mgdsl render`, or allow "
+                                     "more time with `mgdsl serve --render-limit`") from None
+        except BaseException:
+            _kill_group(process)
+            raise
+    if process.returncode != 0:
+        detail = err.decode("utf-8", "replace").strip().splitlines()
+        raise MgRenderError("Graphviz failed to draw the SVG: "
+                            f"{detail[-1] if detail else process.returncode}", code="E964")
+    return out.decode("utf-8")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
