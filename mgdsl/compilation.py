@@ -92,6 +92,14 @@ def std_module() -> ast.Module:
     return parse_file(stdlib_dir() / "std.mg")
 
 
+def _as_value(value: Any) -> Any:
+    """A Python parameter value as the language holds it: lists become tuples (a `.mg`
+    list), at every depth, so `len`, `max` and `*` work on them as on a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_value(v) for v in value)
+    return value
+
+
 @dataclass
 class Recorded:
     """One value an expression of the entry file took while network `graph` was built,
@@ -158,7 +166,7 @@ class Compilation:
                  inputs: Mapping[str, tuple[int, ...]] | None = None,
                  root: str | Path | None = None, record: bool = False,
                  sources: Mapping[str, str] | None = None) -> None:
-        self.params = dict(params or {})
+        self.params = {k: _as_value(v) for k, v in (params or {}).items()}
         self.inputs = {k: tuple(v) for k, v in inputs.items()} if inputs else None
         self.record = record
         self.errors: list[MgError] = []

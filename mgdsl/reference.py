@@ -61,6 +61,9 @@ BLOCK_SHAPES = {
     "rpmg_start": "per grid `ch x H x W`; levels unchanged",
     "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
               "stride-2 pool)",
+    "se": "unchanged", "mix_ffn": "unchanged",
+    "convnext": "unchanged (one grid)",
+    "pyramid_pooling": "`C + len(bins) ch x H x W` (one grid)",
 }
 
 BLOCK_EXAMPLES = {
@@ -74,6 +77,8 @@ BLOCK_EXAMPLES = {
     "dcbr": "dcbr(p[1:], 4)", "mgup": "mgup(p[1:], p, [8, 4, 2])",
     "pmg_start": "pmg_start(p, [8, 4, 2], 1)", "rpmg_start": "rpmg_start(p, [8, 4, 2], 1)",
     "stems7": "stems7(x, [8, 4], levels = 2)",
+    "se": "se(p, r = 2)", "mix_ffn": "mix_ffn(x)",
+    "convnext": "convnext(x)", "pyramid_pooling": "pyramid_pooling(x, 2)",
 }
 
 

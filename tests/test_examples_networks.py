@@ -615,3 +615,364 @@ def test_example_equals_its_reference(name, one_torch_thread):
         assert got[key].shape == want[key].shape, key
         assert want[key].std() > 0.05, f"{key}: a degenerate output proves nothing"
         torch.testing.assert_close(got[key], want[key], atol=1e-5, rtol=0, msg=key)
+
+
+# ------------------------------------------- attention, pyramid inputs, shared weights
+# These compare in float64 (atol 1e-5) at the declared input size and at another one.
+
+
+class RetinaNetHead(nn.Module):
+    """Lin et al. 2017, Figure 3 (c, d): a classification and a box subnet, each four 3x3
+    convs of `c` channels with ReLU and a 3x3 output conv (anchors x classes logits, 4 x
+    anchors offsets); one set of weights per subnet, applied to every level (torchvision's
+    `RetinaNetHead` without norm layers). `forward` takes P3..P7 and returns a dict."""
+
+    def __init__(self, c: int = 256, anchors: int = 9, classes: int = 80):
+        super().__init__()
+
+        def tower(out: int) -> nn.ModuleList:
+            return nn.ModuleList([*(nn.Conv2d(c, c, 3, padding=1) for _ in range(4)),
+                                  nn.Conv2d(c, out, 3, padding=1)])
+
+        self.cls = tower(anchors * classes)
+        self.box = tower(4 * anchors)
+
+    def forward(self, *feats):
+        out = {}
+        for key, tower in (("cls", self.cls), ("box", self.box)):
+            for level, t in enumerate(feats, start=3):
+                for conv in tower[:-1]:
+                    t = F.relu(conv(t))
+                out[f"{key}{level}"] = tower[-1](t)
+        return out
+
+
+class NonLocal(nn.Module):
+    """Wang et al. 2018, Figure 2 (embedded Gaussian): theta, phi, g 1x1 convs to half the
+    channels, y = softmax(theta^T phi) g over all positions, x + BN(W y)."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.theta, self.phi, self.g = (nn.Conv2d(c, c // 2, 1) for _ in range(3))
+        self.w = nn.Conv2d(c // 2, c, 1)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        theta = self.theta(x).flatten(2).transpose(1, 2)          # (B, N, C/2)
+        phi = self.phi(x).flatten(2)                              # (B, C/2, N)
+        g = self.g(x).flatten(2).transpose(1, 2)                  # (B, N, C/2)
+        y = (torch.softmax(theta @ phi, -1) @ g).transpose(1, 2).reshape(b, c // 2, h, w)
+        return x + self.bn(self.w(y))
+
+
+class MGNonLocal(nn.Module):
+    """Three grids: an input pyramid with a conv unit each, three res-mg-units (Ke et al.
+    2017) with a 2x2 max-pool between them, a non-local block on the coarsest grid, global
+    pooling of the finest grid, a linear layer."""
+
+    def __init__(self, w: int = 32, classes: int = 100):
+        super().__init__()
+        widths = [[w, w // 2, w // 4], [2 * w, w, w // 2], [4 * w, 2 * w, w]]
+        self.stems = nn.ModuleList(nn.Conv2d(3, c, 3, padding=1) for c in widths[0])
+        self.stem_bns = nn.ModuleList(nn.BatchNorm2d(c) for c in widths[0])
+        self.units = nn.ModuleList(ResMGUnit(cin, cout) for cin, cout
+                                   in zip([widths[0]] + widths, widths, strict=False))
+        self.non_local = NonLocal(w)
+        self.fc = nn.Linear(4 * w, classes)
+
+    def forward(self, x):
+        xs = [x] + [F.avg_pool2d(x, 2 ** i) for i in (1, 2)]
+        xs = [F.relu(bn(conv(g))) for conv, bn, g in zip(self.stems, self.stem_bns, xs,
+                                                          strict=True)]
+        for i, unit in enumerate(self.units):
+            xs = unit(xs)
+            if i < 2:
+                xs = [F.max_pool2d(g, 2) for g in xs]
+        xs[2] = self.non_local(xs[2])
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(xs[0], 1), 1))
+
+
+def check_in_float64(file: str, params: dict, ref: nn.Module, sizes: list[list[tuple]],
+                     published: int | None = None) -> None:
+    """Parameter counts equal (and the published one); with the reference's weights copied,
+    the compiled module's outputs equal the reference's to 1e-5 in float64 for each input
+    list of `sizes` (shapes without the batch; the first is the declared size, where BN
+    statistics are measured)."""
+    ir = mgdsl.load(EXAMPLES / file, **params)
+    declared = [ir.nodes[n].shape for n in ir.graph["inputs"].values()]
+    assert [tuple(s) for s in sizes[0]] == declared
+    gm = mgdsl.to_fx(ir)
+    count = param_count(ref)
+    assert mgdsl.stats(ir).params == param_count(gm) == count
+    if published is not None:
+        assert count == published
+    ref, gm = ref.double(), gm.double()
+    xs = [torch.randn(2, *s, dtype=torch.float64) for s in sizes[0]]
+
+    class Batch(nn.Module):  # `randomise` calls a model on one tensor
+        def __init__(self):
+            super().__init__()
+            self.ref = ref
+
+        def forward(self, _):
+            return self.ref(*xs)
+
+    randomise(Batch(), xs[0])
+    copy_weights(ref.mg_order() if hasattr(ref, "mg_order") else layers(ref), layers(gm))
+    gm.eval()
+    for shapes in sizes:
+        if shapes is not sizes[0]:  # the network checks at this size too
+            named = dict(zip(ir.graph["inputs"], (tuple(s) for s in shapes), strict=True))
+            mgdsl.load(EXAMPLES / file, inputs=named, **params)
+        xs = [torch.randn(2, *s, dtype=torch.float64) for s in shapes]
+        with torch.no_grad():
+            want, got = ref(*xs), gm(*xs)
+        if not isinstance(want, dict):
+            want, got = {"out": want}, {"out": got if torch.is_tensor(got) else got.popitem()[1]}
+        assert want.keys() == got.keys()
+        for key in want:
+            assert got[key].shape == want[key].shape, key
+            assert want[key].std() > 0.05, f"{key}: a degenerate output proves nothing"
+            torch.testing.assert_close(got[key], want[key], atol=1e-5, rtol=0, msg=key)
+
+
+def pyramid_sizes(c: int, h: int, w: int, levels: int) -> list[tuple[int, int, int]]:
+    """The grids of a backbone's pyramid: each half the one before, rounded up."""
+    out = [(c, h, w)]
+    for _ in range(levels - 1):
+        out.append((c, -(-out[-1][1] // 2), -(-out[-1][2] // 2)))
+    return out
+
+
+@pytest.mark.parametrize("c", [16, pytest.param(256, marks=pytest.mark.slow)])
+def test_retinanet_head_shared_across_p3_p7(c, one_torch_thread):
+    classes = 80 if c == 256 else 3
+    published = 6_463_220 if c == 256 else None  # torchvision's RetinaNetHead, 80 classes
+    torch.manual_seed(0)
+    ref = RetinaNetHead(c, 9, classes)
+    for conv in layers(ref):  # He init keeps a BN-free tower's outputs at unit scale
+        nn.init.kaiming_normal_(conv.weight)
+        nn.init.uniform_(conv.bias, -0.1, 0.1)
+    check_in_float64("retinanet_head.mg", {"c": c, "classes": classes}, ref,
+                     [pyramid_sizes(c, 64, 64, 5), pyramid_sizes(c, 40, 52, 5)], published)
+
+
+def test_multigrid_network_with_a_non_local_block(one_torch_thread):
+    torch.manual_seed(0)
+    check_in_float64("mg_nonlocal.mg", {}, MGNonLocal(), [[(3, 64, 64)], [(3, 96, 80)]])
+# ------------------------------------------------------- networks of issue 23 (float64)
+#
+# These use layer norm and learned tensors, which the layer mapping above does not know:
+# their weights are copied parameter by parameter in registration order (a linear layer
+# on channels-last features is a 1x1 conv, layer scale's (C, 1, 1) is mgdsl's (C,): the
+# values are reshaped when the shapes differ only there), and outputs are compared in
+# float64 at the declared size and at another one.
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW tensor (ConvNeXt, Liu et al. 2022, §2.6)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel, starting at `init` (Touvron et al. 2021; ConvNeXt's 1e-6)."""
+
+    def __init__(self, dim: int, init: float = 1e-6):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((dim, 1, 1), init))
+
+    def forward(self, x):
+        return self.gamma * x
+
+
+class CNBlock(nn.Module):
+    """ConvNeXt block (Liu et al. 2022, Figure 4): dwconv 7x7, LN, Linear 4C, GELU,
+    Linear C, layer scale 1e-6, identity shortcut; on channels-last features as the
+    authors' code does."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, 4 * dim)
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.layer_scale = LayerScale(dim)
+
+    def forward(self, x):
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.pwconv2(F.gelu(self.pwconv1(self.norm(y)))).permute(0, 3, 1, 2)
+        return x + self.layer_scale(y)
+
+
+class ConvNeXtT(nn.Module):
+    """ConvNeXt-T (Liu et al. 2022, Table 9): 4x4 stride-4 stem + LN, stages of
+    (3, 3, 9, 3) blocks of (96, 192, 384, 768) channels, LN + 2x2 stride-2 conv between
+    stages, global average pooling, LN, linear."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        dims, depths = (96, 192, 384, 768), (3, 3, 9, 3)
+        parts: list[nn.Module] = [nn.Conv2d(3, dims[0], 4, stride=4), LayerNorm2d(dims[0], eps=1e-6)]
+        for i, (dim, depth) in enumerate(zip(dims, depths, strict=True)):
+            if i:
+                parts += [LayerNorm2d(dims[i - 1], eps=1e-6), nn.Conv2d(dims[i - 1], dim, 2, stride=2)]
+            parts += [CNBlock(dim) for _ in range(depth)]
+        self.features = nn.Sequential(*parts)
+        self.norm = LayerNorm2d(dims[-1], eps=1e-6)
+        self.head = nn.Linear(dims[-1], classes)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.norm(F.adaptive_avg_pool2d(self.features(x), 1)), 1))
+
+
+class PSPNet(nn.Module):
+    """Zhao et al. 2017 (Figure 3): a dilated ResNet-50 of output stride 8 (as
+    `DeepLabV3`'s), the pyramid pooling module — adaptive average pooling to 1, 2, 3 and 6
+    bins, each a 1x1 conv + BN + ReLU to 512 channels, upsampled bilinearly with aligned
+    corners (the authors' code), concatenated with the features —, a 3x3 conv + BN + ReLU
+    to 512, dropout 0.1, a 1x1 classifier, upsampled to the input size."""
+
+    def __init__(self, classes: int = 21, bins=(1, 2, 3, 6)):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        stages, cin = [], 64
+        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
+                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
+            blocks = [DilatedBottleneck(cin, width, stride, first)]
+            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = 4 * width
+        self.stages = nn.Sequential(*stages)
+        self.bins = bins
+        self.ppm = nn.ModuleList([conv_bn(2048, 512, 1) for _ in bins])
+        self.head = conv_bn(2048 + 512 * len(bins), 512, 3)
+        self.classifier = nn.Conv2d(512, classes, 1)
+
+    def forward(self, x):
+        c4 = self.stages(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        branches = [c4] + [
+            F.interpolate(F.relu(conv(F.adaptive_avg_pool2d(c4, b))), size=c4.shape[-2:],
+                          mode="bilinear", align_corners=True)
+            for b, conv in zip(self.bins, self.ppm, strict=True)]
+        y = F.dropout(F.relu(self.head(torch.cat(branches, 1))), 0.1, self.training)
+        return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear",
+                             align_corners=True)
+
+
+class Bottle2neck(nn.Module):
+    """Res2Net bottleneck (Gao et al. 2021, Figure 2), 26w x 4s: a 1x1 conv to 4 groups of
+    `planes * 26 // 64` channels; group 1 through a 3x3 conv, each later group through a
+    3x3 conv after adding the previous group's output (in a stage's first block: no
+    additions, and the last group average-pooled instead of passed through); concatenated,
+    a 1x1 conv to 4 * planes, a 1x1 projection shortcut where the shape changes."""
+
+    def __init__(self, cin: int, planes: int, stride: int = 1, scale: int = 4):
+        super().__init__()
+        self.width = width = planes * 26 // 64
+        self.first = stride > 1 or cin != 4 * planes
+        self.conv1 = conv_bn(cin, width * scale, 1)
+        self.convs = nn.ModuleList([conv_bn(width, width, 3, stride) for _ in range(scale - 1)])
+        self.conv3 = conv_bn(width * scale, 4 * planes, 1)
+        self.shortcut = conv_bn(cin, 4 * planes, 1, stride) if self.first else None
+        self.stride = stride
+
+    def forward(self, x):
+        groups = torch.split(F.relu(self.conv1(x)), self.width, 1)
+        outs, sp = [], None
+        for i, conv in enumerate(self.convs):
+            sp = groups[i] if i == 0 or self.first else sp + groups[i]
+            sp = F.relu(conv(sp))
+            outs.append(sp)
+        last = groups[-1]
+        outs.append(F.avg_pool2d(last, 3, self.stride, 1) if self.first else last)
+        y = self.conv3(torch.cat(outs, 1))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class Res2Net50(nn.Module):
+    """Res2Net-50 26w x 4s: ResNet-50's stem and stages (3, 4, 6, 3) of Bottle2necks,
+    global average pooling, a linear classifier."""
+
+    def __init__(self, classes: int = 1000):
+        super().__init__()
+        self.stem = conv_bn(3, 64, 7, 2)
+        blocks, cin = [], 64
+        for i, (planes, depth) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3), strict=True)):
+            for j in range(depth):
+                blocks.append(Bottle2neck(cin, planes, 2 if i and not j else 1))
+                cin = 4 * planes
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        y = self.blocks(F.max_pool2d(F.relu(self.stem(x)), 3, 2, 1))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def copy_parameters(src: nn.Module, dst: nn.Module) -> None:
+    """Copy the parameters and buffers of `src` into `dst` pairwise, in registration order;
+    shapes must agree up to size-1 dimensions (linear vs 1x1 conv, (C,1,1) vs (C,))."""
+    pairs = list(zip(src.parameters(), dst.parameters(), strict=True))
+    with torch.no_grad():
+        for i, (a, b) in enumerate(pairs):
+            squeeze = [d for d in a.shape if d != 1], [d for d in b.shape if d != 1]
+            assert squeeze[0] == squeeze[1], f"parameter {i}: {tuple(a.shape)} vs {tuple(b.shape)}"
+            b.copy_(a.reshape(b.shape))
+        for a, b in zip(src.buffers(), dst.buffers(), strict=True):
+            b.copy_(a.reshape(b.shape))
+
+
+def randomise_all(model: nn.Module, x: torch.Tensor) -> None:
+    """Every parameter random around its scale (layer scale far from its 1e-6 start, so
+    the blocks matter), BN statistics as `randomise`; eval mode."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() <= 1 or name.endswith("gamma"):  # norms' scales, shifts, layer scale
+                p.copy_(torch.empty_like(p).uniform_(0.5, 1.5) if "weight" in name or
+                        name.endswith("gamma") else torch.empty_like(p).uniform_(-0.2, 0.2))
+    randomise(model, x)
+
+
+NEW_CASES = {
+    # name: (file, network parameters, reference, sizes checked, published count)
+    "ConvNeXt-T": ("convnext_t.mg", {"size": 64}, ConvNeXtT, (64, 96), 28_589_128),
+    "PSPNet-ResNet-50": ("pspnet.mg", {"size": 64}, PSPNet, (64, 96), None),
+    "Res2Net-50-26w-4s": ("res2net50.mg", {"size": 64}, Res2Net50, (64, 96), 25_699_120),
+}
+
+
+def check_float64(name: str, sizes: tuple[int, ...], params: dict) -> None:
+    file, _, build, _, published = NEW_CASES[name]
+    torch.manual_seed(0)
+    ref = build().double()
+    ir = mgdsl.load(EXAMPLES / file, **params)
+    gm = mgdsl.to_fx(ir).double()
+    assert mgdsl.stats(ir).params == param_count(gm) == param_count(ref)
+    if published is not None:
+        assert param_count(ref) == published
+    x = torch.randn(2, 3, sizes[0], sizes[0], dtype=torch.float64)
+    randomise_all(ref, x)
+    copy_parameters(ref, gm)
+    gm.eval()
+    for s in sizes:
+        x = torch.randn(2, 3, s, s + 32, dtype=torch.float64) if s != sizes[0] else x
+        with torch.no_grad():
+            want, got = ref(x), gm(x)
+        got = got if torch.is_tensor(got) else next(iter(got.values()))
+        assert got.shape == want.shape and want.std() > 0.05
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0, msg=f"{name} at {s}")
+
+
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_issue23_example_equals_its_reference(name, one_torch_thread):
+    _, params, _, sizes, _ = NEW_CASES[name]
+    check_float64(name, sizes, params)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_issue23_example_at_imagenet_size(name, one_torch_thread):
+    check_float64(name, (224, 160), {})

@@ -3,13 +3,13 @@ the newest text of a file winning, slow or short bodies, clients that go away.""
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 import threading
 import time
 from pathlib import Path
 
-import pytest
 from serve_helpers import request, running_server
 
 from mgdsl.serve.analysis import ONE_AT_A_TIME
@@ -188,7 +188,7 @@ def test_fifty_concurrent_clients_are_all_answered(tmp_path: Path) -> None:
 
 def test_clients_that_go_away_leave_no_traceback(tmp_path: Path, capfd) -> None:
     (tmp_path / "tiny.mg").write_text(NET)
-    body = ('{"path": "tiny.mg", "text": %s}' % __import__("json").dumps(NET)).encode()
+    body = json.dumps({"path": "tiny.mg", "text": NET}).encode()
     with running_server(tmp_path) as server:
         host, port = server.server_address[:2]
         for _ in range(5):
@@ -215,3 +215,17 @@ def test_the_listen_backlog_is_real(tmp_path: Path) -> None:
 
     with running_server(tmp_path) as server:
         assert server.request_queue_size >= 128 > TCPServer.request_queue_size
+
+
+def test_the_load_benchmark_runs(capsys) -> None:
+    """benchmarks/serve.py, tiny: its numbers add up and every check is answered."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import serve
+
+    assert serve.main(["--clients", "3", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| 6 | 6 | 3 | 3 |" in out, out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,13 +154,18 @@ def test_nan_loss_exits_1_with_the_step(tmp_path, fake_builders, capsys):
     assert "last good checkpoint (step 4)" in err
 
 
-def test_bad_option_values_exit_1(tmp_path, fake_builders, capsys):
+def test_bad_option_values(tmp_path, fake_builders, capsys):
     assert main(short(tmp_path, "--set", "oops")) == 1
     assert "NAME=VALUE" in capsys.readouterr().err
-    assert main(short(tmp_path, "--weight-decay", "-1")) == 1
-    assert "weight decay" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(short(tmp_path, "--epochs", "0"))
+    # each setting's own check, at the parser: a usage error naming the option
+    for option, value, message in [("--weight-decay", "-1", "must be >= 0, got -1.0"),
+                                   ("--epochs", "0", "must be a positive integer, got 0"),
+                                   ("--lr-schedule", "poly", "must be one of paper, scaled"),
+                                   ("--lr", "fast", "expected a number, got 'fast'")]:
+        with pytest.raises(SystemExit) as exc:
+            main(short(tmp_path, option, value))
+        assert exc.value.code == 2
+        assert f"argument {option}: {message}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra", [[], ["--data-dir", "/nonexistent/cifar"]])
@@ -234,3 +240,40 @@ def test_train_list_parameter_reaches_the_network(tmp_path, capsys):
                  "--set", "w=8", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "error[E703]" in err and "--data-dir" in err and "E406" not in err
+
+
+def test_a_setting_declared_once_reaches_the_cli_config_json_and_resume(
+        tmp_path, fake_builders, monkeypatch, capsys):
+    """One `Setting` in the registry is an option (with its help and check), a config field,
+    an entry of config.json and the checkpoint, and a key a resumed run must keep."""
+    import torch
+
+    from mgdsl.train import config, settings
+
+    new = settings.Setting("label_smoothing", float, 0.0, "smooth the targets by S",
+                           lambda v: None if 0 <= v < 1 else f"must be in [0, 1), got {v!r}",
+                           metavar="S", resume=True)
+    extended = (*settings.SETTINGS, new)
+    monkeypatch.setattr(settings, "SETTINGS", extended)
+    monkeypatch.setattr(config, "TrainConfig", config.make_config_class(extended))
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert re.search(r"--label-smoothing S\s+smooth the targets by S \(default: 0.0\)",
+                     capsys.readouterr().out)
+    with pytest.raises(SystemExit) as exc:
+        main(short(tmp_path, "--label-smoothing", "2"))
+    assert exc.value.code == 2
+    assert "argument --label-smoothing: must be in [0, 1), got 2.0" in capsys.readouterr().err
+    assert main(short(tmp_path, "--quiet", "--label-smoothing", "0.25")) == 0
+    written = json.loads((tmp_path / "config.json").read_text())
+    assert written["config"]["label_smoothing"] == 0.25
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert saved["config"]["label_smoothing"] == 0.25
+    more = short(tmp_path, "--quiet", "--resume", "--label-smoothing", "0.5")
+    more[more.index("--epochs") + 1] = "3"
+    assert main(more) == 1
+    err = capsys.readouterr().err
+    assert "error[E802]" in err and "label-smoothing was 0.25, now 0.5" in err
+    more[more.index("--label-smoothing") + 1] = "0.25"
+    assert main(more) == 0
+    assert config.TrainConfig("mnist-seg", 1, 1, 1).label_smoothing == 0.0

@@ -108,4 +108,6 @@ def test_cli_warns_once_when_scaled_squeezes_the_rule(tmp_path, capsys):
 def test_cli_rejects_a_prior_that_is_not_a_probability(tmp_path, capsys, value):
     with pytest.raises(SystemExit) as exc:
         main(["train", "U-NET-11-seg", "--task", "mnist-seg", "--output-prior", value])
-    assert exc.value.code == 2 and "probability" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "argument --output-prior: " in err
+    assert ("expected a number, got 'x'" if value == "x" else "probability") in err

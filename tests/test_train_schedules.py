@@ -171,15 +171,17 @@ def test_paper_config_table_and_overrides():
 @pytest.mark.parametrize(
     "field, value, message",
     [("epochs", 0, "epochs must be a positive integer"),
-     ("iter_size", 0, "iter-size"),
+     ("iter_size", 0, "iter_size must be a positive integer"),
      ("lr", 0.0, "lr must be positive"),
-     ("momentum", 1.0, "momentum"),
-     ("lr_schedule", "poly", "lr schedule"),
-     ("amp_dtype", "fp8", "amp dtype"),
-     ("eval_limit", 0, "eval-limit"),
+     ("momentum", 1.0, "momentum must be in"),
+     ("lr_schedule", "poly", "lr_schedule must be one of paper, scaled, constant, cosine"),
+     ("amp_dtype", "fp8", "amp_dtype must be one of bf16, fp16"),
+     ("eval_limit", 0, "eval_limit must be a positive integer"),
      ("optimizer", "adam", "optimizer must be one of sgd, adamw"),
-     ("output_prior", 1.0, "output prior"),
-     ("output_prior", 0.0, "output prior")],
+     ("output_prior", 1.0, "output_prior must be a probability"),
+     ("output_prior", 0.0, "output_prior must be a probability"),
+     ("device", "gpu", "device must be auto, cpu, cuda or cuda:N"),
+     ("seed", 1.5, "seed must be an int")],
 )
 def test_config_validation(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -58,9 +58,11 @@ def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     frontier: dict[int, list[tuple[int, float]]] = {}
     for n in sorted(ir.nodes):
         data = ir.nodes[n]
-        ins = list(dict.fromkeys(data.inputs))
+        # values of learned tensors alone (`param(n)`) see no pixel: they are left out
+        ins = [u for u in dict.fromkeys(data.inputs) if frontier[u]]
         if not ins:
-            jump[n], frontier[n] = Fraction(1), [(0, 1.0)]
+            source = data.op == "input"
+            jump[n], frontier[n] = Fraction(1), [(0, 1.0)] if source else []
             continue
         spec = OPS[data.op]
         extent, stride = spec.rf(data.args)
@@ -76,7 +78,7 @@ def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     result = []
     for name, n in ir.graph["outputs"].items():
         f = frontier[n]
-        rf = max(r for _, r in f)
+        rf = max((r for _, r in f), default=1.0)
         depth = next((d for d, r in f if r >= need), None)
         result.append(OutputReach(name, rf, depth, side))
     return result

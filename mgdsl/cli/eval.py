@@ -152,11 +152,12 @@ def _attention(model, task, samples, out_dir, device, seed):
     import torch
 
     from mgdsl.data.attention import occlusion_maps, save_attention_png, save_examples_png
+    from mgdsl.data.registry import TaskKind
     from mgdsl.data.synthetic import MNIST_MEAN, MNIST_STD, normalise_mnist
     from mgdsl.train.errors import TrainError
     from mgdsl.train.evaluate import predict
 
-    if task.kind != "segmentation":
+    if not TaskKind(task.kind).per_pixel:
         raise TrainError(f"--attention needs an MNIST task (mnist-seg or mnist-spt), not {task.name}",
                          hint="occlusion maps probe output pixels, so they need per-pixel outputs")
     if max(samples) >= task.test_size:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgdsl.cli.common import non_negative_int, positive_int
+from mgdsl.cli.common import non_negative_int
 from mgdsl.cli.output import print_error
 from mgdsl.cli.sets import add_set_argument
 from mgdsl.data.registry import TASKS
 from mgdsl.errors import MgError
-from mgdsl.train.config import OPTIMIZERS
-from mgdsl.train.schedules import SCHEDULES
+from mgdsl.train import settings
 
 __all__ = ["register", "run", "add_data_arguments", "add_task_argument"]
 
@@ -46,19 +45,9 @@ Examples:
 """
 
 
-def probability(text: str) -> float:
-    """A number strictly between 0 and 1 (argparse type of ``--output-prior``)."""
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from exc
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability strictly between 0 and 1, got {text}")
-    return value
-
-
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that say where a task's data comes from (shared with `mgdsl eval`)."""
+def add_data_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The options that say where a task's data comes from (shared with `mgdsl eval`), in
+    an argument group "data" (returned)."""
     group = parser.add_argument_group("data")
     group.add_argument("--data-dir", metavar="DIR",
                        help="directory with the CIFAR-100 / ImageNet data (required for those tasks)")
@@ -66,6 +55,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                        help="directory with MNIST IDX files (default: the embedded 5,000 digits)")
     group.add_argument("--train-size", type=int, metavar="N", help="training samples (MNIST tasks: how many to generate; others: the first N)")
     group.add_argument("--test-size", type=int, metavar="N", help="test samples (MNIST tasks: how many to generate; others: the first N)")
+    return group
 
 
 def add_task_argument(parser: argparse.ArgumentParser, *, required: bool, help: str) -> None:
@@ -92,56 +82,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_task_argument(p, required=True, help="what to train on")
     p.add_argument("--network", metavar="NAME", help="network of a file that defines several")
     add_set_argument(p)
-    hp = p.add_argument_group("hyper-parameters (default: the paper's)")
-    hp.add_argument("--epochs", type=positive_int, metavar="N")
-    hp.add_argument("--iters-per-epoch", type=positive_int, metavar="N", help="optimiser steps per epoch")
-    hp.add_argument("--batch-size", type=positive_int, metavar="N",
-                    help="global mini-batch per forward pass (split over processes)")
-    hp.add_argument("--iter-size", type=positive_int, metavar="K",
-                    help="mini-batches accumulated per optimiser step (default 1)")
-    hp.add_argument("--lr", type=float, metavar="LR",
-                    help="initial learning rate (default 0.1; 1e-3 with --optimizer adamw)")
-    hp.add_argument("--lr-schedule", choices=SCHEDULES,
-                    help="how the paper's LR rule spans the run (default paper; see below)")
-    hp.add_argument("--optimizer", choices=OPTIMIZERS,
-                    help="sgd (the paper's, default) or adamw (not the paper's)")
-    hp.add_argument("--output-prior", type=probability, metavar="P",
-                    help="start the output sigmoids at P (e.g. the base rate; not the paper's)")
-    hp.add_argument("--momentum", type=float, metavar="M", help="SGD momentum (default 0.9)")
-    hp.add_argument("--weight-decay", type=float, metavar="WD",
-                    help="weight decay on every parameter (default 5e-4, ImageNet 1e-4)")
-    hp.add_argument("--seed", type=int, default=0, help="seed of the weights and the data stream")
-    run_g = p.add_argument_group("run")
-    run_g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
-    run_g.add_argument("--amp", action="store_true",
-                       help="mixed precision (bf16 autocast on CPU; --amp-dtype on CUDA)")
-    run_g.add_argument("--amp-dtype", choices=("bf16", "fp16"), default="bf16")
-    run_g.add_argument("--channels-last", dest="channels_last", action="store_const", const=True,
-                       default=None, help="NHWC memory format (default: on for CPU, off on CUDA)")
-    run_g.add_argument("--no-channels-last", dest="channels_last", action="store_const",
-                       const=False, help="keep NCHW on CPU too")
-    run_g.add_argument("--compile", action="store_true", help="torch.compile the network")
-    run_g.add_argument("--cuda-graphs", dest="cuda_graphs", action="store_const", const=True,
-                       default=None, help="capture the whole training step as a CUDA graph and "
-                       "replay it (default: on CUDA where the run allows; not yet run on a GPU)")
-    run_g.add_argument("--no-cuda-graphs", dest="cuda_graphs", action="store_const", const=False,
-                       help="train eagerly on CUDA too")
-    run_g.add_argument("--out", metavar="DIR", help="output directory (default runs/<model>-<task>)")
-    run_g.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    run_g.add_argument("--overwrite", action="store_true", help="start again over the run in --out")
-    run_g.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
-                       help="also checkpoint every N steps (always at the end of each epoch)")
-    run_g.add_argument("--eval-limit", type=positive_int, metavar="N",
-                       help="test samples per evaluation (default: the whole test set)")
-    run_g.add_argument("--eval-batch-size", type=positive_int, metavar="N")
-    run_g.add_argument("--eval-every", type=non_negative_int, default=1, metavar="E",
-                       help="evaluate every E epochs and after the last (0: never)")
-    run_g.add_argument("--data-workers", type=non_negative_int, default=0, metavar="N",
-                       help="make training batches in N processes (default 0: one background "
-                       "thread); the batches are the same")
-    run_g.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_data_arguments(p)
+    settings.add_arguments(p)  # one option per training setting (mgdsl.train.settings)
+    files = p.add_argument_group("the run's folder")
+    files.add_argument("--out", metavar="DIR", help="output folder (default runs/<model>-<task>)")
+    files.add_argument("--resume", action="store_true",
+                       help="continue the run in --out exactly where it stopped")
+    files.add_argument("--overwrite", action="store_true",
+                       help="start again over the run in --out")
+    add_data_arguments(p).add_argument(
+        "--data-workers", type=non_negative_int, default=0, metavar="N",
+        help="make training batches in N processes (default 0: one background thread); the "
+        "batches are the same")
     p.set_defaults(func=run)
 
 
@@ -173,36 +124,10 @@ def run(args: argparse.Namespace) -> int:
     task = build.build_task(args.task, data_dir=args.data_dir, mnist_dir=args.mnist_dir,
                             train_size=args.train_size, test_size=args.test_size)
     task.workers = args.data_workers
-    torch.manual_seed(args.seed)
+    torch.manual_seed(args.seed if args.seed is not None else settings.setting("seed").default)
     model, residual = build.build_model(ir, task)
     try:
-        config = paper_config(
-            args.task,
-            residual=residual,
-            epochs=args.epochs,
-            iters_per_epoch=args.iters_per_epoch,
-            batch_size=args.batch_size,
-            iter_size=args.iter_size,
-            lr=args.lr,
-            lr_schedule=args.lr_schedule,
-            optimizer=args.optimizer,
-            output_prior=args.output_prior,
-            momentum=args.momentum,
-            weight_decay=args.weight_decay,
-            seed=args.seed,
-            device=args.device,
-            amp=args.amp,
-            amp_dtype=args.amp_dtype,
-            channels_last=args.channels_last,
-            compile=args.compile,
-            cuda_graphs=args.cuda_graphs,
-            checkpoint_every=args.checkpoint_every,
-            eval_limit=args.eval_limit,
-            eval_batch_size=args.eval_batch_size,
-            eval_every=args.eval_every,
-            progress=not args.no_progress,
-            quiet=args.quiet,
-        )
+        config = paper_config(args.task, residual=residual, **settings.config_values(args))
     except ValueError as exc:
         raise TrainError(str(exc)) from exc
     out_dir = Path(args.out) if args.out else build.default_out_dir(args.target, args.task)
@@ -210,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     warning = compression_warning(
         config.epochs, config.iters_per_epoch, rule=config.lr_rule, schedule=config.lr_schedule,
         base=config.lr, paper_iters_per_epoch=task_spec(args.task).defaults.iters_per_epoch)
-    if warning and dist.is_main and not args.quiet:
+    if warning and dist.is_main and not config.quiet:
         print(warning, file=sys.stderr, flush=True)
     try:
         result = train(
@@ -231,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     if result.stopped_by is not None:
         return _stopped(result, args, dist)
-    if dist.is_main and not args.quiet:
+    if dist.is_main and not config.quiet:
         if result.epochs:
             title = (f"{build.network_title(args.target, ir)} on {args.task}: after epoch "
                      f"{result.epochs[-1]['epoch']}, seconds are totals of the run")

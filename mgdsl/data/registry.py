@@ -28,15 +28,43 @@ the network's input is 1x28x28 but task `mnist-seg` feeds 1x64x64 images
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from mgdsl.data.errors import DataError
 from mgdsl.errors import did_you_mean
 
-__all__ = ["TaskSpec", "TaskDefaults", "TASKS", "TASK_NAMES", "task_spec", "fit_problem",
-           "format_shape"]
+__all__ = ["TaskKind", "TaskSpec", "TaskDefaults", "TASKS", "TASK_NAMES", "task_spec",
+           "fit_problem", "format_shape"]
 
-SEGMENTATION = "segmentation"
-CLASSIFICATION = "classification"
+
+class TaskKind(StrEnum):
+    """What a task asks of a network: per-pixel sigmoid maps (``segmentation``, also the
+    paper's spatial transformation) or a vector of class scores (``classification``).
+
+    The data facts live here (`outputs`, `per_pixel`); the loss, the output check and the
+    metrics of each kind are `mgdsl.train.kinds.rules_of(kind)`. A member equals its name
+    (``TaskKind.SEGMENTATION == "segmentation"``), so a kind read from JSON still matches.
+
+    >>> TaskKind("segmentation").outputs, TaskKind.CLASSIFICATION.per_pixel
+    ('maps', False)
+    """
+
+    SEGMENTATION = "segmentation"
+    CLASSIFICATION = "classification"
+
+    @property
+    def outputs(self) -> str:
+        """What the network's output holds, in words: ``maps`` or ``class scores``."""
+        return "maps" if self.per_pixel else "class scores"
+
+    @property
+    def per_pixel(self) -> bool:
+        """True when the output has a value per pixel (so occlusion maps can probe it)."""
+        return self is TaskKind.SEGMENTATION
+
+
+SEGMENTATION = TaskKind.SEGMENTATION
+CLASSIFICATION = TaskKind.CLASSIFICATION
 
 
 @dataclass(frozen=True)
@@ -53,9 +81,9 @@ class TaskDefaults:
 class TaskSpec:
     """One task of the paper.
 
-    `kind` is ``segmentation`` (per-pixel sigmoid maps shaped like `output_shape`, BCE loss,
-    IoU / error) or ``classification`` (a vector of `output_shape[0]` logits, cross-entropy,
-    top-1 / top-5 error). `input_shape` is ``(C, H, W)`` of one image. `fixed_rule` is the LR
+    `kind` is a `TaskKind`: ``segmentation`` (per-pixel sigmoid maps shaped like
+    `output_shape`, BCE loss, IoU / error) or ``classification`` (a vector of
+    `output_shape[0]` logits, cross-entropy, top-1 / top-5 error). `input_shape` is ``(C, H, W)`` of one image. `fixed_rule` is the LR
     rule every model family uses on this task, or None when residual models use ``step`` and
     the others ``exp`` (see `mgdsl.train.schedules`). `source` names where the samples come
     from: ``digits-segmentation`` / ``digits-transformation`` are synthesised from MNIST
@@ -68,7 +96,7 @@ class TaskSpec:
     name: str
     table: str
     title: str
-    kind: str
+    kind: TaskKind
     input_shape: tuple[int, int, int]
     output_shape: tuple[int, ...]
     defaults: TaskDefaults
@@ -154,7 +182,6 @@ def fit_problem(spec: TaskSpec, input_shape: tuple[int, ...], output_shape: tupl
                 f"feeds {format_shape(spec.input_shape)} images")
     expected = spec.expected_output(classes)
     if tuple(output_shape) != expected:
-        what = "maps" if spec.kind == SEGMENTATION else "class scores"
         return (f"the network's output is {format_shape(output_shape)} but task `{spec.name}` "
-                f"needs {format_shape(expected)} ({expected[0]} {what})")
+                f"needs {format_shape(expected)} ({expected[0]} {spec.kind.outputs})")
     return None

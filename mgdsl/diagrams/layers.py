@@ -47,6 +47,7 @@ Columns (`mgdsl.diagrams.columns`) are assigned afterwards. In the expanded view
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -82,15 +83,51 @@ class _Ref:
     sources: tuple[tuple[str, tuple[int, ...], str], ...] = ()
 
 
-def _rows(ir: nx.DiGraph) -> dict[int, int]:
-    """The row of every node: its level, or for vectors the row of what it reads."""
-    rows: dict[int, int] = {}
+def _level_sizes(ir: nx.DiGraph) -> tuple[int, list[tuple[int, int]]]:
+    """The height of level 0 (the first input at level 0) and, per level, the heights a
+    grid on that level may have: halved level by level, rounding down or up."""
+    heights = [ir.nodes[n].shape[1] for n in ir.graph.get("inputs", {}).values()
+               if len(ir.nodes[n].shape) == 3 and ir.nodes[n].level == 0]
+    h0 = heights[0] if heights else 0
+    sizes, low, high = [], h0, h0
+    while high >= 1 and len(sizes) < 64:
+        sizes.append((low, high))
+        low, high = low // 2, -(-high // 2)
+        if high == 1 and low == 0:
+            sizes.append((0, 1))
+            break
+    return h0, sizes
+
+
+def _on_level(height: int, level: int, sizes: list[tuple[int, int]]) -> bool:
+    """Whether a grid of `height` rows fits pyramid level `level` (with some slack for
+    unpadded convolutions, which shrink a grid by a few pixels)."""
+    if level >= len(sizes):
+        return height <= 2
+    low, high = sizes[level]
+    return 0.75 * low - 2 <= height <= 1.25 * high + 2
+
+
+def _rows(ir: nx.DiGraph) -> dict[int, float]:
+    """The row of every node: its level; for a grid on no pyramid level (adaptive
+    pooling, a stride that is not a power of two) the level its height would have, a
+    fraction (log2 of how much smaller than level 0 it is); for vectors the row of
+    what it reads."""
+    h0, sizes = _level_sizes(ir)
+    rows: dict[int, float] = {}
     for n in sorted(ir.nodes):
-        level = ir.nodes[n].level
+        d = ir.nodes[n]
+        level = d.level
+        if len(d.shape) == 3 and h0 and d.op != "input" and (
+                level is None or not _on_level(d.shape[1], level, sizes)):
+            rows[n] = round(math.log2(h0 / max(d.shape[1], 1)), 2)
+            if rows[n] == int(rows[n]):
+                rows[n] = int(rows[n])
+            continue
         if level is None:
-            ins = ir.nodes[n].inputs
+            ins = d.inputs
             level = rows[ins[0]] if ins and ins[0] in rows else 0
-        rows[n] = int(level)
+        rows[n] = level
     return rows
 
 
@@ -158,9 +195,10 @@ class _Builder:
         box_id = f"n{n}"
         self.boxes[box_id] = Box(
             id=box_id, node=n, kind=kind, op=d.op, row=self.rows[n],
-            shape=tuple(d.shape), section=d.section,
-            name=str(d.name), group=group,
-            args=tuple(sorted((k, repr(v)) for k, v in d.args.items())),
+            shape=tuple(d.shape), section=d.section, name=str(d.name or box_id),
+            group=group, args=tuple(sorted((k, repr(v)) for k, v in (d.args or {}).items())),
+            off_level=len(d.shape) == 3 and d.op != "input" and (
+                d.level is None or self.rows[n] != d.level),
         )
         self.refs[n] = _Ref(box=box_id)
         self.tail[box_id] = n

@@ -18,7 +18,7 @@ from mgdsl.diagrams.view import View
 
 __all__ = ["Layout", "layout", "GAP_X", "GAP_Y"]
 
-GAP_X = 0.42  # between columns
+GAP_X = 0.40  # between columns
 GAP_Y = 0.35  # between rows
 LANE_GAP = 0.16  # between the lanes of one row
 SECTION_GAP = 0.15  # extra space where the section changes
@@ -49,7 +49,7 @@ class Layout:
 
 
 def _label_width(text: str) -> float:
-    return 0.16 + 0.075 * len(text)
+    return 0.16 + 0.075 * max(len(line) for line in text.split("\\n"))
 
 
 def layout(view: View, labels: dict[str, str]) -> Layout:
@@ -59,7 +59,8 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
         w, h = (0.3, 0.3) if box.kind == "add" and not view.expanded else box_size(box.shape)
         size[box_id] = (round(max(w, _label_width(labels.get(box_id, ""))), 3), h)
     rows = [b.row for b in view.boxes.values()] or [0]
-    levels = range(int(min(rows)), int(max(rows)) + 1)
+    whole = [r for r in rows if r == int(r)] or [0]
+    levels = range(int(min(whole)), int(max(whole)) + 1)  # empty levels between show gaps
     lane_h: dict[tuple[float, int], float] = {(r, 0): 0.32 for r in levels}
     for box_id, box in view.boxes.items():
         key = (box.row, box.lane)

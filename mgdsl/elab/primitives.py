@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgdsl.elab.context import CallContext
+from mgdsl.elab.levels import align_off_level, levels_differ
 from mgdsl.elab.sharing import wrap
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
@@ -175,6 +176,10 @@ def as_grids(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
     """`value` as a pyramid of spatial grids (not vectors); it may be empty (`p[:-1]` of a
     one-grid pyramid), in which case per-grid ops return an empty pyramid too."""
     p = as_tensor(ctx, value, what)
+    if any(g.learned for g in p.grids):
+        raise MgShapeError(f"`{ctx.func}` needs grids, got a learned tensor", ctx.span,
+                           code="E334", hint="a learned tensor (`param(n)`) scales or weighs "
+                                             "grids: multiply or divide a grid by it")
     if any(len(g.shape) != 3 for g in p.grids):
         raise MgShapeError(f"`{ctx.func}` needs spatial grids, got a vector", ctx.span,
                            code="E306", hint="vectors come from `flatten`; apply it last")
@@ -231,7 +236,7 @@ def conv(ctx: CallContext, x, ch, k, stride, pad, bias, groups, dilation):
         kk = as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution)
         s = as_int(ctx, s, "stride", maximum=LIMITS.max_resolution)
         d = as_int(ctx, d, "dilation", maximum=LIMITS.max_resolution)
-        pp = d * (kk // 2) if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
+        pp = d * (kk // 2) * (kk % 2) if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
                                                    maximum=LIMITS.max_resolution)
         c = as_int(ctx, c, "channels", maximum=LIMITS.max_channels)
         gr = as_int(ctx, gr, "groups", maximum=LIMITS.max_channels)
@@ -324,8 +329,10 @@ for _spec in OPS.values():
 
 
 def _pool(op: str):
-    def apply(ctx: CallContext, x, k, stride, pad, ceil):
+    def apply(ctx: CallContext, x, k, stride, pad, ceil, output):
         p = as_grids(ctx, x)
+        if output is not None:
+            return adaptive_pool(ctx, op, p, output, k, stride, pad, ceil)
         k = as_int(ctx, k, "pooling size", maximum=LIMITS.max_resolution)
         s = k if stride == -1 else as_int(ctx, stride, "stride", maximum=LIMITS.max_resolution)
         pad = as_int(ctx, pad, "padding", minimum=0, maximum=k // 2)
@@ -340,6 +347,25 @@ def _pool(op: str):
 
 _pool("maxpool")
 _pool("avgpool")
+
+
+def adaptive_pool(ctx: CallContext, op: str, p: Pyramid, output: Any, k: Any, stride: Any,
+                  pad: Any, ceil: Any) -> Pyramid:
+    """`avgpool(x, output = s)` / `maxpool(x, output = [h, w])`: one adaptive pooling
+    node per grid, each `s x s` (or `h x w`) at every input size, on no level."""
+    if k != 2 or stride != -1 or pad != 0:
+        raise MgTypeError(f"`{op}` with `output` takes no `k`, `stride` or `pad`", ctx.span,
+                          code="E332", hint="adaptive pooling chooses its windows from the "
+                                            "input size; drop the window arguments")
+    sizes = output if isinstance(output, tuple) else (output, output)
+    if len(sizes) != 2:
+        raise MgTypeError(f"`output` is one size or [h, w], got {len(sizes)} values",
+                          ctx.span, code="E332", hint="write `output = 6` or `output = [6, 4]`")
+    size = tuple(as_int(ctx, s, "output size", maximum=LIMITS.max_resolution)
+                 for s in sizes)
+    as_bool(ctx, ceil, "ceil")
+    return Pyramid(tuple(ctx.node(f"adaptive_{op}", [g], {"output": size}, None)
+                         for g in p.grids))
 
 
 @applier("gap")
@@ -475,7 +501,8 @@ def concat(ctx: CallContext, *xs):
     return Pyramid(tuple(out))
 
 
-ELEMENTWISE = {"+": ("add", "add"), "-": ("sub", "subtract"), "*": ("mul", "multiply")}
+ELEMENTWISE = {"+": ("add", "add"), "-": ("sub", "subtract"), "*": ("mul", "multiply"),
+               "/": ("div", "divide")}
 
 
 def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyramid:
@@ -483,10 +510,9 @@ def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyrami
     the grids' shapes must be equal or 1 on one side (a one-channel grid gates all
     channels, a 1 x 1 grid scales all positions)."""
     op, verb = ELEMENTWISE[symbol]
+    a, b = align_off_level(a, b)
     if a.levels != b.levels:
-        raise MgShapeError(f"cannot {verb} a {a.describe()} and a {b.describe()}: their "
-                           "levels differ", ctx.span, code="E303",
-                           hint="slice both sides to the same grids")
+        raise levels_differ(ctx, verb, a, b)
     out = []
     for i, (x, y) in enumerate(zip(a.grids, b.grids, strict=True)):
         if broadcast_shape({}, [x.shape, y.shape]) is None:
@@ -498,7 +524,7 @@ def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyrami
             raise MgShapeError(f"cannot {verb} grid {i}: {'x'.join(map(str, x.shape))} and "
                                f"{'x'.join(map(str, y.shape))} ({what} differ)", ctx.span,
                                code="E301", hint=hint)
-        out.append(ctx.node(op, [x, y], {}, x.level))
+        out.append(ctx.node(op, [x, y], {}, y.level if x.level is None else x.level))
     return Pyramid(tuple(out))
 
 
@@ -508,11 +534,13 @@ def add(ctx: CallContext, a: Pyramid, b: Pyramid) -> Pyramid:
 
 
 def scalar_op(ctx: CallContext, symbol: str, p: Pyramid, value: float, reverse: bool) -> Pyramid:
-    """`p + v`, `p - v`, `v - p`, `p * v` ... for a tensor `p` and a number `v`: the op on
-    every value of every grid."""
+    """`p + v`, `p - v`, `v - p`, `p * v`, `p / v`, `v / p` ... for a tensor `p` and a
+    number `v`: the op on every value of every grid."""
     op, _ = ELEMENTWISE[symbol]
     value = as_float(ctx, value, "the number")
-    args = {"scalar": value, "reverse": reverse and symbol == "-"}
+    if symbol == "/" and value == 0 and not reverse:
+        raise MgTypeError("division by zero", ctx.span, code="E407")
+    args = {"scalar": value, "reverse": reverse and symbol in ("-", "/")}
     return Pyramid(tuple(ctx.node(op, [g], dict(args), g.level) for g in p.grids))
 
 
@@ -559,3 +587,4 @@ def _fold(name: str, fn, example: str):
 
 _fold("min", min, "min(channels(p))")
 _fold("max", max, "max(3, len(p))")
+

@@ -90,7 +90,7 @@ def _node_cost(graph: nx.DiGraph, first: int, last: int) -> tuple[int, int] | No
     params = macs = 0
     for n in range(first, last):
         meta = graph.nodes[n].meta
-        if meta.params is None:
+        if meta.params is None or meta.macs is None:
             return None
         params += meta.params
         macs += meta.macs

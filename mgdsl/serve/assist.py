@@ -119,7 +119,8 @@ class Assistant:
         items = []
         for item in found.items:
             kind = item.kind.name if item.kind is not None else ""
+            rank = (item.sort_text or "9")[0]  # the server sorts arguments, names, blocks, ...
             items.append({"label": item.label, "type": _KINDS.get(kind, "text"),
                           "detail": item.detail or "", "apply": item.insert_text or item.label,
-                          "boost": -int((item.sort_text or "5")[0]) if (item.sort_text or "5")[0].isdigit() else 0})
+                          "boost": -int(rank) if rank.isdigit() else -9})
         return {"items": items}

@@ -31,21 +31,22 @@ def _command(dot: str | None) -> list[str]:
     return [program, *cmd[1:]]
 
 
-def render_svg(source: str, limit: float = DEFAULT_RENDER_LIMIT, dot: str | None = None) -> str:
-    """The SVG of DOT `source`. Past `limit` seconds Graphviz (or `dot`, a program run in
-    its place) is killed with its whole process group and `MgRenderError` E980 raised."""
+def render_svg(source: str, limit: float = DEFAULT_RENDER_LIMIT, dot: str | None = None, *,
+               spent: float = 0.0) -> str:
+    """The SVG of DOT `source`. Past `limit` seconds (of which `spent` went on laying the
+    diagram out) Graphviz, or `dot`, a program run in its place, is killed with its whole
+    process group and `MgRenderError` E980 raised."""
     cmd = _command(dot)
+    if spent >= limit:
+        raise _too_slow(limit)
     with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, start_new_session=True) as process:
         try:
-            out, err = process.communicate(source.encode("utf-8"), timeout=limit)
+            out, err = process.communicate(source.encode("utf-8"), timeout=limit - spent)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             process.communicate()
-            raise MgRenderError(f"Graphviz took longer than {limit:g} s to draw the diagram "
-                                "and was stopped", code="E980",
-                                hint="draw large networks with `mgdsl render`, or allow "
-                                     "more time with `mgdsl serve --render-limit`") from None
+            raise _too_slow(limit) from None
         except BaseException:
             _kill_group(process)
             raise
@@ -54,6 +55,13 @@ def render_svg(source: str, limit: float = DEFAULT_RENDER_LIMIT, dot: str | None
         raise MgRenderError("Graphviz failed to draw the SVG: "
                             f"{detail[-1] if detail else process.returncode}", code="E964")
     return out.decode("utf-8")
+
+
+def _too_slow(limit: float) -> MgRenderError:
+    return MgRenderError(f"drawing the diagram took longer than {limit:g} s; Graphviz was "
+                         "stopped", code="E980",
+                         hint="draw large networks with `mgdsl render`, or allow more time "
+                              "with `mgdsl serve --render-limit`")
 
 
 def _kill_group(process: subprocess.Popen) -> None:

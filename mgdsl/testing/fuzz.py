@@ -280,7 +280,7 @@ class ProgramGen:
         v, n = self.var, len(s.grids)
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
-                 "xscale", "dead", "newop", "newop"]
+                 "xscale", "dead", "newop", "newop", "newop23", "newop23"]
         kinds.append("attention")
         if depth < 2:
             kinds += ["section", "if"]
@@ -340,6 +340,8 @@ class ProgramGen:
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "newop":
             return self.newop(s)
+        if kind == "newop23":
+            return self.newop_issue23(s)
         if kind == "attention":
             return self.attention_op(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
@@ -432,6 +434,26 @@ class ProgramGen:
             return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
                     f"channels({v}), 3, stride = 2)")
         return f"{v} = silu({v})"
+
+    def newop_issue23(self, s: _State) -> str:
+        """A statement using one of issue 23's ops (layer norm, reductions, division,
+        learned scalars, split, adaptive pooling, space_to_depth); shapes are kept."""
+        v = self.var
+        even = all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids)
+        over = self.ch.choice(('"channels"', '"space"'))
+        options = [
+            f"{v} = layernorm({v}, eps = {self.ch.choice(('1e-6', '1e-5'))})",
+            f"{v} = {v} * param(1, init = {self.ch.choice(('1e-6', '0.5', '1'))})",
+            f"{v} = {v} / (sum(relu(param(2))) + 1e-4)",
+            f"{v} = {v} * sigmoid({self.ch.choice(('mean', 'max', 'sum'))}({v}, over = {over}))",
+            f"{v} = {v} / 2 + 1 / (relu({v}) + 1)",
+            f"{v}[0] = concat(split({v}[0], {self.ch.int(1, 3)}))",
+            f"{v}[-1] = {v}[-1] + upsample({self.ch.choice(('avgpool', 'maxpool'))}({v}[-1], "
+            f"output = 1), like = {v}[-1])",
+        ]
+        if even:
+            options.append(f"{v} = depth_to_space(space_to_depth({v}, 2), 2)")
+        return self.ch.choice(options)
 
     def attention_op(self, s: _State) -> str:
         """A statement using `attention` (within a grid, across the pyramid, from the

@@ -17,99 +17,33 @@ with ``iter_size = 1``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from mgdsl.data.registry import TASKS, task_spec
-from mgdsl.train.schedules import DEFAULT_SCHEDULE, RULES, SCHEDULES, lr_at
+from mgdsl.train.schedules import lr_at
+from mgdsl.train.settings import OPTIMIZERS, REQUIRED, SETTINGS, Setting
 
-__all__ = ["TrainConfig", "OPTIMIZERS", "DEFAULT_LR", "paper_config"]
+__all__ = ["TrainConfig", "OPTIMIZERS", "DEFAULT_LR", "paper_config", "make_config_class"]
 
-#: ``sgd`` is the paper's; ``adamw`` an option for short runs that must show learning
-OPTIMIZERS = ("sgd", "adamw")
 #: the base LR when none is given: the paper's 0.1 for SGD, AdamW's usual 1e-3
 DEFAULT_LR = {"sgd": 0.1, "adamw": 1e-3}
 
 
-@dataclass
-class TrainConfig:
-    """Every setting of a training run; `paper_config` fills in the paper's values.
+class _ConfigMethods:
+    """What every generated `TrainConfig` can do beyond holding its fields."""
 
-    Fields: `task` (name, for records), `epochs`, `iters_per_epoch` (optimiser steps),
-    `batch_size` (global mini-batch per forward pass), `iter_size` (mini-batches accumulated
-    per step), `lr` (base rate), `lr_rule` (``exp``/``step``/``imagenet``), `lr_schedule`
-    (``paper``/``scaled``/``constant``/``cosine``), `optimizer` (``sgd``, the paper's, or
-    ``adamw``: decoupled weight decay, `momentum` unused), `output_prior` (None, or the
-    probability the output layer's bias is set to produce at the start, e.g. the task's base
-    rate; not the paper's), `momentum`, `weight_decay`, `seed`,
-    `device` (``auto``/``cpu``/``cuda``/``cuda:N``), `amp` and `amp_dtype`
-    (``bf16``/``fp16``), `channels_last`, `compile`, `cuda_graphs` (capture the whole step
-    as a CUDA graph, see `mgdsl.train.graphs`; off by default), `checkpoint_every` (extra checkpoints
-    every N steps; 0 = only at the end of each epoch), `eval_limit` (test samples per
-    evaluation; None = all), `eval_batch_size` (None = `batch_size`), `eval_every` (epochs
-    between evaluations; 0 = never), `progress` (rich progress bar when on a terminal) and
-    `quiet` (no output at all).
-    """
-
-    task: str
-    epochs: int
-    iters_per_epoch: int
-    batch_size: int
-    iter_size: int = 1
-    lr: float = 0.1
-    lr_rule: str = "exp"
-    lr_schedule: str = DEFAULT_SCHEDULE
-    optimizer: str = "sgd"
-    output_prior: float | None = None
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = False
-    amp_dtype: str = "bf16"
-    channels_last: bool | None = None  # None: on for CPU training (faster there), off on CUDA
-    compile: bool = False
-    cuda_graphs: bool = False  # opt-in until a GPU run has passed the capture tests
-    checkpoint_every: int = 0
-    eval_limit: int | None = None
-    eval_batch_size: int | None = None
-    eval_every: int = 1
-    progress: bool = True
-    quiet: bool = False
+    _settings: tuple[Setting, ...] = SETTINGS
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the first field with an impossible value."""
-        positive = ("epochs", "iters_per_epoch", "batch_size", "iter_size")
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
-        if self.lr_rule not in RULES:
-            raise ValueError(f"lr rule must be one of {', '.join(RULES)}, got {self.lr_rule!r}")
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(
-                f"lr schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.output_prior is not None and not 0 < self.output_prior < 1:
-            raise ValueError(f"output prior must be a probability in (0, 1), got {self.output_prior!r}")
-        if self.amp_dtype not in ("bf16", "fp16"):
-            raise ValueError(f"amp dtype must be bf16 or fp16, got {self.amp_dtype!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if self.weight_decay < 0 or not 0 <= self.momentum < 1:
-            raise ValueError("weight decay must be >= 0 and momentum in [0, 1)")
-        for name in ("checkpoint_every", "eval_every"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name.replace('_', '-')} must be >= 0")
-        for name in ("eval_limit", "eval_batch_size"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
+        """Raise ValueError naming the first setting with an impossible value."""
+        for s in self._settings:
+            problem = s.problem(getattr(self, s.name))
+            if problem:
+                raise ValueError(f"{s.name} {problem}")
 
     @property
     def total_steps(self) -> int:
@@ -142,10 +76,33 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: dict[str, Any]) -> Any:
         """Rebuild a config from `to_dict` output, ignoring unknown keys."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def make_config_class(settings: Iterable[Setting] = SETTINGS) -> type:
+    """The `TrainConfig` dataclass of `settings`: one field per setting, in order (those
+    without a default first), its docstring listing them."""
+    settings = tuple(settings)
+    fields: list[Any] = []
+    for s in sorted(settings, key=lambda s: s.default is not REQUIRED):  # stable
+        if s.default is REQUIRED:
+            fields.append((s.name, s.annotation))
+        else:
+            fields.append((s.name, s.annotation, dataclasses.field(default=s.default)))
+    doc = ("Every setting of a training run (generated from `mgdsl.train.settings.SETTINGS`); "
+           "`paper_config` fills in the paper's values.\n\n" + "\n".join(
+               f"- `{s.name}` ({s.annotation}, default "
+               f"{'required' if s.default is REQUIRED else repr(s.default)}): {s.help}"
+               for s in settings))
+    return dataclasses.make_dataclass("TrainConfig", fields, bases=(_ConfigMethods,),
+                                      namespace={"__doc__": doc, "_settings": settings,
+                                                 "__module__": __name__})
+
+
+TrainConfig = make_config_class()
 
 
 def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
@@ -166,4 +123,4 @@ def paper_config(task: str, *, residual: bool, **overrides: Any) -> TrainConfig:
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     values.setdefault("lr", DEFAULT_LR.get(values.get("optimizer", "sgd"), DEFAULT_LR["sgd"]))
-    return TrainConfig(**values)
+    return TrainConfig(**values)  # the module's, so a test may swap in another

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import torch
 
+from mgdsl.train.kinds import rules_of
 from mgdsl.train.losses import task_loss
 
 __all__ = ["Metrics", "default_metrics", "evaluate", "autocast_for", "predict"]
@@ -32,12 +33,8 @@ class Metrics(Protocol):
 
 
 def default_metrics(task: Any) -> Metrics:
-    """The paper's metrics accumulator for `task` (segmentation or classification)."""
-    from mgdsl.data.metrics import ClassificationMetrics, SegmentationEvaluation
-
-    if task.kind == "segmentation":
-        return SegmentationEvaluation()
-    return ClassificationMetrics()
+    """The paper's metrics accumulator for `task`'s kind (`mgdsl.train.kinds`)."""
+    return rules_of(task.kind).metrics()
 
 
 def autocast_for(device: torch.device, amp: bool, amp_dtype: str = "bf16", *, cache: bool = True):

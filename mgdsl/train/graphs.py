@@ -32,7 +32,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+
+from mgdsl.train.kinds import rules_of
 
 __all__ = [
     "WARMUP_STEPS",
@@ -170,13 +171,10 @@ def sgd_update(params: list[torch.Tensor], grads: list[torch.Tensor], bufs: list
     torch._foreach_sub_(params, torch._foreach_mul(bufs, lr))
 
 
-def graph_loss(kind: str, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The task's loss without the range checks of `mgdsl.train.losses.task_loss` (they read
-    values on the host); the warm-up steps run those checks eagerly first."""
-    output = output.float()
-    if kind == "segmentation":
-        return F.binary_cross_entropy(output, target.float())
-    return F.cross_entropy(output, target.long())
+def graph_loss(kind: Any, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The task's loss without the host-side checks of `mgdsl.train.losses.task_loss` (its
+    `capturable_loss`); the warm-up steps run those checks eagerly first."""
+    return rules_of(kind).capturable_loss(output, target)
 
 
 class GraphedStep:

@@ -55,15 +55,12 @@ from mgdsl.train.errors import CheckpointMismatchError, DivergedError, TrainErro
 from mgdsl.train.evaluate import Metrics, default_metrics, evaluate
 from mgdsl.train.files import RunFiles
 from mgdsl.train.report import ProgressBar, elapsed_at_end, epoch_line
+from mgdsl.train.settings import resume_keys
 from mgdsl.train.state import RunState
 from mgdsl.train.stepper import NonFiniteLoss, Stepper
 from mgdsl.train.stopping import StopSignals
 
-__all__ = ["TrainResult", "train", "RESUME_KEYS"]
-
-#: config fields that must match between a checkpoint and the run that resumes it, because
-#: they decide which samples each step sees
-RESUME_KEYS = ("task", "seed", "batch_size", "iter_size", "iters_per_epoch")
+__all__ = ["TrainResult", "train"]
 
 
 @dataclass
@@ -148,7 +145,7 @@ class _Run:
         saved = data.get("config", {})
         problems = [
             f"{key.replace('_', '-')} was {saved.get(key)!r}, now {getattr(self.config, key)!r}"
-            for key in RESUME_KEYS
+            for key in resume_keys(self.config._settings)
             if saved.get(key) != getattr(self.config, key)
         ]
         if data.get("world_size") != self.dist.world_size:

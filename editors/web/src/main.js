@@ -450,6 +450,7 @@ async function start() {
   });
   window.addEventListener("beforeunload", (e) => { if (state.view && dirty()) e.preventDefault(); });
   window.mgEditor = state.view;
+  window.mgDiagram = state.diagram;
 }
 
 start();
