@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.elab import primitives as prim
+from mgdsl.compilation import BUILTINS
 from mgdsl.errors import Span
 from mgdsl.syntax import ast
 
@@ -151,7 +151,7 @@ class _Walker:
             if e.id in self.declared:
                 self.var(_at(e.span, e.id), e.id, False)
         elif isinstance(e, ast.Call):
-            is_prim = e.func in prim.PRIMITIVES
+            is_prim = e.func in BUILTINS
             self.out.append(Occurrence(_at(e.func_span, e.func),
                                        ("prim" if is_prim else "block", e.func)))
             for a in e.args:
