@@ -103,10 +103,12 @@ def _level_sizes(ir: nx.DiGraph) -> tuple[int, list[tuple[int, int]]]:
 
 def _on_level(height: int, level: int, sizes: list[tuple[int, int]]) -> bool:
     """Whether a grid of `height` rows fits pyramid level `level` (with some slack for
-    unpadded convolutions, which shrink a grid by a few pixels)."""
+    unpadded convolutions, which shrink a grid by a few pixels; a pixel at small sizes)."""
     if level >= len(sizes):
         return height <= 2
     low, high = sizes[level]
+    if high < 16:
+        return low - 1 <= height <= high + 1
     return 0.75 * low - 2 <= height <= 1.25 * high + 2
 
 
