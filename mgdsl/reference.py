@@ -86,7 +86,8 @@ SHAPE_RULES = {
     "rpmg_start": "per grid `ch x H x W`; levels unchanged",
     "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
               "stride-2 pool)",
-    "se": "unchanged", "mix_ffn": "unchanged",
+    "se": "unchanged", "mix_ffn": "unchanged", "swin": "unchanged",
+    "cbam": "unchanged (one grid)",
     "convnext": "unchanged (one grid)",
     "pyramid_pooling": "`C + len(bins) ch x H x W` (one grid)",
 }
@@ -116,6 +117,7 @@ EXAMPLES = {
     "pmg_start": "pmg_start(p, [8, 4, 2], 1)", "rpmg_start": "rpmg_start(p, [8, 4, 2], 1)",
     "stems7": "stems7(x, [8, 4], levels = 2)",
     "se": "se(p, r = 2)", "mix_ffn": "mix_ffn(x)",
+    "swin": "swin(x, 2, window = 4, shift = 2)", "cbam": "cbam(x, r = 2)",
     "convnext": "convnext(x)", "pyramid_pooling": "pyramid_pooling(x, 2)",
 }
 

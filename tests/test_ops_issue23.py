@@ -244,3 +244,11 @@ def test_all_new_ops_export_to_onnx_at_two_sizes(tmp_path):
     result = export_onnx(ir, tmp_path / "net.onnx", dynamic=True, source=text)
     assert verify(result.path, ir, result.module).within(1e-4)
     assert verify(result.path, ir, result.module, sizes={"x": (4, 22, 18)}, batch=1).within(1e-4)
+
+
+def test_off_level_grids_join_grids_through_upsample():
+    with pytest.raises(mgdsl.MgError) as info:
+        mgdsl.build_graph(net("output y = concat(x, avgpool(x, output = 8))"))
+    assert info.value.code == "E304" and "upsample(y, like = x)" in str(info.value)
+    ir = mgdsl.build_graph(net("output y = concat(x, upsample(avgpool(x, output = 2), like = x))"))
+    assert ir.nodes[ir.graph["outputs"]["y"]].shape == (8, 8, 8)

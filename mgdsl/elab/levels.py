@@ -50,9 +50,9 @@ def levels_differ(ctx: CallContext, verb: str, a: Pyramid, b: Pyramid) -> MgShap
     where = (f"levels {la} and {lb}" if len(a) > 1 or len(b) > 1
              else f"level {la[0]} and level {lb[0]}")
     same = len(a) == len(b) == 1 and a.grids[0].shape[1:] == b.grids[0].shape[1:]
-    why = ("; the sizes agree, but a level counts halvings from the input (every `input` is "
-           "on level 0, whatever its size), and strides, pooling and `upsample` move it"
-           if same else "")
+    why = ("; the sizes agree, but a level counts halvings from the input (a plain `input` is "
+           "on level 0 whatever its size; `input p: pyramid [...]` puts its grids on levels "
+           "0, 1, ...), and strides, pooling and `upsample` move it" if same else "")
     return MgShapeError(f"cannot {verb} a {a.describe()} and a {b.describe()}: their levels "
                         f"differ ({where}){why}", ctx.span, code="E303",
                         hint="give both sides the same grids (slice them), or bring one to the "

@@ -471,6 +471,11 @@ def concat(ctx: CallContext, *xs):
     if not by_level:
         return Pyramid(())
     if None in by_level and len(by_level) > 1:
+        if all(len(g.shape) == 3 for g in by_level[None]):  # off-level grids (issue 23)
+            raise MgShapeError("cannot concatenate a grid on no level (from adaptive pooling "
+                               "or a learned tensor) with grids on levels", ctx.span,
+                               code="E304", hint="bring it to a grid's size and level first: "
+                                                 "`upsample(y, like = x)`")
         raise MgShapeError("cannot concatenate vectors with grids", ctx.span, code="E306")
     levels = sorted(by_level, key=lambda v: -1 if v is None else v)
     if None not in by_level and levels != list(range(levels[0], levels[-1] + 1)):

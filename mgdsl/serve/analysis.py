@@ -8,18 +8,20 @@ elaborates, under the limits of `mgdsl.limits.LIMITS`.
 Time limits: a check waits at most `check_limit` seconds for its turn (E981 past it) and
 Graphviz is killed after `render_limit` seconds (E980, placed on the network's header).
 The newest text of a file wins: a check that a newer check of the same file overtook
-while it waited is answered `{"stale": true}` without being run.
+while it waited is answered `{"stale": true}` without being run, and one that is being
+drawn when the newer one arrives has its Graphviz stopped and is answered the same.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mgdsl.errors import MgError, Span, flatten_errors
 from mgdsl.limits import LIMITS
-from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, render_svg
+from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, Cancelled, render_svg
 from mgdsl.serve.workspace import Workspace
 
 __all__ = ["Checker", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
@@ -156,7 +158,11 @@ class Checker:
                 return {"path": rel, "stale": True}
             span = ir.graph.get("span")
             header = span.line if span is not None and str(span.file) == file else 1
-            self._draw(ir, header, result, file)
+            try:
+                self._draw(ir, header, result, file,
+                           cancelled=lambda: self._newer(rel, generation))
+            except Cancelled:
+                return {"path": rel, "stale": True}
         return result
 
     def wait_turn(self, file: str) -> None:
@@ -183,15 +189,18 @@ class Checker:
         result["diagnostics"] += [diagnostic_json(e, file) for e in compilation.errors]
         return compilation.graphs.get(chosen) if chosen else None
 
-    def _draw(self, ir, header: int, result: dict[str, Any], file: str) -> None:
-        """Lay the diagram out and draw it; the layout's time counts against the limit."""
+    def _draw(self, ir, header: int, result: dict[str, Any], file: str,
+              cancelled: Callable[[], bool] | None = None) -> None:
+        """Lay the diagram out and draw it; the layout's time counts against the limit.
+        Graphviz is stopped (`Cancelled`) as soon as `cancelled()` says a newer text came."""
         from mgdsl.diagrams.diagram import dot_source
 
         started = time.perf_counter()
         try:
             source = dot_source(ir)
             spent = time.perf_counter() - started
-            result["svg"] = render_svg(source, self.render_limit, self.dot, spent=spent)
+            result["svg"] = render_svg(source, self.render_limit, self.dot, spent=spent,
+                                       cancelled=cancelled)
         except MgError as exc:  # too slow (E980) or Graphviz missing or failing: say where
             exc.span = Span.point(file, header)
             exc.message = f"network `{result['network']}`: {exc.message}"

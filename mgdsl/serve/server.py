@@ -164,8 +164,8 @@ class EditorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         except Exception as exc:  # noqa: BLE001 - a bad request must never stop the server
-            print(f"mgdsl serve: internal error on {self.command} {self.path}: {exc!r}",
-                  file=sys.stderr)
+            print(f"mgdsl serve: internal error on {self.command} {_redact(self.path)}: "
+                  f"{exc!r}", file=sys.stderr)
             status, body = HTTPStatus.INTERNAL_SERVER_ERROR, _json({"error": "internal error"})
             ctype = "application/json"
         self._send(status, body, ctype, head=head, extra=extra)
@@ -341,8 +341,13 @@ class EditorHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         if not self.server.quiet:  # the request line may carry the token: never log it
-            super().log_message(format, *(_TOKEN.sub(r"\1***", a) if isinstance(a, str) else a
+            super().log_message(format, *(_redact(a) if isinstance(a, str) else a
                                           for a in args))
+
+
+def _redact(text: str) -> str:
+    """`text` with the value of any `token=` parameter replaced by `***`."""
+    return _TOKEN.sub(r"\1***", text)
 
 
 def _json(data: Any) -> bytes:

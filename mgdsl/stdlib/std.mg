@@ -142,3 +142,29 @@ block pyramid_pooling(x, ch, bins = [1, 2, 3, 6]) {
     }
     return y
 }
+
+# Swin Transformer block (Liu et al., ICCV 2021, Figure 3b; torchvision's
+# `SwinTransformerBlock`): window attention (`shift` > 0: shifted windows) after a layer
+# norm, then an MLP (1x1 convs to `mlp` times the channels and back, GELU) after a layer
+# norm, each with the identity shortcut; layer norms with eps 1e-5, as torchvision's.
+block swin(x, heads, window = 7, shift = 0, mlp = 4) {
+    a = window_attention(layernorm(x, eps = 1e-5), heads = heads, window = window, shift = shift)
+    y = x + a
+    return y + conv(gelu(conv(layernorm(y, eps = 1e-5), channels(y) * mlp, 1)), channels(y), 1)
+}
+
+# CBAM (Woo et al., ECCV 2018, Figures 1-3, as the authors' code): channel attention — one
+# MLP (1x1 convs C -> C / r -> C with ReLU; `shared` names apply the same weights twice)
+# on the average- and the max-pooled grid, summed, sigmoid — then spatial attention — a
+# 7x7 conv without bias and a batch norm on the channels' max and mean maps, sigmoid.
+# One grid.
+block cbam(x, r = 16) {
+    c = channels(x)[0]
+    avg = conv(relu(conv(mean(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
+               shared = "fc2")
+    top = conv(relu(conv(max(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
+               shared = "fc2")
+    x = x * sigmoid(avg + top)
+    maps = concat(max(x, over = "channels"), mean(x, over = "channels"))
+    return x * sigmoid(bn(conv(maps, 1, 7, bias = false)))
+}

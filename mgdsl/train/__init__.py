@@ -1,9 +1,13 @@
 """Training and evaluation of compiled multigrid networks with the paper's settings.
 
-Modules, one job each: `config` (`TrainConfig`, filled with the task registry's defaults),
-`schedules` (LR rules, `is_residual`), `losses`, `checkpoint` (atomic, `weights_only`-safe
-checkpoints), `ddp` (torchrun / DistributedDataParallel), `evaluate` (the paper's test
-metrics), `report` (CSV, JSON, loss curve, progress bar) and `loop` (`train`).
+Modules, one job each: `settings` (every training setting, declared once), `config`
+(`TrainConfig`, generated from the settings and filled with the task registry's defaults),
+`schedules` (LR rules, `is_residual`), `kinds` (each task kind's output check, loss and
+metrics) and `losses`, `checkpoint` (atomic, `weights_only`-safe checkpoints), `ddp`
+(torchrun / DistributedDataParallel), `evaluate` (the paper's test metrics), `report` (CSV,
+JSON, loss curve, progress bar), `graphs` (opt-in CUDA graphs), `stepper` (one optimiser
+step), `state` (where a run is), `files` (the run's folder, written in order), `stopping`
+(SIGTERM/SIGINT) and `loop` (`train`).
 
 Importing this package does not import torch; `train` and `TrainResult` are
 loaded on first use (``from mgdsl.train.evaluate import evaluate`` for evaluation).

@@ -1,4 +1,7 @@
-"""`TrainConfig`: every knob of a training run, with the paper's defaults per task.
+"""`TrainConfig`: every setting of a training run, with the paper's defaults per task.
+
+The class is generated from `mgdsl.train.settings.SETTINGS` (`make_config_class`): one field
+per setting, validated by the setting's own check, the same check the CLI option runs.
 
 The per-task defaults (batch size, iterations per epoch, epochs, weight decay; mean BCE
 loss for the MNIST tasks, cross-entropy for the others) come from the task registry,
@@ -31,7 +34,7 @@ DEFAULT_LR = {"sgd": 0.1, "adamw": 1e-3}
 
 
 class _ConfigMethods:
-    """What every generated `TrainConfig` can do beyond holding its fields."""
+    """What every generated `TrainConfig` can do beyond holding its fields (copied into it)."""
 
     _settings: tuple[Setting, ...] = SETTINGS
 
@@ -76,7 +79,7 @@ class _ConfigMethods:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Any:
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Rebuild a config from `to_dict` output, ignoring unknown keys."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -97,9 +100,10 @@ def make_config_class(settings: Iterable[Setting] = SETTINGS) -> type:
                f"- `{s.name}` ({s.annotation}, default "
                f"{'required' if s.default is REQUIRED else repr(s.default)}): {s.help}"
                for s in settings))
-    return dataclasses.make_dataclass("TrainConfig", fields, bases=(_ConfigMethods,),
-                                      namespace={"__doc__": doc, "_settings": settings,
-                                                 "__module__": __name__})
+    methods = {k: v for k, v in vars(_ConfigMethods).items()
+               if k == "__post_init__" or not k.startswith("__")}
+    return dataclasses.make_dataclass("TrainConfig", fields, namespace={
+        **methods, "__doc__": doc, "_settings": settings, "__module__": __name__})
 
 
 TrainConfig = make_config_class()

@@ -1,2 +1,3 @@
 # E614: --out inside /proc, where no folder can be made
-mgdsl train {here}/seg.mg --task mnist-seg --epochs 1 --iters-per-epoch 1 --train-size 4 --test-size 4 --device cpu --out /proc/mgdsl-run
+cp {here}/seg.mg .
+mgdsl train seg.mg --task mnist-seg --epochs 1 --iters-per-epoch 1 --train-size 4 --test-size 4 --out /proc/mgdsl-run

@@ -1,3 +1,4 @@
-# E610: --out names a regular file, so the run folder cannot be made there
+# E610: --out under a regular file, so the run folder cannot be made there
+cp {here}/seg.mg .
 touch afile
-mgdsl train {here}/seg.mg --task mnist-seg --epochs 1 --iters-per-epoch 1 --train-size 4 --test-size 4 --device cpu --out afile/sub
+mgdsl train seg.mg --task mnist-seg --epochs 1 --iters-per-epoch 1 --train-size 4 --test-size 4 --out afile/sub
