@@ -71,6 +71,8 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
         return "upsample"
     if REDUCE_OPS & set(ops):
         return "pool"
+    if dst.op in OPS and OPS[dst.op].draw == "box":
+        return "xconv"  # read across levels as it is (attention's k and v)
     return "pool" if dst.row > src.row else "upsample"
 
 

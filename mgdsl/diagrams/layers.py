@@ -18,11 +18,12 @@ Every arrow's kind is read off the IR, never guessed from shapes:
 kind       meaning
 =========  ===============================================================
 same       data flow on one pyramid level
-pool       to a coarser level through max/avg pooling
+pool       to a coarser level through max/avg/global pooling
 upsample   to a finer level through upsampling
 xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
-           grid directly (not through a concatenation), or a chain of layers
-           into a sum that changes the level (HRNet's exchange)
+           grid directly (not through a concatenation), a chain of layers
+           into a sum that changes the level (HRNet's exchange), or an op box
+           reading a grid of another level as it is (attention's keys and values)
 residual   an identity or projection shortcut into the sum ending a unit
 skipcat    a concatenation that bypasses weight layers (U-NET skips)
 =========  ===============================================================
@@ -103,10 +104,12 @@ def _level_sizes(ir: nx.DiGraph) -> tuple[int, list[tuple[int, int]]]:
 
 def _on_level(height: int, level: int, sizes: list[tuple[int, int]]) -> bool:
     """Whether a grid of `height` rows fits pyramid level `level` (with some slack for
-    unpadded convolutions, which shrink a grid by a few pixels)."""
+    unpadded convolutions, which shrink a grid by a few pixels; a pixel at small sizes)."""
     if level >= len(sizes):
         return height <= 2
     low, high = sizes[level]
+    if high < 16:
+        return low - 1 <= height <= high + 1
     return 0.75 * low - 2 <= height <= 1.25 * high + 2
 
 
@@ -452,6 +455,9 @@ def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
         return "upsample"
     if REDUCE_OPS & set(via):
         return "pool"
+    spec = OPS.get(dst_op)
+    if spec is not None and spec.draw == "box":
+        return "xconv"  # an op that reads another level as it is (attention's k and v)
     return "pool" if dst_row > src_row else "upsample"
 
 
@@ -464,8 +470,7 @@ def _classify(view: View) -> None:
         src, dst = boxes[a.src], boxes[a.dst]
         if src is dst:
             continue
-        dst_op = dst.op if dst.kind == "layer" else ""
-        kind = arrow_kind(src.row, dst.row, a.via, dst_op, a.kind)
+        kind = arrow_kind(src.row, dst.row, a.via, dst.op, a.kind)
         key = (a.src, a.dst, kind)
         if key in seen:
             continue

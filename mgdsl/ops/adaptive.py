@@ -50,6 +50,16 @@ def adaptive_pool(x, output: tuple[int, int], mode: str = "avg"):
     return torch.where(cols, y.unsqueeze(3), low).amax(dim=4)                 # B C oh ow
 
 
+def _rf(a: Args, ins: list[Shape]) -> tuple[int, Fraction]:
+    """The widest bin (rows floor(i n / out) to ceil((i + 1) n / out) - 1) and the step
+    between bins, along the axis where the bins are widest."""
+    steps = []
+    for n, out in zip(ins[0][1:], a["output"], strict=True):
+        widest = max(-(-(i + 1) * n // out) - (i * n) // out for i in range(out))
+        steps.append((widest, Fraction(n, out)))
+    return max(steps)
+
+
 def _lower(fn: str):
     def lower(a: Args, ins: list[Shape]) -> Call:
         return Call(adaptive_pool, (tuple(a["output"]), "avg" if "avg" in fn else "max"))
@@ -63,7 +73,7 @@ def _source(fn: str) -> str:
 
 SPECS = [
     OpSpec("adaptive_avgpool", "adaptive average pooling", shape=_shape,
-           lower=_lower("adaptive_avg_pool2d"), rf=lambda a: (None, Fraction(1)),
+           lower=_lower("adaptive_avg_pool2d"), rf=_rf,
            source=_source("adaptive_avg_pool2d"), draw="pool", colour="#a8d5e5",
            doc="Average pooling of every grid to `output` = [h, w] (PyTorch's "
                "`adaptive_avg_pool2d`: bin i spans rows floor(i H / h) to ceil((i + 1) H / h)"
@@ -71,7 +81,7 @@ SPECS = [
                "(PSPNet's pyramid pooling).",
            example="avgpool(x, output = 3)"),
     OpSpec("adaptive_maxpool", "adaptive max pooling", shape=_shape,
-           lower=_lower("adaptive_max_pool2d"), rf=lambda a: (None, Fraction(1)),
+           lower=_lower("adaptive_max_pool2d"), rf=_rf,
            source=_source("adaptive_max_pool2d"), draw="pool", colour="#a8d5e5",
            doc="Max pooling of every grid to `output` = [h, w] (PyTorch's "
                "`adaptive_max_pool2d`), whatever the input size; the result sits on no "

@@ -82,7 +82,8 @@ def _lower_window(a: Args, ins: list[Shape]) -> Module:
 WINDOW_ATTENTION = OpSpec(
     "window_attention", "shifted-window multi-head self-attention (Swin)",
     shape=same_shape, params=_window_params, macs=_window_macs,
-    rf=lambda a: (2 * a["window"] - 1, Fraction(1)), weight_layer=True,
+    # a pixel attends within the (shifted) window that holds it: `window` pixels a side
+    rf=lambda a: (a["window"], Fraction(1)), weight_layer=True,
     lower=_lower_window, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
     source_module=("WindowAttention({{ n.cin }}, {{ n.lit.heads }}, window={{ n.lit.window }}"
                    "{% if n.lit.shift != '0' %}, shift={{ n.lit.shift }}{% endif %})"),

@@ -148,7 +148,8 @@ class OpSpec:
     """One primitive op (see the module docstring).
 
     `shape(args, in_shapes)` gives the output shape; `params` and `macs` take
-    `(args, in_shapes, out_shape)`; `rf(args)` gives `(extent, stride)` for the receptive
+    `(args, in_shapes, out_shape)`; `rf(args)` (or `rf(args, in_shapes)`, for a step that
+    depends on the input's size) gives `(extent, stride)` for the receptive
     field recurrence `r_out = r_in + (extent - 1) * j_in`, `j_out = j_in * stride`
     (`extent` None: the op sees its whole input). `weight_layer` marks ops that count as
     a layer of depth. `optional` lists arguments an IR node stores only when they differ
@@ -197,7 +198,7 @@ class OpSpec:
     colour: str = "#e8e8e8"
     params: Callable[[Args, list[Shape], Shape], int] = _zero
     macs: Callable[[Args, list[Shape], Shape], int] = _zero
-    rf: Callable[[Args], tuple[int | None, Fraction]] = _pointwise
+    rf: Callable[..., tuple[int | None, Fraction]] = _pointwise
     weight_layer: bool = False
     module: bool = False
     source_module: str = ""
