@@ -406,3 +406,24 @@ def test_sk_softmax_over_two_branches_is_a_sigmoid_of_the_difference():
     p = torch.stack([a, b]).softmax(0)
     assert torch.allclose(p[0], torch.sigmoid(a - b)) and torch.allclose(p[1], 1 - torch.sigmoid(a - b))
     assert math.isclose(float(p.sum(0).mean()), 1.0)
+
+
+PYRAMID_HEAD = """
+network Head() {
+    input p: pyramid [4 x 32 x 32, 4 x 16 x 16, 4 x 8 x 8]
+    output fine = conv(p[0], 2, 1)
+    output coarse = conv(p[2], 2, 1)
+}
+"""
+
+
+def test_onnx_names_an_output_on_a_pyramid_inputs_grid_after_that_grid(tmp_path):
+    """An output computed from `p[2]` has p_2's size, not `p_0_height/4` (wrong wherever
+    the backbone rounds up: 40 -> 20 -> 10 -> 5 -> 3, not 40 / 16 = 2.5)."""
+    pytest.importorskip("onnx")
+    from mgdsl.codegen.onnx_export import export_onnx
+
+    ir = mgdsl.build_graph(PYRAMID_HEAD)
+    result = export_onnx(ir, tmp_path / "h.onnx", dynamic=True, source=PYRAMID_HEAD)
+    assert result.outputs["fine"] == ["batch", 2, "p_0_height", "p_0_width"]
+    assert result.outputs["coarse"] == ["batch", 2, "p_2_height", "p_2_width"]
