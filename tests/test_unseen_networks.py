@@ -276,6 +276,43 @@ class SKECA(nn.Module):
         return self.eca(self.sk(x))
 
 
+# ---------------------------------------------------------------------------- UNet++
+
+
+class UNetPP(nn.Module):
+    """Zhou et al. 2018 (layout of the widely used `NestedUNet`): VGG blocks, max-pool 2,
+    bilinear upsampling with aligned corners, X(i, j) = block(cat(X(i, 0..j-1), up(X(i+1, j-1)))),
+    a 1x1 conv on X(0, 3). Blocks are registered in the order the `.mg` file builds them."""
+
+    ORDER = ["00", "10", "01", "20", "11", "02", "30", "21", "12", "03"]
+
+    def __init__(self, c=4, classes=1):
+        super().__init__()
+        width = [c, 2 * c, 4 * c, 8 * c]
+
+        def cin(i, j):
+            if j == 0:
+                return 3 if i == 0 else width[i - 1]
+            return j * width[i] + width[i + 1]
+
+        self.blocks = nn.ModuleDict(
+            {k: double_conv(cin(int(k[0]), int(k[1])), width[int(k[0])]) for k in self.ORDER})
+        self.out = nn.Conv2d(c, classes, 1)
+
+    def forward(self, image):
+        x = {}
+        for k in self.ORDER:
+            i, j = int(k[0]), int(k[1])
+            if j == 0:
+                inp = image if i == 0 else F.max_pool2d(x[f"{i - 1}0"], 2)
+            else:
+                up = F.interpolate(x[f"{i + 1}{j - 1}"], scale_factor=2, mode="bilinear",
+                                   align_corners=True)
+                inp = torch.cat([x[f"{i}{m}"] for m in range(j)] + [up], 1)
+            x[k] = self.blocks[k](inp)
+        return self.out(x["03"])
+
+
 # ---------------------------------------------------------------------------- checks
 
 
@@ -321,6 +358,7 @@ CASES = {
                              [(32, 40, 48), (32, 20, 24), (32, 10, 12), (32, 5, 6), (32, 3, 3)]]),
     "attention_unet": (AttentionUNet, [[(3, 32, 32)], [(3, 24, 40)]]),
     "sk_eca": (SKECA, [[(16, 16, 16)], [(16, 12, 20)]]),
+    "unetpp": (UNetPP, [[(3, 32, 32)], [(3, 24, 40)]]),
 }
 
 # parameter counts worked out by hand from the papers' layer lists
