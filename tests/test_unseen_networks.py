@@ -313,6 +313,76 @@ class UNetPP(nn.Module):
         return self.out(x["03"])
 
 
+# -------------------------------------------------------------------- MobileViT block
+
+
+class MViTLayer(nn.Module):
+    """ml-cvnets' `TransformerEncoder`: pre-norm MHA (one qkv projection, heads of
+    consecutive channels) and pre-norm FFN (Linear, SiLU, Linear), both residual."""
+
+    def __init__(self, d: int, ffn: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.norm2 = nn.LayerNorm(d)
+        self.fc1, self.fc2 = nn.Linear(d, ffn), nn.Linear(ffn, d)
+
+    def forward(self, x):                       # x: B*P x N x d
+        b, n, d = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(b, n, 3, self.heads, d // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        a = ((q * (d // self.heads) ** -0.5) @ k.transpose(-1, -2)).softmax(-1)
+        x = x + self.out((a @ v).transpose(1, 2).reshape(b, n, d))
+        return x + self.fc2(F.silu(self.fc1(self.norm2(x))))
+
+    def mg_tensors(self):
+        d = self.out.in_features
+        w, bias = self.qkv.weight, self.qkv.bias
+        return [self.norm1.weight, self.norm1.bias,
+                *[t for i in range(3) for t in (w[i * d:(i + 1) * d], bias[i * d:(i + 1) * d])],
+                self.out.weight, self.out.bias, self.norm2.weight, self.norm2.bias,
+                self.fc1.weight, self.fc1.bias, self.fc2.weight, self.fc2.bias]
+
+
+def conv_bn_silu(cin: int, cout: int, k: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, 1, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.SiLU())
+
+
+class MobileViTBlock(nn.Module):
+    """Mehta and Rastegari 2022, Fig. 1b (ml-cvnets `MobileViTBlock`), 2x2 patches."""
+
+    def __init__(self, c=8, d=16, ffn=32, heads=2, layers=2):
+        super().__init__()
+        self.local3 = conv_bn_silu(c, c, 3)
+        self.local1 = nn.Conv2d(c, d, 1, bias=False)
+        self.layers = nn.ModuleList(MViTLayer(d, ffn, heads) for _ in range(layers))
+        self.norm = nn.LayerNorm(d)
+        self.proj = conv_bn_silu(d, c, 1)
+        self.fusion = conv_bn_silu(2 * c, c, 3)
+
+    def forward(self, x):
+        t = self.local1(self.local3(x))
+        b, d, h, w = t.shape
+        # unfold: B x d x H x W -> B*4 x N x d, the pixels at one offset of every patch
+        u = t.reshape(b, d, h // 2, 2, w // 2, 2).permute(0, 3, 5, 2, 4, 1)
+        u = u.reshape(b * 4, (h // 2) * (w // 2), d)
+        for layer in self.layers:
+            u = layer(u)
+        u = self.norm(u)
+        t = u.reshape(b, 2, 2, h // 2, w // 2, d).permute(0, 5, 3, 1, 4, 2).reshape(b, d, h, w)
+        return self.fusion(torch.cat([x, self.proj(t)], 1))
+
+    def mg_tensors(self):
+        out = [*state_tensors(self.local3), self.local1.weight]
+        for layer in self.layers:
+            out += layer.mg_tensors()
+        return out + [self.norm.weight, self.norm.bias, *state_tensors(self.proj),
+                      *state_tensors(self.fusion)]
+
+
 # ---------------------------------------------------------------------------- checks
 
 
@@ -359,6 +429,7 @@ CASES = {
     "attention_unet": (AttentionUNet, [[(3, 32, 32)], [(3, 24, 40)]]),
     "sk_eca": (SKECA, [[(16, 16, 16)], [(16, 12, 20)]]),
     "unetpp": (UNetPP, [[(3, 32, 32)], [(3, 24, 40)]]),
+    "mobilevit_block": (MobileViTBlock, [[(8, 16, 16)], [(8, 12, 20)]]),
 }
 
 # parameter counts worked out by hand from the papers' layer lists
