@@ -431,6 +431,15 @@ CASES = {
     "unetpp": (UNetPP, [[(3, 32, 32)], [(3, 24, 40)]]),
     "mobilevit_block": (MobileViTBlock, [[(8, 16, 16)], [(8, 12, 20)]]),
 }
+# the same files with other parameters: (file, parameters), reference built with them
+VARIANTS = {
+    # PVTv2-b0 stage 2's attention settings: 64 channels, 2 heads, spatial reduction 4
+    "pvtv2_b0_stage1[heads=2]": ("pvtv2_b0_stage1", {"dim": 64, "heads": 2, "sr": 4}),
+    "mobilevit_block[heads=4]": ("mobilevit_block", {"heads": 4, "layers": 1}),
+}
+# MACs the reference has and the `.mg` file cannot count: ECA's 1-D conv across channels
+# (16 outputs x 3 taps), written as products with learned scalars
+UNCOUNTED_MACS = {"sk_eca": 16 * 3}
 
 # parameter counts worked out by hand from the papers' layer lists
 PUBLISHED = {
@@ -449,22 +458,36 @@ def as_list(y) -> list[torch.Tensor]:
     return list(y) if isinstance(y, (list, tuple)) else [y]
 
 
-def reference_for(name: str) -> tuple[nn.Module, list[torch.Tensor]]:
-    ref = CASES[name][0]().double().eval()
+def reference_for(name: str, params: dict | None = None
+                  ) -> tuple[nn.Module, list[torch.Tensor]]:
+    ref = CASES[name][0](**(params or {})).double().eval()
     randomise(ref)
     tensors = ref.mg_tensors() if hasattr(ref, "mg_tensors") else state_tensors(ref)
     return ref, tensors
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_unseen_network_equals_its_paper(name, one_torch_thread):
-    ir = mgdsl.load(str(UNSEEN / f"{name}.mg"))
+def reference_macs(ref: nn.Module, shapes: list[tuple]) -> int:
+    """Multiply-accumulates of the reference, as torch's FlopCounterMode counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    xs = [torch.zeros((1, *s), dtype=torch.float64) for s in shapes]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        ref(*xs)
+    return counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(VARIANTS))
+def test_unseen_network_equals_its_paper(case, one_torch_thread):
+    name, params = VARIANTS.get(case, (case, {}))
+    ir = mgdsl.load(str(UNSEEN / f"{name}.mg"), **params)
     module = mgdsl.to_fx(ir).double().eval()
-    ref, tensors = reference_for(name)
+    ref, tensors = reference_for(name, params)
     count = sum(p.numel() for p in ref.parameters())
     assert mgdsl.stats(ir).params == count == sum(p.numel() for p in module.parameters())
-    if name in PUBLISHED:
-        assert count == PUBLISHED[name]
+    if case in PUBLISHED:
+        assert count == PUBLISHED[case]
+    declared = [ir.nodes[n].shape for n in ir.graph["inputs"].values()]
+    assert mgdsl.stats(ir).macs + UNCOUNTED_MACS.get(case, 0) == reference_macs(ref, declared)
     copy_into(tensors, module)
     gen = torch.Generator().manual_seed(1)
     for shapes in CASES[name][1]:
