@@ -5,7 +5,7 @@
 block sra(x, heads, sr) {
     c = channels(x)[0]
     q = conv(x, c, 1)
-    r = layernorm(conv(x, c, sr, stride = sr), eps = 1e-5)   # spatial reduction
+    r = layernorm(conv(x, c, sr, stride = sr), eps = 1e-5)  # spatial reduction
     a = attention(q, conv(r, c, 1), conv(r, c, 1), heads = heads)
     return conv(a, c, 1)
 }

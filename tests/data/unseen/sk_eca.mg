@@ -21,9 +21,7 @@ block eca(x) {
     s = split(gap(x), 1)
     w = param(3, init = 0.5)
     y = w[1] * s[0] + w[2] * s[1]
-    repeat c - 2 as i {
-        y = concat(y, w[0] * s[i] + w[1] * s[i + 1] + w[2] * s[i + 2])
-    }
+    repeat c - 2 as i { y = concat(y, w[0] * s[i] + w[1] * s[i + 1] + w[2] * s[i + 2]) }
     y = concat(y, w[0] * s[c - 2] + w[1] * s[c - 1])
     return x * sigmoid(y)
 }

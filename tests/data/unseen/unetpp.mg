@@ -8,9 +8,7 @@ block vgg(x, ch) {
     return relu(bn(conv(x, ch, 3)))
 }
 
-block up(x) {
-    return upsample(x, scale = 2, mode = "bilinear", align_corners = true)
-}
+block up(x) { return upsample(x, scale = 2, mode = "bilinear", align_corners = true) }
 
 network UNetPP(c = 4, classes = 1) {
     input image: 3 x 32 x 32
