@@ -6,6 +6,8 @@ each says what a person sees and what they should see."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import mgdsl
@@ -88,3 +90,18 @@ network Scale() {
                    "a grid is drawn as 'upsample to a finer level'")
 def test_a_learned_scale_is_not_drawn_as_upsampling():
     assert not any(kind == "upsample" for kind, _ in arrow_kinds(SCALE))
+
+
+UNSEEN = sorted((Path(__file__).resolve().parent / "data" / "unseen").glob("*.mg"))
+
+
+@pytest.mark.parametrize("path", UNSEEN, ids=[p.stem for p in UNSEEN])
+def test_unseen_networks_keep_the_drawing_rules(path: Path) -> None:
+    """The render-structure rules (parallel branches in lanes, arrows of the IR's kinds,
+    folding only identical runs) hold for the networks a new user wrote."""
+    from test_render_structure import (test_collapsed_drawing_keeps_the_structure,
+                                       test_columns_are_layers_and_arrows_have_the_ir_kinds)
+
+    ir = mgdsl.load(str(path))
+    test_columns_are_layers_and_arrows_have_the_ir_kinds(ir)
+    test_collapsed_drawing_keeps_the_structure(ir)
