@@ -66,7 +66,10 @@ network SRA() {
 
 
 def test_attention_keys_from_a_coarser_grid_are_not_drawn_as_upsampling():
-    assert not any(kind == "upsample" for kind, _ in arrow_kinds(SRA))
+    kinds = arrow_kinds(SRA)
+    assert not any(kind == "upsample" for kind, _ in kinds)
+    # k and v read another level as it is: two cross-scale arrows into the attention
+    assert [kind for kind, via in kinds if kind == "xconv" and not via] == ["xconv"] * 3
 
 
 # a learned per-channel scale (layer scale, FCOS's per-level Scale)
@@ -80,7 +83,34 @@ network Scale() {
 
 
 def test_a_learned_scale_is_not_drawn_as_upsampling():
-    assert not any(kind == "upsample" for kind, _ in arrow_kinds(SCALE))
+    kinds = arrow_kinds(SCALE)
+    assert not any(kind == "upsample" for kind, _ in kinds)
+    assert ("broadcast", ()) in kinds
+
+
+# a squeeze-and-excitation gate (C x 1 x 1 after global pooling), space <-> depth moves
+GATES = """
+network Gates() {
+    input x: 4 x 16 x 16
+    y = conv(x, 4, 3)
+    s = sigmoid(conv(relu(conv(gap(y), 2, 1)), 4, 1))
+    z = conv(y * s, 16, 1)
+    t = split(space_to_depth(z, 2), 32)
+    output y = conv(depth_to_space(conv(t[0], 4, 1) + conv(t[1], 4, 1), 2), 4, 1)
+}
+"""
+
+
+def test_a_gate_is_a_broadcast_and_space_to_depth_a_reshape():
+    """What the reading op does with the operand, not the direction between levels: the
+    gate is broadcast by `*`, `space_to_depth` and `depth_to_space` move values between
+    space and channels (no pooling, no upsampling)."""
+    kinds = arrow_kinds(GATES)
+    assert ("broadcast", ()) in kinds
+    assert [kind for kind, via in kinds if "depth_to_space" in via] == ["reshape"]
+    assert ("reshape", ()) in kinds  # into the space_to_depth grid that split reads
+    assert not {"upsample"} & {kind for kind, _ in kinds}
+    assert [kind for kind, via in kinds if via == ("gap",)] == ["pool"]
 
 
 UNSEEN = sorted((Path(__file__).resolve().parent / "data" / "unseen").glob("*.mg"))
@@ -96,3 +126,15 @@ def test_unseen_networks_keep_the_drawing_rules(path: Path) -> None:
     ir = mgdsl.load(str(path))
     test_columns_are_layers_and_arrows_have_the_ir_kinds(ir)
     test_collapsed_drawing_keeps_the_structure(ir)
+
+
+def test_the_legend_names_a_new_arrow_kind_only_where_it_is_drawn():
+    """`broadcast` and `reshape` arrows get their own style and legend line, and a
+    picture without them does not list them."""
+    from mgdsl.diagrams.style import ARROWS
+
+    gates = mgdsl.render(mgdsl.build_graph(GATES))
+    for kind in ("broadcast", "reshape"):
+        assert ARROWS[kind][1] in gates and f'class="arrow {kind}"' in gates
+    sra = mgdsl.render(mgdsl.build_graph(SRA))
+    assert ARROWS["broadcast"][1] not in sra and ARROWS["reshape"][1] not in sra
