@@ -195,8 +195,12 @@ def declared_shapes(ir: nx.DiGraph, others: list[nx.DiGraph] = ()
             if len(set(along)) > 1:
                 found = [f for word, bases in named
                          if (f := _follow(along, bases, word)) is not None]
-                # prefer the input axis of the same direction (height for rows)
-                same = [f for f in found if ("height" in f) == (axis == 1)]
+                # prefer the input axis of the same direction (height for rows), and
+                # among those one the axis equals: a pyramid input's coarse grid
+                # (`p_4_height`) rather than `p_0_height/16`, which the probe sizes
+                # cannot tell apart but which differs where the backbone rounds up
+                same = sorted((f for f in found if ("height" in f) == (axis == 1)),
+                              key=lambda f: any(c in f for c in "*/"))
                 shape[axis] = (same or found or [f"{name}_{('height', 'width')[axis - 1]}"])[0]
         outputs[name] = ["batch", *shape]
     return axes, outputs

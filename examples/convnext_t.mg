@@ -13,13 +13,9 @@ network ConvNeXtT(classes = 1000, w = 96, size = 224) {
     dims = [w, 2 * w, 4 * w, 8 * w]
     depths = [3, 3, 9, 3]
 
-    section stem {
-        p = layernorm(conv(image, dims[0], 4, stride = 4))
-    }
+    section stem { p = layernorm(conv(image, dims[0], 4, stride = 4)) }
     repeat 4 as i {
-        if i > 0 {
-            p = conv(layernorm(p), dims[i], 2, stride = 2)
-        }
+        if i > 0 { p = conv(layernorm(p), dims[i], 2, stride = 2) }
         repeat depths[i] { p = convnext(p) }
     }
     output logits = linear(flatten(layernorm(gap(p))), classes)

@@ -33,9 +33,7 @@ block res2(p, planes, stride = 1, base = 26, scale = 4) {
         y = concat(y, s[scale - 1])
     }
     y = cbn(y, 4 * planes, 1)
-    if first {
-        p = cbn(p, 4 * planes, 1, stride = stride)
-    }
+    if first { p = cbn(p, 4 * planes, 1, stride = stride) }
     return relu(y + p)
 }
 

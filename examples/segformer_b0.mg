@@ -18,9 +18,7 @@ block mit_attention(x, heads, sr) {
     c = channels(x)[0]
     q = conv(x, c, 1)
     kv = x
-    if sr > 1 {
-        kv = layernorm(conv(x, c, sr, stride = sr, pad = 0), eps = 1e-5)
-    }
+    if sr > 1 { kv = layernorm(conv(x, c, sr, stride = sr, pad = 0), eps = 1e-5) }
     return conv(attention(q, conv(kv, c, 1), conv(kv, c, 1), heads = heads), c, 1)
 }
 

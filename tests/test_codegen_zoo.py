@@ -31,7 +31,11 @@ STD = ROOT / "mgdsl" / "stdlib" / "std.mg"
 # how a tiny network calls a std block: an argument per parameter name (k keeps its default)
 BLOCK_ARGS = {"p": "p", "image": "image", "skip": "p", "ch": "[8, 6, 4]", "levels": "3",
               "n": "1", "classes": "5"}
-BLOCK_CALLS = {"mgup": "mgup(mgpool(p), p, [8, 6, 4])"}
+BLOCK_CALLS = {"mgup": "mgup(mgpool(p), p, [8, 6, 4])", "se": "se(conv(p, 8, 1), r = 2)",
+               "mix_ffn": "mix_ffn(p[0])", "convnext": "convnext(conv(p[0], 8, 1))",
+               "pyramid_pooling": "pyramid_pooling(p[0], 4)",
+               "swin": "swin(conv(p[0], 8, 1), 2, window = 4)",
+               "cbam": "cbam(conv(p[0], 8, 1), r = 2)"}
 
 
 pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_torch_thread")]

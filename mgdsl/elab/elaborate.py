@@ -92,9 +92,7 @@ class Elaborator(Statements, Expressions, Slicing, Calls):
         declared = self.builder.graph.graph["inputs"]
         for name in self.input_sizes:
             if name not in declared and not self.errors:
-                raise MgNameError(f"network `{net.name}` has no input `{name}`", net.span,
-                                  code="E324", hint=did_you_mean(name, list(declared))
-                                  or f"its inputs: {', '.join(declared) or 'none'}")
+                raise _no_such_input(net.name, name, list(declared), net.span)
         if self.errors:
             unique = {(e.code, e.span, e.message): e for e in reversed(self.errors)}
             raise MgErrors(sorted(unique.values(), key=self.errors.index))
@@ -159,3 +157,18 @@ def elaborate(program: Program, network: str | None = None, *,
                               subject=("network", network))
         net = matches[0]
     return Elaborator(program, net, inputs).run(dict(overrides))
+
+
+def _no_such_input(network: str, name: str, declared: list[str], span) -> MgNameError:
+    """E324 for an input size given for `name`; a pyramid input `name` has one input per
+    grid (`name_0`, `name_1`, ...), which the message names."""
+    grids = [d for d in declared if d.startswith(f"{name}_") and d[len(name) + 1:].isdigit()]
+    if grids:
+        return MgNameError(
+            f"`{name}` of network `{network}` is a pyramid input: each of its grids "
+            f"({', '.join(grids)}) takes its own size", span, code="E324",
+            hint="give every grid, finest first, each half the one before: "
+                 + " ".join(f"--input {g}=CxHxW" for g in grids))
+    return MgNameError(f"network `{network}` has no input `{name}`", span, code="E324",
+                       hint=did_you_mean(name, declared)
+                       or f"its inputs: {', '.join(declared) or 'none'}")

@@ -160,10 +160,8 @@ block swin(x, heads, window = 7, shift = 0, mlp = 4) {
 # One grid.
 block cbam(x, r = 16) {
     c = channels(x)[0]
-    avg = conv(relu(conv(mean(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
-               shared = "fc2")
-    top = conv(relu(conv(max(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
-               shared = "fc2")
+    avg = conv(relu(conv(mean(x, over = "space"), c // r, 1, shared = "fc1")), c, 1, shared = "fc2")
+    top = conv(relu(conv(max(x, over = "space"), c // r, 1, shared = "fc1")), c, 1, shared = "fc2")
     x = x * sigmoid(avg + top)
     maps = concat(max(x, over = "channels"), mean(x, over = "channels"))
     return x * sigmoid(bn(conv(maps, 1, 7, bias = false)))

@@ -235,6 +235,9 @@ class _Printer:
     def wrapped(self, stmt: ast.Stmt, indent: str) -> list[str]:
         """A simple statement as lines within `MAX_LINE` columns where it can be broken."""
         split = _split(stmt)
+        if isinstance(stmt, ast.InputDecl) and stmt.pyramid:
+            grids = [(" x ".join(format_expr(d) for d in g), None) for g in stmt.pyramid]
+            return _wrap_items(f"{indent}input {stmt.name}: pyramid ", "[", grids, "]", MAX_LINE)
         if split is None:
             return [indent + self.simple(stmt)]
         return _wrap_expr(split[1], indent + split[0], "", MAX_LINE)

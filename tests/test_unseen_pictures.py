@@ -1,0 +1,107 @@
+"""What a new user met while writing the networks of tests/data/unseen/ (issue 23/24 trial):
+messages and diagram arrows. No torch.
+
+The `xfail(strict=True)` tests record problems reported to the lead and not fixed here:
+each says what a person sees and what they should see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mgdsl
+from mgdsl.diagrams.layers import build_view
+
+HEAD = """
+network Head() {
+    input p: pyramid [4 x 32 x 32, 4 x 16 x 16, 4 x 8 x 8]
+    output y = conv(p[2], 2, 1)
+}
+"""
+
+
+def test_input_size_for_a_pyramid_input_names_its_grids():
+    """`--input p=...` for `input p: pyramid [...]` said "network has no input `p`", which
+    the file plainly declares; it now says that `p` is a pyramid input and how to size it."""
+    with pytest.raises(mgdsl.MgError) as info:
+        mgdsl.build_graph(HEAD, inputs={"p": (4, 40, 48)})
+    err = info.value
+    assert err.code == "E324"
+    assert "pyramid input" in err.message and "p_0, p_1, p_2" in err.message
+    assert "--input p_0=CxHxW --input p_1=CxHxW --input p_2=CxHxW" in (err.hint or "")
+    with pytest.raises(mgdsl.MgError) as info:
+        mgdsl.build_graph(HEAD, inputs={"q": (4, 40, 48)})
+    assert info.value.message == "network `Head` has no input `q`"
+
+
+def arrow_kinds(source: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The kind of every arrow of the folded layer view, with the ops it passes through."""
+    return [(a.kind, a.via) for a in build_view(mgdsl.build_graph(source)).arrows]
+
+
+# Attention U-Net's gate: theta, a 2x2 stride-2 conv of the skip x, added to phi(g)
+GATE = """
+network Gate() {
+    input x: 4 x 16 x 16
+    e = relu(conv(x, 4, 3))
+    g = relu(conv(maxpool(e), 8, 3))
+    output y = relu(conv(e, 2, 2, stride = 2, bias = false) + conv(g, 2, 1))
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="a strided conv into a gating sum is drawn as a "
+                   "residual shortcut (dashed green), not as a cross-scale conv")
+def test_a_strided_conv_into_a_gate_is_drawn_as_a_cross_scale_conv():
+    kinds = arrow_kinds(GATE)
+    assert ("residual", ("conv",)) not in kinds
+    assert any(kind == "xconv" for kind, _ in kinds)
+
+
+# PVT's spatial-reduction attention: k and v from a grid 4 times coarser than q
+SRA = """
+network SRA() {
+    input x: 4 x 16 x 16
+    q = conv(x, 4, 1)
+    r = conv(x, 4, 4, stride = 4)
+    output y = conv(attention(q, conv(r, 4, 1), conv(r, 4, 1)), 4, 1)
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="k/v of an attention from a coarser grid are drawn "
+                   "as 'upsample to a finer level' although nothing is resampled")
+def test_attention_keys_from_a_coarser_grid_are_not_drawn_as_upsampling():
+    assert not any(kind == "upsample" for kind, _ in arrow_kinds(SRA))
+
+
+# a learned per-channel scale (layer scale, FCOS's per-level Scale)
+SCALE = """
+network Scale() {
+    input x: 4 x 16 x 16
+    y = conv(x, 4, 3)
+    output y = conv(y * param(4), 4, 1)
+}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="a learned scale (param, on no level) multiplied into "
+                   "a grid is drawn as 'upsample to a finer level'")
+def test_a_learned_scale_is_not_drawn_as_upsampling():
+    assert not any(kind == "upsample" for kind, _ in arrow_kinds(SCALE))
+
+
+UNSEEN = sorted((Path(__file__).resolve().parent / "data" / "unseen").glob("*.mg"))
+
+
+@pytest.mark.parametrize("path", UNSEEN, ids=[p.stem for p in UNSEEN])
+def test_unseen_networks_keep_the_drawing_rules(path: Path) -> None:
+    """The render-structure rules (parallel branches in lanes, arrows of the IR's kinds,
+    folding only identical runs) hold for the networks a new user wrote."""
+    from test_render_structure import (test_collapsed_drawing_keeps_the_structure,
+                                       test_columns_are_layers_and_arrows_have_the_ir_kinds)
+
+    ir = mgdsl.load(str(path))
+    test_columns_are_layers_and_arrows_have_the_ir_kinds(ir)
+    test_collapsed_drawing_keeps_the_structure(ir)
