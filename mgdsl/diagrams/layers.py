@@ -57,7 +57,7 @@ import networkx as nx
 from mgdsl.diagrams.columns import assign_columns
 from mgdsl.diagrams.lanes import assign_lanes
 from mgdsl.diagrams.view import Arrow, Box, Column, View
-from mgdsl.ops import OPS
+from mgdsl.ops import OPS, SHARES
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
            "REDUCE_OPS", "ARROW_KINDS"]
@@ -181,6 +181,9 @@ class _Builder:
     def __init__(self, ir: nx.DiGraph, expand: bool) -> None:
         self.ir = ir
         self.expand = expand
+        # the nodes of shared weights: their owners and every later use
+        uses = {n: d.args[SHARES] for n, d in ir.nodes(data=True) if SHARES in (d.args or {})}
+        self.shared = set(uses) | set(uses.values())
         self.rows = _rows(ir)
         self.refs: dict[int, _Ref] = {}
         self.boxes: dict[str, Box] = {}
@@ -204,6 +207,7 @@ class _Builder:
             group=group, args=tuple(sorted((k, repr(v)) for k, v in (d.args or {}).items())),
             off_level=len(d.shape) == 3 and d.op != "input" and (
                 d.level is None or self.rows[n] != d.level),
+            shared=n in self.shared,
         )
         self.refs[n] = _Ref(box=box_id)
         self.tail[box_id] = n
