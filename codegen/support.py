@@ -53,7 +53,10 @@ class Learned(nn.Module):
         self.weight.fill_(self.init)
 
     def forward(self):
-        return self.weight.view(1, -1, 1, 1)
+        # without autograd, a view of the parameter would claim to need gradients and have
+        # no function to compute them (which hooks such as FlopCounterMode's reject)
+        weight = self.weight if torch.is_grad_enabled() else self.weight.detach()
+        return weight.view(1, -1, 1, 1)
 
 
 @torch.no_grad()

@@ -120,7 +120,7 @@ def reference_tokens(text: str) -> tuple[list[Ref], bool]:
                     ref("constant", child)
                 elif child.type == "NAME":
                     ref(NAME_ROLES.get((node.data, i), "name"), child)
-                elif child.value == "x" and node.data == "input_decl":
+                elif child.value == "x" and node.data in ("input_decl", "grid_size"):
                     ref("dimension", child)
                 elif child.value in LOGICAL:
                     ref("logical", child)

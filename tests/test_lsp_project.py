@@ -180,9 +180,11 @@ def test_each_caller_s_problem_is_published_once(editor, workspace):
     editor.open("net.mg", NET)
     editor.open("other.mg", OTHER)
     editor.wait_diagnostics("other.mg")
+    editor.wait_diagnostics("net.mg")
+    # both callers found the mistake (each with its own call chain); lib.mg shows it once
     editor.open("lib.mg", (workspace / "lib.mg").read_text(encoding="utf-8"))
-    diags = wait_until(editor, "lib.mg", lambda ds: ds)
-    assert codes(diags) == ["E200"]
+    (d,) = editor.wait_diagnostics("lib.mg")  # its own check's publish, with both callers'
+    assert d.code == "E200" and d.range.start.line == 2
 
 
 # --------------------------------------------------------------------- dependents
@@ -380,3 +382,23 @@ def test_no_quick_fix_without_a_suggestion(shared):
     shared.open("nofix.mg", text)
     (d,) = shared.wait_diagnostics("nofix.mg")
     assert d.code == "E201" and not shared.code_actions("nofix.mg", [d])
+
+
+def test_rename_reaches_every_written_name_in_process(tmp_path):
+    """`references` without a server: a network parameter used in a pyramid input's sizes,
+    a `repeat ... as` counter and a slice assignment are all found."""
+    from mgdsl.lsp.references import Sources, find_references, rename_edits, symbol_at
+
+    text = ('network N(c = 16) {\n    input feats: pyramid [c x 16 x 16, c x 8 x 8]\n'
+            '    p = feats\n    repeat 2 as i { p[0:1] = conv(p[0:1], c + i, 1) }\n'
+            '    output y = p[0]\n}\n')
+    path = str((tmp_path / "n.mg").resolve())
+    sources = Sources(lambda p: text if p == path else None)
+    symbol, _ = symbol_at(sources, path, 1, 11)  # the parameter `c`
+    assert symbol.kind == "parameter" and symbol.owner == ("network", "N")
+    keys = [o.key[:2] for _, o in find_references(sources, symbol)]
+    assert keys == [(1, 11), (2, 27), (2, 40), (4, 43)]
+    counter, _ = symbol_at(sources, path, 4, 17)  # `i` of `repeat 2 as i`
+    assert [o.key[:2] for _, o in find_references(sources, counter)] == [(4, 17), (4, 47)]
+    (edits,) = rename_edits(sources, symbol_at(sources, path, 3, 5)[0], "q").values()
+    assert [k[:2] for k in edits] == [(3, 5), (4, 21), (4, 35), (5, 16)]

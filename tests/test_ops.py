@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import mgdsl
-from mgdsl.codegen.fx import module_class, to_fx
+from mgdsl.codegen.fx import call_target, module_class, to_fx
 from mgdsl.codegen.plan import plan
 from mgdsl.codegen.source import emit_source
 from mgdsl.codegen.support import init_paper
@@ -88,7 +88,7 @@ def test_example_lowers_to_fx_and_source(op):
         elif op in MODULE_OPS:
             assert isinstance(low, Module) and issubclass(module_class(low), nn.Module)
         else:
-            assert isinstance(low, Call) and callable(low.target)
+            assert isinstance(low, Call) and callable(call_target(low))
 
 
 def check_against_torch(ir, tmp_path, x):
@@ -211,7 +211,7 @@ def test_fuzzer_generates_every_op():
     from mgdsl.testing.fuzz import ProgramGen, RandomChooser
 
     seen: set[str] = set()
-    for seed in range(200):
+    for seed in range(400):  # stops as soon as every op is seen (seed 231 today)
         ir = mgdsl.build_graph(ProgramGen(RandomChooser(random.Random(seed))).program().text)
         seen |= {d.op for _, d in ir.nodes(data=True)}
         if seen >= set(OPS):

@@ -252,3 +252,16 @@ def test_off_level_grids_join_grids_through_upsample():
     assert info.value.code == "E304" and "upsample(y, like = x)" in str(info.value)
     ir = mgdsl.build_graph(net("output y = concat(x, upsample(avgpool(x, output = 2), like = x))"))
     assert ir.nodes[ir.graph["outputs"]["y"]].shape == (8, 8, 8)
+
+
+def test_learned_tensors_count_flops_without_autograd():
+    """FlopCounterMode's module hooks accept a learned tensor's output under no_grad (a
+    view of a parameter would claim a gradient it has no function for)."""
+    ir = mgdsl.build_graph(net("output y = conv(x * param(4, init = 0.5), 2, 1)"))
+    gm = to_fx(ir)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        gm(torch.randn(1, 4, 8, 8))
+    assert counter.get_total_flops() == 2 * mgdsl.stats(ir).macs
+    out = gm(torch.randn(1, 4, 8, 8)).sum()
+    out.backward()
+    assert gm.param0.weight.grad is not None and gm.param0.weight.grad.abs().sum() > 0

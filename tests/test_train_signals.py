@@ -53,8 +53,10 @@ def uninterrupted(tmp_path_factory) -> dict:
     return torch.load(out / "checkpoint.pt", weights_only=True)
 
 
-@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(("signum", "status"), [
+    (signal.SIGTERM, 143),
+    pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow),  # the same path, ~15 s more
+], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_mid_epoch_checkpoints_and_resume_is_exact(tmp_path, uninterrupted, signum,
                                                              status):
     out = tmp_path / "run"
@@ -142,3 +144,24 @@ def test_torchrun_ranks_stop_after_the_same_step(tmp_path):
     assert "--nproc_per_node=2 -m mgdsl train" in err and "--resume" in err
     saved = torch.load(out / "checkpoint.pt", weights_only=True)
     assert saved["world_size"] == 2 and saved["step"] == int(main.group(1)) < ITERS
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_with_data_workers(tmp_path):
+    """A terminal's Ctrl-C reaches the worker processes too: they ignore it (from their
+    start-up on) and the run stops as without workers, instead of waiting forever for a
+    batch from a dead worker."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "mgdsl", *_args(out), "--data-workers", "1"],
+                            env=ENV, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    _wait_for(out / "config.json", proc)  # the worker is still starting: the hard case
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    assert proc.returncode == 130, err
+    assert "mgdsl: stopped by SIGINT after step" in err and "Traceback" not in err
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] >= 1

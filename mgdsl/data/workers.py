@@ -16,7 +16,9 @@ hang) and get the task once, at start-up.
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing
+import signal
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -26,12 +28,36 @@ import torch
 __all__ = ["WorkerBatches"]
 
 _TASK: Any = None
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _init(task: Any) -> None:
     global _TASK
     _TASK = task
     torch.set_num_threads(1)  # one core per worker; the pool is the parallelism
+    # Ctrl-C and a job's SIGTERM reach the whole process group: the training process
+    # decides when to stop (mgdsl.train.stopping) and then closes the pool; a worker that
+    # died of the signal first would leave it waiting for a batch that never comes. The
+    # signals were blocked since the spawn (`_stop_signals_blocked`): ignore them, then
+    # unblock, which drops any that came while this process was starting.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread while it spawns workers, which inherit the
+    mask: a signal during their start-up waits, in them, for `_init` to ignore it (in this
+    process another thread takes it, so it is not lost)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _make(batch_size: int, seed: int, step: int, rank: int, world_size: int):
@@ -59,7 +85,8 @@ class WorkerBatches:
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_init, initargs=(task,))
         self._pending: collections.deque[Future] = collections.deque()
-        self._fill()
+        with _stop_signals_blocked():  # the first submissions start every worker
+            self._fill()
 
     def _fill(self) -> None:
         while len(self._pending) < self._depth:

@@ -27,7 +27,10 @@ from mgdsl.ops.merge import broadcast_shape
 class Primitive:
     """A built-in function: its parameters (name -> default, REQUIRED if none), whether
     it takes any number of positional tensors, the Python function that applies it, its
-    signature as the language writes calls, and `doc`: the signature, then what it does."""
+    signature as the language writes calls, and `doc`: the signature, then what it does.
+    `shape_doc` (its result's shape in words) and `example` (a call reading the language
+    reference's `x`, `p`, `v`) document it: an op's come from its `OpSpec`, a language
+    function's from its `@primitive` registration."""
 
     name: str
     params: tuple[tuple[str, Any], ...]
@@ -36,6 +39,8 @@ class Primitive:
     doc: str = ""
     defaults_allowed: frozenset[str] = field(default_factory=frozenset)
     signature: str = ""
+    shape_doc: str = ""
+    example: str = ""
 
     def summary(self) -> str:
         """What the built-in does: its `doc` after the signature."""
@@ -65,16 +70,19 @@ def _split_signature(name: str, doc: str) -> str:
     return f"{name}(...)"
 
 
-def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
+def primitive(name: str, *params: tuple[str, Any], variadic: bool = False,
+              shape_doc: str = "", example: str = ""):
     """Register the decorated function as the built-in `name` with `params`; its
-    docstring starts with its signature. For language functions that are not IR ops:
-    an op's built-in is declared by its spec (`applier`, `_table_builtin`)."""
+    docstring starts with its signature; `shape_doc` and `example` document its result.
+    For language functions that are not IR ops: an op's built-in is declared by its spec
+    (`applier`, `_table_builtin`)."""
 
     def register(fn):
         doc = _summary(fn.__doc__)
         PRIMITIVES[name] = Primitive(
             name, tuple(params), fn, variadic, doc,
             frozenset(p for p, d in params if d is not REQUIRED), _split_signature(name, doc),
+            shape_doc, example,
         )
         return fn
 
@@ -91,7 +99,7 @@ def _register_op(spec: OpSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
         spec.name, tuple((p.name, p.default) for p in params if not p.variadic), fn,
         any(p.variadic for p in params), spec.usage(),
         frozenset(p.name for p in params if p.default is not REQUIRED and not p.variadic),
-        spec.signature(),
+        spec.signature(), spec.shape_text(), spec.example,
     )
     return fn
 
@@ -439,7 +447,8 @@ def linear(ctx: CallContext, x, n, bias, bias_init):
 # ---------------------------------------------------------------------------- cross-scale
 
 
-@primitive("pyramid", ("x", REQUIRED), ("levels", REQUIRED))
+@primitive("pyramid", ("x", REQUIRED), ("levels", REQUIRED), example="pyramid(x, 2)",
+           shape_doc="`levels` grids: `x`, then `x` halved 1, 2, ... times (levels 0, 1, ...)")
 def pyramid(ctx: CallContext, x, levels):
     """pyramid(x, levels): the input pyramid — `x` and copies average-pooled by 2, 4, ..."""
     p = as_grids(ctx, x)
@@ -543,7 +552,7 @@ def scalar_op(ctx: CallContext, symbol: str, p: Pyramid, value: float, reverse: 
 # ---------------------------------------------------------------------- value functions
 
 
-@primitive("len", ("x", REQUIRED))
+@primitive("len", ("x", REQUIRED), shape_doc="a number", example="len(p)")
 def length(ctx: CallContext, x):
     """len(x): the number of grids of a pyramid, or of items of a list."""
     if isinstance(x, tuple):
@@ -551,20 +560,22 @@ def length(ctx: CallContext, x):
     return len(as_tensor(ctx, x))
 
 
-@primitive("channels", ("x", REQUIRED))
+@primitive("channels", ("x", REQUIRED), shape_doc="a list of numbers, one per grid",
+           example="channels(p)")
 def channels(ctx: CallContext, x):
     """channels(x): the list of channel counts of a pyramid's grids."""
     return tuple(g.channels for g in as_tensor(ctx, x).grids)
 
 
-@primitive("levels", ("x", REQUIRED))
+@primitive("levels", ("x", REQUIRED), shape_doc="a list of numbers, one per grid",
+           example="levels(maxpool(p[1:]))")
 def levels(ctx: CallContext, x):
     """levels(x): the list of levels of a pyramid's grids (0: the input resolution, 1: half
     of it, ...)."""
     return tuple(g.level for g in as_grids(ctx, x).grids)
 
 
-def _fold(name: str, fn):
+def _fold(name: str, fn, example: str):
     def apply(ctx: CallContext, *xs):
         values = xs[0] if len(xs) == 1 and isinstance(xs[0], tuple) else xs
         if not values:
@@ -576,9 +587,9 @@ def _fold(name: str, fn):
         return fn(values)
 
     apply.__doc__ = f"{name}(a, b, ...): the {name}imum of numbers (or of one list)."
-    return primitive(name, variadic=True)(apply)
+    return primitive(name, variadic=True, shape_doc="a number", example=example)(apply)
 
 
-_fold("min", min)
-_fold("max", max)
+_fold("min", min, "min(channels(p))")
+_fold("max", max, "max(3, len(p))")
 

@@ -68,7 +68,8 @@ def depth_to_space(ctx: CallContext, x, factor):
 # ------------------------------------------------------------------------ learned tensors
 
 
-@prim.primitive("param", ("n", REQUIRED), ("init", 1.0))
+@prim.primitive("param", ("n", REQUIRED), ("init", 1.0), example="x * param(4, init = 1e-6)",
+                shape_doc="`n x 1 x 1`, on no level")
 def param(ctx: CallContext, n, init):
     """param(n, init = 1): n learned scalars, all starting at `init`, as an n x 1 x 1 tensor
     on no level: `x * param(channels(x)[0], init = 1e-6)` scales every channel (layer
@@ -96,7 +97,8 @@ def slice_hint(exc: MgShapeError, value: Pyramid) -> None:
                     "channels")
 
 
-@prim.primitive("split", ("x", REQUIRED), ("sizes", REQUIRED))
+@prim.primitive("split", ("x", REQUIRED), ("sizes", REQUIRED), example="split(x, [1, 3])",
+                shape_doc="one `c_i x H x W` grid per size")
 def split(ctx: CallContext, x, sizes):
     """split(x, sizes): the channels of grid `x` cut into consecutive groups of `sizes`
     (a list adding up to the channels, or one number: groups of that many, the last one
@@ -177,22 +179,26 @@ def _reduction(name: str, numbers):
     return apply
 
 
-def _register(name: str, numbers, doc: str) -> None:
+def _register(name: str, numbers, doc: str, shape_doc: str, example: str) -> None:
     apply = _reduction(name, numbers)
     apply.__doc__ = doc
-    prim.primitive(name, ("over", None), variadic=True)(apply)
+    prim.primitive(name, ("over", None), variadic=True, shape_doc=shape_doc,
+                   example=example)(apply)
 
 
 _register("max", max, 'max(a, b, ..., over = none): the maximum of numbers (or of one '
                       'list); of a tensor, its maximum over "channels" (a 1 x H x W grid per '
-                      'grid) or "space" (C x 1 x 1).')
+                      'grid) or "space" (C x 1 x 1).',
+          'a number; of a tensor, per grid `1 x H x W` (`over = "channels"`) or `C x 1 x 1` '
+          '(`over = "space"`)', "max(3, len(p))")
 _register("mean", lambda v: sum(v) / len(v),
           'mean(a, b, ..., over = none): the mean of numbers (or of one list); of a tensor, '
           'its mean over "channels" (a 1 x H x W grid per grid) or "space" (C x 1 x 1, like '
-          '`gap`); of a learned tensor, of its values.')
+          '`gap`); of a learned tensor, of its values.', "as `max`", 'mean(p, over = "space")')
 _register("sum", sum, 'sum(a, b, ..., over = none): the sum of numbers (or of one list); of '
                       'a tensor, its sum over "channels" (a 1 x H x W grid per grid) or '
-                      '"space" (C x 1 x 1); of a learned tensor, of its values (`sum(w)`).')
+                      '"space" (C x 1 x 1); of a learned tensor, of its values (`sum(w)`).',
+          "as `max`; of a learned tensor `1 x 1 x 1`", "sum(param(3, init = 0.5))")
 
 
 # ------------------------------------------------------------------- PyTorch's spellings

@@ -149,6 +149,8 @@ class MgLanguageServer(LanguageServer):
         keystroke in a library would otherwise re-check every file that uses it); at once
         when no event loop runs (a direct call)."""
         self._pending.update(dict.fromkeys(uris))
+        if not self._pending:
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

@@ -47,14 +47,15 @@ __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shap
            "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text",
            "SHARED", "SHARES"]
 
-OPS: dict[str, OpSpec] = {
-    spec.name: with_shared(spec)
-    for family in (io, conv, norm, activation, pool, resample, merge, vector, attention)
-    for spec in family.SPECS
-}
-OPS.update((spec.name, with_shared(spec))  # issue 23's ops
-           for family in (layernorm, reduce, arith, learned, adaptive, reshape)
-           for spec in family.SPECS)
+_FAMILIES = (io, conv, norm, activation, pool, resample, merge, vector, attention,
+             layernorm, reduce, arith, learned, adaptive, reshape)  # the last six: issue 23's
+
+OPS: dict[str, OpSpec] = {spec.name: with_shared(spec) for family in _FAMILIES
+                          for spec in family.SPECS}
+
+# the module of this package that defines each op (`conv`, `activation`, ...)
+FAMILY: dict[str, str] = {spec.name: family.__name__.rpartition(".")[2]
+                          for family in _FAMILIES for spec in family.SPECS}
 
 # ops lowered to a submodule (`call_module`); the others are functions
 MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)

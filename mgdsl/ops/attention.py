@@ -25,9 +25,7 @@ def _attention_macs(a: Args, ins: list[Shape], out: Shape) -> int:
 
 
 def _lower_attention(a: Args, ins: list[Shape]) -> Call:
-    from mgdsl.codegen.attention import attention
-
-    return Call(attention, (), {"heads": a["heads"]})
+    return Call("attention", (), {"heads": a["heads"]})
 
 
 ATTENTION = OpSpec(
@@ -42,6 +40,7 @@ ATTENTION = OpSpec(
         "No parameters (the projections are 1x1 convs written around it); counts the "
         "MACs of Q K^T and A V.",
     example="attention(x, x, x, heads = 2)",
+    shape_doc="per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
     builtin=(Param("q", kind="grids", doc="the queries: a grid (or a pyramid: each grid "
                                             "attends on its own)"),
              Param("k", kind="grids", doc="the keys: a grid or a whole pyramid, with q's "
@@ -76,9 +75,7 @@ def _window_macs(a: Args, ins: list[Shape], out: Shape) -> int:
 
 
 def _lower_window(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.attention import WindowAttention
-
-    return Module(WindowAttention, (ins[0][0], a["heads"]),
+    return Module("WindowAttention", (ins[0][0], a["heads"]),
                   {"window": a["window"], "shift": a["shift"]})
 
 

@@ -93,7 +93,8 @@ CONV = OpSpec(
         "separately (`groups` = the input channels: depthwise); `dilation` spaces the taps.",
     example="conv(x, 8, 3, stride = 2)",
     builtin=CONV_ARGS, own_applier=True, builtin_doc="a convolution per grid.",
-)
+    shape_doc="`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
+              "size at stride 1 for an odd k; H / k for an even k at stride k)")
 
 DECONV = OpSpec(
     "deconv", "transposed 2-d convolution", shape=_deconv_shape, params=_params,
@@ -114,6 +115,7 @@ DECONV = OpSpec(
         "`output_padding` (below the stride) adds rows and columns at the end.",
     example="deconv(x, 6)",
     builtin=DECONV_ARGS, own_applier=True, builtin_doc="a transposed convolution per grid.",
-)
+    shape_doc="`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
+              "size by default)")
 
 SPECS = [CONV, DECONV]

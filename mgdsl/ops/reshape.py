@@ -36,6 +36,7 @@ SPECS = [
            rf=lambda a: (a["factor"], Fraction(a["factor"])),
            source="F.pixel_unshuffle({{ n.ins[0] }}, {{ n.lit.factor }})", draw="move",
            colour="#dddddd", own_applier=True, example="space_to_depth(x, 2)",
+           shape_doc="`C r² x H/r x W/r`, log2(r) levels coarser",
            builtin=(X, Param("factor", 2, "int", "the block size r: the size divides by r, "
                                                   "the channels multiply by r * r")),
            doc="Every r x r block of positions becomes r * r channels (PyTorch's "
@@ -47,6 +48,7 @@ SPECS = [
            rf=lambda a: (1, Fraction(1, a["factor"])),
            source="F.pixel_shuffle({{ n.ins[0] }}, {{ n.lit.factor }})", draw="move",
            colour="#dddddd", own_applier=True, example="depth_to_space(x, 2)",
+           shape_doc="`C/r² x rH x rW`, log2(r) levels finer",
            builtin=(X, Param("factor", 2, "int", "the block size r: the size multiplies by "
                                                   "r, the channels divide by r * r")),
            doc="The inverse of `space_to_depth` (PyTorch's `pixel_shuffle`): C x H x W to "

@@ -115,8 +115,8 @@ class Module:
 
     `cls` is a torch module class, or the name of a layer of `mgdsl.codegen.support`
     (`"BatchNorm"`, `"Linear"`: layers that remember the paper's initialisation, which
-    emitted source copies verbatim); the fx backend looks the name up, so the op table
-    never imports the code generator."""
+    emitted source copies verbatim; `"WindowAttention"` of `mgdsl.codegen.attention`);
+    the fx backend looks the name up, so the op table never imports the code generator."""
 
     cls: type | str
     args: tuple = ()
@@ -127,9 +127,10 @@ class Module:
 class Call:
     """An fx lowering to `target(*inputs, *extra, **kwargs)`; `variadic` passes the
     inputs as one list (`torch.cat`); `refs` says the op also reads the shapes of its
-    `refs` (see `OpSpec.refs`), passed after the inputs."""
+    `refs` (see `OpSpec.refs`), passed after the inputs. A `target` given by name is a
+    function of the code generator (`"attention"`), looked up as `Module.cls` is."""
 
-    target: Callable[..., Any]
+    target: Callable[..., Any] | str
     extra: tuple = ()
     kwargs: dict = field(default_factory=dict)
     variadic: bool = False
@@ -167,6 +168,9 @@ class OpSpec:
     operands, so an operand that also reaches another one is a skip edge; `folds_bn`: an
     inference BN right after it can be folded into its weights. `example` is a `.mg`
     expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
+    `shape_doc` is the shape rule in words for the language reference (C, H and W are a
+    grid's channels, height and width); left empty, an op that keeps its input's shape
+    (`same_shape`) reads "unchanged".
 
     `builtin`, when given, is the signature of the language built-in of the same name,
     the only place its arguments, defaults and their documentation are written. By
@@ -212,6 +216,7 @@ class OpSpec:
     builtin_doc: str = ""
     norm_group: Callable[[Args, Shape], int] | None = None
     norm_batch: bool = False
+    shape_doc: str = ""
 
     def signature(self) -> str:
         """The built-in's signature, `conv(x, ch, k = 3, ...)`; "" when it has none."""
@@ -220,6 +225,10 @@ class OpSpec:
     def usage(self) -> str:
         """The built-in's one-paragraph documentation: its signature, then what it does."""
         return f"{self.signature()}: {self.builtin_doc or self.doc}"
+
+    def shape_text(self) -> str:
+        """The shape rule in words: `shape_doc`, or "unchanged" for a shape-keeping op."""
+        return self.shape_doc or ("unchanged" if self.shape is same_shape else "")
 
     def arg(self, args: Args, name: str) -> Any:
         """The value of argument `name` of a node's `args`, its default if left out."""

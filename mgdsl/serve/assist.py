@@ -16,7 +16,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from mgdsl.errors import MgError, flatten_errors
 from mgdsl.serve.analysis import ONE_AT_A_TIME
 from mgdsl.serve.workspace import Workspace
 
@@ -65,14 +64,11 @@ class Assistant:
         self._guard = threading.Lock()
 
     def _uses_stay_inside(self, path, text: str) -> bool:
-        from mgdsl.elab.program import load_program
+        from mgdsl.compilation import Compilation
 
         uses = "\n".join(line for line in text.split("\n") if _USE.match(line))
-        try:
-            load_program(path, text=uses, root=self.workspace.root)
-        except MgError as exc:
-            return not any(e.code == "E930" for e in flatten_errors(exc))
-        return True
+        loaded = Compilation(path, text=uses, root=self.workspace.root)
+        return not any(e.code == "E930" for e in loaded.errors)
 
     def _analysis(self, rel: str, text: str):
         from mgdsl.lsp.analysis import analyse

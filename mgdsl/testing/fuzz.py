@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mgdsl.errors import MgError, flatten_errors, format_diagnostic
+from mgdsl.ops import OPS, REQUIRED, same_shape
 
 __all__ = ["Chooser", "RandomChooser", "ProgramGen", "Generated", "mutate", "check_bytes",
            "check_text", "error_span_problem", "Finding", "FuzzTimeout", "time_limit",
@@ -97,6 +98,18 @@ class RandomChooser:
 Shape = tuple[int, ...]
 
 MG_BLOCKS = ("mgcbr", "mgconv", "mgcb", "mgconv_down", "mgconv_up")
+
+
+def unary_ops() -> tuple[str, ...]:
+    """The ops the generator applies to a pyramid as it is (`v = op(v)`): read from the op
+    table, every op whose built-in keeps its input's shape and needs nothing but the
+    tensor, so a new op of that kind is generated (and fuzzed) the day it is added."""
+    return tuple(name for name, spec in OPS.items()
+                 if spec.shape is same_shape and spec.builtin and not spec.own_applier
+                 and sum(p.default is REQUIRED for p in spec.builtin) == 1)
+
+
+UNARY_OPS = unary_ops()
 VAR_NAMES = ("p", "q", "feat", "pyr", "x_1", "Größe", "__import__", "exec", "self", "os",
              "None_", "lambda_", "forward")
 SECTION_NAMES = ("s1", "s2", "s3", "stage", "exec", "__class__", "body", "δ", "import_")
@@ -387,7 +400,7 @@ class ProgramGen:
         v = self.var
         kind = self.ch.int(-4, 9)
         if kind <= 0:
-            return f"{v} = {('gelu', 'tanh', 'silu', 'softmax', 'sigmoid')[-kind]}({v})"
+            return f"{v} = {self.ch.choice(UNARY_OPS)}({v})"
         if kind == 1:
             return f"{v} = leaky_relu({v}, slope = {self.ch.choice(('0.2', '0.01', '1'))})"
         if kind == 2:

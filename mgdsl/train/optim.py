@@ -17,6 +17,7 @@ import torch
 
 from mgdsl.train.config import TrainConfig
 from mgdsl.train.errors import TrainError
+from mgdsl.train.settings import setting
 
 __all__ = ["build_optimizer", "set_output_prior", "output_bias_modules"]
 
@@ -91,8 +92,9 @@ def set_output_prior(model: torch.fx.GraphModule, prior: float) -> list[str]:
     Behind a BN (as in every MNIST network of the zoo) the sigmoid's input has mean
     ``logit(prior)`` over each batch in training mode, so its median output is `prior`.
     """
-    if not 0 < prior < 1:
-        raise TrainError(f"output prior must be a probability in (0, 1), got {prior!r}")
+    problem = setting("output_prior").problem(prior)  # the check of --output-prior
+    if problem:
+        raise TrainError(f"output prior {problem}")
     names = output_bias_modules(model)
     logit = math.log(prior / (1 - prior))
     with torch.no_grad():
