@@ -190,6 +190,7 @@ class _Builder:
         self.arrows: list[Arrow] = []
         self.chain: set[int] = set()  # nodes drawn as part of an arrow into a sum
         self.tail: dict[str, int] = {}  # box -> the last IR node drawn in it
+        self.weights: set[int] = set()  # nodes computed from learned tensors alone
 
     # -- helpers -------------------------------------------------------------------
     def _resolve(self, n: int) -> tuple[tuple[str, tuple[int, ...], str], ...]:
@@ -214,8 +215,12 @@ class _Builder:
         return box_id
 
     def _link(self, dst: str, inputs: Iterable[int], reader: int, *, flag: str = "") -> None:
-        """Arrows into box `dst` from what the IR node `reader` reads among `inputs`."""
+        """Arrows into box `dst` from what the IR node `reader` reads among `inputs`
+        (learned tensors among them are written inside the box instead)."""
         for u in dict.fromkeys(inputs):
+            if u in self.weights:
+                self.boxes[dst].folded.append(self.ir.nodes[u].op)
+                continue
             skip_in = "skipcat" if self._skip_flag(u, reader) else ""
             for src, via, was in self._resolve(u):
                 self.arrows.append(Arrow(src, dst, flag or was or skip_in,
@@ -322,6 +327,13 @@ class _Builder:
         op = d.op
         ins = tuple(d.inputs)
         spec = OPS.get(op)
+        if op not in ("input", "output") and not self.expand and all(
+                u in self.weights for u in ins):
+            # a learned tensor (BiFPN's fusion weights, `draw` "weight"), or what only
+            # such tensors feed: weights of the op that reads them, drawn inside its box
+            self.weights.add(n)
+            self.refs[n] = _Ref(sources=())
+            return
         if op == "input":
             self._new_box(n, "input", ("input",))
         elif op == "output":
