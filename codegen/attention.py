@@ -75,25 +75,26 @@ class WindowAttention(nn.Module):
         win, heads, n = self.window, self.heads, self.window * self.window
         x = F.pad(x.permute(0, 2, 3, 1), (0, 0, 0, (win - w % win) % win, 0, (win - h % win) % win))
         ph, pw = x.shape[1], x.shape[2]
-        sh = self.shift if win < ph else 0
-        sw = self.shift if win < pw else 0
-        shifted = sh + sw > 0
-        if shifted:
-            x = torch.roll(x, shifts=(-sh, -sw), dims=(1, 2))
-        windows = (ph // win) * (pw // win)
+        if self.shift:
+            # no shift along a side of one window; written as index arithmetic rather than
+            # a branch, so that an ONNX export keeps the rule at every input size
+            sh, sw = self.shift * (ph > win), self.shift * (pw > win)
+            rows = torch.arange(ph, device=x.device)
+            cols = torch.arange(pw, device=x.device)
+            x = x.index_select(1, (rows + sh) % ph).index_select(2, (cols + sw) % pw)
         x = x.reshape(b, ph // win, win, pw // win, win, c).permute(0, 1, 3, 2, 4, 5)
         x = x.reshape(-1, n, c)
         qkv = self.qkv(x).reshape(x.size(0), n, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0] * (c // heads) ** -0.5, qkv[1], qkv[2]
         bias = self.relative_position_bias_table[self.relative_position_index]
         attn = q.matmul(k.transpose(-2, -1)) + bias.view(n, n, -1).permute(2, 0, 1).unsqueeze(0)
-        if shifted:
+        if self.shift:
             mask = window_mask(ph, pw, win, sh, sw, attn)
-            attn = attn.view(b, windows, heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
+            attn = attn.view(b, -1, heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
             attn = attn.view(-1, heads, n, n)
         x = self.proj(F.softmax(attn, dim=-1).matmul(v).transpose(1, 2).reshape(-1, n, c))
         x = x.view(b, ph // win, pw // win, win, win, c).permute(0, 1, 3, 2, 4, 5)
         x = x.reshape(b, ph, pw, c)
-        if shifted:
-            x = torch.roll(x, shifts=(sh, sw), dims=(1, 2))
+        if self.shift:
+            x = x.index_select(1, (rows - sh) % ph).index_select(2, (cols - sw) % pw)
         return x[:, :h, :w, :].permute(0, 3, 1, 2)

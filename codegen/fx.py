@@ -13,7 +13,8 @@ building a network costs little beyond the initialisation itself.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import networkx as nx
 import torch
@@ -24,13 +25,13 @@ from mgdsl.gcpause import gc_paused
 from mgdsl.ir.graph import reads
 from mgdsl.ops import MODULE_OPS, OPS, Call, Module
 
-from . import support
+from . import attention, support
 from .names import spelled_name
 from .plan import Plan, module_paths, plan, shared_modules
 from .support import init_paper
 
 __all__ = [
-    "to_fx", "build_modules", "module_class", "uninitialised", "replicate_uninitialised", "initialise",
+    "to_fx", "build_modules", "module_class", "call_target", "uninitialised", "replicate_uninitialised", "initialise",
     "fold_conv_bn", "gc_paused",
 ]
 
@@ -74,9 +75,23 @@ def replicate_uninitialised(template: nn.Module) -> nn.Module:
     return m
 
 
+def _named(name: str) -> Any:
+    """A layer or function the op table names by string: defined in this package (its text
+    is copied into emitted source), so the op table never imports the code generator."""
+    for module in (support, attention):
+        if name in module.__all__:
+            return getattr(module, name)
+    raise KeyError(f"no layer or function `{name}` in mgdsl.codegen.support or .attention")
+
+
 def module_class(low: Module) -> type[nn.Module]:
-    """The torch class of a module lowering (a name means a layer of `support`)."""
-    return getattr(support, low.cls) if isinstance(low.cls, str) else low.cls
+    """The torch class of a module lowering (a name means a layer of this package)."""
+    return _named(low.cls) if isinstance(low.cls, str) else low.cls
+
+
+def call_target(low: Call) -> Callable[..., Any]:
+    """The function a call lowering calls (a name means a function of this package)."""
+    return _named(low.target) if isinstance(low.target, str) else low.target
 
 
 def build_modules(ir: nx.DiGraph, nodes: list[int]) -> dict[int, nn.Module]:
@@ -174,7 +189,7 @@ def _graph(ir: nx.DiGraph, p: Plan) -> fx.Graph:
             low = spec.lower(d.args, [data[u].shape for u in reads(ir, nid)])
             assert isinstance(low, Call)
             ins += tuple(env[p.source_of(u)] for u in d.refs)
-            node = g.create_node("call_function", low.target, name=name)
+            node = g.create_node("call_function", call_target(low), name=name)
             node.args = (list(ins), *low.extra) if low.variadic else (*ins, *low.extra)
             if low.kwargs:
                 node.kwargs = dict(low.kwargs)

@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["BatchNorm", "Linear", "init_paper"]
+__all__ = ["BatchNorm", "Linear", "LayerNorm2d", "Learned", "init_paper"]
 
 # --- emitted below this line ---
 
@@ -31,15 +31,43 @@ class Linear(nn.Linear):
         self.bias_init = bias_init
 
 
+class LayerNorm2d(nn.LayerNorm):
+    """nn.LayerNorm over the channels at every position of a (B, C, H, W) tensor
+    (ConvNeXt's LayerNorm2d; Swin's and SegFormer's per-token LayerNorm)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class Learned(nn.Module):
+    """`n` learned scalars, all starting at `init`, given as a (1, n, 1, 1) tensor."""
+
+    def __init__(self, n, init=1.0):
+        super().__init__()
+        self.init = init
+        self.weight = nn.Parameter(torch.empty(n))
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self):
+        self.weight.fill_(self.init)
+
+    def forward(self):
+        # without autograd, a view of the parameter would claim to need gradients and have
+        # no function to compute them (which hooks such as FlopCounterMode's reject)
+        weight = self.weight if torch.is_grad_enabled() else self.weight.detach()
+        return weight.view(1, -1, 1, 1)
+
+
 @torch.no_grad()
 def init_paper(model, seed=None):
     """Initialise `model` as the paper's Torch code does, in module order.
 
     Conv: weight N(0, sqrt(2 / (k*k*c_out))), bias 0. Transposed conv: weight and bias
     U(+-1/sqrt(c_in*k*k)). BatchNorm: beta 0, gamma 1 or U(0, 1), running statistics reset.
-    GroupNorm: gamma 1, beta 0. WindowAttention's position bias table: truncated
-    N(0, 0.02) (its projections are Linear layers). Linear: weight U(+-1/sqrt(fan_in)), bias 0 or
-    U(+-1/sqrt(fan_in)). `seed` makes it
+    GroupNorm and LayerNorm: gamma 1, beta 0. Learned scalars: their `init`.
+    WindowAttention's position bias table: truncated N(0, 0.02) (its projections are Linear
+    layers). Linear: weight U(+-1/sqrt(fan_in)), bias 0 or U(+-1/sqrt(fan_in)). `seed` makes it
     reproducible without touching the global random state.
     """
     gen = None
@@ -80,9 +108,11 @@ def init_paper(model, seed=None):
             sample = torch.empty(table.shape, dtype=table.dtype)
             nn.init.trunc_normal_(sample, std=0.02, generator=gen)
             table.copy_(sample)
-        elif isinstance(m, nn.GroupNorm):
+        elif isinstance(m, (nn.GroupNorm, nn.LayerNorm)):
             m.weight.fill_(1.0)
             m.bias.zero_()
+        elif isinstance(m, Learned):
+            m.reset_parameters()
         elif isinstance(m, nn.Linear):
             bound = 1 / math.sqrt(m.in_features)
             fill(m.weight, "uniform", -bound, bound)

@@ -254,6 +254,41 @@ ENTRIES: tuple[Entry, ...] = (
        image size. Pool to 1x1 first (`gap`) to free the network from its size.""",
        "output y = linear(flatten(image), 10)",
        "output y = linear(flatten(gap(image)), 10)"),
+    # issue 23's ops (E330-E349)
+    _e("E330", "split sizes that do not add up to the channels",
+       """`split(x, [c1, c2, ...])` cuts the channels of a grid into consecutive groups, so
+       the sizes must add up to its channels exactly (`split(x, n)` instead cuts groups of
+       n channels, the last one smaller if n does not divide them).""",
+       "s = split(x, [2, 2])      # x has 8 channels",
+       "s = split(x, [2, 6])"),
+    _e("E331", "a reduction without `over` (or `over` on numbers)",
+       """`mean`, `sum` and `max` of a grid keep a grid, and must say what they reduce:
+       `over = "channels"` gives a 1 x H x W grid (one value per position), `over = "space"`
+       a C x 1 x 1 grid (one value per channel). Of a learned tensor they reduce its
+       values; of numbers and lists they take no `over`.""",
+       "a = mean(x)",
+       'a = mean(x, over = "channels")'),
+    _e("E332", "adaptive pooling with a window, or an output size of the wrong form",
+       """`avgpool(x, output = s)` and `maxpool(x, output = [h, w])` pool to that size at
+       every input size (PyTorch's adaptive pooling): the windows follow from the input
+       size, so `k`, `stride` and `pad` do not apply, and `output` is one number or a list
+       of two.""",
+       "y = avgpool(x, 3, output = 6)",
+       "y = avgpool(x, output = 6)"),
+    _e("E333", "space_to_depth or depth_to_space on a grid that does not divide",
+       """`space_to_depth(x, r)` turns every r x r block of positions into r * r channels, so
+       the grid's height and width must be multiples of r; `depth_to_space(x, r)` turns
+       every r * r channels into an r x r block, so the channels must be a multiple of
+       r * r.""",
+       "y = space_to_depth(x, 2)     # x is 8 x 7 x 7",
+       "y = space_to_depth(x, 7)"),
+    _e("E334", "a learned tensor where a grid is needed",
+       """`param(n)` makes n learned scalars (an n x 1 x 1 tensor on no pyramid level). They
+       weigh or scale grids: multiply or divide by them (`x * w`, `w[0] * x`,
+       `x / (sum(w) + 1e-4)`), or apply element-wise functions to them (`relu(w)`); ops
+       that need a grid (convolutions, norms, pooling, resampling) refuse them.""",
+       "y = conv(param(4), 8)",
+       "y = conv(x * param(4), 8)"),
     # -------------------------------------- E35x attention, pyramid inputs, shared weights
     _e("E350", "attention between grids of different channels",
        """`attention(q, k, v)` compares every query with every key channel by channel and
@@ -321,11 +356,12 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max())\n}",
        "network N() {\n    input image: 1 x 8 x 8\n    output y = conv(image, max(4, 8))\n}"),
     _e("E406", "an operator on the wrong kinds of value",
-       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`
-       and `*`, grid by grid, with a number or a one-channel grid broadcast, but not `/`,
-       `//`, `%` or `**`. Indexing applies to pyramids and lists only.""",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}",
-       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) * 0.5\n}"),
+       """Arithmetic works on numbers (and lists element-wise); tensors support `+`, `-`,
+       `*` and `/`, grid by grid, with a number, a one-channel or 1 x 1 grid or a learned
+       tensor broadcast, but not `//`, `%` or `**`. Indexing applies to pyramids, lists
+       and learned tensors only.""",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) // 2\n}",
+       "network N() {\n    input image: 1 x 8 x 8\n    output y = relu(image) / 2\n}"),
     _e("E407", "division by zero",
        """An arithmetic expression divides by zero or gives no number.""",
        "network N(k = 0) {\n    input image: 1 x 8 x 8\n    output y = conv(image, 8 // k)\n}",
@@ -666,6 +702,14 @@ ENTRIES: tuple[Entry, ...] = (
        "network N() {\n    input image: 3 x 16 x 16\n    unused = conv(image, 64)\n"
        "    output y = relu(image)\n}",
        "network N() {\n    input image: 3 x 16 x 16\n    output y = relu(image)\n}"),
+    _e("W104", "an even-kernel conv that does not map the size to size / stride",
+       """An even kernel has no padding that keeps a grid's size, so `conv` pads it by 0 by
+       default (as PyTorch does): a k x k stride-k patchify conv (ConvNeXt's 4 x 4 stride-4
+       stem, its 2 x 2 stride-2 downsampling) is then exact, but at another stride the grid
+       comes out smaller than size / stride, and grids of a pyramid stop lining up. Give
+       `pad` to choose, or silence the warning with `# allow(W104)` when it is meant.""",
+       "x = conv(image, 8, 4)            # 32x32 -> 29x29",
+       "x = conv(image, 8, 4, stride = 4)  # 32x32 -> 8x8"),
     _e("W120", "a norm whose groups hold one value",
        """A normalisation subtracts each group's mean and divides by its spread; a group of
        one value (group norm with channels / groups × height × width = 1, a layer norm of a

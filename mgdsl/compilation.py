@@ -22,7 +22,7 @@ problems in `errors` (what `mgdsl check`, the editor and the web page do).
 Editor hooks. With `record=True`, elaboration also notes the value of every expression
 and statement of the entry file it evaluates (`values`: span -> `Recorded` values, with
 the IR nodes each added, so a hover can sum their cost), keeps the partial graph of a
-network that failed, and `definition(name)`, `uses()` and `resolve_use(path)` answer
+network that failed, and `definition(name)`, `uses()` and `used_file(path)` answer
 go-to-definition and where names are called.
 """
 
@@ -51,7 +51,7 @@ from mgdsl.syntax.parser import KEYWORDS, parse_file, parse_text, read_source
 from mgdsl.zoo import lookup
 
 __all__ = ["Compilation", "Recorded", "Key", "parse", "load_program", "read_source",
-           "resolve_target",
+           "resolve_target", "resolve_use", "parse_text",
            "evaluate", "std_module", "BUILTINS", "KEYWORDS", "BlockInfo", "Program",
            "Primitive", "Pyramid", "type_name"]
 
@@ -90,6 +90,14 @@ def parse(source: str | Path, file: str = "<string>") -> ast.Module:
 def std_module() -> ast.Module:
     """The parsed standard library, `std.mg`."""
     return parse_file(stdlib_dir() / "std.mg")
+
+
+def _as_value(value: Any) -> Any:
+    """A Python parameter value as the language holds it: lists become tuples (a `.mg`
+    list), at every depth, so `len`, `max` and `*` work on them as on a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_value(v) for v in value)
+    return value
 
 
 @dataclass
@@ -149,14 +157,16 @@ class Compilation:
     `source` is `.mg` text, a path, or an already loaded `Program`; with `text`, `source`
     is the file name the text stands for (its `use`s resolve from there). `params`
     override network parameters, `inputs` (`{"image": (3, 96, 128)}`) checks the
-    networks at other input sizes, `root` confines `use` to a folder (E930).
+    networks at other input sizes, `root` confines `use` to a folder (E930), `sources`
+    maps resolved paths of used files to texts read instead (an editor's unsaved buffers).
     """
 
     def __init__(self, source: str | Path | Program, *, text: str | None = None,
                  params: Mapping[str, Any] | None = None,
                  inputs: Mapping[str, tuple[int, ...]] | None = None,
-                 root: str | Path | None = None, record: bool = False) -> None:
-        self.params = dict(params or {})
+                 root: str | Path | None = None, record: bool = False,
+                 sources: Mapping[str, str] | None = None) -> None:
+        self.params = {k: _as_value(v) for k, v in (params or {}).items()}
         self.inputs = {k: tuple(v) for k, v in inputs.items()} if inputs else None
         self.record = record
         self.errors: list[MgError] = []
@@ -171,7 +181,7 @@ class Compilation:
             source, text = "<string>", str(source)
         self.file, self.text = str(source), text
         try:
-            self.program = load_program(source, text=text, root=root)
+            self.program = load_program(source, text=text, root=root, sources=sources)
         except MgError as exc:
             self._load_error = exc
             self.errors += flatten_errors(exc)
@@ -300,12 +310,18 @@ class Compilation:
                  if name is None or e.func == name]
         return sorted(found, key=lambda c: (c[1].line, c[1].col))
 
-    def resolve_use(self, path: str) -> Path | None:
+    def used_file(self, path: str) -> Path | None:
         """The file `use "path"` in the entry file brings in, or None if there is none."""
         try:
-            return _resolve_use(ast.Use(Span.point(self.file), path), self.file)[0]
+            return resolve_use(ast.Use(Span.point(self.file), path), self.file)[0]
         except MgError:
             return None
+
+
+def resolve_use(use: ast.Use, including: str, root: Path | None = None) -> tuple[Path, bool]:
+    """The file a `use` in file `including` brings in, and whether it is the standard
+    library's: the front end's one resolution rule (raises `MgFileError` E601/E930)."""
+    return _resolve_use(use, including, root)
 
 
 def _calls(node: Any) -> Iterator[ast.Call]:

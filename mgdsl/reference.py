@@ -1,10 +1,11 @@
 """The language reference, generated from the definitions themselves.
 
-Every built-in function (`mgdsl.compilation.BUILTINS`, the primitives of the elaborator: an op's built-in is
-documented by its spec in the op table, `mgdsl.ops`, a language function by its
-docstring) and every standard block (`std.mg`, documented by the comment above it)
-becomes one `Entry`: signature, defaults, shape rule and one example. The example is elaborated, so the shapes the reference prints
-are the compiler's own. `docs/language.md` holds the Markdown between two markers;
+Every built-in function (`mgdsl.compilation.BUILTINS`: an op's built-in is documented
+by its spec in the op table, `mgdsl.ops`, a language function by its docstring and
+`@primitive` registration) and every standard block (`std.mg`, documented by the comment
+above it and the two tables below) becomes one `Entry`: signature, defaults, shape rule
+and one example. The example is elaborated, so the shapes the reference prints are the
+compiler's own. `docs/language.md` holds the Markdown between two markers;
 regenerate it with
 
     python -m mgdsl.reference docs/language.md
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from mgdsl.compilation import BUILTINS, Pyramid, std_module
 from mgdsl.compilation import evaluate as evaluate_variable
-from mgdsl.ops import OPS, OpSpec, same_shape
+from mgdsl.ops import OPS
 from mgdsl.syntax import ast
 from mgdsl.syntax.fmt import format_expr
 
@@ -34,28 +35,11 @@ END = "<!-- END GENERATED REFERENCE -->"
 # what every example may read: a grid `x`, a three-grid pyramid `p`, a vector `v`
 EXAMPLE_SETUP = ("input x: 4 x 8 x 8", "p = pyramid(x, 3)", "v = flatten(gap(x))")
 
-# The shape rule of each built-in and standard block, in a line; C, H and W are a grid's
-# channels, height and width. Ops of the op table that keep their shape need no entry.
-SHAPE_RULES = {
-    "conv": "`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
-            "size at stride 1)",
-    "deconv": "`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
-              "size by default)",
-    "bn": "unchanged", "relu": "unchanged", "sigmoid": "unchanged",
-    "maxpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",
-    "avgpool": "`C x H' x W'` with H' = (H + 2 pad - k) / stride + 1, rounded up if `ceil`",
-    "gap": "`C x 1 x 1`",
-    "upsample": "`C x sH x sW`, or the size of the matching grid of `like`",
-    "pad": "`ch x H x W` (`ch` at least C)",
-    "flatten": "a vector of C·H·W values",
-    "linear": "a vector of `n` values",
-    "pyramid": "`levels` grids: `x`, then `x` halved 1, 2, ... times (levels 0, 1, ...)",
-    "concat": "per level, the channels summed; a grid alone on its level passes through",
-    "len": "a number", "channels": "a list of numbers, one per grid",
-    "levels": "a list of numbers, one per grid",
-    "min": "a number", "max": "a number",
-    "attention": "per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
-    # standard blocks
+# The shape rule and one example of each standard block (`std.mg` is the language's own
+# text: its blocks are documented here; a built-in's come from its definition, the op's
+# `OpSpec` or the language function's `@primitive`). C, H and W are a grid's channels,
+# height and width; the examples read the names of `EXAMPLE_SETUP`.
+BLOCK_SHAPES = {
     "cbr": "per grid `ch x H x W` (odd `k`)", "cb": "per grid `ch x H x W` (odd `k`)",
     "mgconv": "per grid `ch x H x W`; levels unchanged",
     "mgconv_down": "per grid `ch x H x W`; levels unchanged",
@@ -77,20 +61,13 @@ SHAPE_RULES = {
     "rpmg_start": "per grid `ch x H x W`; levels unchanged",
     "stems7": "`levels` grids, grid l `ch x H/2^(l+2) x W/2^(l+2)` (a stride-2 conv and a "
               "stride-2 pool)",
+    "se": "unchanged", "mix_ffn": "unchanged", "swin": "unchanged",
+    "cbam": "unchanged (one grid)",
+    "convnext": "unchanged (one grid)",
+    "pyramid_pooling": "`C + len(bins) ch x H x W` (one grid)",
 }
 
-# One example per built-in without one in the op table, and per standard block; they
-# read the names of `EXAMPLE_SETUP`.
-EXAMPLES = {
-    "conv": "conv(x, 8, 3, stride = 2)", "deconv": "deconv(x, 2)", "bn": "bn(p)",
-    "relu": "relu(p)", "sigmoid": "sigmoid(x)", "maxpool": "maxpool(p)",
-    "avgpool": "avgpool(x, 3, stride = 1, pad = 1)", "gap": "gap(p)",
-    "upsample": "upsample(p[1:], like = p[:-1])", "pad": "pad(x, 6)", "flatten": "flatten(x)",
-    "linear": "linear(v, 10)", "pyramid": "pyramid(x, 2)", "concat": "concat(p, maxpool(p))",
-    "len": "len(p)", "channels": "channels(p)", "levels": "levels(maxpool(p[1:]))",
-    "min": "min(channels(p))",
-    "max": "max(3, len(p))",
-    # standard blocks
+BLOCK_EXAMPLES = {
     "cbr": "cbr(x, 8)", "cb": "cb(p, [8, 4, 2], k = 1)", "mgconv": "mgconv(p, [8, 4, 2])",
     "mgconv_down": "mgconv_down(p, 8)", "mgconv_up": "mgconv_up(p, 8)",
     "mgcbr": "mgcbr(p, [8, 4, 2])", "mgcb": "mgcb(p, [8, 4, 2])",
@@ -101,6 +78,9 @@ EXAMPLES = {
     "dcbr": "dcbr(p[1:], 4)", "mgup": "mgup(p[1:], p, [8, 4, 2])",
     "pmg_start": "pmg_start(p, [8, 4, 2], 1)", "rpmg_start": "rpmg_start(p, [8, 4, 2], 1)",
     "stems7": "stems7(x, [8, 4], levels = 2)",
+    "se": "se(p, r = 2)", "mix_ffn": "mix_ffn(x)",
+    "swin": "swin(x, 2, window = 4, shift = 2)", "cbam": "cbam(x, r = 2)",
+    "convnext": "convnext(x)", "pyramid_pooling": "pyramid_pooling(x, 2)",
 }
 
 
@@ -120,29 +100,16 @@ class Entry:
 # --------------------------------------------------------------------------- entries
 
 
-def _op_spec(name: str) -> OpSpec | None:
-    """The op table's spec of `name`, if the built-in is an IR op (not `pyramid`, `len`...)."""
-    return OPS.get(name)
-
-
-def _shape_rule(name: str, spec: OpSpec | None) -> str:
-    """The shape rule of a built-in: written above, or read off its op's shape function."""
-    if name in SHAPE_RULES:
-        return SHAPE_RULES[name]
-    return "unchanged" if spec is not None and spec.shape is same_shape else ""
-
-
 def op_entries() -> list[Entry]:
     """Every built-in function, in the order the language defines them."""
     out = []
     for name, prim in BUILTINS.items():
         summary = prim.summary()
         summary = summary[:1].upper() + summary[1:]
-        spec = _op_spec(name)
-        example = (spec.example if spec else "") or EXAMPLES.get(name, "")
+        spec = OPS.get(name)
         args = tuple((p.label, p.doc) for p in (spec.builtin if spec else None) or () if p.doc)
-        out.append(Entry(name, prim.signature, summary, _shape_rule(name, spec), example,
-                         evaluate(example) if example else "", args))
+        out.append(Entry(name, prim.signature, summary, prim.shape_doc, prim.example,
+                         evaluate(prim.example) if prim.example else "", args))
     return out
 
 
@@ -175,10 +142,10 @@ def block_entries() -> list[Entry]:
     out = []
     for item in module.items:
         if isinstance(item, ast.BlockDef):
-            example = EXAMPLES.get(item.name, "")
+            example = BLOCK_EXAMPLES.get(item.name, "")
             signature = f"{item.name}({', '.join(_param_text(p) for p in item.params)})"
             out.append(Entry(item.name, signature, docs[item.name],
-                             SHAPE_RULES.get(item.name, ""), example,
+                             BLOCK_SHAPES.get(item.name, ""), example,
                              evaluate(example) if example else ""))
     return out
 

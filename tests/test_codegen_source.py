@@ -53,7 +53,8 @@ def test_source_depends_on_torch_alone_and_reads_like_the_text():
     assert imported == {"math", "torch"}
     assert "# (B, 64, 32, 32)" in text
     assert "mg.mg:13" in text
-    forward = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "forward")
+    network = [n for n in tree.body if isinstance(n, ast.ClassDef)][-1]  # after the support layers
+    forward = next(n for n in network.body if isinstance(n, ast.FunctionDef) and n.name == "forward")
     ir = mgdsl.build_graph(MG, n=1)
     statements = [s for s in forward.body if not isinstance(s, ast.Delete)]  # frees
     assert len(statements) == sum(1 for n in ir.nodes if ir.nodes[n].op not in ("input", "output")) + 1

@@ -8,6 +8,7 @@ import functools
 import json
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from helpers import repository_mg_files
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
+from PIL import Image
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String
 
@@ -118,7 +120,7 @@ def reference_tokens(text: str) -> tuple[list[Ref], bool]:
                     ref("constant", child)
                 elif child.type == "NAME":
                     ref(NAME_ROLES.get((node.data, i), "name"), child)
-                elif child.value == "x" and node.data == "input_decl":
+                elif child.value == "x" and node.data in ("input_decl", "grid_size"):
                     ref("dimension", child)
                 elif child.value in LOGICAL:
                     ref("logical", child)
@@ -245,6 +247,48 @@ def test_vscode_extension_manifest_matches_its_files():
     assert config["comments"]["lineComment"] == "#"
     settings = manifest["contributes"]["configuration"]["properties"]
     assert settings["mgdsl.server.command"]["default"] == ["mgdsl", "lsp"]
+
+
+def test_vscode_extension_is_ready_to_publish():
+    manifest = json.loads((VSCODE / "package.json").read_text(encoding="utf-8"))
+    assert manifest["license"] == "MIT" and "MIT License" in (VSCODE / "LICENSE").read_text()
+    assert manifest["repository"]["url"].startswith("https://") and manifest["publisher"]
+    readme = (VSCODE / "README.md").read_text(encoding="utf-8")
+    for feature in ("Diagnostics", "Hover", "rename", "Quick fixes", "mgdsl.server.command"):
+        assert feature in readme
+    with Image.open(VSCODE / manifest["icon"]) as icon:  # the marketplace wants >= 128 px
+        assert icon.format == "PNG" and icon.size == (128, 128)
+
+
+VSCE = "@vscode/vsce@3.9.2"
+
+
+@pytest.mark.slow  # ~40 s the first time: npx downloads vsce
+def test_vscode_extension_packages_into_a_vsix(tmp_path):
+    for tool in ("npm", "npx"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/setup.sh installs nodejs and npm)")
+    work = tmp_path / "vscode"
+    shutil.copytree(VSCODE, work, ignore=shutil.ignore_patterns("node_modules", "*.vsix"))
+    for command in (["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                    ["npx", "--yes", VSCE, "package", "--out", str(tmp_path / "mgdsl.vsix")]):
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
+    manifest = json.loads((VSCODE / "package.json").read_text(encoding="utf-8"))
+    with zipfile.ZipFile(tmp_path / "mgdsl.vsix") as vsix:
+        names = set(vsix.namelist())
+        assert {"extension/package.json", "extension/extension.js", "extension/readme.md",
+                "extension/LICENSE.txt", "extension/images/icon.png",
+                "extension/syntaxes/mg.tmLanguage.json",
+                "extension/language-configuration.json",
+                "extension/node_modules/vscode-languageclient/package.json"} <= names
+        assert "extension/images/make_icon.py" not in names
+        packed = json.loads(vsix.read("extension/package.json"))
+        assert packed["version"] == manifest["version"]
+        xml = vsix.read("extension.vsixmanifest").decode()
+        assert "<Icon>extension/images/icon.png</Icon>" in xml
+        assert "<License>extension/LICENSE.txt</License>" in xml
+        assert manifest["repository"]["url"] in xml
 
 
 def test_vscode_client_is_valid_javascript():

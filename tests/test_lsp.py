@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 
 import mgdsl
 from mgdsl.lsp.client import EditorSession
@@ -246,23 +247,23 @@ def test_formatting_is_mgdsl_fmt(editor):
     assert not editor.formatting("messy.mg")
 
 
-BAD_REQUESTS = [
+BAD_REQUESTS = [  # (method, raw params, the JSON-RPC error code of the answer)
     ("textDocument/hover", {"textDocument": {"uri": "file:///nowhere/x.mg"},
-                            "position": {"line": 0, "character": 0}}),
-    ("textDocument/hover", {"textDocument": {"uri": "file:///nowhere/x.mg"}}),
-    ("textDocument/definition", {"bogus": True}),
+                            "position": {"line": 0, "character": 0}}, -32803),
+    ("textDocument/hover", {"textDocument": {"uri": "file:///nowhere/x.mg"}}, -32602),
+    ("textDocument/definition", {"bogus": True}, -32602),
     ("textDocument/completion", {"textDocument": {"uri": "net.mg"},
-                                 "position": {"line": -5, "character": 10**9}}),
-    ("mgdsl/unknown", {}),
+                                 "position": {"line": -5, "character": 10**9}}, -32602),
+    ("mgdsl/unknown", {}, -32601),
 ]
 
 
-@pytest.mark.parametrize("method,params", BAD_REQUESTS, ids=[m for m, _ in BAD_REQUESTS])
-def test_bad_requests_get_an_answer_and_the_server_lives_on(editor, method, params):
-    try:
+@pytest.mark.parametrize("method,params,code", BAD_REQUESTS,
+                         ids=[m for m, _, _ in BAD_REQUESTS])
+def test_bad_requests_get_an_error_answer_and_the_server_lives_on(editor, method, params, code):
+    with pytest.raises(JsonRpcException) as info:  # an answer: a timeout would fail
         editor.request(method, params)
-    except Exception:  # noqa: BLE001 - an error response is a fine answer
-        pass
+    assert info.value.code == code
     assert editor.alive
     line, col = _line_col(NET, "p = twice")
     assert editor.hover("net.mg", line, col) is not None

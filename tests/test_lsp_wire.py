@@ -216,3 +216,14 @@ def test_a_missing_unopened_file_gets_a_clean_error(server, tmp_path):
     logs = [m for m in server.messages if m.get("method") in ("window/logMessage",
                                                               "window/showMessage")]
     assert logs == []
+
+
+def test_a_message_that_arrives_slowly_but_steadily_is_read(server, tmp_path):
+    data = frame(_open((tmp_path / "slow.mg").as_uri(), NET + "#" * 3000 + "\n"))
+    third = len(data) // 3
+    for part in (data[:third], data[third:2 * third], data[2 * third:]):
+        server.send(part)
+        time.sleep(0.6)  # 1.2 s in all: more than a pause may last, but no pause does
+    server.send(frame(_hover(5, (tmp_path / "slow.mg").as_uri(), 2, 18)))
+    assert "1 × 8 × 8" in server.answer(5)["result"]["contents"]["value"]
+    assert server.proc.poll() is None

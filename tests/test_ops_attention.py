@@ -188,6 +188,20 @@ def test_onnx_export_with_dynamic_sizes_matches(body, tmp_path):
     assert verify(result.path, ir, result.module, sizes=sizes, batch=1).within(1e-4)
 
 
+def test_onnx_window_attention_pads_and_shifts_at_every_size(tmp_path):
+    """At 7 x 7 a window of 7 is not shifted and needs no padding; the exported file must
+    still pad, and shift, at the sizes that need it (no branch is frozen by the export)."""
+    pytest.importorskip("onnxruntime")
+    from mgdsl.codegen.onnx_export import export_onnx, verify
+
+    text = net("    y = window_attention(x, heads = 2, window = 7, shift = 3)\n"
+               "    output z = window_attention(y, heads = 2, window = 4, shift = 2)", "8 x 7 x 7")
+    ir = mgdsl.build_graph(text)
+    result = export_onnx(ir, tmp_path / "w.onnx", dynamic=True, source=text)
+    for size in ((8, 7, 7), (8, 8, 9), (8, 15, 22), (8, 4, 30)):
+        assert verify(result.path, ir, result.module, sizes={"x": size}, batch=1).within(1e-5)
+
+
 @pytest.mark.parametrize(("expr", "code"), [
     ("attention(x, conv(x, 4, 1), x)", "E350"), ("attention(x, x, conv(x, 4, 1))", "E350"),
     ("attention(x, x, x, heads = 3)", "E351"), ("attention(x, pyramid(x, 2), x)", "E352"),

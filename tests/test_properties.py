@@ -124,12 +124,19 @@ def check_torch_agrees(program: Generated) -> None:
     xs = _inputs(ir, batch=2)
     ShapeProp(gm).propagate(*xs)
     seen = set()
+    # values computed from learned tensors alone (`param(n)`, `sum(relu(w))`) are one
+    # (1, n, 1, 1) tensor that broadcasts over the batch
+    from_data = set(ir.graph["inputs"].values())
+    for n in sorted(ir.nodes):
+        if any(u in from_data for u in ir.nodes[n].inputs):
+            from_data.add(n)
     for node in gm.graph.nodes:
         nid = node.meta.get("mg_node")
         if nid is None or "tensor_meta" not in node.meta:
             continue
         seen.add(nid)
-        assert tuple(node.meta["tensor_meta"].shape) == (2, *ir.nodes[nid].shape), \
+        batch = 2 if nid in from_data else 1
+        assert tuple(node.meta["tensor_meta"].shape) == (batch, *ir.nodes[nid].shape), \
             f"{ir.nodes[nid].name}: fx {tuple(node.meta['tensor_meta'].shape)} vs IR " \
             f"{ir.nodes[nid].shape}"
     computed = {n for n, d in ir.nodes(data=True) if d.op != "output"}

@@ -222,3 +222,44 @@ def test_parallel_convs_are_lanes_of_one_column_and_do_not_fold() -> None:
     assert not any(c.runs for c in collapse(view).columns)
     twice = collapse(build_view(mgdsl.build_graph(PARALLEL, "Twice")))
     assert not any(c.runs for c in twice.columns), "3 -> 8 and 8 -> 8 are not identical"
+
+
+def test_grids_on_no_pyramid_level_get_rows_of_their_own() -> None:
+    """PSP's bins: the 2 x 2 and 1 x 1 bins (strides 12 and 24 on a 24 x 24 grid) lie on
+    no level and are drawn as such, not on the level of the grid they pool."""
+    view = build_view(mgdsl.load(NETS / "parallel.mg", "PSP"))
+    bins = {b.shape[1]: b for b in view.boxes.values()
+            if b.kind == "layer" and b.shape[0] == 4}
+    assert sorted(bins) == [1, 2, 3, 6]
+    assert bins[6].row == 4 and bins[3].row == 5, "96 / 6 = 2^4, 96 / 3 = 2^5: on levels"
+    assert not bins[6].off_level and not bins[3].off_level
+    for side in (1, 2):
+        assert bins[side].off_level and bins[side].row != int(bins[side].row)
+        assert bins[side].row == pytest.approx(__import__("math").log2(96 / side), abs=0.01)
+    scene = build_scene(view)
+    labels = {name: label for name, label, _ in scene.nodes}
+    assert labels[bins[2].id] == "4\\n2×2"
+    assert "no level" in labels.values()
+    assert any("dotted" in attrs.get("style", "") for _, _, attrs in scene.nodes)
+
+
+def test_input_pyramid_arrows_go_around_the_boxes_in_tikz() -> None:
+    """PMG-11's input pyramid pools every level from the image: the arrows to the coarser
+    grids run along the column's left side, not through the grids between."""
+    ir = mgdsl.load("PMG-11-seg")
+    view = build_view(ir)
+    scene = build_scene(view)
+    pos, arrows = tikz_drawing(to_tikz(scene))
+    inputs = [b for b in view.boxes.values() if b.kind == "input"]
+    assert len(inputs) == 4  # the image and three pooled levels
+    nodes = {name: attrs for name, _, attrs in scene.nodes}
+    x = pos[inputs[0].id][0]
+    half = float(nodes[inputs[0].id]["width"]) / 2
+    for tail, head, _ in arrows:
+        if tail in view.boxes and view.boxes[tail].kind == "input" and (
+                head not in view.boxes or view.boxes[head].kind == "input"):
+            # straight segments of the pyramid stay left of the boxes or join neighbours
+            if head in view.boxes:
+                assert abs(view.boxes[head].row - view.boxes[tail].row) == 1
+            else:
+                assert pos[head][0] < x - half

@@ -123,3 +123,74 @@ def test_loopback_names() -> None:
                                         "a.localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.1.2.3", "evil.example",
                                             "localhost.evil.example", ""))
+
+
+def test_the_token_is_never_logged(root: Path, capfd) -> None:
+    with running_server(root, quiet=False) as server:
+        token = server.access.token
+        assert request(server, "GET", f"/?token={token}", token=False)[0] == 303
+        assert request(server, "GET", f"/api/files?token={token}", token=False)[0] == 200
+    err = capfd.readouterr().err
+    assert "GET /?token=*** " in err and token not in err
+
+
+def _forward(target: tuple[str, int]):
+    """A local TCP forwarder to `target` on a free port, as `ssh -L` makes one: returns the
+    listening socket (close it to stop)."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(target)
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
+
+
+def test_the_editor_works_through_a_tunnel(root: Path) -> None:
+    """Through a forwarded port the browser sends `Host: localhost:<tunnel port>`: the
+    page, its cookie and the API all work."""
+    import http.client
+
+    with running_server(root) as server:
+        tunnel = _forward(server.server_address[:2])
+        port = tunnel.getsockname()[1]
+        try:
+            conn = http.client.HTTPConnection("localhost", port, timeout=10)
+            conn.request("GET", f"/?token={server.access.token}")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 303
+            cookie = answer.getheader("Set-Cookie").split(";")[0]
+            conn.request("GET", "/", headers={"Cookie": cookie})
+            page = conn.getresponse()
+            assert page.status == 200 and b"editor.js" in page.read()
+            conn.request("POST", "/api/check", body='{"path": "tiny.mg", "text": "network N() {}"}',
+                         headers={"Cookie": cookie, "Content-Type": "application/json",
+                                  "Origin": f"http://localhost:{port}"})
+            check = conn.getresponse()
+            assert check.status == 200 and b"diagnostics" in check.read()
+            conn.close()
+        finally:
+            tunnel.close()

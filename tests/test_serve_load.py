@@ -3,13 +3,13 @@ the newest text of a file winning, slow or short bodies, clients that go away.""
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 import threading
 import time
 from pathlib import Path
 
-import pytest
 from serve_helpers import request, running_server
 
 from mgdsl.serve.analysis import ONE_AT_A_TIME
@@ -145,6 +145,37 @@ def test_the_newest_text_of_a_file_wins(tmp_path: Path) -> None:
     assert answers["newer"]["stale"] is False and answers["newer"]["svg"]
 
 
+def test_a_newer_text_stops_the_drawing_of_an_older_one(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "tiny.mg").write_text(NET)
+    dot, pid_file = _fake_dot(tmp_path)
+    answers: dict[str, tuple[float, dict]] = {}
+    with running_server(ws, render_limit=3.0, dot=str(dot)) as server:
+        def check(name: str, text: str) -> None:
+            started = time.monotonic()
+            body = request(server, "POST", "/api/check", {"path": "tiny.mg", "text": text})[1]
+            answers[name] = (time.monotonic() - started, body)
+
+        older = threading.Thread(target=check, args=("older", NET))
+        older.start()
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # the older text is being drawn
+        time.sleep(0.1)
+        first_dot = int(pid_file.read_text())
+        pid_file.unlink()
+        newer = threading.Thread(target=check, args=("newer", NET.replace("c = 8", "c = 4")))
+        newer.start()
+        older.join(10)
+        newer.join(10)
+    took, body = answers["older"]
+    assert body == {"path": "tiny.mg", "stale": True}
+    assert took < 2.5, took  # stopped when the newer text came, not at the 3 s limit
+    assert _gone(first_dot)
+    assert [d["code"] for d in answers["newer"][1]["diagnostics"]] == ["E980"]
+
+
 def test_a_check_that_waits_too_long_is_answered(tmp_path: Path) -> None:
     (tmp_path / "tiny.mg").write_text(NET)
     with running_server(tmp_path, check_limit=0.5) as server:
@@ -188,7 +219,7 @@ def test_fifty_concurrent_clients_are_all_answered(tmp_path: Path) -> None:
 
 def test_clients_that_go_away_leave_no_traceback(tmp_path: Path, capfd) -> None:
     (tmp_path / "tiny.mg").write_text(NET)
-    body = ('{"path": "tiny.mg", "text": %s}' % __import__("json").dumps(NET)).encode()
+    body = json.dumps({"path": "tiny.mg", "text": NET}).encode()
     with running_server(tmp_path) as server:
         host, port = server.server_address[:2]
         for _ in range(5):
@@ -215,3 +246,31 @@ def test_the_listen_backlog_is_real(tmp_path: Path) -> None:
 
     with running_server(tmp_path) as server:
         assert server.request_queue_size >= 128 > TCPServer.request_queue_size
+
+
+def test_the_load_benchmark_runs(capsys) -> None:
+    """benchmarks/serve.py, tiny: its numbers add up and every check is answered."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import serve
+
+    assert serve.main(["--clients", "3", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| 6 | 6 | 3 | 3 |" in out, out
+
+
+def test_a_large_diagram_reaches_a_slow_starting_graphviz_whole(tmp_path: Path) -> None:
+    """A `dot` that starts reading late still gets all of a text larger than a pipe's
+    buffer (a retried `communicate` stops writing its input; the text goes in by file)."""
+    from mgdsl.serve.render import render_svg
+
+    echo = tmp_path / "late-cat"
+    echo.write_text("#!/bin/sh\nsleep 0.5\nexec cat\n")
+    echo.chmod(echo.stat().st_mode | stat.S_IXUSR)
+    text = "".join(f"n{i} [label={i}]\n" for i in range(40_000))  # ~600 kB
+    started = time.monotonic()
+    assert render_svg(text, limit=10, dot=str(echo)) == text
+    assert time.monotonic() - started < 5

@@ -142,3 +142,16 @@ def test_layers_that_cannot_share_are_located_errors(body, code):
         mgdsl.build_graph(text)
     assert info.value.code == code
     assert info.value.span.line == body.count("\n") + 3
+
+
+def test_weights_shared_with_a_live_use_are_not_reported_dead():
+    text = """\
+network N() {
+    input p: pyramid [8 x 8 x 8, 8 x 4 x 4]
+    q = conv(p, 8, 3, shared = true)
+    unused = conv(p[0], 8, 1)
+    output y = q[1]
+}
+"""
+    ir = mgdsl.build_graph(text)
+    assert [(w.code, w.span.line) for w in ir.graph["warnings"]] == [("W103", 4)]

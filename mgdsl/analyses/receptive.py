@@ -13,6 +13,8 @@ image in few layers (the paper's case for multigrid routing). None means no path
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,7 +22,7 @@ import networkx as nx
 
 from mgdsl.ops import OPS
 
-__all__ = ["OutputReach", "receptive_fields"]
+__all__ = ["OutputReach", "receptive_fields", "rf_step"]
 
 FULL = float("inf")
 
@@ -50,6 +52,17 @@ def _prune(frontier: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return best
 
 
+@functools.cache
+def _takes_shapes(op: str) -> bool:
+    return len(inspect.signature(OPS[op].rf).parameters) >= 2
+
+
+def rf_step(spec, args: dict, shapes: list[tuple[int, ...]]) -> tuple[int | None, Fraction]:
+    """`(extent, stride)` of one op: `spec.rf(args)`, or `spec.rf(args, shapes)` for an op
+    whose step depends on its input's size (adaptive pooling)."""
+    return spec.rf(args, shapes) if _takes_shapes(spec.name) else spec.rf(args)
+
+
 def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     """Receptive field and routing depth of each output of `ir`, in declaration order."""
     side = max((max(ir.nodes[n].shape[1:]) for n in ir.graph["inputs"].values()), default=1)
@@ -58,12 +71,14 @@ def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     frontier: dict[int, list[tuple[int, float]]] = {}
     for n in sorted(ir.nodes):
         data = ir.nodes[n]
-        ins = list(dict.fromkeys(data.inputs))
+        # values of learned tensors alone (`param(n)`) see no pixel: they are left out
+        ins = [u for u in dict.fromkeys(data.inputs) if frontier[u]]
         if not ins:
-            jump[n], frontier[n] = Fraction(1), [(0, 1.0)]
+            source = data.op == "input"
+            jump[n], frontier[n] = Fraction(1), [(0, 1.0)] if source else []
             continue
         spec = OPS[data.op]
-        extent, stride = spec.rf(data.args)
+        extent, stride = rf_step(spec, data.args, [ir.nodes[u].shape for u in data.inputs])
         j_in = jump[ins[0]]
         merged = [e for u in ins for e in frontier[u]]
         step = 1 if spec.weight_layer else 0
@@ -76,7 +91,7 @@ def receptive_fields(ir: nx.DiGraph) -> list[OutputReach]:
     result = []
     for name, n in ir.graph["outputs"].items():
         f = frontier[n]
-        rf = max(r for _, r in f)
+        rf = max((r for _, r in f), default=1.0)
         depth = next((d for d, r in f if r >= need), None)
         result.append(OutputReach(name, rf, depth, side))
     return result

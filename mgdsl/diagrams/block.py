@@ -4,7 +4,7 @@
 The wrapper feeds the block a three-grid input pyramid of a 16 x 32 x 32 image and
 outputs the first grid (or vector) of its result; parameters are filled by name
 (`p`/`x` the pyramid, `image` the image, `ch` 16 channels per grid, `levels` 3,
-`classes` 10, `n` 1; a block with a `skip` input gets the pyramid as `skip` and the
+`classes` 10, `n` 1, `heads` 2; a block with a `skip` input gets the pyramid as `skip` and the
 pyramid max-pooled as `p`, as a U-NET decoder step does).
 
 >>> ir = block_graph("mgconv")
@@ -23,7 +23,7 @@ from mgdsl.errors import MgError, did_you_mean
 __all__ = ["block_graph", "block_names", "wrapper_source"]
 
 _ARGUMENTS = {"p": "p", "x": "p", "skip": "p", "image": "image", "ch": "[16, 16, 16]",
-              "levels": "3", "classes": "10", "n": "1"}
+              "levels": "3", "classes": "10", "n": "1", "heads": "2"}
 
 
 def _std_blocks() -> dict[str, BlockInfo]:

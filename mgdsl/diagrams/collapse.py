@@ -3,7 +3,7 @@ every level of repetition.
 
 A run is a sequence of columns repeated back to back with a period of one column (plain
 layers) up to `MAX_PERIOD` columns, every repetition identical to the first: its boxes
-have the same kinds, ops, arguments, rows, lanes, output shapes and section, and carry
+have the same kinds, ops, arguments, rows, output shapes and section, and carry
 the same folded runs, and every box has the same incoming arrows. An arrow from within
 the repetition matches by kind and column offset; one from the repetition before
 (for the first repetition: from before the run) by kind, ops on the way and the row and
@@ -41,14 +41,14 @@ MAX_PERIOD = 12
 
 def column_signatures(view: View) -> list[tuple]:
     """What every column shows, without its arrows: its kind and folded runs, and for each
-    box its kind, op, arguments, row, lane, shape, section, folded ops and whether it is
-    dropped."""
+    box its kind, op, arguments, row, shape, section, folded ops and whether it is
+    dropped (not its lane: lanes are laid out again after folding)."""
     out = []
     for col in view.columns:
         boxes = []
         for box_id in col.boxes:
             b = view.boxes[box_id]
-            boxes.append((b.kind, b.op, b.args, b.row, b.lane, b.shape, b.section,
+            boxes.append((b.kind, b.op, b.args, b.row, b.shape, b.section,
                           tuple(b.folded), b.dropped, b.off_level))
         out.append((col.kind, tuple(col.runs), tuple(boxes)))
     return out
@@ -85,7 +85,7 @@ class _Signatures:
                 src = boxes[a.src]
                 c = src.column
                 if c >= first:
-                    seen.append(("in", c - first, src.row, src.lane, a.kind, a.via, a.tap))
+                    seen.append(("in", c - first, src.row, a.kind, a.via, a.tap))
                 elif (rep == 0 and c < start) or (rep > 0 and c >= first - period):
                     seen.append(("prev", src.row, src.shape, a.kind, a.via, a.tap))
                 else:  # from outside the run into a later repetition, or skipping one

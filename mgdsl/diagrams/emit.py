@@ -18,6 +18,7 @@ from mgdsl.syntax.literal import mg_arguments
 __all__ = ["to_dot", "build_scene", "box_label", "box_tooltip"]
 
 FONT = "Helvetica"
+LONG = 3  # columns: an arrow between two levels this long runs along a gap
 PLAIN = {"shape": "plaintext", "fontname": FONT}
 
 
@@ -34,12 +35,15 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def box_label(box: Box, expanded: bool) -> str:
-    """The text inside a box: the channel count (with the op name when expanded)."""
+    """The text inside a box: the channel count (with the op name when expanded, and the
+    grid's size when it lies on no pyramid level)."""
     if box.kind == "output":
         return box.name.rsplit(".", 1)[-1]
     if box.kind == "add" and not expanded:
         return "+"
     channels = str(box.shape[0]) if box.shape else ""
+    if box.off_level:
+        channels += "\\n" + _shape_text(box.shape[1:])
     return f"{box.op}\\n{channels}" if expanded else channels
 
 
@@ -70,6 +74,9 @@ def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
         attrs["fillcolor"] = colours.get(box.section or "", NEUTRAL)
     if box.dropped:
         attrs["color"] = "#b02020"
+    if box.off_level:
+        attrs["style"] = ",".join(s for s in attrs["style"].split(",") if s != "dashed") \
+            + ",dotted"
     w, h = lay.size[box.id]
     attrs.update({
         "label": label, "tooltip": box_tooltip(box), "width": _f(w), "height": _f(h),
@@ -106,6 +113,14 @@ def _section_spans(view: View) -> list[tuple[str, int, int]]:
     return [span for span in spans if span[0]]
 
 
+def _row_tooltip(view: View, row: float) -> str:
+    """What a row holds: a pyramid level, or grids on none (with their sizes)."""
+    if row == int(row):
+        return f"pyramid level {int(row)} (0 = the input's resolution)"
+    sizes = sorted({_shape_text(b.shape[1:]) for b in view.boxes.values() if b.row == row})
+    return f"grids on no pyramid level: {', '.join(sizes)}"
+
+
 def run_levels(view: View) -> list[tuple[int, int, int, int]]:
     """(first column, last column, repetitions, nesting height) of every folded run;
     a run sits one step above the highest run inside it."""
@@ -132,6 +147,12 @@ def _markers(g: Scene, view: View, lay: Layout) -> float:
             x = (lay.x[first] + lay.x[last]) / 2
             g.node(f"section{i}", name, **PLAIN, fontsize="11", fontcolor="#555555",
                    pos=_pos(x, label_y))
+    if not view.expanded and len(lay.y) > 1:
+        for k, row in enumerate(sorted(lay.y)):
+            text = f"level {row}" if row == int(row) else "no level"
+            g.node(f"row{k}", text, **PLAIN, fontsize="8", fontcolor="#888888",
+                   width="0.45", height="0.2", tooltip=_row_tooltip(view, row),
+                   pos=_pos(lay.left - 0.42, lay.y[row]))
     top = lay.top + 0.25
     for k, (first, last, reps, level) in enumerate(run_levels(view)):
         left = lay.x[first] - lay.width[first] / 2
@@ -174,6 +195,9 @@ def _legend(g: Scene, view: View, colours: dict[str, str], left: float,
     for kind in ARROWS:
         if kind in arrow_kinds:
             items.append(("arrow", ARROWS[kind][0], ARROWS[kind][1]))
+    if any(b.off_level for b in view.boxes.values()):
+        items.append(("box", {"fillcolor": NEUTRAL, "style": "filled,dotted"},
+                      "grid on no pyramid level (size shown)"))
     if any(b.dropped for b in view.boxes.values()) and not view.expanded:
         items.append(("mark", {"fontcolor": "#b02020"}, "✕ grid dropped"))
     if any(c.runs for c in view.columns):
@@ -233,6 +257,13 @@ def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
     y0, y1 = lay.pos(src.column, src.row, src.lane)[1], lay.pos(dst.column, dst.row, dst.lane)[1]
     between = [top for c in range(src.column + 1, dst.column) for _, top, b in columns.get(c, [])
                if b.row == src.row]
+    if src.column == dst.column and _blocked(columns[src.column], (src, dst),
+                                             min(y0, y1), max(y0, y1)):
+        _around(g, lay, i, a, attrs, src, (y0, y1))
+        return
+    if src.row != dst.row and dst.column - src.column >= LONG:
+        _along(g, view, lay, i, a, attrs, (src, dst))
+        return
     if src.row != dst.row or not between:
         low, high = min(y0, y1), max(y0, y1)
         ports = {}
@@ -255,6 +286,44 @@ def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
     g.edge(hops[0], hops[1], **line, tailport="e" if up_src else "n", arrowhead="none")
     g.edge(hops[1], hops[2], **line, arrowhead="none")
     g.edge(hops[2], hops[3], **attrs, headport="w" if up_dst else "n")
+
+
+def _hops(g: Scene, i: int, a: Arrow, attrs: dict[str, str], points: list[tuple[float, float]],
+          tailport: str, headport: str) -> None:
+    """An arrow drawn through invisible waypoints at `points`."""
+    names = [a.src] + [f"hop{i}{chr(97 + k)}" for k in range(len(points))] + [a.dst]
+    for name, (x, y) in zip(names[1:-1], points, strict=True):
+        g.node(name, "", shape="point", width="0.01", style="invis", pos=_pos(x, y))
+    line = {k: v for k, v in attrs.items() if k != "arrowhead"}
+    for k, (tail, head) in enumerate(zip(names, names[1:], strict=False)):
+        ends = {"tailport": tailport} if k == 0 else {}
+        if k == len(names) - 2:
+            g.edge(tail, head, **attrs, **ends, headport=headport)
+        else:
+            g.edge(tail, head, **line, **ends, arrowhead="none")
+
+
+def _around(g: Scene, lay: Layout, i: int, a: Arrow, attrs: dict[str, str], src: Box,
+            ys: tuple[float, float]) -> None:
+    """An arrow within one column (the input pyramid's) that would cross a box between
+    its ends: drawn along the column's left side instead."""
+    x = lay.x[src.column] - lay.width[src.column] / 2 - GAP_X / 3
+    _hops(g, i, a, attrs, [(x, ys[0]), (x, ys[1])], "w", "w")
+
+
+def _along(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[str, str],
+           ends: tuple[Box, Box]) -> None:
+    """A long arrow between two levels (`LONG` columns or more): it changes level in the
+    gaps beside its ends and runs along the gap under the coarser of the two levels in
+    between (above the middle of the gap, where the bridges of the level below run), so
+    it does not cut across the middle of the drawing."""
+    src, dst = ends
+    coarse = max(src.row, dst.row)
+    y = lay.band(coarse)[0] - GAP_Y * (0.22 + 0.04 * (i % 3))
+    left = lay.x[src.column] + lay.width[src.column] / 2 + GAP_X / 2
+    right = lay.x[dst.column] - lay.width[dst.column] / 2 - GAP_X / 2
+    down = src.row > dst.row
+    _hops(g, i, a, attrs, [(left, y), (right, y)], "s" if down else "e", "w" if down else "s")
 
 
 def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:

@@ -18,11 +18,12 @@ Every arrow's kind is read off the IR, never guessed from shapes:
 kind       meaning
 =========  ===============================================================
 same       data flow on one pyramid level
-pool       to a coarser level through max/avg pooling
+pool       to a coarser level through max/avg/global pooling
 upsample   to a finer level through upsampling
 xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
-           grid directly (not through a concatenation), or a chain of layers
-           into a sum that changes the level (HRNet's exchange)
+           grid directly (not through a concatenation), a chain of layers
+           into a sum that changes the level (HRNet's exchange), or an op box
+           reading a grid of another level as it is (attention's keys and values)
 residual   an identity or projection shortcut into the sum ending a unit
 skipcat    a concatenation that bypasses weight layers (U-NET skips)
 =========  ===============================================================
@@ -47,6 +48,7 @@ Columns (`mgdsl.diagrams.columns`) are assigned afterwards. In the expanded view
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,7 +60,7 @@ from mgdsl.diagrams.view import Arrow, Box, Column, View
 from mgdsl.ops import OPS
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
-           "ARROW_KINDS"]
+           "REDUCE_OPS", "ARROW_KINDS"]
 
 # from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
 # data movement drawn as arrows when it has a single reader, and the pooling among it
@@ -66,6 +68,8 @@ FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
 MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
 POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
 UP_OPS = frozenset({"upsample"})
+# what an arrow pools through: the pooling ops and global average pooling
+REDUCE_OPS = POOL_OPS | {"gap"}
 # ops a cross-scale or projection chain may pass through on its way to a sum (each chain
 # node must have a single operand, which rules out the binary ones)
 CHAIN_OPS = FOLD_OPS | POOL_OPS | UP_OPS
@@ -82,15 +86,53 @@ class _Ref:
     sources: tuple[tuple[str, tuple[int, ...], str], ...] = ()
 
 
-def _rows(ir: nx.DiGraph) -> dict[int, int]:
-    """The row of every node: its level, or for vectors the row of what it reads."""
-    rows: dict[int, int] = {}
+def _level_sizes(ir: nx.DiGraph) -> tuple[int, list[tuple[int, int]]]:
+    """The height of level 0 (the first input at level 0) and, per level, the heights a
+    grid on that level may have: halved level by level, rounding down or up."""
+    heights = [ir.nodes[n].shape[1] for n in ir.graph.get("inputs", {}).values()
+               if len(ir.nodes[n].shape) == 3 and ir.nodes[n].level == 0]
+    h0 = heights[0] if heights else 0
+    sizes, low, high = [], h0, h0
+    while high >= 1 and len(sizes) < 64:
+        sizes.append((low, high))
+        low, high = low // 2, -(-high // 2)
+        if high == 1 and low == 0:
+            sizes.append((0, 1))
+            break
+    return h0, sizes
+
+
+def _on_level(height: int, level: int, sizes: list[tuple[int, int]]) -> bool:
+    """Whether a grid of `height` rows fits pyramid level `level` (with some slack for
+    unpadded convolutions, which shrink a grid by a few pixels; a pixel at small sizes)."""
+    if level >= len(sizes):
+        return height <= 2
+    low, high = sizes[level]
+    if high < 16:
+        return low - 1 <= height <= high + 1
+    return 0.75 * low - 2 <= height <= 1.25 * high + 2
+
+
+def _rows(ir: nx.DiGraph) -> dict[int, float]:
+    """The row of every node: its level; for a grid on no pyramid level (adaptive
+    pooling, a stride that is not a power of two) the level its height would have, a
+    fraction (log2 of how much smaller than level 0 it is); for vectors the row of
+    what it reads."""
+    h0, sizes = _level_sizes(ir)
+    rows: dict[int, float] = {}
     for n in sorted(ir.nodes):
-        level = ir.nodes[n].level
+        d = ir.nodes[n]
+        level = d.level
+        if len(d.shape) == 3 and h0 and d.op != "input" and (
+                level is None or not _on_level(d.shape[1], level, sizes)):
+            rows[n] = round(math.log2(h0 / max(d.shape[1], 1)), 2)
+            if rows[n] == int(rows[n]):
+                rows[n] = int(rows[n])
+            continue
         if level is None:
-            ins = ir.nodes[n].inputs
+            ins = d.inputs
             level = rows[ins[0]] if ins and ins[0] in rows else 0
-        rows[n] = int(level)
+        rows[n] = level
     return rows
 
 
@@ -158,9 +200,10 @@ class _Builder:
         box_id = f"n{n}"
         self.boxes[box_id] = Box(
             id=box_id, node=n, kind=kind, op=d.op, row=self.rows[n],
-            shape=tuple(d.shape), section=d.section,
-            name=str(d.name), group=group,
-            args=tuple(sorted((k, repr(v)) for k, v in d.args.items())),
+            shape=tuple(d.shape), section=d.section, name=str(d.name or box_id),
+            group=group, args=tuple(sorted((k, repr(v)) for k, v in (d.args or {}).items())),
+            off_level=len(d.shape) == 3 and d.op != "input" and (
+                d.level is None or self.rows[n] != d.level),
         )
         self.refs[n] = _Ref(box=box_id)
         self.tail[box_id] = n
@@ -406,12 +449,15 @@ def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
         return "same"
     layer = any(OPS.get(op) is not None and OPS[op].weight_layer for op in via)
     dst_layer = OPS.get(dst_op) is not None and OPS[dst_op].weight_layer
-    if layer or (dst_layer and "concat" not in via and not POOL_OPS & set(via)):
+    if layer or (dst_layer and "concat" not in via and not REDUCE_OPS & set(via)):
         return "xconv"  # a conv that resamples, or reads an upsampled grid (an up-conv)
     if UP_OPS & set(via):
         return "upsample"
-    if POOL_OPS & set(via):
+    if REDUCE_OPS & set(via):
         return "pool"
+    spec = OPS.get(dst_op)
+    if spec is not None and spec.draw == "box":
+        return "xconv"  # an op that reads another level as it is (attention's k and v)
     return "pool" if dst_row > src_row else "upsample"
 
 
@@ -424,8 +470,7 @@ def _classify(view: View) -> None:
         src, dst = boxes[a.src], boxes[a.dst]
         if src is dst:
             continue
-        dst_op = dst.op if dst.kind == "layer" else ""
-        kind = arrow_kind(src.row, dst.row, a.via, dst_op, a.kind)
+        kind = arrow_kind(src.row, dst.row, a.via, dst.op, a.kind)
         key = (a.src, a.dst, kind)
         if key in seen:
             continue

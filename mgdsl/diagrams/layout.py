@@ -18,11 +18,11 @@ from mgdsl.diagrams.view import View
 
 __all__ = ["Layout", "layout", "GAP_X", "GAP_Y"]
 
-GAP_X = 0.42  # between columns
+GAP_X = 0.40  # between columns
 GAP_Y = 0.35  # between rows
 LANE_GAP = 0.16  # between the lanes of one row
 SECTION_GAP = 0.15  # extra space where the section changes
-SUM_GAP = 0.28  # beside a column of sums only (small ⊕ nodes)
+SUM_GAP = 0.2  # beside a column of sums only (small ⊕ nodes)
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Layout:
 
 
 def _label_width(text: str) -> float:
-    return 0.16 + 0.075 * len(text)
+    return 0.16 + 0.075 * max(len(line) for line in text.split("\\n"))
 
 
 def layout(view: View, labels: dict[str, str]) -> Layout:
@@ -57,9 +57,12 @@ def layout(view: View, labels: dict[str, str]) -> Layout:
     size: dict[str, tuple[float, float]] = {}
     for box_id, box in view.boxes.items():
         w, h = (0.3, 0.3) if box.kind == "add" and not view.expanded else box_size(box.shape)
-        size[box_id] = (round(max(w, _label_width(labels.get(box_id, ""))), 3), h)
+        text = labels.get(box_id, "")
+        h = max(h, 0.14 + 0.15 * (text.count("\\n") + 1))  # room for every line
+        size[box_id] = (round(max(w, _label_width(text)), 3), h)
     rows = [b.row for b in view.boxes.values()] or [0]
-    levels = range(int(min(rows)), int(max(rows)) + 1)
+    whole = [r for r in rows if r == int(r)] or [0]
+    levels = range(int(min(whole)), int(max(whole)) + 1)  # empty levels between show gaps
     lane_h: dict[tuple[float, int], float] = {(r, 0): 0.32 for r in levels}
     for box_id, box in view.boxes.items():
         key = (box.row, box.lane)

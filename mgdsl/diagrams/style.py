@@ -27,7 +27,7 @@ ARROWS: dict[str, tuple[dict[str, str], str]] = {
     "pool": ({"color": "#2c6fbb", "penwidth": "1.2"}, "pool to a coarser level"),
     "upsample": ({"color": "#d0542a", "penwidth": "1.2"}, "upsample to a finer level"),
     "xconv": ({"color": "#7b3294", "penwidth": "1.8"},
-              "cross-scale conv (strided / on a resampled grid)"),
+              "cross-scale conv or read (strided, resampled, across levels)"),
     "residual": ({"color": "#2e8b57", "penwidth": "1.6", "style": "dashed",
                   "arrowhead": "onormal"}, "residual shortcut (identity / projection)"),
     "skipcat": ({"color": "#c51b7d", "penwidth": "1.6", "style": "dashed",

@@ -107,6 +107,8 @@ def _node(name: str, label: str, attrs: dict[str, str], colour: _Colours) -> str
             opts.append("line width=1.6pt")
         if "dashed" in style:
             opts.append("dashed")
+        if "dotted" in style:
+            opts.append("dotted")
         if "rounded" in style:
             opts.append("rounded corners=3pt")
     if "fontcolor" in attrs:

@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from mgdsl.elab import primitives as prim
+from mgdsl.elab import tensor_ops
 from mgdsl.elab.context import CallContext
 from mgdsl.elab.frame import _MISSING, Frame, _Return
 from mgdsl.elab.program import BlockInfo, stdlib_dir
@@ -74,7 +75,8 @@ class Calls:
                 "of the file")
             self.std_hinted = True
         else:
-            hint = did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks))
+            hint = (tensor_ops.known_as(name)
+                    or did_you_mean(name, list(prim.PRIMITIVES) + list(self.program.blocks)))
         raise MgNameError(f"unknown function `{name}`", self._user_span(expr.func_span),
                           code="E201", hint=hint)
 
@@ -82,9 +84,7 @@ class Calls:
               variadic: bool) -> tuple[list[Any], dict[str, Any]]:
         span = self._user_span(expr.span)
         if variadic:
-            if expr.kwargs:
-                raise MgTypeError(f"`{func}` takes no keyword arguments", span, code="E408")
-            return [self.eval(a) for a in expr.args], {}
+            return [self.eval(a) for a in expr.args], self._variadic_kwargs(func, params, expr)
         names = [p for p, _ in params]
         if len(expr.args) > len(names):
             raise MgTypeError(f"`{func}` takes at most {len(names)} argument"
@@ -105,6 +105,18 @@ class Calls:
             bound[kw.name] = self.eval(kw.value)
         return [], bound
 
+    def _variadic_kwargs(self, func: str, params: list[tuple[str, Any]],
+                         expr: ast.Call) -> dict[str, Any]:
+        """The keyword arguments of a call of a built-in taking any number of values: only
+        its declared ones (`max(x, over = "space")`)."""
+        names = [p for p, _ in params]
+        for kw in expr.kwargs:
+            if kw.name not in names:
+                raise MgTypeError(f"`{func}` takes no keyword argument `{kw.name}`"
+                                  if names else f"`{func}` takes no keyword arguments",
+                                  self._user_span(kw.span if names else expr.span), code="E408")
+        return {kw.name: self.eval(kw.value) for kw in expr.kwargs}
+
     def _call_primitive(self, spec: prim.Primitive, expr: ast.Call) -> Any:
         positional, bound = self._bind(spec.name, list(spec.params), expr, spec.variadic)
         self._tick(expr.span, sum(len(v) for v in (*positional, *bound.values())
@@ -112,7 +124,7 @@ class Calls:
         ctx = CallContext(self, spec.name, self._user_span(expr.span), expr.span,
                           self.frame.next_segment(spec.name))
         if spec.variadic:
-            return spec.apply(ctx, *positional)
+            return spec.apply(ctx, *positional, **bound)
         from_defaults: dict[str, Span] = {}
         for pname, default in spec.params:
             if pname in bound:

@@ -63,4 +63,5 @@ class CallContext:
                             refs=tuple(r.node for r in refs))
         if self.share is not None:
             self.share.added(nid)
-        return Grid(nid, level, shape)
+        learned = op == "learned" or (bool(inputs) and all(g.learned for g in inputs))
+        return Grid(nid, level, shape, learned)

@@ -127,8 +127,8 @@ class Expressions:
                                           number, reverse=p is b)
             raise MgTypeError(f"cannot apply `{expr.op}` to {a_type(a)} and {a_type(b)}",
                               expr.span, code="E406",
-                              hint="tensors support `+`, `-` and `*` (grid by grid, or with "
-                                   "a number)")
+                              hint="tensors support `+`, `-`, `*` and `/` (grid by grid, or "
+                                   "with a number)")
         if isinstance(a, tuple) or isinstance(b, tuple):
             self._tick(expr.span, len(a) if isinstance(a, tuple) else len(b))
             if isinstance(a, tuple) and isinstance(b, tuple):
@@ -159,11 +159,7 @@ class Expressions:
         elif op == "//":
             r = a // b
         elif isinstance(a, int) and isinstance(b, int):
-            if a % b:
-                raise MgTypeError(f"{a}/{b} is not an integer", expr.span, code="E402",
-                                  hint=f"use `//` to round down ({a // b}), or pick values "
-                                       "that divide exactly")
-            r = a // b
+            r = a // b if a % b == 0 else _inexact(a, b, expr.span)
         else:
             r = a / b
         if isinstance(r, int) and abs(r) > MAX_INT:
@@ -187,6 +183,15 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "number"
     return "list" if isinstance(value, tuple) else type(value).__name__
+
+
+def _inexact(a: int, b: int, span: Span) -> int:
+    """E402 for `a / b` of integers that do not divide: it would be a fraction where
+    `.mg` integers count channels and sizes, so it says so at the division."""
+    raise MgTypeError(f"{a} / {b} is not a whole number: `/` of two integers must divide "
+                      "exactly, since they count channels and sizes", span, code="E402",
+                      hint=f"write `{a} // {b}` to round down ({a // b}), or `{a}.0 / {b}` "
+                           f"for the fraction {a / b:g}")
 
 
 def _power(a: int | float, b: int | float, span: Span) -> int | float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgdsl.elab.context import CallContext
+from mgdsl.elab.levels import align_off_level, levels_differ
 from mgdsl.elab.sharing import wrap
 from mgdsl.elab.values import Grid, Pyramid, a_type
 from mgdsl.errors import MgLimitError, MgShapeError, MgTypeError
@@ -26,7 +27,10 @@ from mgdsl.ops.merge import broadcast_shape
 class Primitive:
     """A built-in function: its parameters (name -> default, REQUIRED if none), whether
     it takes any number of positional tensors, the Python function that applies it, its
-    signature as the language writes calls, and `doc`: the signature, then what it does."""
+    signature as the language writes calls, and `doc`: the signature, then what it does.
+    `shape_doc` (its result's shape in words) and `example` (a call reading the language
+    reference's `x`, `p`, `v`) document it: an op's come from its `OpSpec`, a language
+    function's from its `@primitive` registration."""
 
     name: str
     params: tuple[tuple[str, Any], ...]
@@ -35,6 +39,8 @@ class Primitive:
     doc: str = ""
     defaults_allowed: frozenset[str] = field(default_factory=frozenset)
     signature: str = ""
+    shape_doc: str = ""
+    example: str = ""
 
     def summary(self) -> str:
         """What the built-in does: its `doc` after the signature."""
@@ -64,16 +70,19 @@ def _split_signature(name: str, doc: str) -> str:
     return f"{name}(...)"
 
 
-def primitive(name: str, *params: tuple[str, Any], variadic: bool = False):
+def primitive(name: str, *params: tuple[str, Any], variadic: bool = False,
+              shape_doc: str = "", example: str = ""):
     """Register the decorated function as the built-in `name` with `params`; its
-    docstring starts with its signature. For language functions that are not IR ops:
-    an op's built-in is declared by its spec (`applier`, `_table_builtin`)."""
+    docstring starts with its signature; `shape_doc` and `example` document its result.
+    For language functions that are not IR ops: an op's built-in is declared by its spec
+    (`applier`, `_table_builtin`)."""
 
     def register(fn):
         doc = _summary(fn.__doc__)
         PRIMITIVES[name] = Primitive(
             name, tuple(params), fn, variadic, doc,
             frozenset(p for p, d in params if d is not REQUIRED), _split_signature(name, doc),
+            shape_doc, example,
         )
         return fn
 
@@ -90,7 +99,7 @@ def _register_op(spec: OpSpec, fn: Callable[..., Any]) -> Callable[..., Any]:
         spec.name, tuple((p.name, p.default) for p in params if not p.variadic), fn,
         any(p.variadic for p in params), spec.usage(),
         frozenset(p.name for p in params if p.default is not REQUIRED and not p.variadic),
-        spec.signature(),
+        spec.signature(), spec.shape_text(), spec.example,
     )
     return fn
 
@@ -167,6 +176,10 @@ def as_grids(ctx: CallContext, value: Any, what: str = "argument") -> Pyramid:
     """`value` as a pyramid of spatial grids (not vectors); it may be empty (`p[:-1]` of a
     one-grid pyramid), in which case per-grid ops return an empty pyramid too."""
     p = as_tensor(ctx, value, what)
+    if any(g.learned for g in p.grids):
+        raise MgShapeError(f"`{ctx.func}` needs grids, got a learned tensor", ctx.span,
+                           code="E334", hint="a learned tensor (`param(n)`) scales or weighs "
+                                             "grids: multiply or divide a grid by it")
     if any(len(g.shape) != 3 for g in p.grids):
         raise MgShapeError(f"`{ctx.func}` needs spatial grids, got a vector", ctx.span,
                            code="E306", hint="vectors come from `flatten`; apply it last")
@@ -223,7 +236,7 @@ def conv(ctx: CallContext, x, ch, k, stride, pad, bias, groups, dilation):
         kk = as_int(ctx, kk, "kernel size", maximum=LIMITS.max_resolution)
         s = as_int(ctx, s, "stride", maximum=LIMITS.max_resolution)
         d = as_int(ctx, d, "dilation", maximum=LIMITS.max_resolution)
-        pp = d * (kk // 2) if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
+        pp = d * (kk // 2) * (kk % 2) if pp == -1 else as_int(ctx, pp, "padding", minimum=0,
                                                    maximum=LIMITS.max_resolution)
         c = as_int(ctx, c, "channels", maximum=LIMITS.max_channels)
         gr = as_int(ctx, gr, "groups", maximum=LIMITS.max_channels)
@@ -316,8 +329,10 @@ for _spec in OPS.values():
 
 
 def _pool(op: str):
-    def apply(ctx: CallContext, x, k, stride, pad, ceil):
+    def apply(ctx: CallContext, x, k, stride, pad, ceil, output):
         p = as_grids(ctx, x)
+        if output is not None:
+            return adaptive_pool(ctx, op, p, output, k, stride, pad, ceil)
         k = as_int(ctx, k, "pooling size", maximum=LIMITS.max_resolution)
         s = k if stride == -1 else as_int(ctx, stride, "stride", maximum=LIMITS.max_resolution)
         pad = as_int(ctx, pad, "padding", minimum=0, maximum=k // 2)
@@ -332,6 +347,25 @@ def _pool(op: str):
 
 _pool("maxpool")
 _pool("avgpool")
+
+
+def adaptive_pool(ctx: CallContext, op: str, p: Pyramid, output: Any, k: Any, stride: Any,
+                  pad: Any, ceil: Any) -> Pyramid:
+    """`avgpool(x, output = s)` / `maxpool(x, output = [h, w])`: one adaptive pooling
+    node per grid, each `s x s` (or `h x w`) at every input size, on no level."""
+    if k != 2 or stride != -1 or pad != 0:
+        raise MgTypeError(f"`{op}` with `output` takes no `k`, `stride` or `pad`", ctx.span,
+                          code="E332", hint="adaptive pooling chooses its windows from the "
+                                            "input size; drop the window arguments")
+    sizes = output if isinstance(output, tuple) else (output, output)
+    if len(sizes) != 2:
+        raise MgTypeError(f"`output` is one size or [h, w], got {len(sizes)} values",
+                          ctx.span, code="E332", hint="write `output = 6` or `output = [6, 4]`")
+    size = tuple(as_int(ctx, s, "output size", maximum=LIMITS.max_resolution)
+                 for s in sizes)
+    as_bool(ctx, ceil, "ceil")
+    return Pyramid(tuple(ctx.node(f"adaptive_{op}", [g], {"output": size}, None)
+                         for g in p.grids))
 
 
 @applier("gap")
@@ -413,7 +447,8 @@ def linear(ctx: CallContext, x, n, bias, bias_init):
 # ---------------------------------------------------------------------------- cross-scale
 
 
-@primitive("pyramid", ("x", REQUIRED), ("levels", REQUIRED))
+@primitive("pyramid", ("x", REQUIRED), ("levels", REQUIRED), example="pyramid(x, 2)",
+           shape_doc="`levels` grids: `x`, then `x` halved 1, 2, ... times (levels 0, 1, ...)")
 def pyramid(ctx: CallContext, x, levels):
     """pyramid(x, levels): the input pyramid — `x` and copies average-pooled by 2, 4, ..."""
     p = as_grids(ctx, x)
@@ -445,6 +480,11 @@ def concat(ctx: CallContext, *xs):
     if not by_level:
         return Pyramid(())
     if None in by_level and len(by_level) > 1:
+        if all(len(g.shape) == 3 for g in by_level[None]):  # off-level grids (issue 23)
+            raise MgShapeError("cannot concatenate a grid on no level (from adaptive pooling "
+                               "or a learned tensor) with grids on levels", ctx.span,
+                               code="E304", hint="bring it to a grid's size and level first: "
+                                                 "`upsample(y, like = x)`")
         raise MgShapeError("cannot concatenate vectors with grids", ctx.span, code="E306")
     levels = sorted(by_level, key=lambda v: -1 if v is None else v)
     if None not in by_level and levels != list(range(levels[0], levels[-1] + 1)):
@@ -466,7 +506,8 @@ def concat(ctx: CallContext, *xs):
     return Pyramid(tuple(out))
 
 
-ELEMENTWISE = {"+": ("add", "add"), "-": ("sub", "subtract"), "*": ("mul", "multiply")}
+ELEMENTWISE = {"+": ("add", "add"), "-": ("sub", "subtract"), "*": ("mul", "multiply"),
+               "/": ("div", "divide")}
 
 
 def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyramid:
@@ -474,10 +515,9 @@ def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyrami
     the grids' shapes must be equal or 1 on one side (a one-channel grid gates all
     channels, a 1 x 1 grid scales all positions)."""
     op, verb = ELEMENTWISE[symbol]
+    a, b = align_off_level(a, b)
     if a.levels != b.levels:
-        raise MgShapeError(f"cannot {verb} a {a.describe()} and a {b.describe()}: their "
-                           "levels differ", ctx.span, code="E303",
-                           hint="slice both sides to the same grids")
+        raise levels_differ(ctx, verb, a, b)
     out = []
     for i, (x, y) in enumerate(zip(a.grids, b.grids, strict=True)):
         if broadcast_shape({}, [x.shape, y.shape]) is None:
@@ -489,7 +529,7 @@ def elementwise(ctx: CallContext, symbol: str, a: Pyramid, b: Pyramid) -> Pyrami
             raise MgShapeError(f"cannot {verb} grid {i}: {'x'.join(map(str, x.shape))} and "
                                f"{'x'.join(map(str, y.shape))} ({what} differ)", ctx.span,
                                code="E301", hint=hint)
-        out.append(ctx.node(op, [x, y], {}, x.level))
+        out.append(ctx.node(op, [x, y], {}, y.level if x.level is None else x.level))
     return Pyramid(tuple(out))
 
 
@@ -499,18 +539,20 @@ def add(ctx: CallContext, a: Pyramid, b: Pyramid) -> Pyramid:
 
 
 def scalar_op(ctx: CallContext, symbol: str, p: Pyramid, value: float, reverse: bool) -> Pyramid:
-    """`p + v`, `p - v`, `v - p`, `p * v` ... for a tensor `p` and a number `v`: the op on
-    every value of every grid."""
+    """`p + v`, `p - v`, `v - p`, `p * v`, `p / v`, `v / p` ... for a tensor `p` and a
+    number `v`: the op on every value of every grid."""
     op, _ = ELEMENTWISE[symbol]
     value = as_float(ctx, value, "the number")
-    args = {"scalar": value, "reverse": reverse and symbol == "-"}
+    if symbol == "/" and value == 0 and not reverse:
+        raise MgTypeError("division by zero", ctx.span, code="E407")
+    args = {"scalar": value, "reverse": reverse and symbol in ("-", "/")}
     return Pyramid(tuple(ctx.node(op, [g], dict(args), g.level) for g in p.grids))
 
 
 # ---------------------------------------------------------------------- value functions
 
 
-@primitive("len", ("x", REQUIRED))
+@primitive("len", ("x", REQUIRED), shape_doc="a number", example="len(p)")
 def length(ctx: CallContext, x):
     """len(x): the number of grids of a pyramid, or of items of a list."""
     if isinstance(x, tuple):
@@ -518,20 +560,22 @@ def length(ctx: CallContext, x):
     return len(as_tensor(ctx, x))
 
 
-@primitive("channels", ("x", REQUIRED))
+@primitive("channels", ("x", REQUIRED), shape_doc="a list of numbers, one per grid",
+           example="channels(p)")
 def channels(ctx: CallContext, x):
     """channels(x): the list of channel counts of a pyramid's grids."""
     return tuple(g.channels for g in as_tensor(ctx, x).grids)
 
 
-@primitive("levels", ("x", REQUIRED))
+@primitive("levels", ("x", REQUIRED), shape_doc="a list of numbers, one per grid",
+           example="levels(maxpool(p[1:]))")
 def levels(ctx: CallContext, x):
     """levels(x): the list of levels of a pyramid's grids (0: the input resolution, 1: half
     of it, ...)."""
     return tuple(g.level for g in as_grids(ctx, x).grids)
 
 
-def _fold(name: str, fn):
+def _fold(name: str, fn, example: str):
     def apply(ctx: CallContext, *xs):
         values = xs[0] if len(xs) == 1 and isinstance(xs[0], tuple) else xs
         if not values:
@@ -543,8 +587,9 @@ def _fold(name: str, fn):
         return fn(values)
 
     apply.__doc__ = f"{name}(a, b, ...): the {name}imum of numbers (or of one list)."
-    return primitive(name, variadic=True)(apply)
+    return primitive(name, variadic=True, shape_doc="a number", example=example)(apply)
 
 
-_fold("min", min)
-_fold("max", max)
+_fold("min", min, "min(channels(p))")
+_fold("max", max, "max(3, len(p))")
+

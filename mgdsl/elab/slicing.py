@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mgdsl.elab import primitives as prim
+from mgdsl.elab import tensor_ops
 from mgdsl.elab.context import CallContext
 from mgdsl.elab.expressions import MAX_INT
 from mgdsl.elab.values import Pyramid, a_type
@@ -57,8 +58,15 @@ class Slicing:
 
     def _index(self, expr: ast.Index) -> Any:
         value = self.eval(expr.value)
+        if tensor_ops.is_learned(value):  # `w[i]`: values of a learned tensor
+            lo, hi = self._bounds(expr.index, value.grids[0].channels, expr.span)
+            return tensor_ops.narrow(self._ctx("index", expr.span), value, lo, hi)
         if isinstance(value, Pyramid):
-            lo, hi = self._bounds(expr.index, len(value), expr.span)
+            try:
+                lo, hi = self._bounds(expr.index, len(value), expr.span)
+            except MgShapeError as exc:
+                tensor_ops.slice_hint(exc, value)
+                raise
             return Pyramid(value.grids[lo:hi])
         if isinstance(value, tuple):
             lo, hi = self._bounds(expr.index, len(value), expr.span)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Grid:
-    """One tensor of the IR: the node that produces it, its level and shape."""
+    """One tensor of the IR: the node that produces it, its level and shape; `learned`:
+    a learned tensor (`param(n)`, n x 1 x 1 on no level) or a value computed from
+    learned tensors alone (`relu(w)`, `sum(w)`, `w[i]`)."""
 
     node: int
     level: int | None
     shape: tuple[int, ...]
+    learned: bool = False
 
     @property
     def channels(self) -> int:
@@ -77,6 +80,8 @@ def type_name(value: object) -> str:
     if isinstance(value, tuple):
         return "list"
     if isinstance(value, Pyramid):
+        if len(value) == 1 and value.grids[0].learned:
+            return "learned tensor"
         return "grid" if len(value) == 1 else "pyramid"
     return type(value).__name__
 

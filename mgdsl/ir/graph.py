@@ -18,7 +18,13 @@ refs       tuple of node ids whose *shapes* the op reads at run time   elaborate
 args       dict of the op's parameters (`out_ch`, `k`, `eps`, ...)      elaborate
 shape      output shape: `(C, H, W)` for grids, `(N,)` for vectors      elaborate
 level      pyramid level (0 = input resolution, +1 per halving);       elaborate
-           None for vectors
+           None ("off-level", dumps `@-`) for vectors (shape `(N,)`)
+           and for spatial grids on no level: adaptive pooling
+           (`adaptive_avgpool`, `adaptive_maxpool`: a fixed size at
+           every input size) and learned tensors (`learned`, shape
+           `(n, 1, 1)`, and values computed from them alone); an
+           element-wise op of an off-level grid and a grid takes the
+           grid's level, `upsample(y, like = x)` x's
 name       unique dotted name following the scopes, e.g.               elaborate
            `s2.resmg1.mgconv0.conv0.g1`; the fx/source module path
 scope      tuple of scope segments (sections, block calls, the op)     elaborate

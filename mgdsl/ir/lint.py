@@ -8,6 +8,9 @@ at: ``p = maxpool(p)  # allow(W101)`` (several codes: ``# allow(W101, W103)``).
 - W101: a max-pool whose `ceil` rounding makes a grid one pixel bigger than `floor` would;
 - W102: a conv with a bias whose every reader is a batch norm, which cancels the bias;
 - W103: ops with parameters that no output reads (they count, but train to nothing);
+- W104: a conv with an even kernel whose output is not the input's size divided by the
+  stride (even kernels get no padding by default: exact for a k x k stride-k patchify
+  conv, one or more pixels short otherwise);
 - W120: a normalisation whose groups hold one value of a sample (group norm with
   channels / groups × H × W = 1, a layer norm of one channel: any op whose
   `OpSpec.norm_group` says 1): its output is constant, and PyTorch refuses it at batch 1;
@@ -36,7 +39,7 @@ import networkx as nx
 
 from mgdsl.errors import MgWarning, Span
 from mgdsl.ir.node import IRNode
-from mgdsl.ops import OPS, pool_out
+from mgdsl.ops import OPS, SHARES, pool_out
 
 __all__ = ["lint", "allowed_codes"]
 
@@ -98,6 +101,21 @@ def _bias_before_bn(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
                      hint="pass `bias = false` to the conv (as the paper's networks do)")
 
 
+def _even_kernel(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
+    a = data.args
+    if data.op != "conv" or a["k"] % 2:
+        return None
+    _, h, w = ir.nodes[data.inputs[0]].shape
+    _, oh, ow = data.shape
+    s = a["stride"]
+    if (oh, ow) == (-(-h // s), -(-w // s)):
+        return None
+    return MgWarning(f"a {a['k']}x{a['k']} conv at stride {s} turns a {h}x{w} grid into "
+                     f"{oh}x{ow}, not {-(-h // s)}x{-(-w // s)}", data.span, code="W104",
+                     hint="an even kernel gets no padding by default (exact for a k x k "
+                          "stride-k patchify conv); give `pad`, or add `# allow(W104)`")
+
+
 def _one_value_norm(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
     """W120/W121: a normalisation whose groups hold one value per sample
     (`OpSpec.norm_group`); W121 when the groups also span the batch (batch norm)."""
@@ -126,8 +144,11 @@ def _one_value_norm(ir: nx.DiGraph, n: int, data: IRNode) -> MgWarning | None:
 def _dead_params(ir: nx.DiGraph) -> list[MgWarning]:
     """One warning per source line whose parameterised ops no output reads."""
     by_span: dict[Span, int] = {}
-    for _, data in ir.nodes(data=True):
-        if data.meta.live is not False or not _users(data):
+    # shared weights whose first use is dead still reach an output through a later use
+    used = {d.args[SHARES] for _, d in ir.nodes(data=True)
+            if SHARES in d.args and d.meta.live is not False}
+    for n, data in ir.nodes(data=True):
+        if data.meta.live is not False or not _users(data) or n in used:
             continue
         ins = [ir.nodes[u].shape for u in data.inputs]
         count = OPS[data.op].params(data.args, ins, data.shape)
@@ -147,7 +168,7 @@ def lint(ir: nx.DiGraph) -> list[MgWarning]:
             found.append(w)
         if not _users(data):
             continue
-        for check in (_pool_ceil, _bias_before_bn):
+        for check in (_pool_ceil, _bias_before_bn, _even_kernel):
             w = check(ir, n, data)
             if w is not None:
                 found.append(w)

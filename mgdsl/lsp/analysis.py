@@ -1,8 +1,8 @@
 """One editor buffer -> its diagnostics and what every expression in it evaluates to.
 
 `analyse(text, path)` does what `mgdsl check` does for one file (parse, load the `use`d
-files, elaborate and validate every network, count parameters and MACs) and, on the way,
-records the value of each expression and statement of this file that elaboration
+files, elaborate and validate every network, count parameters and MACs: the front end,
+`mgdsl.compilation.Compilation`, in its recording mode) and, on the way, records the value of each expression and statement of this file that elaboration
 evaluates: a pyramid with its grid shapes, a number, a list. A call also remembers the
 IR nodes it added, so its parameters and MACs can be summed. Expressions evaluated more
 than once (inside `repeat`, or in a block called several times) keep their distinct
@@ -24,18 +24,11 @@ from typing import Any
 
 import networkx as nx
 
-from mgdsl.analyses.cost import annotate_cost
-from mgdsl.elab.elaborate import Elaborator
-from mgdsl.elab.program import Program, load_program
-from mgdsl.errors import MgError, flatten_errors
-from mgdsl.gcpause import gc_paused
-from mgdsl.ir.validate import validate
+from mgdsl.compilation import Compilation, Key, Program, Recorded
+from mgdsl.errors import MgError
 from mgdsl.syntax import ast
 
 __all__ = ["Analysis", "Evaluation", "analyse", "Key"]
-
-#: a span inside the analysed file without its file name: (line, col, end_line, end_col)
-Key = tuple[int, int, int, int]
 
 MAX_VALUES = 12  # distinct values kept per expression (a repeat may evaluate it 1,000 times)
 
@@ -88,53 +81,6 @@ def _inside(a: Key, b: Key) -> bool:
     return (b[0], b[1]) <= (a[0], a[1]) and (a[2], a[3]) <= (b[2], b[3])
 
 
-@dataclass
-class _Record:
-    value: Any
-    graph: int
-    first: int  # IR node ids [first, last) added while evaluating
-    last: int
-
-
-class _Recorder(Elaborator):
-    """An elaborator that also notes the value of every expression written in `file`."""
-
-    def __init__(self, program: Program, network: ast.NetworkDef, file: str,
-                 sink: dict[Key, list[_Record]], graph_index: int) -> None:
-        super().__init__(program, network)
-        self._file = file
-        self._sink = sink
-        self._graph_index = graph_index
-
-    def _note(self, span, value: Any, first: int) -> None:
-        if span is None or span.file != self._file:
-            return
-        key = (span.line, span.col, span.end_line, span.end_col)
-        records = self._sink.setdefault(key, [])
-        if len(records) < 4 * MAX_VALUES:
-            records.append(_Record(value, self._graph_index, first, len(self.builder.graph)))
-        else:
-            records[-1] = _Record(value, self._graph_index, first, len(self.builder.graph))
-
-    def eval(self, expr: ast.Expr) -> Any:
-        if self.frame.in_std:  # the standard library is not the user's text: no records
-            return super().eval(expr)
-        first = len(self.builder.graph)
-        value = super().eval(expr)
-        self._note(expr.span, value, first)
-        return value
-
-    def exec_stmt(self, stmt: ast.Stmt, *, where: str) -> None:
-        if self.frame.in_std:
-            return super().exec_stmt(stmt, where=where)
-        first = len(self.builder.graph)
-        super().exec_stmt(stmt, where=where)
-        target = getattr(stmt, "target", None) or (
-            stmt.name if isinstance(stmt, ast.InputDecl) else None)
-        if target is not None and target in self.frame.vars:
-            self._note(stmt.span, self.frame.vars[target], first)
-
-
 def _describe(value: Any) -> str:
     describe = getattr(value, "describe", None)
     return describe() if callable(describe) else repr(value)
@@ -144,14 +90,14 @@ def _node_cost(graph: nx.DiGraph, first: int, last: int) -> tuple[int, int] | No
     params = macs = 0
     for n in range(first, last):
         meta = graph.nodes[n].meta
-        if meta.params is None:
+        if meta.params is None or meta.macs is None:
             return None
         params += meta.params
         macs += meta.macs
     return params, macs
 
 
-def _evaluations(records: list[_Record], graphs: list[nx.DiGraph]) -> list[Evaluation]:
+def _evaluations(records: list[Recorded], graphs: dict[str, nx.DiGraph]) -> list[Evaluation]:
     out: dict[tuple, Evaluation] = {}
     for r in records:
         graph = graphs[r.graph]
@@ -166,12 +112,6 @@ def _evaluations(records: list[_Record], graphs: list[nx.DiGraph]) -> list[Evalu
     return list(out.values())
 
 
-def _warnings(graph: nx.DiGraph) -> list[MgError]:
-    """Warnings a pass left on the graph (`ir.graph["warnings"]`), if any."""
-    found = graph.graph.get("warnings") or ()
-    return [w for w in found if isinstance(w, MgError)]
-
-
 def analyse(text: str, path: str | Path, sources: Mapping[str, str] | None = None) -> Analysis:
     """Check `text` as the contents of the file at `path` (its `use`s resolve from there;
     `sources` maps resolved paths of used files to texts that replace them, the editor's
@@ -180,30 +120,8 @@ def analyse(text: str, path: str | Path, sources: Mapping[str, str] | None = Non
     Never raises for bad input: every problem becomes an entry of `errors`.
     """
     file = str(path)
-    result = Analysis(file, text)
-    try:
-        program = load_program(file, text=text, sources=sources)
-    except MgError as exc:
-        result.errors = flatten_errors(exc)
-        return result
-    result.program, result.module = program, program.entry
-    networks = program.networks
-    sink: dict[Key, list[_Record]] = {}
-    with gc_paused():
-        for i, net in enumerate(networks):
-            recorder = _Recorder(program, net, file, sink, i)
-            try:
-                graph = recorder.run({})
-                validate(graph)
-            except MgError as exc:
-                result.errors.extend(flatten_errors(exc))
-            graph = recorder.builder.graph
-            result.graphs.append(graph)
-            try:
-                annotate_cost(graph)
-            except Exception:  # noqa: BLE001 - a partial graph may miss what counting needs
-                pass
-            result.errors.extend(_warnings(graph))
-    result.values = {k: _evaluations(v, result.graphs) for k, v in sink.items()}
+    compilation = Compilation(file, text=text, record=True, sources=sources).check()
+    result = Analysis(file, text, module=compilation.module, program=compilation.program,
+                      errors=compilation.errors, graphs=list(compilation.graphs.values()))
+    result.values = {k: _evaluations(v, compilation.graphs) for k, v in compilation.values.items()}
     return result
-

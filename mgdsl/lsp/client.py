@@ -11,13 +11,16 @@ benchmark; handy for scripting the server by hand too.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 __all__ = ["EditorSession"]
 
@@ -220,10 +223,19 @@ class EditorSession:
             context=lsp.CodeActionContext(diagnostics=list(diagnostics)))))
 
     def request(self, method: str, params: Any) -> Any:
-        """Any request by method name (raw params), for requests the server may refuse."""
+        """Any request by method name, for requests the server may refuse: `params` as
+        lsprotocol objects, or as raw JSON (a dict sent as it is, however wrong)."""
+        protocol = self.client.protocol
 
-        async def send() -> Any:  # created inside the session's loop
-            return await self.client.protocol.send_request_async(method, params)
+        async def send() -> Any:  # the future belongs to the session's loop
+            if not isinstance(params, dict):
+                return await protocol.send_request_async(method, params)
+            msg_id = str(uuid.uuid4())
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            protocol._request_futures[msg_id] = future  # noqa: SLF001 - pygls sends typed params only
+            protocol._send_data(JsonRPCRequestMessage(  # noqa: SLF001
+                id=msg_id, method=method, jsonrpc="2.0", params=params))
+            return await asyncio.wrap_future(future)
 
         return self._run(send())
 

@@ -12,15 +12,12 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from mgdsl.analyses.cost import cost_of
-from mgdsl.elab import primitives as prim
-from mgdsl.elab.program import BlockInfo, _resolve_use, load_program  # noqa: PLC2701 - one resolution rule
-from mgdsl.elab.values import Pyramid
+from mgdsl.compilation import BUILTINS, KEYWORDS, BlockInfo, Compilation, Pyramid, resolve_use
 from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis, Evaluation, Key
 from mgdsl.lsp.source import HEADER, Lines
 from mgdsl.syntax import ast
 from mgdsl.syntax.literal import mg_literal
-from mgdsl.syntax.parser import KEYWORDS
 
 __all__ = ["diagnostics", "hover", "definition", "completion", "document_symbols",
            "formatting", "uri_of", "path_of"]
@@ -155,7 +152,7 @@ def _kind(value: Any) -> str:
         if len(value) == 1:
             return "vector" if value.grids[0].level is None else "grid"
         return f"pyramid of {len(value)} grids"
-    from mgdsl.elab.values import type_name
+    from mgdsl.compilation import type_name
 
     return type_name(value)
 
@@ -203,7 +200,7 @@ def _signature(name: str, analysis: Analysis) -> list[str]:
         return [f"```mg\nblock {name}({_param_text(block)})\n```",
                 f"{'standard block' if block.is_std else 'block'} from `{where}`"
                 f":{block.node.span.line}", *(["", doc] if doc else [])]
-    spec = prim.PRIMITIVES.get(name)
+    spec = BUILTINS.get(name)
     if spec is not None:
         return [f"```mg\n{spec.signature}\n```", f"built-in: {spec.doc}" if spec.doc
                 else "built-in"]
@@ -350,7 +347,7 @@ def definition(analysis: Analysis, position: lsp.Position,
 
 def _use_target(analysis: Analysis, name: str) -> list[lsp.Location]:
     try:
-        path, _ = _resolve_use(ast.Use(Span.point(analysis.file), name), analysis.file)
+        path, _ = resolve_use(ast.Use(Span.point(analysis.file), name), analysis.file)
     except MgError:
         return []
     return [lsp.Location(uri_of(path), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)))]
@@ -436,12 +433,12 @@ def completion(analysis: Analysis, position: lsp.Position,
     items: list[lsp.CompletionItem] = []
     m = re.search(r"\bdefault\s+(\w+)\.(\w*)$", before)
     if m:
-        spec = prim.PRIMITIVES.get(m.group(1))
+        spec = BUILTINS.get(m.group(1))
         return _list([_item(a, lsp.CompletionItemKind.Property, f"{m.group(1)} argument")
                       for a in sorted(spec.defaults_allowed)] if spec else [])
     if re.search(r"\bdefault\s+\w*$", before):
         return _list([_item(n, lsp.CompletionItemKind.Function, "built-in")
-                      for n, s in sorted(prim.PRIMITIVES.items()) if s.defaults_allowed])
+                      for n, s in sorted(BUILTINS.items()) if s.defaults_allowed])
     if lines.enclosing_def(line) is None:
         return _list([_item(k, lsp.CompletionItemKind.Keyword, "keyword")
                       for k in ("use", "block", "network")])
@@ -461,7 +458,7 @@ def completion(analysis: Analysis, position: lsp.Position,
         h = HEADER.match(text)
         if h and h.group(1) == "block" and h.group(2) not in blocks:
             items.append(_item(h.group(2), lsp.CompletionItemKind.Function, "block", "2"))
-    for name, spec in sorted(prim.PRIMITIVES.items()):
+    for name, spec in sorted(BUILTINS.items()):
         items.append(_item(name, lsp.CompletionItemKind.Function, "built-in " + spec.doc, "3"))
     for word in (*_statement_keywords(), *CONSTANTS):
         items.append(_item(word, lsp.CompletionItemKind.Keyword, "keyword", "4"))
@@ -472,10 +469,7 @@ def _used_blocks(analysis: Analysis) -> dict[str, BlockInfo]:
     """The blocks of the files the buffer's `use` lines name, when the buffer itself does
     not parse."""
     uses = "\n".join(line for line in analysis.text.split("\n") if _USE.match(line))
-    try:
-        return load_program(analysis.file, text=uses).blocks
-    except MgError:
-        return {}
+    return Compilation(analysis.file, text=uses).blocks
 
 
 def _statement_keywords() -> list[str]:
@@ -487,7 +481,7 @@ def _arg_names(func: str, blocks: dict[str, BlockInfo]) -> list[str]:
     block = blocks.get(func)
     if block is not None:
         return [p.name for p in block.node.params]
-    spec = prim.PRIMITIVES.get(func)
+    spec = BUILTINS.get(func)
     if spec is not None and not spec.variadic:
         return [p for p, _ in spec.params]
     return []

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mgdsl.elab import primitives as prim
+from mgdsl.compilation import BUILTINS
 from mgdsl.errors import Span
 from mgdsl.syntax import ast
 
@@ -121,8 +121,9 @@ class _Walker:
             self.expr(stmt.value)
         elif isinstance(stmt, ast.InputDecl):
             self.var(_find(self.lines, stmt.span, r"\binput\s+({})\b", stmt.name), stmt.name, True)
-            for d in stmt.dims:
-                self.expr(d)
+            for grid in stmt.pyramid or (stmt.dims,):  # a pyramid input's `dims` is its first
+                for d in grid:
+                    self.expr(d)
         elif isinstance(stmt, ast.Repeat):
             self.expr(stmt.count)
             if stmt.var:
@@ -150,7 +151,7 @@ class _Walker:
             if e.id in self.declared:
                 self.var(_at(e.span, e.id), e.id, False)
         elif isinstance(e, ast.Call):
-            is_prim = e.func in prim.PRIMITIVES
+            is_prim = e.func in BUILTINS
             self.out.append(Occurrence(_at(e.func_span, e.func),
                                        ("prim" if is_prim else "block", e.func)))
             for a in e.args:

@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mgdsl.elab.program import _resolve_use, stdlib_dir  # noqa: PLC2701 - one resolution rule
+from mgdsl.compilation import resolve_use
 from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis
+from mgdsl.paths import stdlib_dir
 from mgdsl.syntax import ast
 
 __all__ = ["Project", "Checked", "resolved", "USE_LINE"]
@@ -109,7 +110,7 @@ def _uses(analysis: Analysis, own: str) -> set[str]:
         files = set()
         for m in USE_LINE.finditer(analysis.text):
             try:
-                path, _ = _resolve_use(ast.Use(Span.point(analysis.file), m.group(1)),
+                path, _ = resolve_use(ast.Use(Span.point(analysis.file), m.group(1)),
                                        analysis.file)
             except MgError:
                 continue

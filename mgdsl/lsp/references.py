@@ -17,16 +17,15 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from mgdsl.elab import primitives as prim
-from mgdsl.elab.program import _resolve_use, stdlib_dir  # noqa: PLC2701 - one resolution rule
+from mgdsl.compilation import BUILTINS, KEYWORDS, parse_text, resolve_use
 from mgdsl.errors import MgError
 from mgdsl.lsp.features import CONSTANTS, path_of, uri_of
 from mgdsl.lsp.names import Key, Occurrence, occurrences
 from mgdsl.lsp.project import resolved
 from mgdsl.lsp.source import Lines
 from mgdsl.lsp.wire import RequestFailed
+from mgdsl.paths import stdlib_dir
 from mgdsl.syntax import ast
-from mgdsl.syntax.parser import KEYWORDS, parse_text
 
 __all__ = ["Sources", "Symbol", "symbol_at", "find_references", "rename_edits", "prepare",
            "register", "MAX_FILES"]
@@ -86,12 +85,12 @@ class Sources:
             if module is None:
                 return
             for item in module.items:
-                if isinstance(item, ast.BlockDef) and item.name not in prim.PRIMITIVES:
+                if isinstance(item, ast.BlockDef) and item.name not in BUILTINS:
                     out.setdefault(item.name, file)
             for item in module.items:
                 if isinstance(item, ast.Use):
                     try:
-                        used, _ = _resolve_use(item, file)
+                        used, _ = resolve_use(item, file)
                     except MgError:
                         continue
                     visit(resolved(used))
@@ -217,7 +216,7 @@ def check_new_name(sources: Sources, symbol: Symbol, new: str) -> None:
     if new == symbol.name:
         return
     if symbol.kind == "block":
-        if new in prim.PRIMITIVES:
+        if new in BUILTINS:
             raise RequestFailed(f"`{new}` is a built-in function")
         users = {p for p, _ in find_references(sources, symbol)}
         for path in users | {symbol.file}:

@@ -1,7 +1,8 @@
 """The language server: pygls over stdio, one `Analysis` per open document.
 
-Every open, change and save re-checks the buffer at once and publishes its diagnostics,
-then re-checks the open documents that `use` it (they read its unsaved text). Problems a
+Every open, change and save re-checks the buffer at once and publishes its diagnostics;
+the open documents that `use` it are re-checked (reading its unsaved text) once typing
+pauses for `DEPENDENTS_DELAY` seconds. Problems a
 check finds in another file (a block body elaborated for this caller) are published in
 that file, at their place. Hover, definition, completion and the rest read the latest
 analysis; a file that is not open is read from disk, and one that cannot be read gets a
@@ -19,8 +20,8 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
@@ -35,6 +36,7 @@ __all__ = ["MgLanguageServer", "build_server", "default_errors_url"]
 
 log = logging.getLogger("mgdsl.lsp")
 
+DEPENDENTS_DELAY = 0.25  # s of quiet before the files that use an edited file are re-checked
 _UNOPENED_KEPT = 32  # analyses of files read from disk for a request, kept by mtime
 
 
@@ -57,6 +59,8 @@ class MgLanguageServer(LanguageServer):
         self.saved: dict[str, str] = {}  # the text on disk when each document was opened/saved
         self.unopened: dict[str, tuple[tuple[int, int], Analysis]] = {}
         self.errors_url = default_errors_url()
+        self._pending: dict[str, None] = {}  # open documents to re-check once typing pauses
+        self._timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------- documents
 
@@ -137,10 +141,34 @@ class MgLanguageServer(LanguageServer):
         for path in elsewhere:
             self.publish(features.uri_of(path))
         if dependents and uri.startswith("file:"):
-            for other in self.project.dependents(features.path_of(uri)):
-                if other != uri:
-                    self.check(other, dependents=False)
+            self.recheck_later(self.project.dependents(features.path_of(uri)))
         return analysis
+
+    def recheck_later(self, uris: list[str]) -> None:
+        """Re-check open documents `uris` once typing pauses for `DEPENDENTS_DELAY` s (each
+        keystroke in a library would otherwise re-check every file that uses it); at once
+        when no event loop runs (a direct call)."""
+        self._pending.update(dict.fromkeys(uris))
+        if not self._pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._recheck_pending()
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_later(DEPENDENTS_DELAY, self._recheck_pending)
+
+    def _recheck_pending(self) -> None:
+        self._timer = None
+        pending, self._pending = list(self._pending), {}
+        for uri in pending:
+            if self.is_open(uri):
+                try:
+                    self.check(uri, dependents=False)
+                except Exception:  # noqa: BLE001 - one file's failure must not stop the rest
+                    log.error("re-checking %s failed:\n%s", uri, traceback.format_exc())
 
     def publish(self, uri: str) -> None:
         """Publish the diagnostics of `uri`: its own check's (when open) and the problems
@@ -182,20 +210,14 @@ class MgLanguageServer(LanguageServer):
         for path in elsewhere:
             self.publish(features.uri_of(path))
         if uri.startswith("file:"):
-            for other in self.project.dependents(features.path_of(uri)):
-                self.check(other, dependents=False)
+            self.recheck_later(self.project.dependents(features.path_of(uri)))
 
     def files_changed(self, uris: list[str]) -> None:
         """Files changed on disk (not through the editor): re-check who reads them."""
-        todo: dict[str, None] = {}
         for uri in uris:
             self.unopened.pop(uri, None)
-            if self.is_open(uri):
-                continue
-            for other in self.project.dependents(features.path_of(uri)):
-                todo[other] = None
-        for other in todo:
-            self.check(other, dependents=False)
+            if not self.is_open(uri):
+                self.recheck_later(self.project.dependents(features.path_of(uri)))
 
     # ----------------------------------------------------------------------- serving
 

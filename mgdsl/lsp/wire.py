@@ -6,9 +6,10 @@ pygls reads `Content-Length` framed JSON-RPC and dispatches it; two gaps are fil
   of the announced length, so a missing or wrong `Content-Length` leaves the server alive
   but deaf. `serve` reads the same base protocol strictly: headers are `Name: value`
   lines ending in a blank line, `Content-Length` is required, and once a message has
-  started its header and body must arrive within `PART_TIMEOUT` seconds. Any breach is a
-  `FramingError`: it is logged, the stream is closed and `mgdsl lsp` exits with status 1,
-  so the editor restarts a server that understands it again (VS Code's client does).
+  started, its header must end and its body keep coming without a pause longer than
+  `PART_TIMEOUT` seconds. Any breach is a `FramingError`: it is logged, the stream is
+  closed and `mgdsl lsp` exits with status 1, so the editor restarts a server that
+  understands it again (VS Code's client does).
 * Invalid requests. A request whose params do not fit the method's type (`line: -1`)
   failed inside pygls's JSON decoding hook and got no response. `MgProtocol` answers it
   with JSON-RPC `InvalidParams` (-32602) naming the bad field; a body that is not JSON gets
@@ -43,7 +44,7 @@ __all__ = ["FramingError", "MgProtocol", "RequestFailed", "serve", "read_message
 
 log = logging.getLogger("mgdsl.lsp")
 
-PART_TIMEOUT = 1.0  # seconds for the rest of a message once its first byte arrived
+PART_TIMEOUT = 1.0  # longest pause inside a message (editors write a message at once)
 MAX_HEADER = 64 * 1024
 MAX_BODY = 256 * 1024 * 1024
 _HEADER = re.compile(rb"([A-Za-z0-9!#$%&'*+.^_`|~-]+):[ \t]*([^\r\n]*)")
@@ -160,18 +161,16 @@ async def read_message(reader: asyncio.StreamReader, timeout: float = PART_TIMEO
 
 
 async def _read_body(reader: asyncio.StreamReader, length: int, timeout: float) -> bytes:
-    """Exactly `length` bytes, all within `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    """Exactly `length` bytes, with no pause longer than `timeout` seconds (a big body may
+    take longer in all, as long as it keeps coming)."""
     parts: list[bytes] = []
     got = 0
     while got < length:
         try:
-            chunk = await asyncio.wait_for(reader.read(length - got),
-                                           max(deadline - loop.time(), 0))
+            chunk = await asyncio.wait_for(reader.read(length - got), timeout)
         except asyncio.TimeoutError:
-            raise FramingError(f"Content-Length {length} but only {got} bytes followed within "
-                               f"{timeout:g} s") from None
+            raise FramingError(f"Content-Length {length} but only {got} bytes followed, then "
+                               f"nothing for {timeout:g} s") from None
         if not chunk:
             raise FramingError(f"Content-Length {length} but the stream ended after {got} "
                                "bytes")
@@ -214,7 +213,10 @@ async def serve(protocol: MgProtocol, stdin: BinaryIO, stop: threading.Event,
             protocol._send_response(None, error=JsonRpcParseError(  # noqa: SLF001
                 f"not JSON: {exc}").to_response_error())
             continue
-        protocol.handle_message(message)
+        try:
+            protocol.handle_message(message)
+        except Exception:  # noqa: BLE001 - pygls answers what it can; never stop reading
+            log.exception("handling a message failed")
 
 
 def report_framing_error(protocol: MgProtocol, error: FramingError) -> None:

@@ -1,13 +1,30 @@
 """The registry of primitive IR ops: one `OpSpec` per op, defined in one place.
 
 Each module of this package defines a family of ops (`conv`, `norm`, `activation`,
-`pool`, `resample`, `merge`, `vector`, `io`, `attention`); `OPS` maps every op name to its spec.
+`pool`, `resample`, `merge`, `vector`, `io`, `attention`, and `layernorm`, `reduce`, `arith`,
+`learned`, `adaptive`, `reshape`); `OPS` maps every op name to its spec.
 Nothing here imports torch: lowerings import it when called.
 """
 
 from __future__ import annotations
 
-from . import activation, attention, conv, io, merge, norm, pool, resample, vector
+from . import (
+    activation,
+    adaptive,
+    arith,
+    attention,
+    conv,
+    io,
+    layernorm,
+    learned,
+    merge,
+    norm,
+    pool,
+    reduce,
+    resample,
+    reshape,
+    vector,
+)
 from .sharing import SHARED, SHARES, with_shared
 from .spec import (
     DRAW_KINDS,
@@ -30,11 +47,15 @@ __all__ = ["OpSpec", "Param", "REQUIRED", "OPS", "Module", "Call", "Args", "Shap
            "conv_out", "deconv_out", "same_shape", "MODULE_OPS", "PARAM_KINDS", "signature_text",
            "SHARED", "SHARES"]
 
-OPS: dict[str, OpSpec] = {
-    spec.name: with_shared(spec)
-    for family in (io, conv, norm, activation, pool, resample, merge, vector, attention)
-    for spec in family.SPECS
-}
+_FAMILIES = (io, conv, norm, activation, pool, resample, merge, vector, attention,
+             layernorm, reduce, arith, learned, adaptive, reshape)  # the last six: issue 23's
+
+OPS: dict[str, OpSpec] = {spec.name: with_shared(spec) for family in _FAMILIES
+                          for spec in family.SPECS}
+
+# the module of this package that defines each op (`conv`, `activation`, ...)
+FAMILY: dict[str, str] = {spec.name: family.__name__.rpartition(".")[2]
+                          for family in _FAMILIES for spec in family.SPECS}
 
 # ops lowered to a submodule (`call_module`); the others are functions
 MODULE_OPS = frozenset(name for name, spec in OPS.items() if spec.module)

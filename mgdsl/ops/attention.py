@@ -25,9 +25,7 @@ def _attention_macs(a: Args, ins: list[Shape], out: Shape) -> int:
 
 
 def _lower_attention(a: Args, ins: list[Shape]) -> Call:
-    from mgdsl.codegen.attention import attention
-
-    return Call(attention, (), {"heads": a["heads"]})
+    return Call("attention", (), {"heads": a["heads"]})
 
 
 ATTENTION = OpSpec(
@@ -42,6 +40,7 @@ ATTENTION = OpSpec(
         "No parameters (the projections are 1x1 convs written around it); counts the "
         "MACs of Q K^T and A V.",
     example="attention(x, x, x, heads = 2)",
+    shape_doc="per grid of `q`, its shape (`k` and `v`: any sizes, q's channels)",
     builtin=(Param("q", kind="grids", doc="the queries: a grid (or a pyramid: each grid "
                                             "attends on its own)"),
              Param("k", kind="grids", doc="the keys: a grid or a whole pyramid, with q's "
@@ -76,16 +75,15 @@ def _window_macs(a: Args, ins: list[Shape], out: Shape) -> int:
 
 
 def _lower_window(a: Args, ins: list[Shape]) -> Module:
-    from mgdsl.codegen.attention import WindowAttention
-
-    return Module(WindowAttention, (ins[0][0], a["heads"]),
+    return Module("WindowAttention", (ins[0][0], a["heads"]),
                   {"window": a["window"], "shift": a["shift"]})
 
 
 WINDOW_ATTENTION = OpSpec(
     "window_attention", "shifted-window multi-head self-attention (Swin)",
     shape=same_shape, params=_window_params, macs=_window_macs,
-    rf=lambda a: (2 * a["window"] - 1, Fraction(1)), weight_layer=True,
+    # a pixel attends within the (shifted) window that holds it: `window` pixels a side
+    rf=lambda a: (a["window"], Fraction(1)), weight_layer=True,
     lower=_lower_window, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
     source_module=("WindowAttention({{ n.cin }}, {{ n.lit.heads }}, window={{ n.lit.window }}"
                    "{% if n.lit.shift != '0' %}, shift={{ n.lit.shift }}{% endif %})"),

@@ -17,8 +17,10 @@ CONV_ARGS = (
     X, CH, Param("k", 3, "int", "the kernel size (k x k)"),
     Param("stride", 1, "int", "the step between kernel positions; 2 halves the size and "
                               "makes the grid one level coarser"),
-    Param("pad", -1, "int", "zeros added on every side (the default keeps the size at stride 1)",
-          computed="dilation * (k // 2)"),
+    Param("pad", -1, "int", "zeros added on every side; the default keeps the size at stride "
+                            "1 for an odd k, and is 0 for an even k, as in PyTorch (so a k x k "
+                            "stride-k patchify conv maps H to H / k exactly)",
+          computed="dilation * (k // 2) for odd k, else 0"),
     BIAS,
     Param("groups", 1, "int", "channel groups convolved separately; it must divide the "
                               "input and output channels"),
@@ -85,12 +87,14 @@ CONV = OpSpec(
         "{% if 'dilation' in n.lit %}, dilation={{ n.lit.dilation }}{% endif %})"),
     init="weight N(0, sqrt(2 / (k*k*c_out))), bias 0 (the paper's Torch code)",
     draw="layer", colour="#9ec0f0", folds_bn=True,
-    doc="A k x k convolution of every grid; `pad` defaults to dilation * (k // 2) (the same "
-        "size at stride 1). `groups` splits input and output channels into groups convolved "
+    doc="A k x k convolution of every grid; `pad` defaults to dilation * (k // 2) for an odd "
+        "k (the same size at stride 1) and to 0 for an even k (ConvNeXt's 4 x 4 stride-4 "
+        "stem and 2 x 2 downsampling: exact). `groups` splits input and output channels into groups convolved "
         "separately (`groups` = the input channels: depthwise); `dilation` spaces the taps.",
     example="conv(x, 8, 3, stride = 2)",
     builtin=CONV_ARGS, own_applier=True, builtin_doc="a convolution per grid.",
-)
+    shape_doc="`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
+              "size at stride 1 for an odd k; H / k for an even k at stride k)")
 
 DECONV = OpSpec(
     "deconv", "transposed 2-d convolution", shape=_deconv_shape, params=_params,
@@ -111,6 +115,7 @@ DECONV = OpSpec(
         "`output_padding` (below the stride) adds rows and columns at the end.",
     example="deconv(x, 6)",
     builtin=DECONV_ARGS, own_applier=True, builtin_doc="a transposed convolution per grid.",
-)
+    shape_doc="`ch x H' x W'` with H' = (H - 1) stride - 2 pad + k + output_padding (double "
+              "size by default)")
 
 SPECS = [CONV, DECONV]

@@ -73,7 +73,8 @@ SPECS = [
                           doc="the grids or pyramids to join, in order"),),
            builtin_doc="concatenate channels level by level; a grid whose level has no "
                        "partner passes through, so the result covers every level of the "
-                       "operands."),
+                       "operands.",
+           shape_doc="per level, the channels summed; a grid alone on its level passes through"),
     OpSpec("add", "element-wise sum", shape=_shape, lower=_binary("add", "add"),
            source=_source("+"), draw="fold", colour="#b9e4d3", shortcut=True, joins=True,
            optional=OPTIONAL, doc="`a + b`." + ELEMENTWISE_DOC, example="x + relu(x)"),

@@ -76,7 +76,8 @@ SPECS = [
            example="upsample(x, scale = 2)", builtin=UPSAMPLE_ARGS, own_applier=True,
            builtin_doc="every grid resized to the size of the grids of `like` (one per grid; "
                        "at run time, so a compiled module follows its input's size) or by an "
-                       "integer `scale`."),
+                       "integer `scale`.",
+           shape_doc="`C x sH x sW`, or the size of the matching grid of `like`"),
     OpSpec("pad", "zero-pad channels at the end",
            shape=lambda a, i: (a["out_ch"],) + tuple(i[0][1:]), lower=_pad,
            source="F.pad({{ n.ins[0] }}, (0, 0, 0, 0, 0, {{ n.extra }}))", draw="fold",
@@ -85,5 +86,6 @@ SPECS = [
            builtin=(X, Param("ch", kind="int", doc="the channels to reach, at least the "
                                                    "grid's")),
            builtin_doc="zero-pad every grid's channels at the end up to `ch` (identity if "
-                       "equal)."),
+                       "equal).",
+           shape_doc="`ch x H x W` (`ch` at least C)"),
 ]

@@ -114,8 +114,8 @@ class Module:
 
     `cls` is a torch module class, or the name of a layer of `mgdsl.codegen.support`
     (`"BatchNorm"`, `"Linear"`: layers that remember the paper's initialisation, which
-    emitted source copies verbatim); the fx backend looks the name up, so the op table
-    never imports the code generator."""
+    emitted source copies verbatim; `"WindowAttention"` of `mgdsl.codegen.attention`);
+    the fx backend looks the name up, so the op table never imports the code generator."""
 
     cls: type | str
     args: tuple = ()
@@ -126,9 +126,10 @@ class Module:
 class Call:
     """An fx lowering to `target(*inputs, *extra, **kwargs)`; `variadic` passes the
     inputs as one list (`torch.cat`); `refs` says the op also reads the shapes of its
-    `refs` (see `OpSpec.refs`), passed after the inputs."""
+    `refs` (see `OpSpec.refs`), passed after the inputs. A `target` given by name is a
+    function of the code generator (`"attention"`), looked up as `Module.cls` is."""
 
-    target: Callable[..., Any]
+    target: Callable[..., Any] | str
     extra: tuple = ()
     kwargs: dict = field(default_factory=dict)
     variadic: bool = False
@@ -147,7 +148,8 @@ class OpSpec:
     """One primitive op (see the module docstring).
 
     `shape(args, in_shapes)` gives the output shape; `params` and `macs` take
-    `(args, in_shapes, out_shape)`; `rf(args)` gives `(extent, stride)` for the receptive
+    `(args, in_shapes, out_shape)`; `rf(args)` (or `rf(args, in_shapes)`, for a step that
+    depends on the input's size) gives `(extent, stride)` for the receptive
     field recurrence `r_out = r_in + (extent - 1) * j_in`, `j_out = j_in * stride`
     (`extent` None: the op sees its whole input). `weight_layer` marks ops that count as
     a layer of depth. `optional` lists arguments an IR node stores only when they differ
@@ -165,6 +167,9 @@ class OpSpec:
     operands, so an operand that also reaches another one is a skip edge; `folds_bn`: an
     inference BN right after it can be folded into its weights. `example` is a `.mg`
     expression using it on a grid `x` of 4 x 8 x 8 (the tests build, count and run it).
+    `shape_doc` is the shape rule in words for the language reference (C, H and W are a
+    grid's channels, height and width); left empty, an op that keeps its input's shape
+    (`same_shape`) reads "unchanged".
 
     `builtin`, when given, is the signature of the language built-in of the same name,
     the only place its arguments, defaults and their documentation are written. By
@@ -193,7 +198,7 @@ class OpSpec:
     colour: str = "#e8e8e8"
     params: Callable[[Args, list[Shape], Shape], int] = _zero
     macs: Callable[[Args, list[Shape], Shape], int] = _zero
-    rf: Callable[[Args], tuple[int | None, Fraction]] = _pointwise
+    rf: Callable[..., tuple[int | None, Fraction]] = _pointwise
     weight_layer: bool = False
     module: bool = False
     source_module: str = ""
@@ -210,6 +215,7 @@ class OpSpec:
     builtin_doc: str = ""
     norm_group: Callable[[Args, Shape], int] | None = None
     norm_batch: bool = False
+    shape_doc: str = ""
 
     def signature(self) -> str:
         """The built-in's signature, `conv(x, ch, k = 3, ...)`; "" when it has none."""
@@ -218,6 +224,10 @@ class OpSpec:
     def usage(self) -> str:
         """The built-in's one-paragraph documentation: its signature, then what it does."""
         return f"{self.signature()}: {self.builtin_doc or self.doc}"
+
+    def shape_text(self) -> str:
+        """The shape rule in words: `shape_doc`, or "unchanged" for a shape-keeping op."""
+        return self.shape_doc or ("unchanged" if self.shape is same_shape else "")
 
     def arg(self, args: Args, name: str) -> Any:
         """The value of argument `name` of a node's `args`, its default if left out."""

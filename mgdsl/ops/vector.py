@@ -25,7 +25,8 @@ SPECS = [
            doc="A C x H x W grid as a vector of C*H*W values.",
            example="flatten(x)", own_applier=True,
            builtin=(Param("x", kind="grids", doc="a grid, or a pyramid (one vector per grid)"),),
-           builtin_doc="a grid to a vector of C*H*W values."),
+           builtin_doc="a grid to a vector of C*H*W values.",
+           shape_doc="a vector of C·H·W values"),
     OpSpec(
         "linear", "fully connected layer", shape=lambda a, i: (a["out"],),
         params=lambda a, i, o: i[0][0] * a["out"] + (a["out"] if a["bias"] else 0),
@@ -45,5 +46,5 @@ SPECS = [
                  Param("bias_init", "uniform", "choice", 'the initial bias: U(+-1/sqrt(fan_in)) '
                                                          '("uniform") or 0 ("zero")',
                        choices=("uniform", "zero"))),
-    ),
+        shape_doc="a vector of `n` values"),
 ]

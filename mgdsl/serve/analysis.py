@@ -1,6 +1,6 @@
 """What the page shows for one text: its diagnostics, its diagram and its statistics.
 
-`Checker.check(rel, text)` runs the whole front end on unsaved text as if it were the
+`Checker(workspace).check(rel, text)` runs the whole front end on unsaved text as if it were the
 file at `rel` (so `use` resolves relative to it, but only within the workspace) and
 returns JSON-able data. Nothing in the text is executed: the front end only parses and
 elaborates, under the limits of `mgdsl.limits.LIMITS`.
@@ -8,21 +8,23 @@ elaborates, under the limits of `mgdsl.limits.LIMITS`.
 Time limits: a check waits at most `check_limit` seconds for its turn (E981 past it) and
 Graphviz is killed after `render_limit` seconds (E980, placed on the network's header).
 The newest text of a file wins: a check that a newer check of the same file overtook
-while it waited is answered `{"stale": true}` without being run.
+while it waited is answered `{"stale": true}` without being run, and one that is being
+drawn when the newer one arrives has its Graphviz stopped and is answered the same.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mgdsl.errors import MgError, Span, flatten_errors
 from mgdsl.limits import LIMITS
-from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, render_svg
+from mgdsl.serve.render import DEFAULT_RENDER_LIMIT, Cancelled, render_svg
 from mgdsl.serve.workspace import Workspace
 
-__all__ = ["Checker", "analyse", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
+__all__ = ["Checker", "diagnostic_json", "DEFAULT_CHECK_LIMIT", "ONE_AT_A_TIME"]
 
 DEFAULT_CHECK_LIMIT = 30.0  # seconds a check may wait for its turn
 
@@ -133,19 +135,34 @@ class Checker:
         except MgError as exc:
             result["diagnostics"].append(diagnostic_json(exc, file))
             return result
-        source = header = None
+        ir = None
+        started = time.perf_counter()
         try:
             if self._newer(rel, generation):
                 return {"path": rel, "stale": True}
-            started = time.perf_counter()
-            source, header = self._elaborate(path, text, network, result, file)
-            result["check_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            ir = self._elaborate(path, text, network, result, file)
         finally:
             ONE_AT_A_TIME.release()
-        if source is not None and draw:
+        if ir is None:
+            return result
+        # what follows only reads this check's own IR: others may elaborate meanwhile
+        try:
+            result["stats"] = _stats(ir)
+            result["boxes"] = _boxes(ir, file)
+        except MgError as exc:
+            result["diagnostics"] += [diagnostic_json(e, file) for e in flatten_errors(exc)]
+            return result
+        result["check_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if draw:
             if self._newer(rel, generation):
                 return {"path": rel, "stale": True}
-            self._draw(source, header, result, file)
+            span = ir.graph.get("span")
+            header = span.line if span is not None and str(span.file) == file else 1
+            try:
+                self._draw(ir, header, result, file,
+                           cancelled=lambda: self._newer(rel, generation))
+            except Cancelled:
+                return {"path": rel, "stale": True}
         return result
 
     def wait_turn(self, file: str) -> None:
@@ -157,42 +174,35 @@ class Checker:
                           hint="type again in a moment; other clients are checking large files")
 
     def _elaborate(self, path, text: str, network: str | None, result: dict[str, Any],
-                   file: str) -> tuple[str | None, int]:
+                   file: str):
+        """The IR of the chosen network (None when there is none or the text has errors,
+        which go to `result`)."""
         from mgdsl.compilation import Compilation
-        from mgdsl.diagrams.diagram import dot_source
 
         compilation = Compilation(path, text=text, root=self.workspace.root)
         names = compilation.networks
         result["networks"] = names
         chosen = (network if network in names else names[0]) if names else None
         result["network"] = chosen
-        compilation.check(chosen)
-        ir = compilation.graphs.get(chosen) if chosen else None
-        source, header = None, 1
-        if ir is not None:
-            result["stats"] = _stats(ir)
-            result["boxes"] = _boxes(ir, file)
-            span = ir.graph.get("span")
-            header = span.line if span is not None and str(span.file) == file else 1
-            try:
-                source = dot_source(ir)
-            except MgError as exc:
-                compilation.errors += flatten_errors(exc)
+        compilation.check(chosen)  # a file of blocks only: their undefined names
         result["diagnostics"] += [diagnostic_json(w, file) for w in compilation.warnings]
         result["diagnostics"] += [diagnostic_json(e, file) for e in compilation.errors]
-        return source, header
+        return compilation.graphs.get(chosen) if chosen else None
 
-    def _draw(self, source: str, header: int, result: dict[str, Any], file: str) -> None:
+    def _draw(self, ir, header: int, result: dict[str, Any], file: str,
+              cancelled: Callable[[], bool] | None = None) -> None:
+        """Lay the diagram out and draw it; the layout's time counts against the limit.
+        Graphviz is stopped (`Cancelled`) as soon as `cancelled()` says a newer text came."""
+        from mgdsl.diagrams.diagram import dot_source
+
         started = time.perf_counter()
         try:
-            result["svg"] = render_svg(source, self.render_limit, self.dot)
+            source = dot_source(ir)
+            spent = time.perf_counter() - started
+            result["svg"] = render_svg(source, self.render_limit, self.dot, spent=spent,
+                                       cancelled=cancelled)
         except MgError as exc:  # too slow (E980) or Graphviz missing or failing: say where
             exc.span = Span.point(file, header)
             exc.message = f"network `{result['network']}`: {exc.message}"
             result["diagnostics"].append(diagnostic_json(exc, file))
         result["render_ms"] = round((time.perf_counter() - started) * 1000, 1)
-
-
-def analyse(workspace: Workspace, rel: str, text: str, network: str | None = None) -> dict[str, Any]:
-    """`Checker(workspace).check(rel, text, network)`, with the default limits."""
-    return Checker(workspace).check(rel, text, network)

@@ -16,7 +16,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from mgdsl.errors import MgError, flatten_errors
 from mgdsl.serve.analysis import ONE_AT_A_TIME
 from mgdsl.serve.workspace import Workspace
 
@@ -65,14 +64,11 @@ class Assistant:
         self._guard = threading.Lock()
 
     def _uses_stay_inside(self, path, text: str) -> bool:
-        from mgdsl.elab.program import load_program
+        from mgdsl.compilation import Compilation
 
         uses = "\n".join(line for line in text.split("\n") if _USE.match(line))
-        try:
-            load_program(path, text=uses, root=self.workspace.root)
-        except MgError as exc:
-            return not any(e.code == "E930" for e in flatten_errors(exc))
-        return True
+        loaded = Compilation(path, text=uses, root=self.workspace.root)
+        return not any(e.code == "E930" for e in loaded.errors)
 
     def _analysis(self, rel: str, text: str):
         from mgdsl.lsp.analysis import analyse
@@ -123,7 +119,8 @@ class Assistant:
         items = []
         for item in found.items:
             kind = item.kind.name if item.kind is not None else ""
+            rank = (item.sort_text or "9")[0]  # the server sorts arguments, names, blocks, ...
             items.append({"label": item.label, "type": _KINDS.get(kind, "text"),
                           "detail": item.detail or "", "apply": item.insert_text or item.label,
-                          "boost": -int((item.sort_text or "5")[0]) if (item.sort_text or "5")[0].isdigit() else 0})
+                          "boost": -int(rank) if rank.isdigit() else -9})
         return {"items": items}

@@ -25,6 +25,7 @@ that go away are dropped silently (``--verbose`` logs them in one line).
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import threading
@@ -51,6 +52,7 @@ ALLOWED_METHODS = ("GET", "HEAD", "POST")
 POST_ROUTES = ("/api/check", "/api/save", "/api/hover", "/api/complete")
 # What a client that went away looks like from here: not worth a traceback.
 DISCONNECTS = (ConnectionError, TimeoutError, socket.timeout)
+_TOKEN = re.compile(r"(token=)[^&\s]+")
 NO_TOKEN_PAGE = b"""<!doctype html><meta charset="utf-8"><title>mgdsl serve</title>
 <p>This editor needs its access token. Open the address that <code>mgdsl serve</code>
 printed when it started: it ends in <code>?token=...</code>.</p>
@@ -162,8 +164,8 @@ class EditorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         except Exception as exc:  # noqa: BLE001 - a bad request must never stop the server
-            print(f"mgdsl serve: internal error on {self.command} {self.path}: {exc!r}",
-                  file=sys.stderr)
+            print(f"mgdsl serve: internal error on {self.command} {_redact(self.path)}: "
+                  f"{exc!r}", file=sys.stderr)
             status, body = HTTPStatus.INTERNAL_SERVER_ERROR, _json({"error": "internal error"})
             ctype = "application/json"
         self._send(status, body, ctype, head=head, extra=extra)
@@ -338,8 +340,14 @@ class EditorHandler(BaseHTTPRequestHandler):
         self._send(status, _json(data), "application/json", extra=extra)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        if not self.server.quiet:
-            super().log_message(format, *args)
+        if not self.server.quiet:  # the request line may carry the token: never log it
+            super().log_message(format, *(_redact(a) if isinstance(a, str) else a
+                                          for a in args))
+
+
+def _redact(text: str) -> str:
+    """`text` with the value of any `token=` parameter replaced by `***`."""
+    return _TOKEN.sub(r"\1***", text)
 
 
 def _json(data: Any) -> bytes:

@@ -102,3 +102,69 @@ block stems7(image, ch, levels) {
     p = relu(bn(conv(pyramid(image, levels), ch, 7, stride = 2)))
     return maxpool(p, 3, stride = 2, pad = 1, ceil = false)
 }
+
+# Squeeze-and-excitation (Hu et al., CVPR 2018): every grid's channels rescaled by
+# sigmoid(W2 relu(W1 gap(x))), W1 to channels / r and W2 back (1x1 convs with biases
+# on the pooled grid are the paper's fully connected layers).
+block se(x, r = 16) {
+    return x * sigmoid(conv(relu(conv(gap(x), channels(x) // r, 1)), channels(x), 1))
+}
+
+# Mix-FFN (SegFormer, Xie et al., NeurIPS 2021): a 1x1 conv to `expand` times the
+# channels, a 3x3 depthwise conv and GELU, a 1x1 conv back (the MLP of a SegFormer block).
+block mix_ffn(x, expand = 4) {
+    h = conv(x, channels(x) * expand, 1)
+    return conv(gelu(conv(h, channels(h), 3, groups = channels(h))), channels(x), 1)
+}
+
+# ConvNeXt block (Liu et al., "A ConvNet for the 2020s", CVPR 2022, Figure 4): a 7x7
+# depthwise conv, layer norm over the channels, a 1x1 expansion to 4x the channels with
+# GELU, a 1x1 projection back, layer scale (one learned value per channel, starting at
+# `scale`) and the identity shortcut, as torchvision's `CNBlock` (stochastic depth is
+# the identity in eval mode). One grid; its shape is kept.
+block convnext(x, scale = 1e-6) {
+    c = channels(x)[0]
+    y = layernorm(conv(x, c, 7, groups = c))
+    y = conv(gelu(conv(y, 4 * c, 1)), c, 1)
+    return x + y * param(c, init = scale)
+}
+
+# Pyramid pooling module (Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017,
+# Figure 3): the grid average-pooled to each of `bins` x `bins` (adaptive pooling, so at
+# every input size), each reduced by a 1x1 conv + BN + ReLU to `ch` channels, upsampled
+# bilinearly (corners aligned, as the authors' code) to the grid's size, and concatenated
+# after it.
+block pyramid_pooling(x, ch, bins = [1, 2, 3, 6]) {
+    y = x
+    repeat len(bins) as i {
+        b = relu(bn(conv(avgpool(x, output = bins[i]), ch, 1, bias = false)))
+        y = concat(y, upsample(b, like = x, mode = "bilinear", align_corners = true))
+    }
+    return y
+}
+
+# Swin Transformer block (Liu et al., ICCV 2021, Figure 3b; torchvision's
+# `SwinTransformerBlock`): window attention (`shift` > 0: shifted windows) after a layer
+# norm, then an MLP (1x1 convs to `mlp` times the channels and back, GELU) after a layer
+# norm, each with the identity shortcut; layer norms with eps 1e-5, as torchvision's.
+block swin(x, heads, window = 7, shift = 0, mlp = 4) {
+    a = window_attention(layernorm(x, eps = 1e-5), heads = heads, window = window, shift = shift)
+    y = x + a
+    return y + conv(gelu(conv(layernorm(y, eps = 1e-5), channels(y) * mlp, 1)), channels(y), 1)
+}
+
+# CBAM (Woo et al., ECCV 2018, Figures 1-3, as the authors' code): channel attention — one
+# MLP (1x1 convs C -> C / r -> C with ReLU; `shared` names apply the same weights twice)
+# on the average- and the max-pooled grid, summed, sigmoid — then spatial attention — a
+# 7x7 conv without bias and a batch norm on the channels' max and mean maps, sigmoid.
+# One grid.
+block cbam(x, r = 16) {
+    c = channels(x)[0]
+    avg = conv(relu(conv(mean(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
+               shared = "fc2")
+    top = conv(relu(conv(max(x, over = "space"), c // r, 1, shared = "fc1")), c, 1,
+               shared = "fc2")
+    x = x * sigmoid(avg + top)
+    maps = concat(max(x, over = "channels"), mean(x, over = "channels"))
+    return x * sigmoid(bn(conv(maps, 1, 7, bias = false)))
+}

@@ -62,6 +62,7 @@ class MgLexer(RegexLexer):
         "shape": [
             (r"\n", Whitespace, "#pop"),
             (r"(?=[#}])", Whitespace, "#pop"),
+            (r"\bpyramid\b(?=\s*\[)", Keyword),  # `input feats: pyramid [C x H x W, ...]`
             (r"\bx\b", Operator.Word),
             include("expression"),
         ],

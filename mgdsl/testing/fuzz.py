@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mgdsl.errors import MgError, flatten_errors, format_diagnostic
+from mgdsl.ops import OPS, REQUIRED, same_shape
 
 __all__ = ["Chooser", "RandomChooser", "ProgramGen", "Generated", "mutate", "check_bytes",
            "check_text", "error_span_problem", "Finding", "FuzzTimeout", "time_limit",
@@ -97,6 +98,18 @@ class RandomChooser:
 Shape = tuple[int, ...]
 
 MG_BLOCKS = ("mgcbr", "mgconv", "mgcb", "mgconv_down", "mgconv_up")
+
+
+def unary_ops() -> tuple[str, ...]:
+    """The ops the generator applies to a pyramid as it is (`v = op(v)`): read from the op
+    table, every op whose built-in keeps its input's shape and needs nothing but the
+    tensor, so a new op of that kind is generated (and fuzzed) the day it is added."""
+    return tuple(name for name, spec in OPS.items()
+                 if spec.shape is same_shape and spec.builtin and not spec.own_applier
+                 and sum(p.default is REQUIRED for p in spec.builtin) == 1)
+
+
+UNARY_OPS = unary_ops()
 VAR_NAMES = ("p", "q", "feat", "pyr", "x_1", "Größe", "__import__", "exec", "self", "os",
              "None_", "lambda_", "forward")
 SECTION_NAMES = ("s1", "s2", "s3", "stage", "exec", "__class__", "body", "δ", "import_")
@@ -267,7 +280,7 @@ class ProgramGen:
         v, n = self.var, len(s.grids)
         cur = [g[0] for g in s.grids]
         kinds = ["mg", "mg", "cbr", "res", "slice", "concat", "add", "repeat", "prog",
-                 "xscale", "dead", "newop", "newop"]
+                 "xscale", "dead", "newop", "newop", "newop23", "newop23"]
         kinds.append("attention")
         if depth < 2:
             kinds += ["section", "if"]
@@ -327,6 +340,8 @@ class ProgramGen:
             return f"{v} = {op}({v}, [{items}], {self.ch.int(1, 2)})"
         if kind == "newop":
             return self.newop(s)
+        if kind == "newop23":
+            return self.newop_issue23(s)
         if kind == "attention":
             return self.attention_op(s)
         if kind == "xscale" and n > 1 and max(cur) <= MAX_CH:
@@ -385,7 +400,7 @@ class ProgramGen:
         v = self.var
         kind = self.ch.int(-4, 9)
         if kind <= 0:
-            return f"{v} = {('gelu', 'tanh', 'silu', 'softmax', 'sigmoid')[-kind]}({v})"
+            return f"{v} = {self.ch.choice(UNARY_OPS)}({v})"
         if kind == 1:
             return f"{v} = leaky_relu({v}, slope = {self.ch.choice(('0.2', '0.01', '1'))})"
         if kind == 2:
@@ -419,6 +434,26 @@ class ProgramGen:
             return (f"{v} = conv(deconv({v}, channels({v}), 3, pad = 1, output_padding = 1), "
                     f"channels({v}), 3, stride = 2)")
         return f"{v} = silu({v})"
+
+    def newop_issue23(self, s: _State) -> str:
+        """A statement using one of issue 23's ops (layer norm, reductions, division,
+        learned scalars, split, adaptive pooling, space_to_depth); shapes are kept."""
+        v = self.var
+        even = all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids)
+        over = self.ch.choice(('"channels"', '"space"'))
+        options = [
+            f"{v} = layernorm({v}, eps = {self.ch.choice(('1e-6', '1e-5'))})",
+            f"{v} = {v} * param(1, init = {self.ch.choice(('1e-6', '0.5', '1'))})",
+            f"{v} = {v} / (sum(relu(param(2))) + 1e-4)",
+            f"{v} = {v} * sigmoid({self.ch.choice(('mean', 'max', 'sum'))}({v}, over = {over}))",
+            f"{v} = {v} / 2 + 1 / (relu({v}) + 1)",
+            f"{v}[0] = concat(split({v}[0], {self.ch.int(1, 3)}))",
+            f"{v}[-1] = {v}[-1] + upsample({self.ch.choice(('avgpool', 'maxpool'))}({v}[-1], "
+            f"output = 1), like = {v}[-1])",
+        ]
+        if even:
+            options.append(f"{v} = depth_to_space(space_to_depth({v}, 2), 2)")
+        return self.ch.choice(options)
 
     def attention_op(self, s: _State) -> str:
         """A statement using `attention` (within a grid, across the pyramid, from the

@@ -6,16 +6,23 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function sanitize(svg) {
-  for (const bad of svg.querySelectorAll("script, foreignObject, iframe, embed, object")) bad.remove();
-  for (const el of svg.querySelectorAll("*")) {
-    for (const attr of Array.from(el.attributes)) {
-      const name = attr.name.toLowerCase();
-      if (name.startsWith("on") || name.endsWith("href") || name === "xlink:title") {
-        el.removeAttribute(attr.name);
-      }
-    }
+  // Graphviz escapes every label, and the page's Content-Security-Policy blocks inline
+  // scripts and event attributes; still, drop anything active: elements that run or embed
+  // content, and every attribute of the links Graphviz wraps around tooltips (href, title).
+  for (const bad of svg.querySelectorAll("script, foreignObject, iframe, embed, object, use, image")) {
+    bad.remove();
   }
-  // Graphviz's <title> elements would show as a second, native tooltip
+  for (const g of svg.querySelectorAll("g.node")) {
+    // Graphviz's own tooltip of a box names the ops folded into it ("name: op shape + bn, relu")
+    const a = g.querySelector("a");
+    const title = a && (a.getAttribute("xlink:title") || a.getAttribute("title"));
+    const folded = title && / \+ (.+?)(?: \[| \(|$)/.exec(title);
+    if (folded) g.dataset.folded = folded[1];
+  }
+  for (const a of svg.querySelectorAll("a")) {
+    for (const attr of Array.from(a.attributes)) a.removeAttribute(attr.name);
+  }
+  // <title>s would show as a second, native tooltip; a box's names its IR node
   for (const title of svg.querySelectorAll("title")) {
     const owner = title.parentElement;
     if (owner && owner.classList.contains("node")) owner.dataset.box = title.textContent.trim();
@@ -155,6 +162,7 @@ export class DiagramView {
     const tip = this.tooltip;
     const rows = [["op", info.op], ["shape", info.shape.join(" × ")],
                   ["parameters", fmtCount(info.params)]];
+    if (g.dataset.folded) rows.push(["with", g.dataset.folded]);
     for (const [k, v] of Object.entries(info.args || {})) rows.push([k, v]);
     if (info.line) rows.push(["line", String(info.line)]);
     const head = document.createElement("div");

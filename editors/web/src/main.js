@@ -437,19 +437,30 @@ async function start() {
   window.mgTokenize = (text) => tokenize(parser, text);  // for the tests
   $("save").addEventListener("click", () => save());
   $("network").addEventListener("change", (e) => { state.network = e.target.value; check(); });
-  const listing = await api("GET", "/api/files");
+  let listing;
+  try {
+    listing = await api("GET", "/api/files");
+  } catch (e) {
+    setStatus(`cannot list the files: ${e.message}`, "error");
+    return;
+  }
   const select = $("file");
   for (const f of listing.files) select.add(new Option(f, f));
+  const openOrSay = (path) => open(path).catch((e) => setStatus(`cannot open ${path}: ${e.message}`, "error"));
   if (listing.first) {
     select.value = listing.first;
-    await open(listing.first);
+    await openOrSay(listing.first);
   } else setStatus("no .mg files in this folder", "error");
   select.addEventListener("change", async (e) => {
-    if (dirty() && !window.confirm("Discard unsaved changes?")) { select.value = state.path; return; }
-    await open(e.target.value);
+    if (state.path && dirty() && !window.confirm("Discard unsaved changes?")) {
+      select.value = state.path;
+      return;
+    }
+    await openOrSay(e.target.value);
   });
   window.addEventListener("beforeunload", (e) => { if (state.view && dirty()) e.preventDefault(); });
   window.mgEditor = state.view;
+  window.mgDiagram = state.diagram;
 }
 
 start();
