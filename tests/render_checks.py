@@ -52,28 +52,44 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
     the IR ops it passes through, and the op it enters."""
     src, dst = view.boxes[arrow.src], view.boxes[arrow.dst]
     ops = [ir.nodes[m].op for m in arrow.nodes]
+    weight = any(OPS[op].weight_layer for op in ops)
     if arrow.kind == "residual":
         # a shortcut into a sum ending a unit: its source reaches the unit's first layer
         assert "add" in dst.folded, "a residual arrow enters a sum"
         assert nx.has_path(ir, src.node, dst.node), "a shortcut comes from before the unit"
+        if weight:  # a projection: the unit leaves its source through more than resampling
+            start = ir.nodes[arrow.nodes[0]].inputs[0]
+            others = [ir.nodes[r].op for r in ir.succ[start] if r not in arrow.nodes]
+            assert any(op not in REDUCE_OPS | UP_OPS for op in others), \
+                "a projection shortcut goes around a unit reading the same grid"
         return "residual"
     if arrow.kind == "skipcat":
         assert "concat" in ops or not ops
         return "skipcat"
+    reader = arrow.reader if arrow.reader >= 0 else dst.node
+    operand = arrow.nodes[-1] if arrow.nodes else src.node
+    spread = ir.nodes[reader].shape[1:]
+    if not weight and not OPS[ir.nodes[reader].op].weight_layer and len(spread) == 2 and (
+            (ir.nodes[src.node].op == "learned" and ir.nodes[operand].shape[1:] != spread)
+            or (tuple(ir.nodes[operand].shape[1:]) == (1, 1) and tuple(spread) != (1, 1))):
+        return "broadcast"  # a learned scale or a 1 x 1 gate, spread over a grid
     if src.row == dst.row:
         return "same"
-    weight = any(OPS[op].weight_layer for op in ops)
-    into_layer = dst.kind == "layer" and OPS[dst.op].weight_layer and "concat" not in ops \
-        and not REDUCE_OPS & set(ops)
-    if weight or into_layer:
+    took = set(ops) | {ir.nodes[reader].op}
+    if weight:
         return "xconv"
-    if UP_OPS & set(ops):
+    if {"space_to_depth", "depth_to_space"} & took:
+        return "reshape"  # space <-> channels: nothing is resampled
+    if OPS[ir.nodes[reader].op].weight_layer and "concat" not in ops \
+            and not REDUCE_OPS & set(ops):
+        return "xconv"
+    if UP_OPS & took:
         return "upsample"
-    if REDUCE_OPS & set(ops):
+    if REDUCE_OPS & took:
         return "pool"
-    if dst.op in OPS and OPS[dst.op].draw == "box":
-        return "xconv"  # read across levels as it is (attention's k and v)
-    return "pool" if dst.row > src.row else "upsample"
+    # nothing on the way resamples: never a guess from the direction alone
+    assert not UP_OPS & took and not REDUCE_OPS & took
+    return "xconv"  # read across levels as it is (attention's k and v)
 
 
 def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, str]],

@@ -1,8 +1,5 @@
 """What a new user met while writing the networks of tests/data/unseen/ (issue 23/24 trial):
-messages and diagram arrows. No torch.
-
-The `xfail(strict=True)` tests record problems reported to the lead and not fixed here:
-each says what a person sees and what they should see."""
+messages and diagram arrows. No torch."""
 
 from __future__ import annotations
 
@@ -51,8 +48,6 @@ network Gate() {
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a strided conv into a gating sum is drawn as a "
-                   "residual shortcut (dashed green), not as a cross-scale conv")
 def test_a_strided_conv_into_a_gate_is_drawn_as_a_cross_scale_conv():
     kinds = arrow_kinds(GATE)
     assert ("residual", ("conv",)) not in kinds
@@ -70,8 +65,6 @@ network SRA() {
 """
 
 
-@pytest.mark.xfail(strict=True, reason="k/v of an attention from a coarser grid are drawn "
-                   "as 'upsample to a finer level' although nothing is resampled")
 def test_attention_keys_from_a_coarser_grid_are_not_drawn_as_upsampling():
     assert not any(kind == "upsample" for kind, _ in arrow_kinds(SRA))
 
@@ -86,8 +79,6 @@ network Scale() {
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a learned scale (param, on no level) multiplied into "
-                   "a grid is drawn as 'upsample to a finer level'")
 def test_a_learned_scale_is_not_drawn_as_upsampling():
     assert not any(kind == "upsample" for kind, _ in arrow_kinds(SCALE))
 

@@ -20,11 +20,17 @@ kind       meaning
 same       data flow on one pyramid level
 pool       to a coarser level through max/avg/global pooling
 upsample   to a finer level through upsampling
+reshape    to another level by moving values between space and channels
+           (space_to_depth, depth_to_space): nothing is resampled
 xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
            grid directly (not through a concatenation), a chain of layers
-           into a sum that changes the level (HRNet's exchange), or an op box
-           reading a grid of another level as it is (attention's keys and values)
-residual   an identity or projection shortcut into the sum ending a unit
+           into a sum that changes the level (HRNet's exchange); or an op
+           reading a grid of another level as it is (attention's keys and
+           values from a coarser grid)
+broadcast  a learned tensor (`param`) or a 1 x 1 grid (a gate after global
+           pooling) spread over a larger grid by an elementwise op
+residual   an identity shortcut, or a projection whose source the unit also
+           reads straight into a layer, into the sum ending the unit
 skipcat    a concatenation that bypasses weight layers (U-NET skips)
 =========  ===============================================================
 
@@ -60,7 +66,7 @@ from mgdsl.diagrams.view import Arrow, Box, Column, View
 from mgdsl.ops import OPS, SHARES
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
-           "REDUCE_OPS", "ARROW_KINDS"]
+           "REDUCE_OPS", "RESHAPE_OPS", "ARROW_KINDS"]
 
 # from each op's `draw` (mgdsl.ops): elementwise ops drawn inside the box they follow,
 # data movement drawn as arrows when it has a single reader, and the pooling among it
@@ -68,13 +74,16 @@ FOLD_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "fold")
 MOVE_OPS = frozenset(op for op, spec in OPS.items() if spec.draw in ("move", "pool"))
 POOL_OPS = frozenset(op for op, spec in OPS.items() if spec.draw == "pool")
 UP_OPS = frozenset({"upsample"})
+# ops that move values between space and channels: a level change without resampling
+RESHAPE_OPS = frozenset({"space_to_depth", "depth_to_space"})
 # what an arrow pools through: the pooling ops and global average pooling
 REDUCE_OPS = POOL_OPS | {"gap"}
 # ops a cross-scale or projection chain may pass through on its way to a sum (each chain
 # node must have a single operand, which rules out the binary ones)
 CHAIN_OPS = FOLD_OPS | POOL_OPS | UP_OPS
 
-ARROW_KINDS = ("same", "pool", "upsample", "xconv", "residual", "skipcat")
+ARROW_KINDS = ("same", "pool", "upsample", "reshape", "xconv", "broadcast", "residual",
+               "skipcat")
 
 
 @dataclass
@@ -224,7 +233,8 @@ class _Builder:
             skip_in = "skipcat" if self._skip_flag(u, reader) else ""
             for src, via, was in self._resolve(u):
                 self.arrows.append(Arrow(src, dst, flag or was or skip_in,
-                                         tuple(self.ir.nodes[m].op for m in via), via))
+                                         tuple(self.ir.nodes[m].op for m in via), via,
+                                         reader=reader))
 
     def _skip_flag(self, u: int, v: int) -> bool:
         if self.ir.edges[u, v].get("kind") != "skip":
@@ -372,7 +382,7 @@ class _Builder:
             edge = self.ir.edges[u, n].get("kind", "same")
             kind = "residual" if edge == "skip" and OPS[op].shortcut else \
                 ("skipcat" if self._skip_flag(u, n) else "")
-            self.arrows.append(Arrow(src, box, kind, (op,)))
+            self.arrows.append(Arrow(src, box, kind, (op,), reader=n))
 
     def _visit_fold(self, n: int, op: str, ins: tuple[int, ...]) -> None:
         """A single-input elementwise op joins the box of its input (it adds no arrow into
@@ -412,6 +422,31 @@ class _Builder:
             return False
         return all(_reaches(self.ir, self.boxes[src].node, first) for src, _, _ in sources)
 
+    def _around_unit(self, v: int, main: int) -> bool:
+        """Whether operand `v` of a sum is a residual shortcut around the unit ending in
+        `main`: an identity (no layer on the way), or a projection whose source
+        the unit also reads straight into a layer (ResNet's strided 1x1 conv). A chain of
+        layers from a grid that the other path reaches only through pooling or resampling
+        (Attention U-Net's gate, theta of the skip plus phi of the coarser signal) is no
+        shortcut around a unit: it keeps the kind of its own data flow."""
+        if not any(_is_layer(self.ir, m) for _, via, _ in self._resolve(v) for m in via):
+            return True
+        for _, via, _ in self._resolve(v):
+            start = self.ir.nodes[via[0]].inputs[0] if via else v
+            if not any(r not in via and self._enters_layer(r) and _reaches(self.ir, r, main)
+                       for r in self.ir.succ[start]):
+                return False
+        return True
+
+    def _enters_layer(self, r: int) -> bool:
+        """Whether IR node `r` is a weight layer or elementwise ops leading into one
+        (no pooling, resampling or concatenation on the way)."""
+        while not _is_layer(self.ir, r):
+            if self.ir.nodes[r].op not in FOLD_OPS or len(self.ir.succ[r]) != 1:
+                return False
+            r = next(iter(self.ir.succ[r]))
+        return True
+
     def _visit_add(self, n: int, ins: tuple[int, ...]) -> None:
         unique = list(dict.fromkeys(ins))
         main = self._residual_main(n, unique)
@@ -420,7 +455,9 @@ class _Builder:
             self.refs[n] = _Ref(box=box)
             self.tail[box] = n
             self.boxes[box].folded.append("add")
-            self._link(box, [u for u in unique if u != main], n, flag="residual")
+            for u in unique:
+                if u != main:
+                    self._link(box, [u], n, flag="residual" if self._around_unit(u, main) else "")
             return
         # a sum of sums stays one merge node
         for u in unique:
@@ -455,29 +492,55 @@ class _Builder:
         self.refs[n] = _Ref(sources=tuple(sources))
 
 
-def arrow_kind(src_row: int, dst_row: int, via: tuple[str, ...], dst_op: str,
+def _spatial(ir: nx.DiGraph, n: int) -> tuple[int, ...]:
+    shape = ir.nodes[n].shape
+    return tuple(shape[1:]) if len(shape) == 3 else ()
+
+
+def _broadcast(ir: nx.DiGraph, src_node: int, nodes: tuple[int, ...], reader: int) -> bool:
+    """Whether `reader` only broadcasts the operand over its grid: a learned tensor (on no
+    level) or a 1 x 1 grid (a global pooling's gate) that an elementwise op spreads over a
+    larger grid, with no weight layer on the way."""
+    if reader < 0 or _is_layer(ir, reader) or any(_is_layer(ir, m) for m in nodes):
+        return False
+    operand = nodes[-1] if nodes else src_node
+    mine, out = _spatial(ir, operand), _spatial(ir, reader)
+    if ir.nodes[src_node].op == "learned" and ir.nodes[src_node].level is None:
+        return mine != out
+    return mine == (1, 1) and out not in ((), (1, 1))
+
+
+def arrow_kind(ir: nx.DiGraph, src: Box, dst: Box, nodes: tuple[int, ...], reader: int,
                flag: str = "") -> str:
-    """The kind of an arrow from the rows it joins, the IR ops it passes through and the op
-    of the box it enters (see the module docstring)."""
+    """The kind of an arrow from what the IR says the reading op does with it: the IR
+    nodes it passes through (`nodes`), the node that reads it (`reader`, -1 when unknown:
+    the box's own node) and the rows it joins (see the module docstring)."""
     if flag:
         return flag
-    if src_row == dst_row:
+    if reader < 0:
+        reader = dst.node
+    if _broadcast(ir, src.node, nodes, reader):
+        return "broadcast"
+    if src.row == dst.row:
         return "same"
-    layer = any(OPS.get(op) is not None and OPS[op].weight_layer for op in via)
-    dst_layer = OPS.get(dst_op) is not None and OPS[dst_op].weight_layer
-    if layer or (dst_layer and "concat" not in via and not REDUCE_OPS & set(via)):
+    ops = {ir.nodes[m].op for m in nodes}
+    took = ops | {ir.nodes[reader].op}
+    if any(_is_layer(ir, m) for m in nodes):
+        return "xconv"  # a strided or transposed conv, or one next to a resampling
+    if RESHAPE_OPS & took:
+        return "reshape"
+    if _is_layer(ir, reader) and "concat" not in ops and not REDUCE_OPS & ops:
         return "xconv"  # a conv that resamples, or reads an upsampled grid (an up-conv)
-    if UP_OPS & set(via):
+    if UP_OPS & took:
         return "upsample"
-    if REDUCE_OPS & set(via):
+    if REDUCE_OPS & took:
         return "pool"
-    spec = OPS.get(dst_op)
-    if spec is not None and spec.draw == "box":
-        return "xconv"  # an op that reads another level as it is (attention's k and v)
-    return "pool" if dst_row > src_row else "upsample"
+    # nothing resamples: the reader takes a grid of another level as it is (attention's
+    # keys and values from a coarser grid, an op on a grid of no pyramid level)
+    return "xconv"
 
 
-def _classify(view: View) -> None:
+def _classify(ir: nx.DiGraph, view: View) -> None:
     """Give every arrow its final kind and drop duplicates; mark dropped grids."""
     seen: set[tuple[str, str, str]] = set()
     arrows: list[Arrow] = []
@@ -486,12 +549,12 @@ def _classify(view: View) -> None:
         src, dst = boxes[a.src], boxes[a.dst]
         if src is dst:
             continue
-        kind = arrow_kind(src.row, dst.row, a.via, dst.op, a.kind)
+        kind = arrow_kind(ir, src, dst, a.nodes, a.reader, a.kind)
         key = (a.src, a.dst, kind)
         if key in seen:
             continue
         seen.add(key)
-        arrows.append(Arrow(a.src, a.dst, kind, a.via, a.nodes))
+        arrows.append(Arrow(a.src, a.dst, kind, a.via, a.nodes, reader=a.reader))
     view.arrows = arrows
     read = {a.src for a in arrows}
     for box in boxes.values():
@@ -510,7 +573,7 @@ def build_view(ir: nx.DiGraph, *, expand: bool = False) -> View:
             sections.append(section)
     view = View(str(ir.graph.get("name", "network")), builder.boxes, [],
                 builder.arrows, sections, expand)
-    _classify(view)
+    _classify(ir, view)
     view.columns = assign_columns(view.boxes, view.arrows)
     assign_lanes(view.boxes, view.arrows)
     return view

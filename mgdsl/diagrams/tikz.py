@@ -38,7 +38,7 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": 
 
 _TIPS = {"normal": "Stealth[length=5pt,width=4pt]", "vee": "Stealth[length=5pt,width=4pt]",
          "onormal": "Triangle[open,length=5pt,width=5pt]",
-         "diamond": "Diamond[length=6pt,width=5pt]"}
+         "diamond": "Diamond[length=6pt,width=5pt]", "dot": "Circle[length=4pt]"}
 
 
 def latex_text(text: str) -> str:

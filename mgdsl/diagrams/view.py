@@ -41,6 +41,7 @@ class Arrow:
     via: tuple[str, ...] = ()
     nodes: tuple[int, ...] = ()  # the IR nodes of `via`
     tap: bool = False  # leaves a folded run from a repetition other than the last
+    reader: int = -1  # the IR node that reads the arrow's data (its kind depends on it)
 
 
 @dataclass
