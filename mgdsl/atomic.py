@@ -35,7 +35,8 @@ def write_atomic(path: str | os.PathLike[str],
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        exc.filename = str(path)  # the file being written, not the temporary one
+        if exc.errno is not None:
+            exc.filename = str(path)  # the file being written, not the temporary one
         raise
     try:
         umask = os.umask(0)
@@ -52,7 +53,7 @@ def write_atomic(path: str | os.PathLike[str],
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, OSError):
+        if isinstance(exc, OSError) and exc.errno is not None:
             exc.filename = str(path)  # the file being written, not the temporary one
         raise
     _fsync_dir(path.parent)

@@ -71,7 +71,7 @@ def test_definition_is_complete(op):
     assert spec.source, f"`{op}` has no source snippet"
     if spec.module:
         assert spec.source_module and spec.init, f"module op `{op}` lacks a constructor or init"
-        assert spec.draw in ("layer", "fold", "box")
+        assert spec.draw in ("layer", "fold", "box", "weight")
     assert spec.weight_layer == (spec.draw == "layer")
 
 
@@ -151,6 +151,8 @@ def test_drawn_as_its_draw_kind(op):
         assert not mine and any(op in a.via for a in view.arrows)
     elif spec.draw == "box":
         assert mine
+    elif spec.draw == "weight":  # inside the box of the op that reads it
+        assert not mine and any(op in b.folded for b in boxes)
     expanded = build_view(ir, expand=True)
     ex_boxes = expanded.boxes.values()
     assert any(b.op == op for b in ex_boxes)

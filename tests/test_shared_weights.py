@@ -155,3 +155,18 @@ network N() {
 """
     ir = mgdsl.build_graph(text)
     assert [(w.code, w.span.line) for w in ir.graph["warnings"]] == [("W103", 4)]
+
+
+def test_diagrams_draw_shared_layers_with_a_double_outline(tmp_path):
+    from mgdsl.diagrams.emit import box_tooltip
+    from mgdsl.diagrams.layers import build_view
+
+    ir = mgdsl.build_graph(HEAD)
+    view = build_view(ir)
+    shared = [b for b in view.boxes.values() if b.shared]
+    assert {b.op for b in shared} == {"conv"} and len(shared) == 9
+    assert all("weights shared" in box_tooltip(b) for b in shared)
+    assert not [b for b in view.boxes.values() if b.kind == "input" and b.shared]
+    dot = mgdsl.render(ir, tmp_path / "head.dot")
+    text = (tmp_path / "head.dot").read_text() if dot is None else str(dot)
+    assert "peripheries=2" in text.replace('"', "") and "layer with shared weights" in text

@@ -49,7 +49,7 @@ def column_signatures(view: View) -> list[tuple]:
         for box_id in col.boxes:
             b = view.boxes[box_id]
             boxes.append((b.kind, b.op, b.args, b.row, b.shape, b.section,
-                          tuple(b.folded), b.dropped, b.off_level))
+                          tuple(b.folded), b.dropped, b.off_level, b.shared))
         out.append((col.kind, tuple(col.runs), tuple(boxes)))
     return out
 

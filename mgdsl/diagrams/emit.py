@@ -56,6 +56,8 @@ def box_tooltip(box: Box) -> str:
         text += f" [{box.section}]"
     if box.dropped:
         text += " (dropped: nothing later reads it)"
+    if box.shared:
+        text += " (weights shared with other boxes)"
     return text
 
 
@@ -77,6 +79,8 @@ def _box_attrs(box: Box, view: View, colours: dict[str, str], lay: Layout,
     if box.off_level:
         attrs["style"] = ",".join(s for s in attrs["style"].split(",") if s != "dashed") \
             + ",dotted"
+    if box.shared:
+        attrs["peripheries"] = "2"
     w, h = lay.size[box.id]
     attrs.update({
         "label": label, "tooltip": box_tooltip(box), "width": _f(w), "height": _f(h),
@@ -198,6 +202,9 @@ def _legend(g: Scene, view: View, colours: dict[str, str], left: float,
     if any(b.off_level for b in view.boxes.values()):
         items.append(("box", {"fillcolor": NEUTRAL, "style": "filled,dotted"},
                       "grid on no pyramid level (size shown)"))
+    if any(b.shared for b in view.boxes.values()):
+        items.append(("box", {"fillcolor": NEUTRAL, "style": "filled", "peripheries": "2"},
+                      "layer with shared weights"))
     if any(b.dropped for b in view.boxes.values()) and not view.expanded:
         items.append(("mark", {"fontcolor": "#b02020"}, "✕ grid dropped"))
     if any(c.runs for c in view.columns):

@@ -63,7 +63,7 @@ import networkx as nx
 from mgdsl.diagrams.columns import assign_columns
 from mgdsl.diagrams.lanes import assign_lanes
 from mgdsl.diagrams.view import Arrow, Box, Column, View
-from mgdsl.ops import OPS
+from mgdsl.ops import OPS, SHARES
 
 __all__ = ["Box", "Arrow", "Column", "View", "build_view", "FOLD_OPS", "MOVE_OPS",
            "REDUCE_OPS", "RESHAPE_OPS", "ARROW_KINDS"]
@@ -190,12 +190,16 @@ class _Builder:
     def __init__(self, ir: nx.DiGraph, expand: bool) -> None:
         self.ir = ir
         self.expand = expand
+        # the nodes of shared weights: their owners and every later use
+        uses = {n: d.args[SHARES] for n, d in ir.nodes(data=True) if SHARES in (d.args or {})}
+        self.shared = set(uses) | set(uses.values())
         self.rows = _rows(ir)
         self.refs: dict[int, _Ref] = {}
         self.boxes: dict[str, Box] = {}
         self.arrows: list[Arrow] = []
         self.chain: set[int] = set()  # nodes drawn as part of an arrow into a sum
         self.tail: dict[str, int] = {}  # box -> the last IR node drawn in it
+        self.weights: set[int] = set()  # nodes computed from learned tensors alone
 
     # -- helpers -------------------------------------------------------------------
     def _resolve(self, n: int) -> tuple[tuple[str, tuple[int, ...], str], ...]:
@@ -213,14 +217,19 @@ class _Builder:
             group=group, args=tuple(sorted((k, repr(v)) for k, v in (d.args or {}).items())),
             off_level=len(d.shape) == 3 and d.op != "input" and (
                 d.level is None or self.rows[n] != d.level),
+            shared=n in self.shared,
         )
         self.refs[n] = _Ref(box=box_id)
         self.tail[box_id] = n
         return box_id
 
     def _link(self, dst: str, inputs: Iterable[int], reader: int, *, flag: str = "") -> None:
-        """Arrows into box `dst` from what the IR node `reader` reads among `inputs`."""
+        """Arrows into box `dst` from what the IR node `reader` reads among `inputs`
+        (learned tensors among them are written inside the box instead)."""
         for u in dict.fromkeys(inputs):
+            if u in self.weights:
+                self.boxes[dst].folded.append(self.ir.nodes[u].op)
+                continue
             skip_in = "skipcat" if self._skip_flag(u, reader) else ""
             for src, via, was in self._resolve(u):
                 self.arrows.append(Arrow(src, dst, flag or was or skip_in,
@@ -328,6 +337,13 @@ class _Builder:
         op = d.op
         ins = tuple(d.inputs)
         spec = OPS.get(op)
+        if op not in ("input", "output") and not self.expand and all(
+                u in self.weights for u in ins):
+            # a learned tensor (BiFPN's fusion weights, `draw` "weight"), or what only
+            # such tensors feed: weights of the op that reads them, drawn inside its box
+            self.weights.add(n)
+            self.refs[n] = _Ref(sources=())
+            return
         if op == "input":
             self._new_box(n, "input", ("input",))
         elif op == "output":

@@ -111,6 +111,8 @@ def _node(name: str, label: str, attrs: dict[str, str], colour: _Colours) -> str
             opts.append("dotted")
         if "rounded" in style:
             opts.append("rounded corners=3pt")
+        if attrs.get("peripheries") == "2":  # shared weights: a double outline
+            opts.append("double")
     if "fontcolor" in attrs:
         opts.append(f"text={colour(attrs['fontcolor'])}")
     opts += ["align=center", f"font={_font(attrs.get('fontsize'))}"]

@@ -28,6 +28,7 @@ class Box:
     dropped: bool = False
     lane: int = 0  # which track of its row's band (`lanes`), 0 at the bottom
     off_level: bool = False  # a grid on no pyramid level (its row is a fraction)
+    shared: bool = False  # its layer's weights are shared with other boxes (`shared = ...`)
 
 
 @dataclass

@@ -28,7 +28,7 @@ LEARNED = OpSpec(
     params=lambda a, i, o: a["n"], lower=_lower_learned, module=True,
     source="{{ n.mod }}()",
     source_module="Learned({{ n.lit.n }}, init={{ n.lit.init }})",
-    init="every value its `init`", draw="box", colour="#e0d0f0",
+    init="every value its `init`", draw="weight", colour="#e0d0f0",
     doc="`param(n, init = v)`: n learned scalars, all starting at v (in every backend and "
         "every initialisation), as an n x 1 x 1 tensor on no level: `x * w` scales every "
         "channel (n = the channels: layer scale), `w[i] * x` every value (BiFPN's fusion "

@@ -32,8 +32,9 @@ __all__ = ["OpSpec", "Param", "REQUIRED", "Module", "Call", "Shape", "Args", "DR
 # how diagrams draw an op: a box of its own ("layer": a weight layer, "box": another op),
 # "fold": written inside the box of the op before it, "move": an arrow between boxes
 # (a box when several ops read it), "pool": a move that pools (the input pyramid's grids),
-# "io": the network's inputs and outputs
-DRAW_KINDS = ("layer", "box", "fold", "move", "pool", "io")
+# "io": the network's inputs and outputs, "weight": a learned tensor, written inside the
+# box of the op that reads it (it is a weight, not data flowing through the network)
+DRAW_KINDS = ("layer", "box", "fold", "move", "pool", "io", "weight")
 
 
 def conv_out(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:

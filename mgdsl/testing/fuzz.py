@@ -457,10 +457,11 @@ class ProgramGen:
 
     def attention_op(self, s: _State) -> str:
         """A statement using `attention` (within a grid, across the pyramid, from the
-        coarsest grid) or `window_attention`; shapes are kept."""
+        coarsest grid), `window_attention` or shared weights (across the grids, or one
+        layer applied twice); shapes are kept."""
         v = self.var
         cur = [g[0] for g in s.grids]
-        kind = self.ch.int(0, 3)
+        kind = self.ch.int(0, 5)
         if kind == 0 and len(set(cur)) == 1:  # every grid attends to the whole pyramid
             heads = self.ch.choice(("1", f"channels({v})[0]"))
             return f"{v} = {v} + attention({v}, {v}, {v}, heads = {heads})"
@@ -471,9 +472,16 @@ class ProgramGen:
             if s.grids[0][1] % 2 or s.grids[0][2] % 2:
                 return f"{v}[:1] = attention({v}[:1], {v}[:1], {v}[:1])"
             return f"{v}[:1] = attention({v}[:1], avgpool({v}[:1], 2), avgpool({v}[:1], 2))"
-        window = self.ch.int(1, 4)
-        shift = self.ch.int(0, window - 1)
-        return f"{v} = window_attention({v}, heads = 1, window = {window}, shift = {shift})"
+        if kind == 3:
+            window = self.ch.int(1, 4)
+            shift = self.ch.int(0, window - 1)
+            return f"{v} = window_attention({v}, heads = 1, window = {window}, shift = {shift})"
+        if kind == 4 and len(set(cur)) == 1:  # one layer for every grid
+            return f"{v} = relu(bn(conv({v}, channels({v})[0], 3, shared = true), shared = true))"
+        self.shares = getattr(self, "shares", 0) + 1  # one layer applied twice
+        name = f'"tied{self.shares}"'
+        inner = f"relu(conv({v}[-1:], channels({v})[-1], 1, shared = {name}))"
+        return f"{v}[-1:] = conv({inner}, channels({v})[-1], 1, shared = {name})"
 
     def _if(self, s: _State, depth: int) -> str:
         """`if` / `else if` / `else`: the first true branch changes `s`; the others are
@@ -606,28 +614,36 @@ class ProgramGen:
         if ch.int(0, 2) == 0:
             body.append(ch.choice(("default bn.eps = 1e-3", 'default bn.gamma = "uniform"',
                                    "default conv.bias = false", "default maxpool.ceil = false")))
-        body.append(f"input image: {self.num(cin)} x {self.num(h)} x {w}")
-        src = "image"
-        if ch.int(0, 3) == 0:
-            extra = ch.int(1, 2)
-            body.append(f"input aux: {extra} x {h} x {w}")
-            body.append("x = concat(image, aux)")
-            src, cin = "x", cin + extra
-        s = _State([[cin, h >> i, w >> i] for i in range(levels)])
-        start = ch.int(0, 2)
         v = self.var
-        if start == 0:
-            new = self.chans(levels)
-            body.append(f"{v} = stems({src}, {self.chans_text(new)}, levels = {self.num(levels)})")
-            for g, c in zip(s.grids, new, strict=True):
-                g[0] = c
-        elif start == 1:
-            body.append(f"{v} = pyramid({src}, {levels})")
+        if ch.int(0, 4) == 0:  # a neck's input: one grid per level, finest first
+            chans = [ch.int(1, MAX_CH) for _ in range(levels)]
+            grids = ", ".join(f"{c} x {h >> i} x {w >> i}" for i, c in enumerate(chans))
+            body.append(f"input feats: pyramid [{grids}]")
+            body.append(f"{v} = feats")
+            s = _State([[c, h >> i, w >> i] for i, c in enumerate(chans)])
         else:
-            new = self.chans(levels)
-            body.append(f"{v} = cbr(pyramid({src}, {levels}), {self.chans_text(new)})")
-            for g, c in zip(s.grids, new, strict=True):
-                g[0] = c
+            body.append(f"input image: {self.num(cin)} x {self.num(h)} x {w}")
+            src = "image"
+            if ch.int(0, 3) == 0:
+                extra = ch.int(1, 2)
+                body.append(f"input aux: {extra} x {h} x {w}")
+                body.append("x = concat(image, aux)")
+                src, cin = "x", cin + extra
+            s = _State([[cin, h >> i, w >> i] for i in range(levels)])
+            start = ch.int(0, 2)
+            if start == 0:
+                new = self.chans(levels)
+                body.append(f"{v} = stems({src}, {self.chans_text(new)}, "
+                            f"levels = {self.num(levels)})")
+                for g, c in zip(s.grids, new, strict=True):
+                    g[0] = c
+            elif start == 1:
+                body.append(f"{v} = pyramid({src}, {levels})")
+            else:
+                new = self.chans(levels)
+                body.append(f"{v} = cbr(pyramid({src}, {levels}), {self.chans_text(new)})")
+                for g, c in zip(s.grids, new, strict=True):
+                    g[0] = c
         for _ in range(ch.int(0, self.max_stmts)):
             body.append(self.statement(s, 0))
         outs = self.outputs(s, ch.int(1, 3))
