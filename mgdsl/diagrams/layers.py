@@ -27,8 +27,9 @@ xconv      a cross-scale conv: strided, transposed, a conv reading an upsampled
            into a sum that changes the level (HRNet's exchange); or an op
            reading a grid of another level as it is (attention's keys and
            values from a coarser grid)
-broadcast  a learned tensor (`param`) or a 1 x 1 grid (a gate after global
-           pooling) spread over a larger grid by an elementwise op
+broadcast  a 1 x 1 grid (a gate after global pooling) or a learned tensor
+           (`param`, drawn as a box only when expanded) spread over a larger
+           grid by an elementwise op
 residual   an identity shortcut, or a projection whose source the unit also
            reads straight into a layer, into the sum ending the unit
 skipcat    a concatenation that bypasses weight layers (U-NET skips)
