@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*ROOT.glob("architectures/*.mg"), *ROOT.glob("examples/*.mg")])
 # small channel counts keep the forward passes cheap; the structure is unchanged
 SMALL = {"w": 8, "n": 1, "c": 8, "width": 8, "base": 8}
+# where the generic small widths do not fit the network (Swin-T's heads 3, 6, 12, 24)
+SMALL_FOR = {"swin_t": {"c": 24}}
 # over half a minute each on a busy 2-core machine (deep or many-branched at 224-256)
 HEAVY = {"hrnet", "deeplabv3"}
 
@@ -40,7 +42,8 @@ def _cases():
 def _small_params(path: Path, network: str) -> dict:
     names = {p.name: p for p in next(n for n in load_program(path).networks
                                      if n.name == network).params}
-    params = {k: v for k, v in SMALL.items() if k in names}
+    small = {**SMALL, **SMALL_FOR.get(path.stem, {})}
+    params = {k: v for k, v in small.items() if k in names}
     if "units" in names:
         ir = mgdsl.build_graph(path, network, **params)
         units = ir.graph["params"]["units"]
@@ -53,13 +56,19 @@ def _candidates(c: int, h: int, w: int) -> list[tuple[int, int, int]]:
             (c, h + 16, w + 48), (c, h + 8, w + 8)]
 
 
-def _other_sizes(path: Path, network: str, params: dict, declared: dict):
-    """Up to two other input sizes (all inputs scaled alike) at which the network checks,
-    and the errors of those it refused."""
+def _other_sizes(path: Path, network: str, params: dict, declared: dict,
+                 levels: dict | None = None):
+    """Up to two other input sizes at which the network checks, and the errors of those it
+    refused. The first input takes each candidate size; the grids of a pyramid input
+    (`levels`: input -> pyramid level) follow it, halved once per level."""
+    levels = levels or {}
     name, shape = next(iter(declared.items()))
     found, refused = [], []
     for size in _candidates(*shape):
         inputs = {k: size if k == name else v for k, v in declared.items()}
+        for k, level in levels.items():
+            if level and k != name and len(declared[k]) == 3:
+                inputs[k] = (declared[k][0], -(-size[1] // 2 ** level), -(-size[2] // 2 ** level))
         try:
             found.append((inputs, mgdsl.build_graph(path, network, inputs=inputs, **params)))
         except mgdsl.MgError as exc:
@@ -80,7 +89,8 @@ def test_compiled_modules_run_at_every_size_that_checks(path, network, tmp_path)
     params = _small_params(path, network)
     ir = mgdsl.build_graph(path, network, **params)
     declared = {k: ir.nodes[n].shape for k, n in ir.graph["inputs"].items()}
-    others, refused = _other_sizes(path, network, params, declared)
+    levels = {k: ir.nodes[n].level for k, n in ir.graph["inputs"].items()}
+    others, refused = _other_sizes(path, network, params, declared, levels)
     if len(others) < 2:
         assert any(e.code == "E326" for e in refused), [e.code for e in refused]
     gm = to_fx(ir, seed=0).eval()
