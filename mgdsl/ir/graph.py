@@ -113,15 +113,19 @@ class IRBuilder:
         self.graph = NetworkGraph(name=name, file=file, span=span or Span.point(file), params={},
                                   inputs={}, outputs={})
         self._names: set[str] = set()
+        self._suffix: dict[str, int] = {}
 
     def unique_name(self, name: str) -> str:
         """`name`, or `name_2`, `name_3`, ... if taken."""
         if name not in self._names:
             self._names.add(name)
             return name
-        k = 2
+        # resume from the last suffix given for `name`: thousands of nodes of one name
+        # (a split into single channels) must not cost a scan each
+        k = self._suffix.get(name, 2)
         while f"{name}_{k}" in self._names:
             k += 1
+        self._suffix[name] = k + 1
         self._names.add(f"{name}_{k}")
         return f"{name}_{k}"
 

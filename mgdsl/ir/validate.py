@@ -72,19 +72,19 @@ def _mark_live(ir: nx.DiGraph) -> None:
         data.meta.live = n in live
 
 
-def _reaches(ir: nx.DiGraph, src: int, dst: int, floor: int) -> bool:
-    """Whether `src` reaches `dst`, searching only nodes with ids in [floor, dst]."""
-    if src == dst:
-        return True
-    stack, seen = [dst], {dst}
+def _reaches_another(ir: nx.DiGraph, src: int, targets: set[int]) -> bool:
+    """Whether `src` reaches a node of `targets` other than itself. Ids are a topological
+    order, so the search never goes past the largest target: one pass per operand keeps
+    a join of thousands of grids (a `split` into single channels, concatenated) linear."""
+    ceiling = max(targets)
+    stack, seen = [src], {src}
     while stack:
-        v = stack.pop()
-        for u in ir.pred[v]:
-            if u == src:
+        for w in ir.succ[stack.pop()]:
+            if w in targets and w != src:
                 return True
-            if u >= floor and u not in seen:
-                seen.add(u)
-                stack.append(u)
+            if w < ceiling and w not in seen:
+                seen.add(w)
+                stack.append(w)
     return False
 
 
@@ -93,6 +93,7 @@ def _mark_skips(ir: nx.DiGraph) -> None:
         if not OPS[data.op].joins:
             continue
         ins = list(dict.fromkeys(data.inputs))
+        targets = set(ins)
         for u in ins:
-            if any(w != u and _reaches(ir, u, w, u) for w in ins):
+            if len(ins) > 1 and _reaches_another(ir, u, targets):
                 ir.edges[u, v]["kind"] = "skip"
