@@ -40,7 +40,7 @@ from mgdsl.elab.elaborate import Elaborator, elaborate
 from mgdsl.elab.names import undefined_names
 from mgdsl.elab.primitives import PRIMITIVES, Primitive
 from mgdsl.elab.program import BlockInfo, Program, _resolve_use, load_program
-from mgdsl.elab.values import Pyramid, type_name
+from mgdsl.elab.values import Poison, Pyramid, type_name
 from mgdsl.errors import MgError, Span, flatten_errors
 from mgdsl.gcpause import gc_paused
 from mgdsl.ir.sizes import size_mismatch, size_note
@@ -53,7 +53,7 @@ from mgdsl.zoo import lookup
 __all__ = ["Compilation", "Recorded", "Key", "parse", "load_program", "read_source",
            "resolve_target", "resolve_use", "parse_text",
            "evaluate", "std_module", "BUILTINS", "KEYWORDS", "BlockInfo", "Program",
-           "Primitive", "Pyramid", "type_name"]
+           "Primitive", "Pyramid", "Poison", "type_name"]
 
 #: the built-in functions of the language by name (ops and language functions)
 BUILTINS: Mapping[str, Primitive] = PRIMITIVES

@@ -312,3 +312,13 @@ def test_the_analysis_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_hover_on_a_value_whose_definition_failed_says_so(editor):
+    text = "network N() {\n    input x: 3 x 8 x 8\n    y = nosuch(x)\n    output o = relu(x)\n}\n"
+    editor.open("poison.mg", text)
+    editor.wait_diagnostics("poison.mg")
+    result = editor.hover("poison.mg", 2, 4)
+    assert result is not None
+    assert "computing it failed" in result.contents.value
+    assert "object at 0x" not in result.contents.value and "Poison" not in result.contents.value

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from mgdsl.analyses.cost import cost_of
-from mgdsl.compilation import BUILTINS, KEYWORDS, BlockInfo, Compilation, Pyramid, resolve_use
+from mgdsl.compilation import BUILTINS, KEYWORDS, BlockInfo, Compilation, Poison, Pyramid, resolve_use
 from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis, Evaluation, Key
 from mgdsl.lsp.source import HEADER, Lines
@@ -171,6 +171,9 @@ def _cost(ev: Evaluation) -> str:
 
 
 def _values_markdown(evals: list[Evaluation], multi_network: bool) -> list[str]:
+    evals = [e for e in evals if not isinstance(e.value, Poison)]
+    if not evals:  # every evaluation failed: its error says why
+        return ["no value: computing it failed (see the error)"]
     if len(evals) == 1 and evals[0].count == 1:
         ev = evals[0]
         out = [f"{_kind(ev.value)}" + (f" = `{mg_literal(ev.value)}`"
