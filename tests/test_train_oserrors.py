@@ -62,16 +62,12 @@ def _small_file_system(base: Path):
 def _fill(folder: Path) -> Path:
     """Fill the file system of `folder` up to the last byte; returns the filler file."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
-        chunk = b"\0" * 65536
-        with contextlib.suppress(OSError):
-            while True:
-                handle.write(chunk)
-                handle.flush()
-        with contextlib.suppress(OSError):
-            while True:
-                handle.write(b"\0")
-                handle.flush()
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: closing writes nothing
+        for chunk in (b"\0" * 65536, b"\0"):
+            written = 1
+            with contextlib.suppress(OSError):
+                while written:
+                    written = handle.write(chunk)
     return filler
 
 
@@ -239,3 +235,41 @@ def test_resume_and_eval_failures_are_located(tmp_path, capsys, monkeypatch):
     assert main(["eval", "--checkpoint", str(run / "checkpoint.pt"), "--test-size", "4"]) == 1
     err = capsys.readouterr().err
     assert f"error[E612]: cannot write the results `{run}/eval.json`: no space" in err
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_torchrun_ends_every_rank(tmp_path):
+    """Rank 0 cannot write a checkpoint: it prints E612 and leaves the group without a
+    barrier, so rank 1, waiting in the next step's all-reduce, stops with one line instead
+    of waiting for ever (it hung before)."""
+    import re
+    import sys
+    import time
+
+    with _small_file_system(tmp_path) as (mount, real_disk):
+        if not real_disk:
+            pytest.skip("needs a small file system to fill (root with mount rights)")
+        out = mount / "run"
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+               "MGDSL_ALLOCATOR": "system"}
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node=2", "-m", "mgdsl", "train", str(CLI_SEG), "--task", "mnist-seg",
+               "--train-size", "32", "--test-size", "8", "--epochs", "1", "--iters-per-epoch",
+               "300", "--batch-size", "4", "--checkpoint-every", "100", "--device", "cpu",
+               "--no-progress", "--out", str(out)]
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        while not (out / "config.json").exists():
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.01)
+        _fill(mount)
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode != 0
+    assert "error[E612]: cannot write the checkpoint" in err
+    assert "mgdsl: rank 1 stopped: another process of the run failed" in err
+    # torchrun's agent reports the failure with its own traceback; the workers print none
+    assert "/mgdsl/" not in "".join(re.findall(r'File "([^"]+)"', err)), err

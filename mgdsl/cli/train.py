@@ -154,6 +154,14 @@ def run(args: argparse.Namespace) -> int:
             print_error(exc)
             exit_after_distributed(1)
         raise
+    except RuntimeError as exc:
+        if dist.enabled and _peer_gone(exc):
+            # another process failed (its error is printed there) and left the group
+            print(f"mgdsl: rank {dist.rank} stopped: another process of the run failed "
+                  f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                  file=sys.stderr, flush=True)
+            exit_after_distributed(1)
+        raise
     if result.stopped_by is not None:
         return _stopped(result, args, dist)
     if dist.is_main and not config.quiet:
@@ -196,6 +204,13 @@ def _stopped(result, args: argparse.Namespace, dist) -> int:
     if dist.enabled:
         exit_after_distributed(code)
     return code
+
+
+def _peer_gone(exc: RuntimeError) -> bool:
+    """True for the error a collective raises when another process has left the group."""
+    text = str(exc).lower()
+    return any(words in text for words in ("connection closed by peer", "connection reset",
+                                           "broken pipe", "socket closed", "gloo"))
 
 
 def exit_after_distributed(code: int) -> None:

@@ -98,6 +98,13 @@ class Dist:
             finally:
                 dist.destroy_process_group()
 
+    def abandon(self) -> None:
+        """Leave the process group after a failure, without the barrier of `teardown`: the
+        other ranks may be inside a collective that this rank will never join, and closing
+        the group ends it for them with an error instead of a wait."""
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """`model` wrapped in DistributedDataParallel when several processes take part."""
         if not self.enabled:

@@ -391,7 +391,11 @@ def train(
                        on_step=on_step, metrics_factory=metrics_factory)
             if resume:
                 run.resume()
-            return run.run(stop)
-    finally:
+            result = run.run(stop)
+    except BaseException:
         if created_group:
-            dist.teardown()
+            dist.abandon()  # no barrier: another rank may wait in a step's all-reduce
+        raise
+    if created_group:
+        dist.teardown()
+    return result
