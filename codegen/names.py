@@ -25,7 +25,7 @@ from collections.abc import Iterable
 __all__ = ["py_ident", "comment_text", "Namespace", "RESERVED", "spell", "spelled_name"]
 
 # Public attributes of `nn.Module` instances and of `torch.fx.GraphModule` (torch 2.x);
-# tests/test_codegen_names.py checks this list against the installed torch.
+# tests/codegen/test_names.py checks this list against the installed torch.
 MODULE_ATTRIBUTES = frozenset("""
 T_destination add_module add_submodule apply bfloat16 buffers call_super_init children code
 compile cpu cuda delete_all_unused_submodules delete_submodule double dump_patches eval

@@ -39,7 +39,7 @@ ls /usr/lib/*/libjemalloc.so.2 >/dev/null 2>&1 || missing+=(libjemalloc2)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # node and npm for the editor tests: VS Code's TextMate engine and packaging the VS Code
-# extension with @vscode/vsce (tests/test_editors.py)
+# extension with @vscode/vsce (tests/syntax/test_highlight.py)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -52,7 +52,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "note: ${missing[*]} missing; install with: apt-get install ${missing[*]}" >&2
     fi
 fi
-# The TextMate engine that tests/test_editors.py tokenises .mg files with (VS Code's own,
+# The TextMate engine that tests/syntax/test_highlight.py tokenises .mg files with (VS Code's own,
 # from npm; pinned by tests/textmate/package-lock.json), when node is there and it is missing.
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/textmate/node_modules/vscode-textmate ]; then
     npm ci --prefix tests/textmate --no-audit --no-fund --loglevel=error >/dev/null \

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from paths import TESTS
 
 # The machine running the suite is shared and busy: a per-example time limit only makes
 # property tests flaky (speed targets live in benchmarks/). The default run draws the same
@@ -16,8 +16,7 @@ settings.register_profile("mgdsl", deadline=None, derandomize=True)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mgdsl"))
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = TESTS / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 pytestmark = pytest.mark.torch  # trains in subprocesses
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_table2_script_trains_evaluates_and_tabulates(tmp_path: Path) -> None:

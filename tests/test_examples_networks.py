@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from paths import ROOT
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -33,7 +33,7 @@ import mgdsl
 
 pytestmark = pytest.mark.torch  # imports torch
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = ROOT / "examples"
 
 LAYER_TYPES = (nn.Conv2d, nn.ConvTranspose2d, _BatchNorm, nn.Linear)
 

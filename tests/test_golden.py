@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from paths import ROOT, TESTS
 
 from mgdsl.api import check_files, load
 from mgdsl.catalogue import CATALOGUE
@@ -24,7 +25,7 @@ from mgdsl.cli.main import main
 from mgdsl.errors import format_diagnostic
 from mgdsl.ir.dump import dump
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = TESTS / "golden"
 CLI = GOLDEN / "errors" / "cli"
 IR_CASES = sorted((GOLDEN / "ir").glob("*.mg"))
 ERROR_CASES = sorted((GOLDEN / "errors").glob("*.mg"))
@@ -122,7 +123,7 @@ def _source_code_literals() -> dict[str, list[str]]:
     import io
     import tokenize
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     found: dict[str, list[str]] = {}
     for path in sorted([*root.glob("mgdsl/**/*.py"), *root.glob("codegen/**/*.py")]):
         if path.name == "catalogue.py":
@@ -155,6 +156,6 @@ def test_every_catalogue_entry_has_a_golden() -> None:
 def test_docs_errors_md_is_generated_from_the_catalogue() -> None:
     from mgdsl.catalogue import markdown
 
-    page = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+    page = ROOT / "docs" / "errors.md"
     assert page.read_text(encoding="utf-8") == markdown(), \
         "docs/errors.md is stale: run `mgdsl explain --markdown > docs/errors.md`"

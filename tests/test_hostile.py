@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import ROOT
+from strategies import hostile_names, mutated_programs, random_bytes  # noqa: E402
 
 import mgdsl
 from mgdsl.elab.program import load_program
@@ -33,10 +35,6 @@ from mgdsl.testing.fuzz import (
     time_limit,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from strategies import hostile_names, mutated_programs, random_bytes  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
 HYP = settings(max_examples=120, deadline=None,  # examples: the profile's (conftest)
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 CPU_BOUND = 1.0  # seconds of CPU per invalid-input check

@@ -20,11 +20,11 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from paths import ROOT
 
 from mgdsl.catalogue import CATALOGUE, RETIRED_CODES, retirements
 from mgdsl.cli.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
 NET = "network N() {\n    input image: 3 x 8 x 8\n    output y = relu(conv(image, 4))\n}\n"
 UGLY = "network N(){input image:3 x 8 x 8\noutput y=relu(image)}\n"
 

@@ -14,13 +14,14 @@ import re
 from pathlib import Path
 
 import pytest
+from paths import TESTS
 
 import mgdsl
 from mgdsl.errors import MgError, flatten_errors
 from mgdsl.limits import LIMITS
 from mgdsl.testing.fuzz import CheckOptions, check_bytes
 
-REGRESSIONS = sorted((Path(__file__).resolve().parent / "regressions").glob("*.input"))
+REGRESSIONS = sorted((TESTS / "regressions").glob("*.input"))
 EXPECT = re.compile(r"# expect: (valid|E\d{3})(?: at (\d+):(\d+))?")
 
 

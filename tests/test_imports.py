@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from paths import ROOT
+
 
 def test_import_mgdsl_and_cli_does_not_import_torch() -> None:
     code = ("import sys, mgdsl, mgdsl.cli.main, mgdsl.cli.check, mgdsl.cli.stats, "
@@ -14,7 +16,7 @@ def test_import_mgdsl_and_cli_does_not_import_torch() -> None:
             "from mgdsl.analyses.summary import summarize\nsummarize(ir)\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+                            cwd=str(ROOT))
     assert result.returncode == 0, result.stderr
 
 
@@ -25,7 +27,7 @@ def test_check_and_stats_commands_do_not_import_torch() -> None:
             "assert main(['dump', 'architectures/mg.mg', '--set', 'n=1']) == 0\n"
             "assert 'torch' not in sys.modules\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+                            cwd=str(ROOT))
     assert result.returncode == 0, result.stderr
 
 
@@ -35,7 +37,7 @@ def _package_imports() -> dict[str, set[str]]:
     import ast
     from pathlib import Path
 
-    root = Path(__file__).parent.parent
+    root = ROOT
     roots = {"mgdsl": root / "mgdsl", "mgdsl.codegen": root / "codegen"}
     modules: dict[str, Path] = {}
     for prefix, folder in roots.items():
@@ -88,7 +90,6 @@ def test_no_import_cycles() -> None:
 
 # ------------------------------------------------------------------------------ layers
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 FRONT_END = "mgdsl.compilation"
 # who may import the elaborator and the parser (docs/contributing.md, "Two more rules")
 PRIVATE_TO_FRONT_END = {

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "tour.ipynb"
 
 

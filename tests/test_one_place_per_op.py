@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from paths import ROOT
+
 from mgdsl.ops import OPS
 from mgdsl.ops.docs import markdown
-
-ROOT = Path(__file__).resolve().parent.parent
 
 HARDSWISH = '''
 

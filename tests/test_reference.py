@@ -6,16 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from mgdsl import reference
 from mgdsl.api import build_graph
 from mgdsl.cli.main import main
 from mgdsl.elab.primitives import PRIMITIVES
 
-ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "language.md"
 
 

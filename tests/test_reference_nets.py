@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from paths import ROOT, TESTS
 from torch.utils.flop_counter import FlopCounterMode
 
-ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
 
 from benchmarks.reference import mg_cifar, pmg_mnist, rpmg_mnist, unet  # noqa: E402
 from benchmarks.reference.common import MGConv  # noqa: E402
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.torch  # imports torch
 
 def _expected_csv() -> Path:
     """The copy of shared/spec/zoo-expected.csv kept with the tests."""
-    return Path(__file__).resolve().parent / "data" / "zoo-expected.csv"
+    return TESTS / "data" / "zoo-expected.csv"
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import ROOT
+from render_checks import (
+    check_drawing,
+    check_no_chains,
+    dot_drawing,
+    layer_count,
+    tikz_drawing,
+)
 
 import mgdsl
 from mgdsl.diagrams.collapse import collapse, unfolded_columns
@@ -20,15 +28,7 @@ from mgdsl.diagrams.layers import build_view
 from mgdsl.diagrams.scene import scene_to_dot
 from mgdsl.diagrams.tikz import to_tikz
 from mgdsl.elab.program import load_program
-from tests.render_checks import (
-    check_drawing,
-    check_no_chains,
-    dot_drawing,
-    layer_count,
-    tikz_drawing,
-)
 
-ROOT = Path(__file__).resolve().parent.parent
 NETS = ROOT / "tests" / "data" / "nets"
 HAS_DOT = shutil.which("dot") is not None
 

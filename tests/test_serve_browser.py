@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 from serve_helpers import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -340,7 +341,7 @@ def _pygments_runs(text: str) -> list[tuple[str, str]]:
 def test_the_page_colours_every_token_as_pygments_does(tmp_path: Path, browser) -> None:
     """The editor's tokenizer runs MgLexer's own table: on every .mg file of the
     repository its runs of styles equal Pygments' (whitespace aside)."""
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     files = sorted({*root.glob("architectures/*.mg"), *root.glob("mgdsl/stdlib/*.mg"),
                     *root.glob("tests/golden/**/*.mg"), *root.glob("examples/**/*.mg")})
     assert len(files) > 20

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from paths import TESTS
 from torch import nn
 
 import mgdsl
@@ -27,7 +27,7 @@ from mgdsl.cli.main import main
 
 pytestmark = pytest.mark.torch  # imports torch
 
-UNSEEN = Path(__file__).resolve().parent / "data" / "unseen"
+UNSEEN = TESTS / "data" / "unseen"
 
 
 def tokens(x: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from paths import TESTS
 
 import mgdsl
 from mgdsl.diagrams.layers import build_view
@@ -116,15 +117,17 @@ def test_a_gate_is_a_broadcast_and_space_to_depth_a_reshape():
     assert [kind for kind, via in kinds if via == ("gap",)] == ["pool"]
 
 
-UNSEEN = sorted((Path(__file__).resolve().parent / "data" / "unseen").glob("*.mg"))
+UNSEEN = sorted((TESTS / "data" / "unseen").glob("*.mg"))
 
 
 @pytest.mark.parametrize("path", UNSEEN, ids=[p.stem for p in UNSEEN])
 def test_unseen_networks_keep_the_drawing_rules(path: Path) -> None:
     """The render-structure rules (parallel branches in lanes, arrows of the IR's kinds,
     folding only identical runs) hold for the networks a new user wrote."""
-    from test_render_structure import (test_collapsed_drawing_keeps_the_structure,
-                                       test_columns_are_layers_and_arrows_have_the_ir_kinds)
+    from test_render_structure import (
+        test_collapsed_drawing_keeps_the_structure,
+        test_columns_are_layers_and_arrows_have_the_ir_kinds,
+    )
 
     ir = mgdsl.load(str(path))
     test_columns_are_layers_and_arrows_have_the_ir_kinds(ir)

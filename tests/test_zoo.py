@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from paths import ROOT, TESTS
 
 from mgdsl.api import resolve_target
 from mgdsl.api import zoo_count as count
@@ -23,12 +24,11 @@ from mgdsl.cli.main import main
 from mgdsl.errors import MgNameError
 from mgdsl.zoo import ALIASES, ENTRIES, TABLES, ZooEntry, architectures_dir, lookup
 
-ROOT = Path(__file__).resolve().parents[1]
 EXTRA = {"U-MG-11-spt"}  # registry entries that are not rows of the paper's tables
 
 
 # a copy of shared/spec/zoo-expected.csv, so the suite needs nothing outside the checkout
-EXPECTED_CSV = Path(__file__).resolve().parent / "data" / "zoo-expected.csv"
+EXPECTED_CSV = TESTS / "data" / "zoo-expected.csv"
 
 
 def _expected() -> dict[str, dict[str, str]]:

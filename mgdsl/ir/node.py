@@ -21,7 +21,7 @@ Traceback (most recent call last):
 KeyError: "an IR node has no field 'colour'"
 
 (`node["op"]` in any module but networkx and this one raises `TypeError: read the IR
-node's field as an attribute, .op`; tests/test_ir_nodes.py checks it.)
+node's field as an attribute, .op`; tests/ir/test_node.py checks it.)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The op table of docs/ops.md, generated from the specs: one row per op of `OPS`.
 
 Regenerate it with `python -m mgdsl.ops docs/ops.md` after adding or changing an op;
-`tests/test_ops.py` fails when the file is stale.
+`tests/ops/test_ops.py` fails when the file is stale.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Syntax errors are matched against `SYNTAX_ERRORS`, a table of bad examples (as lark's
 own grammar loader does), so that the message speaks of what a person typed rather than
-of parser states and terminal names. The table doubles as a test (tests/test_syntax_errors.py).
+of parser states and terminal names. The table doubles as a test (tests/syntax/test_parser.py).
 """
 
 from __future__ import annotations

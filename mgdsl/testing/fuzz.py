@@ -1,6 +1,6 @@
 """Fuzzing the front end and backends: `python -m mgdsl.testing.fuzz --seconds N`.
 
-Three pieces, shared with the property tests (`tests/strategies.py` drives the same
+Three pieces, shared with the property tests (`tests/support/strategies.py` drives the same
 generator through Hypothesis):
 
 - `ProgramGen` writes random *valid* `.mg` programs by construction: it tracks the shape
