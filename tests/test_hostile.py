@@ -98,7 +98,9 @@ def test_random_bytes_and_invalid_utf8(data: bytes) -> None:
     'network N() { input x: 1 x 8 x 8 output y = bn(x, gamma = "os") }',
 ])
 def test_hand_written_broken_programs(text: str) -> None:
-    front_end(text)
+    error = front_end(text)
+    assert error is not None, "a broken program was accepted"
+    assert all(e.code for e in flatten_errors(error))
 
 
 # ------------------------------------------------------------------ resource limits
