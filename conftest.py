@@ -54,10 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Never import the golden files' scripts (data that tests run in a scratch folder, not
-    doctest modules); in the torch-free tier, skip the modules that need torch instead of
+    doctest modules) nor the helpers of tests/support; in the torch-free tier, skip the modules that need torch instead of
     importing them."""
     if collection_path.is_relative_to(ROOT / "tests" / "golden"):
         return True
+    if collection_path.is_relative_to(ROOT / "tests" / "support"):
+        return True  # helpers that test modules import, not tests (nor doctests) themselves
     if not torch_deselected(config) or collection_path.suffix != ".py":
         return None
     if _is_marked_test_module(collection_path):

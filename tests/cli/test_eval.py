@@ -136,7 +136,7 @@ network TinyImageNet(classes = 2) {
 
 
 def test_eval_ten_crop_on_an_image_folder(tmp_path, capsys):
-    from test_data_imagenet import fake_folder
+    from tests.data.test_imagenet import fake_folder
 
     data = fake_folder(tmp_path / "imagenet")
     net = tmp_path / "tiny.mg"
