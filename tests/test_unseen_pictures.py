@@ -124,7 +124,7 @@ UNSEEN = sorted((TESTS / "data" / "unseen").glob("*.mg"))
 def test_unseen_networks_keep_the_drawing_rules(path: Path) -> None:
     """The render-structure rules (parallel branches in lanes, arrows of the IR's kinds,
     folding only identical runs) hold for the networks a new user wrote."""
-    from test_render_structure import (
+    from tests.test_render_structure import (
         test_collapsed_drawing_keeps_the_structure,
         test_columns_are_layers_and_arrows_have_the_ir_kinds,
     )
