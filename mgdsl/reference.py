@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mgdsl.compilation import BUILTINS, Pyramid, std_module
 from mgdsl.compilation import evaluate as evaluate_variable
+from mgdsl.generated import rewrite_section
 from mgdsl.ops import OPS
 from mgdsl.syntax import ast
 from mgdsl.syntax.fmt import format_expr
@@ -197,12 +198,7 @@ def markdown() -> str:
 
 def update(path: Path) -> bool:
     """Rewrite the generated section of the Markdown file `path`; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN), text.index(END) + len(END) + 1
-    new = text[:start] + markdown() + text[end:]
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return rewrite_section(path, BEGIN, END, markdown())
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by the docs' regenerate command

@@ -417,6 +417,20 @@ class DilatedBottleneck(Bottleneck):
             self.shortcut = conv_bn(cin, 4 * ch, 1, stride)
 
 
+def dilated_resnet50_stages() -> list[nn.Sequential]:
+    """ResNet-50's four stages at output stride 8: layer3 and layer4 keep the size and
+    dilate their 3x3 convs by 2 and 4 (their first block by 1 and 2), as torchvision's
+    `replace_stride_with_dilation=[False, True, True]`."""
+    stages, cin = [], 64
+    for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
+                                              (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
+        blocks = [DilatedBottleneck(cin, width, stride, first)]
+        blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
+        stages.append(nn.Sequential(*blocks))
+        cin = 4 * width
+    return stages
+
+
 class DeepLabV3(nn.Module):
     """Chen et al. 2017 as torchvision's deeplabv3_resnet50 (with the auxiliary head): a
     ResNet-50 of output stride 8 (layer3 and layer4 dilated by 2 and 4), ASPP (1x1, three
@@ -426,14 +440,7 @@ class DeepLabV3(nn.Module):
     def __init__(self, classes: int = 21, rates=(12, 24, 36), ch: int = 256):
         super().__init__()
         self.stem = conv_bn(3, 64, 7, 2)
-        stages, cin = [], 64
-        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
-                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
-            blocks = [DilatedBottleneck(cin, width, stride, first)]
-            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
-            stages.append(nn.Sequential(*blocks))
-            cin = 4 * width
-        self.stages = nn.ModuleList(stages)
+        self.stages = nn.ModuleList(dilated_resnet50_stages())
         self.aspp = nn.ModuleList([conv_bn(2048, ch, 1)] +
                                   [conv_bn(2048, ch, 3, dilation=r) for r in rates])
         self.aspp_pool = conv_bn(2048, ch, 1)
@@ -847,14 +854,7 @@ class PSPNet(nn.Module):
     def __init__(self, classes: int = 21, bins=(1, 2, 3, 6)):
         super().__init__()
         self.stem = conv_bn(3, 64, 7, 2)
-        stages, cin = [], 64
-        for width, n, stride, first, dilation in [(64, 3, 1, 1, 1), (128, 4, 2, 1, 1),
-                                                  (256, 6, 1, 1, 2), (512, 3, 1, 2, 4)]:
-            blocks = [DilatedBottleneck(cin, width, stride, first)]
-            blocks += [DilatedBottleneck(4 * width, width, 1, dilation) for _ in range(n - 1)]
-            stages.append(nn.Sequential(*blocks))
-            cin = 4 * width
-        self.stages = nn.Sequential(*stages)
+        self.stages = nn.Sequential(*dilated_resnet50_stages())
         self.bins = bins
         self.ppm = nn.ModuleList([conv_bn(2048, 512, 1) for _ in bins])
         self.head = conv_bn(2048 + 512 * len(bins), 512, 3)

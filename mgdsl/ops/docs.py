@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mgdsl.generated import rewrite_section
+
 from . import FAMILY, OPS
 
 __all__ = ["BEGIN", "END", "markdown", "update"]
@@ -36,9 +38,4 @@ def markdown() -> str:
 
 def update(path: Path) -> bool:
     """Rewrite the generated section of the Markdown file `path`; True if it changed."""
-    text = path.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN), text.index(END) + len(END) + 1
-    new = text[:start] + markdown() + text[end:]
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return rewrite_section(path, BEGIN, END, markdown())
