@@ -400,7 +400,12 @@ class ProgramGen:
         v = self.var
         kind = self.ch.int(-4, 9)
         if kind <= 0:
-            return f"{v} = {self.ch.choice(UNARY_OPS)}({v})"
+            op = OPS[self.ch.choice(UNARY_OPS)]
+            # a norm whose groups would hold one value (layernorm of one channel) gives a
+            # constant, and PyTorch refuses some at batch 1 (W120): another op instead
+            if op.norm_group is not None and any(op.norm_group({}, g) <= 1 for g in s.grids):
+                return f"{v} = relu({v})"
+            return f"{v} = {op.name}({v})"
         if kind == 1:
             return f"{v} = leaky_relu({v}, slope = {self.ch.choice(('0.2', '0.01', '1'))})"
         if kind == 2:
@@ -441,8 +446,12 @@ class ProgramGen:
         v = self.var
         even = all(g[1] % 2 == 0 and g[2] % 2 == 0 for g in s.grids)
         over = self.ch.choice(('"channels"', '"space"'))
+        eps = self.ch.choice(('1e-6', '1e-5'))
+        # a layer norm of one channel is a constant (W120): gate such a grid instead
+        norm = (f"{v} = layernorm({v}, eps = {eps})" if all(g[0] > 1 for g in s.grids)
+                else f"{v} = {v} * sigmoid({v})")
         options = [
-            f"{v} = layernorm({v}, eps = {self.ch.choice(('1e-6', '1e-5'))})",
+            norm,
             f"{v} = {v} * param(1, init = {self.ch.choice(('1e-6', '0.5', '1'))})",
             f"{v} = {v} / (sum(relu(param(2))) + 1e-4)",
             f"{v} = {v} * sigmoid({self.ch.choice(('mean', 'max', 'sum'))}({v}, over = {over}))",
