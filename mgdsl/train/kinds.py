@@ -11,6 +11,7 @@ autocast-safe).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
@@ -26,18 +27,18 @@ def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ")"
 
 
-class KindRules:
+class KindRules(ABC):
     """The training and evaluation rules of one task kind."""
 
     kind: TaskKind
 
+    @abstractmethod
     def check_output(self, output: torch.Tensor, target: torch.Tensor) -> None:
         """Raise `OutputMismatchError` when `output` cannot be compared with `target`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def capturable_loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The paper's loss in float32, without checks that read values on the host."""
-        raise NotImplementedError
 
     def check_values(self, output: torch.Tensor) -> bool:
         """Check the output's values on the host; False when one is not finite."""
@@ -51,9 +52,9 @@ class KindRules:
             return torch.full((), float("nan"), device=output.device)
         return self.capturable_loss(output, target)
 
+    @abstractmethod
     def metrics(self) -> Any:
         """A new accumulator of the paper's test metrics for this kind."""
-        raise NotImplementedError
 
 
 class SegmentationRules(KindRules):
