@@ -726,15 +726,7 @@ def check_in_float64(file: str, params: dict, ref: nn.Module, sizes: list[list[t
     ref, gm = ref.double(), gm.double()
     xs = [torch.randn(2, *s, dtype=torch.float64) for s in sizes[0]]
 
-    class Batch(nn.Module):  # `randomise` calls a model on one tensor
-        def __init__(self):
-            super().__init__()
-            self.ref = ref
-
-        def forward(self, _):
-            return self.ref(*xs)
-
-    randomise(Batch(), xs[0])
+    randomise_inputs(ref, xs)
     copy_weights(ref.mg_order() if hasattr(ref, "mg_order") else layers(ref), layers(gm))
     gm.eval()
     for shapes in sizes:
@@ -932,6 +924,23 @@ def copy_parameters(src: nn.Module, dst: nn.Module) -> None:
             b.copy_(a.reshape(b.shape))
         for a, b in zip(src.buffers(), dst.buffers(), strict=True):
             b.copy_(a.reshape(b.shape))
+
+
+class _Inputs(nn.Module):
+    """`model` called on the tensors `xs` whatever it is given (`randomise` calls a model
+    on one tensor; a network with several inputs needs them all)."""
+
+    def __init__(self, model: nn.Module, xs: list[torch.Tensor]):
+        super().__init__()
+        self.model, self.xs = model, xs
+
+    def forward(self, _):
+        return self.model(*self.xs)
+
+
+def randomise_inputs(model: nn.Module, xs: list[torch.Tensor]) -> None:
+    """`randomise` for a model of several inputs, its BN statistics from `xs`."""
+    randomise(_Inputs(model, xs), xs[0])
 
 
 def randomise_all(model: nn.Module, x: torch.Tensor) -> None:
@@ -1444,15 +1453,7 @@ def test_efficientdet_d0_bifpn(one_torch_thread):
             if w.dim() == 1 and w.numel() <= 3:  # fusion weights: not all equal
                 w.uniform_(0.2, 1.5)
 
-    class Batch(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ref = ref
-
-        def forward(self, _):
-            return self.ref(*xs)
-
-    randomise(Batch(), xs[0])
+    randomise_inputs(ref, xs)
     src = [m for layer in ref.layers for i in range(8)
            for m in (("w", layer.weights[i]), layer.convs[i].depthwise,
                      layer.convs[i].pointwise, layer.convs[i].bn)]

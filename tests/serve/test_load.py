@@ -11,19 +11,9 @@ import time
 from pathlib import Path
 
 from paths import ROOT
-from serve_helpers import request, running_server
+from serve_helpers import NET, request, run_clients, running_server
 
 from mgdsl.serve.analysis import ONE_AT_A_TIME
-
-NET = """\
-use "std.mg"
-network Tiny(c = 8) {
-    input image: 1 x 16 x 16
-    p = stems(image, [c, c / 2], levels = 2)
-    p = mgcbr(p, [c, c])
-    output y = sigmoid(cb(p[0], 1))
-}
-"""
 
 
 def _post_raw(server, body: bytes, length: int, *, wait: float = 15) -> tuple[bytes, float]:
@@ -209,12 +199,7 @@ def test_fifty_concurrent_clients_are_all_answered(tmp_path: Path) -> None:
                         or body["stats"]["total_params"] <= 0 or body["diagnostics"]:
                     failures.append(f"{c}/{r}: {status} {str(body)[:200]}")
 
-        threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(300)
-        assert not any(t.is_alive() for t in threads)
+        run_clients(client, clients, 300)
     assert failures == []
 
 

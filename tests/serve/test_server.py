@@ -10,24 +10,13 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from serve_helpers import request, running_server
+from serve_helpers import NET, request, run_clients, running_server
 
 from mgdsl.cli.main import main
-
-NET = """\
-use "std.mg"
-network Tiny(c = 8) {
-    input image: 1 x 16 x 16
-    p = stems(image, [c, c / 2], levels = 2)
-    p = mgcbr(p, [c, c])
-    output y = sigmoid(cb(p[0], 1))
-}
-"""
 
 
 @pytest.fixture
@@ -214,12 +203,7 @@ def test_load_many_edits_from_several_clients(root: Path) -> None:
                     if status != 200:
                         failures.append(f"{c}/{r} {endpoint}: {status} {body}")
 
-        threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads)
+        run_clients(client, clients, 120)
     assert failures == []
     for c in range(clients):
         assert (root / f"c{c}.mg").read_text().endswith(f"# client {c} round {rounds - 1}\n")

@@ -6,11 +6,22 @@ import contextlib
 import http.client
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mgdsl.serve.server import EditorServer, make_server
 from mgdsl.serve.workspace import Workspace
+
+# a small two-grid network that the server tests edit, check and save
+NET = """\
+use "std.mg"
+network Tiny(c = 8) {
+    input image: 1 x 16 x 16
+    p = stems(image, [c, c / 2], levels = 2)
+    p = mgcbr(p, [c, c])
+    output y = sigmoid(cb(p[0], 1))
+}
+"""
 
 
 @contextlib.contextmanager
@@ -50,3 +61,14 @@ def request(server: EditorServer, method: str, path: str, body: bytes | str | di
     if response.getheader("Content-Type", "").startswith("application/json"):
         return response.status, json.loads(data)
     return response.status, data
+
+
+def run_clients(client: Callable[[int], None], clients: int, timeout: float) -> None:
+    """Run `client(c)` for c in 0..clients-1, each in its own thread, and wait for all of
+    them (at most `timeout` seconds each); every thread must have finished."""
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads)
