@@ -238,9 +238,9 @@ class SKUnit(nn.Module):
     """Li et al. 2019 (SKNet's `SKConv`), M = 2 (3x3, and 3x3 dilated 2), G groups,
     d = max(C / r, L); per-channel softmax across the branches."""
 
-    def __init__(self, c=16, groups=4, r=4, l=8):
+    def __init__(self, c=16, groups=4, r=4, min_width=8):
         super().__init__()
-        d = max(c // r, l)
+        d = max(c // r, min_width)
         self.branches = nn.ModuleList(
             nn.Sequential(nn.Conv2d(c, c, 3, 1, dil, dil, groups, bias=False),
                           nn.BatchNorm2d(c), nn.ReLU()) for dil in (1, 2))
@@ -251,7 +251,7 @@ class SKUnit(nn.Module):
         us = [b(x) for b in self.branches]
         z = self.fc(F.adaptive_avg_pool2d(sum(us), 1))
         a = torch.stack([fc(z) for fc in self.fcs], 0).softmax(0)
-        return sum(u * w for u, w in zip(us, a))
+        return sum(u * w for u, w in zip(us, a, strict=True))
 
 
 class ECA(nn.Module):
@@ -416,7 +416,7 @@ def copy_into(src: list[torch.Tensor], module: nn.Module) -> None:
            if not k.endswith("num_batches_tracked")]
     assert len(src) == len(dst), [k for k, _ in dst]
     with torch.no_grad():
-        for s, (k, d) in zip(src, dst):
+        for s, (k, d) in zip(src, dst, strict=True):
             assert s.numel() == d.numel(), (k, tuple(s.shape), tuple(d.shape))
             d.copy_(s.reshape(d.shape))
 
@@ -495,7 +495,7 @@ def test_unseen_network_equals_its_paper(case, one_torch_thread):
         with torch.no_grad():
             want, got = as_list(ref(*xs)), as_list(module(*xs))
         assert len(want) == len(got)
-        for w, g in zip(want, got):
+        for w, g in zip(want, got, strict=True):
             assert w.shape == g.shape
             assert torch.allclose(w, g, atol=1e-5, rtol=0), (shapes, (w - g).abs().max())
 
@@ -519,7 +519,7 @@ def test_unseen_network_compiled_source_equals_fx(name, tmp_path, one_torch_thre
     for shapes in CASES[name][1]:
         xs = [torch.randn((1, *s), generator=gen, dtype=torch.float64) for s in shapes]
         with torch.no_grad():
-            for a, b in zip(as_list(fx(*xs)), as_list(emitted(*xs))):
+            for a, b in zip(as_list(fx(*xs)), as_list(emitted(*xs)), strict=True):
                 assert torch.equal(a, b)
 
 

@@ -12,7 +12,15 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from mgdsl.analyses.cost import cost_of
-from mgdsl.compilation import BUILTINS, KEYWORDS, BlockInfo, Compilation, Poison, Pyramid, resolve_use
+from mgdsl.compilation import (
+    BUILTINS,
+    KEYWORDS,
+    BlockInfo,
+    Compilation,
+    Poison,
+    Pyramid,
+    resolve_use,
+)
 from mgdsl.errors import MgError, Span
 from mgdsl.lsp.analysis import Analysis, Evaluation, Key
 from mgdsl.lsp.source import HEADER, Lines

@@ -217,8 +217,9 @@ def test_every_property_test_draws_the_profiles_examples() -> None:
     """Under the default profile every property test here and in test_hostile.py is
     derandomised (the same examples on every run and every xdist worker, no example
     database); a test's own settings must not override that."""
-    from tests import test_hostile
     from hypothesis import settings as current
+
+    from tests import test_hostile
 
     if current.default.derandomize is False:
         pytest.skip("HYPOTHESIS_PROFILE draws new examples on purpose")
