@@ -60,8 +60,10 @@ def test_columns_are_layers_and_arrows_have_the_ir_kinds(network) -> None:
     # parallel layers on one grid (OctConv, ASPP) share a column, in lanes
     assert len(view.columns) == count, "a column per layer, none wasted"
     scene = build_scene(view, params=ir.graph["params"])
-    check_drawing(ir, view, *dot_drawing(scene_to_dot(scene)), collapsed=False)
-    check_drawing(ir, view, *tikz_drawing(to_tikz(scene)), collapsed=False)
+    check_drawing(ir, view, *dot_drawing(scene_to_dot(scene)), collapsed=False,
+                  strips=scene.strips)
+    check_drawing(ir, view, *tikz_drawing(to_tikz(scene)), collapsed=False,
+                  strips=scene.strips)
     check_no_chains(view, scene)
 
 
@@ -71,8 +73,10 @@ def test_collapsed_drawing_keeps_the_structure(network) -> None:
     folded = collapse(view)
     assert unfolded_columns(folded) == len(view.columns)
     scene = build_scene(folded, params=ir.graph["params"])
-    check_drawing(ir, folded, *dot_drawing(scene_to_dot(scene)), collapsed=True)
-    check_drawing(ir, folded, *tikz_drawing(to_tikz(scene)), collapsed=True)
+    check_drawing(ir, folded, *dot_drawing(scene_to_dot(scene)), collapsed=True,
+                  strips=scene.strips)
+    check_drawing(ir, folded, *tikz_drawing(to_tikz(scene)), collapsed=True,
+                  strips=scene.strips)
     check_no_chains(folded, scene)
 
 
@@ -134,6 +138,20 @@ def test_hrnet_collapsed_fits_2500_px(path: Path) -> None:
     runs = sorted({run for c in folded.columns for run in c.runs})
     assert (4, 2) in runs, "four basic blocks per branch fold"
     assert any(reps in (3, 4) and span > 2 for reps, span in runs), "modules fold"
+
+
+def test_octconv_frequencies_stay_in_step_and_every_stage_folds() -> None:
+    """An OctConv's cross-frequency convs are arrows; they count as two columns (they
+    stand for a layer), so the low-frequency path does not run a column ahead of the
+    high one after a strided unit, and each stage's identity units fold into one `×N`."""
+    view = build_view(mgdsl.load(ROOT / "examples" / "octresnet.mg"))
+    folded = collapse(view)
+    reps = sorted(r for c in folded.columns for r, span in c.runs if span == 6)
+    assert reps == [2, 3, 5], "layer1 to layer3: every identity unit folded"
+    for col in folded.columns:  # inside a unit, a column is the convs or the sums
+        for _, span in col.runs:
+            for c in folded.columns[col.index:col.index + span]:
+                assert len({folded.boxes[b].kind for b in c.boxes}) == 1, c
 
 
 def test_hrnet_w18_counts() -> None:

@@ -36,7 +36,7 @@ from mgdsl.diagrams.view import Arrow, Column, View
 
 __all__ = ["collapse", "collapse_once", "column_signatures", "unfolded_columns", "MAX_PERIOD"]
 
-MAX_PERIOD = 12
+MAX_PERIOD = 48
 
 
 def column_signatures(view: View) -> list[tuple]:
@@ -110,11 +110,15 @@ def _nests(spans: list[tuple[int, int]], i: int, period: int, reps: int) -> bool
 
 
 def _find_run(sigs: _Signatures, spans: list[tuple[int, int]], i: int,
-              max_period: int) -> tuple[int, int]:
-    """The (period, repetitions) of the shortest-period run starting at column `i`."""
-    for period in range(1, max_period + 1):
+              periods: range) -> tuple[int, int]:
+    """The (period, repetitions) of the shortest-period run starting at column `i`, among
+    `periods`."""
+    plain = sigs.plain
+    for period in periods:
         if i + 2 * period > len(sigs):
             break
+        if plain[i:i + period] != plain[i + period:i + 2 * period]:
+            continue  # not even the boxes repeat: no need to look at the arrows
         first = [sigs.at(i + k, i, period, 0) for k in range(period)]
         reps = 1
         while i + (reps + 1) * period <= len(sigs) and all(
@@ -128,8 +132,8 @@ def _find_run(sigs: _Signatures, spans: list[tuple[int, int]], i: int,
     return 1, 1
 
 
-def collapse_once(view: View, max_period: int = MAX_PERIOD) -> View:
-    """One pass: every run of identical columns, of at most `max_period` columns a
+def collapse_once(view: View, max_period: int = MAX_PERIOD, min_period: int = 1) -> View:
+    """One pass: every run of identical columns, of `min_period` to `max_period` columns a
     repetition, folded into its first repetition."""
     sigs = _Signatures(view)
     spans = _spans(view)
@@ -138,7 +142,7 @@ def collapse_once(view: View, max_period: int = MAX_PERIOD) -> View:
     inner: set[str] = set()  # boxes of the repetitions before the last of a run
     i = 0
     while i < len(view.columns):
-        period, reps = _find_run(sigs, spans, i, max_period)
+        period, reps = _find_run(sigs, spans, i, range(min_period, max_period + 1))
         for k in range(period):
             kept = view.columns[i + k]
             keep.append((kept, (reps, period) if k == 0 and reps > 1 else None))
@@ -179,7 +183,8 @@ def collapse(view: View) -> View:
     view = collapse_once(view, 0)  # a copy
     period = 1
     while period <= MAX_PERIOD:
-        folded = collapse_once(view, period)
+        # shorter periods were tried on this very view already (it has not changed since)
+        folded = collapse_once(view, period, period)
         if len(folded.columns) < len(view.columns):
             view, period = folded, 1
         else:

@@ -4,7 +4,9 @@ points right.
 Boxes made by one op instance (one `scope`: all grids of a layer) form a group; a group
 whose boxes would share a row is split where the row repeats. Groups are placed by
 longest path over the arrows (a group sits one column right of the rightmost group it
-reads), in a topological order with ties broken by the IR order, so the statement order
+reads, two when the arrow carries a weight layer: a cross-scale or projection conv drawn
+as an arrow stands for a layer, so OctConv's two frequencies stay in step), in a
+topological order with ties broken by the IR order, so the statement order
 that built a network does not matter: two branches written one after the other land
 side by side, in one column, and `lanes` stacks them within their row. A column
 therefore never holds two boxes one of which reaches the other. Outputs share the last
@@ -29,6 +31,7 @@ from __future__ import annotations
 import networkx as nx
 
 from mgdsl.diagrams.view import Arrow, Box, Column
+from mgdsl.ops import OPS
 
 __all__ = ["assign_columns"]
 
@@ -52,6 +55,11 @@ def _groups(boxes: dict[str, Box]) -> list[list[str]]:
     return parts
 
 
+def _carries_layer(arrow: Arrow) -> bool:
+    """Whether a weight layer is drawn on the arrow (a cross-scale conv, a projection)."""
+    return any(OPS[op].weight_layer for op in arrow.via if op in OPS)
+
+
 def _part_graph(parts: list[list[str]], boxes: dict[str, Box],
                 arrows: list[Arrow]) -> nx.DiGraph:
     """Parts as nodes, an edge where an arrow joins two parts; parts on a cycle (or with
@@ -64,7 +72,9 @@ def _part_graph(parts: list[list[str]], boxes: dict[str, Box],
         for a in arrows:
             i, j = part_of[a.src], part_of[a.dst]
             if i != j:
-                dag.add_edge(i, j)
+                span = 2 if _carries_layer(a) else 1
+                dag.add_edge(i, j, span=max(span, dag.edges[i, j]["span"]
+                                            if dag.has_edge(i, j) else 1))
             elif boxes[a.src].kind != "input" and len(parts[i]) > 1:
                 bad.add(i)
         for scc in nx.strongly_connected_components(dag):
@@ -86,7 +96,7 @@ def assign_columns(boxes: dict[str, Box], arrows: list[Arrow]) -> list[Column]:
     column: dict[int, int] = {}
     last = -1
     for i in order:
-        col = max((column[p] + 1 for p in dag.pred[i]), default=0)
+        col = max((column[p] + dag.edges[p, i]["span"] for p in dag.pred[i]), default=0)
         if is_output[i]:
             col = max(col, last + 1)
         column[i] = col

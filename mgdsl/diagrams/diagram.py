@@ -22,6 +22,7 @@ from mgdsl.diagrams.draw import draw
 from mgdsl.diagrams.emit import build_scene
 from mgdsl.diagrams.errors import MgRenderError
 from mgdsl.diagrams.layers import build_view
+from mgdsl.diagrams.layout import WRAP
 from mgdsl.diagrams.scene import Scene, scene_to_dot
 from mgdsl.diagrams.tikz import to_tikz
 
@@ -60,8 +61,9 @@ class Diagram(str):
 
 
 def scene_of(ir: nx.DiGraph | None = None, *, collapse: bool = False,
-             block: str | None = None, expand: bool = False) -> Scene:
-    """Everything drawn for `ir` (or standard block `block`, expanded), pinned."""
+             block: str | None = None, expand: bool = False, wrap: float = WRAP) -> Scene:
+    """Everything drawn for `ir` (or standard block `block`, expanded), pinned; wrapped
+    into strips where wider than `wrap` inches (0: never)."""
     if block is not None:
         from mgdsl.diagrams.block import block_graph
 
@@ -73,19 +75,22 @@ def scene_of(ir: nx.DiGraph | None = None, *, collapse: bool = False,
     view = build_view(ir, expand=expand)
     if collapse:
         view = collapse_view(view)
-    return build_scene(view, params=ir.graph.get("params") or {})
+    return build_scene(view, params=ir.graph.get("params") or {}, wrap=wrap)
 
 
 def dot_source(ir: nx.DiGraph | None = None, *, collapse: bool = False,
-               block: str | None = None, expand: bool = False) -> str:
+               block: str | None = None, expand: bool = False, wrap: float = WRAP) -> str:
     """The DOT text of the diagram of `ir`, or of standard block `block` drawn expanded."""
-    return scene_to_dot(scene_of(ir, collapse=collapse, block=block, expand=expand))
+    return scene_to_dot(scene_of(ir, collapse=collapse, block=block, expand=expand,
+                                 wrap=wrap))
 
 
 def tikz_source(ir: nx.DiGraph | None = None, *, collapse: bool = False,
-                block: str | None = None, expand: bool = False, body: bool = False) -> str:
+                block: str | None = None, expand: bool = False, body: bool = False,
+                wrap: float = WRAP) -> str:
     """The TikZ text of the diagram: a standalone document, or (`body`) the picture."""
-    return to_tikz(scene_of(ir, collapse=collapse, block=block, expand=expand), body=body)
+    return to_tikz(scene_of(ir, collapse=collapse, block=block, expand=expand, wrap=wrap),
+                   body=body)
 
 
 def output_format(path: str | None, fmt: str | None) -> str:
@@ -102,7 +107,7 @@ def output_format(path: str | None, fmt: str | None) -> str:
 
 def render(ir: nx.DiGraph | None, path: str | None = None, *, fmt: str | None = None,
            collapse: bool = False, block: str | None = None, expand: bool = False,
-           tikz_body: bool = False) -> Diagram:
+           tikz_body: bool = False, wrap: float = WRAP) -> Diagram:
     """Draw `ir` like the paper's Figure 3 and return the `Diagram` (its DOT text).
 
     With `path`, also write the drawing there, in `fmt` or the format its suffix names
@@ -110,14 +115,17 @@ def render(ir: nx.DiGraph | None, path: str | None = None, *, fmt: str | None = 
     that a failure never leaves a half-written file. `.tex` is a standalone TikZ document,
     or with `tikz_body` only the `tikzpicture`. `collapse` folds repeated structure into
     one copy marked `×N`; `block` draws a standard-library block expanded instead of
-    `ir`; `expand` draws every IR node of `ir` as its own box.
+    `ir`; `expand` draws every IR node of `ir` as its own box. A drawing wider than `wrap`
+    inches (25, about 2,500 px) is wrapped into strips stacked top to bottom, like lines
+    of text, an arrow between strips drawn with a lettered connector at each end; `wrap=0`
+    never wraps.
     """
     kind = output_format(path, fmt) if path is not None or fmt is not None else "dot"
     if tikz_body and kind != "tex":
         raise MgRenderError(f"only a TikZ picture body was asked for (`--tikz-body`), but "
                             f"the output is `.{kind}`", code="E900",
                             hint="write to a `.tex` file, or leave out --tikz-body")
-    diagram = Diagram(scene_of(ir, collapse=collapse, block=block, expand=expand))
+    diagram = Diagram(scene_of(ir, collapse=collapse, block=block, expand=expand, wrap=wrap))
     if path is None:
         return diagram
     if kind == "tex":

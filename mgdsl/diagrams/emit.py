@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mgdsl.diagrams.layout import GAP_X, GAP_Y, Layout, layout
+from mgdsl.diagrams.layout import GAP_X, GAP_Y, WRAP, Layout, layout, run_levels
 from mgdsl.diagrams.scene import Scene, scene_to_dot
 from mgdsl.diagrams.style import ARROWS, BOX_KINDS, NEUTRAL, op_colour, section_colours
 from mgdsl.diagrams.view import Arrow, Box, View
@@ -125,56 +125,57 @@ def _row_tooltip(view: View, row: float) -> str:
     return f"grids on no pyramid level: {', '.join(sizes)}"
 
 
-def run_levels(view: View) -> list[tuple[int, int, int, int]]:
-    """(first column, last column, repetitions, nesting height) of every folded run;
-    a run sits one step above the highest run inside it."""
-    out: list[tuple[int, int, int, int]] = []
-    height_at: dict[int, int] = {}  # column -> height of the highest run over it so far
-    for col in view.columns:
-        for reps, span in col.runs:  # innermost first
-            last = col.index + span - 1
-            level = 1 + max((height_at.get(c, 0) for c in range(col.index, last + 1)),
-                            default=0)
-            for c in range(col.index, last + 1):
-                height_at[c] = level
-            out.append((col.index, last, reps, level))
+def _section_parts(view: View, lay: Layout) -> list[tuple[str, int, int]]:
+    """The section spans, cut where a strip ends."""
+    out = []
+    for name, first, last in _section_spans(view):
+        for lo, hi in lay.strips:
+            if first <= hi and last >= lo:
+                out.append((name, max(first, lo), min(last, hi)))
     return out
 
 
 def _markers(g: Scene, view: View, lay: Layout) -> float:
-    """Section names below the drawing, `×N` over folded runs, ✕ after dropped grids.
-    Returns the y under which the legend may start."""
-    bottom = lay.band(min(lay.y))[0]
-    label_y = bottom - 0.3
+    """Section names below each strip, level names at its left, `×N` over folded runs, ✕
+    after dropped grids. Returns the y under which the legend may start."""
     if not view.expanded:
-        for i, (name, first, last) in enumerate(_section_spans(view)):
+        for i, (name, first, last) in enumerate(_section_parts(view, lay)):
             x = (lay.x[first] + lay.x[last]) / 2
             g.node(f"section{i}", name, **PLAIN, fontsize="11", fontcolor="#555555",
-                   pos=_pos(x, label_y))
-    if not view.expanded and len(lay.y) > 1:
-        for k, row in enumerate(sorted(lay.y)):
+                   pos=_pos(x, lay.bottom(lay.strip_of(first)) - 0.3))
+    k = 0
+    for strip in range(len(lay.strips)):
+        rows = lay.rows(strip)
+        if view.expanded or len(rows) < 2:
+            continue
+        for row in rows:
             text = f"level {row}" if row == int(row) else "no level"
             g.node(f"row{k}", text, **PLAIN, fontsize="8", fontcolor="#888888",
                    width="0.45", height="0.2", tooltip=_row_tooltip(view, row),
-                   pos=_pos(lay.left - 0.42, lay.y[row]))
-    top = lay.top + 0.25
+                   pos=_pos(lay.left - 0.42, lay.y[(strip, row)]))
+            k += 1
     for k, (first, last, reps, level) in enumerate(run_levels(view)):
-        left = lay.x[first] - lay.width[first] / 2
-        right = lay.x[last] + lay.width[last] / 2
-        y = top + 0.45 * (level - 1)
-        g.node(f"repeat{k}", f"×{reps}", **PLAIN, fontsize="13",
-               tooltip=f"{reps} identical repetitions folded", width="0.4", height="0.25",
-               pos=_pos((left + right) / 2, y + 0.2))
-        g.node(f"repeat{k}a", "", shape="point", width="0.02", pos=_pos(left, y))
-        g.node(f"repeat{k}b", "", shape="point", width="0.02", pos=_pos(right, y))
-        g.edge(f"repeat{k}a", f"repeat{k}b", dir="none", color="#555555", penwidth="1.2")
+        parts = [(max(first, lo), min(last, hi)) for lo, hi in lay.strips
+                 if first <= hi and last >= lo]  # a run too wide for one strip is cut
+        for j, (lo, hi) in enumerate(parts):
+            left = lay.x[lo] - lay.width[lo] / 2
+            right = lay.x[hi] + lay.width[hi] / 2
+            y = lay.strip_top(lay.strip_of(lo)) + 0.25 + 0.45 * (level - 1)
+            name = f"repeat{k}" if j == 0 else f"repeat{k}p{j}"
+            text = f"×{reps}" if j == 0 else f"×{reps} (continued)"
+            g.node(name, text, **PLAIN, fontsize="13",
+                   tooltip=f"{reps} identical repetitions folded", width="0.4" if j == 0
+                   else "1.2", height="0.25", pos=_pos((left + right) / 2, y + 0.2))
+            g.node(f"{name}a", "", shape="point", width="0.02", pos=_pos(left, y))
+            g.node(f"{name}b", "", shape="point", width="0.02", pos=_pos(right, y))
+            g.edge(f"{name}a", f"{name}b", dir="none", color="#555555", penwidth="1.2")
     for box in view.boxes.values():
         if box.dropped and not view.expanded:
             x, y = lay.pos(box.column, box.row, box.lane)
             g.node(f"{box.id}x", "✕", **PLAIN, fontsize="12", fontcolor="#b02020",
                    width="0.2", height="0.2", tooltip="grid dropped here",
                    pos=_pos(x + lay.size[box.id][0] / 2 + 0.16, y))
-    return label_y - 0.45
+    return lay.bottom(len(lay.strips) - 1) - 0.75
 
 
 def _legend(g: Scene, view: View, colours: dict[str, str], left: float,
@@ -250,17 +251,22 @@ def _blocked(column: list[tuple[float, float, Box]], ends: tuple[Box, Box], low:
 
 
 def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
-           columns: dict[int, list[tuple[float, float, Box]]]) -> None:
+           columns: dict[int, list[tuple[float, float, Box]]],
+           connectors: dict[tuple[str, int, str], str]) -> None:
     """One arrow. One that passes boxes of its own row bridges just above them through
     two invisible waypoints, so that it never hides behind the boxes it skips; an end
     whose way up (or, for a direct arrow, towards the other end) is blocked by another
-    box of its column leaves or enters through the side."""
+    box of its column leaves or enters through the side. One between two strips is drawn
+    as two ends joined by a lettered connector (`connectors` holds those drawn so far)."""
     attrs = dict(ARROWS.get(a.kind, ARROWS["same"])[0])
     via = f" via {', '.join(a.via)}" if a.via else ""
     attrs.update({"tooltip": f"{a.kind}{via}", "class": f"arrow {a.kind}"})
     src, dst = view.boxes[a.src], view.boxes[a.dst]
     for port in ("tailport", "headport"):
         attrs.pop(port, None)
+    if lay.strip_of(src.column) != lay.strip_of(dst.column):
+        _wrapped(g, view, lay, i, a, attrs, connectors)
+        return
     y0, y1 = lay.pos(src.column, src.row, src.lane)[1], lay.pos(dst.column, dst.row, dst.lane)[1]
     between = [top for c in range(src.column + 1, dst.column) for _, top, b in columns.get(c, [])
                if b.row == src.row]
@@ -295,6 +301,50 @@ def _arrow(g: Scene, view: View, lay: Layout, i: int, a: Arrow,
     g.edge(hops[2], hops[3], **attrs, headport="w" if up_dst else "n")
 
 
+def _letters(k: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the name of connector `k`."""
+    name = ""
+    k += 1
+    while k:
+        k, rest = divmod(k - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _wrapped(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[str, str],
+             connectors: dict[tuple[str, int, str], str]) -> None:
+    """An arrow from one strip into a later one: a short end from its source into a
+    lettered circle just above the source's right side (one per source, strip and kind),
+    and the same letter just above the left side of its destination, with the end into
+    it. An invisible edge joins the two circles, so the drawing still says which grid
+    reads which."""
+    src, dst = view.boxes[a.src], view.boxes[a.dst]
+    key = (a.src, lay.strip_of(dst.column), a.kind)
+    circle = {"shape": "circle", "width": "0.26", "height": "0.26", "fixedsize": "true",
+              "fontname": FONT, "fontsize": "9", "color": attrs.get("color", "#333333"),
+              "fontcolor": attrs.get("color", "#333333")}
+    line = {k: v for k, v in attrs.items() if k not in ("arrowhead", "style")}
+    if key not in connectors:
+        letter = _letters(len(connectors))
+        connectors[key] = f"wrap{letter}"
+        x, y = lay.pos(src.column, src.row, src.lane)
+        w, h = lay.size[src.id]
+        out = len([k for k in connectors if k[0] == a.src]) - 1  # stacked when several
+        g.node(connectors[key], letter, **circle,
+               tooltip=f"{src.name} continues in a row below, at {letter}",
+               pos=_pos(x + w / 2 + 0.2, y + h / 2 + 0.2 + 0.32 * out))
+        g.edge(a.src, connectors[key], **attrs, tailport="e")
+    name = connectors[key]
+    letter = name[len("wrap"):]
+    x, y = lay.pos(dst.column, dst.row, dst.lane)
+    w, h = lay.size[dst.id]
+    g.node(f"{name}to{i}", letter, **circle,
+           tooltip=f"from {src.name}, in a row above, at {letter}",
+           pos=_pos(x - w / 2 - 0.2, y + h / 2 + 0.2))
+    g.edge(name, f"{name}to{i}", **line, style="invis", arrowhead="none")
+    g.edge(f"{name}to{i}", a.dst, **attrs, headport="w")
+
+
 def _hops(g: Scene, i: int, a: Arrow, attrs: dict[str, str], points: list[tuple[float, float]],
           tailport: str, headport: str) -> None:
     """An arrow drawn through invisible waypoints at `points`."""
@@ -326,24 +376,26 @@ def _along(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[str,
     it does not cut across the middle of the drawing."""
     src, dst = ends
     coarse = max(src.row, dst.row)
-    y = lay.band(coarse)[0] - GAP_Y * (0.22 + 0.04 * (i % 3))
+    y = lay.band(coarse, lay.strip_of(src.column))[0] - GAP_Y * (0.22 + 0.04 * (i % 3))
     left = lay.x[src.column] + lay.width[src.column] / 2 + GAP_X / 2
     right = lay.x[dst.column] - lay.width[dst.column] / 2 - GAP_X / 2
     down = src.row > dst.row
     _hops(g, i, a, attrs, [(left, y), (right, y)], "s" if down else "e", "w" if down else "s")
 
 
-def to_dot(view: View, *, params: dict[str, Any] | None = None) -> str:
+def to_dot(view: View, *, params: dict[str, Any] | None = None, wrap: float = WRAP) -> str:
     """The DOT text of `view`, laid out with pinned positions."""
-    return scene_to_dot(build_scene(view, params=params))
+    return scene_to_dot(build_scene(view, params=params, wrap=wrap))
 
 
-def build_scene(view: View, *, params: dict[str, Any] | None = None) -> Scene:
-    """Everything drawn for `view`: boxes, arrows, markers and the legend, pinned."""
+def build_scene(view: View, *, params: dict[str, Any] | None = None,
+                wrap: float = WRAP) -> Scene:
+    """Everything drawn for `view`: boxes, arrows, markers and the legend, pinned; a
+    drawing wider than `wrap` inches is wrapped into strips (never when `wrap` is 0)."""
     colours = section_colours(view.sections)
     labels = {b.id: box_label(b, view.expanded) for b in view.boxes.values()}
-    lay = layout(view, labels)
-    g = Scene(_safe_name(view.name))
+    lay = layout(view, labels, wrap)
+    g = Scene(_safe_name(view.name), strips=list(lay.strips))
     g.attr(layout="neato", splines="true", esep="+5", outputorder="edgesfirst", pad="0.3",
            label=_title(view, params or {}), labelloc="t", fontname=FONT, fontsize="14",
            bgcolor="white")
@@ -353,8 +405,9 @@ def build_scene(view: View, *, params: dict[str, Any] | None = None) -> Scene:
             box = view.boxes[box_id]
             g.node(box_id, **_box_attrs(box, view, colours, lay, labels[box_id]))
     columns = _boxes_by_column(view, lay)
+    connectors: dict[tuple[str, int, str], str] = {}
     for i, a in enumerate(view.arrows):
-        _arrow(g, view, lay, i, a, columns)
+        _arrow(g, view, lay, i, a, columns, connectors)
     legend_y = _markers(g, view, lay)
     _legend(g, view, colours, lay.left, lay.right, legend_y)
     # keep the title clear of what is drawn over the top row (bridges, ×N brackets)

@@ -30,6 +30,7 @@ class Scene:
     edge_defaults: dict[str, str] = field(default_factory=dict)
     nodes: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     edges: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    strips: list[tuple[int, int]] = field(default_factory=list)  # (first, last) column
 
     def attr(self, kind: str | None = None, **attrs: str) -> None:
         """Graph attributes, or the defaults of every edge (`kind="edge"`)."""

@@ -181,6 +181,8 @@ def _picture(scene: Scene) -> list[str]:
                 f"{_end(head, attrs.get('headport'), points)}")
         if kind in ARROWS:
             extra = "" if _tip(attrs) == _tip(ARROWS[kind][0]) else f", {_tip(attrs)}"
+            if "invis" in attrs.get("style", ""):
+                extra += ", draw=none"  # joins a wrapped arrow's connectors, unseen
             body.append(rf"\draw[mg {kind}{extra}] {ends};")
         else:
             body.append(rf"\draw[{', '.join(_edge_options(attrs, colour))}, {_tip(attrs)}] "

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 from paths import ROOT
-from render_checks import parse_dot
+from render_checks import check_positions, parse_dot
 
 import mgdsl
 from mgdsl.diagrams.block import block_graph, block_names
 from mgdsl.diagrams.collapse import collapse, unfolded_columns
-from mgdsl.diagrams.diagram import dot_source, draw, render
+from mgdsl.diagrams.diagram import dot_source, draw, render, scene_of
 from mgdsl.diagrams.errors import MgRenderError
 from mgdsl.diagrams.layers import build_view
+from mgdsl.diagrams.scene import scene_to_dot
 from mgdsl.diagrams.style import ARROWS
 from mgdsl.elab.program import load_program
 from mgdsl.ops import OPS
@@ -42,22 +43,15 @@ def _ir(file: str, network: str | None = None, **params):
     return mgdsl.build_graph(load_program(ARCH / file), network, **params)
 
 
-def check_structure(view, source: str) -> None:
-    """Columns share an x, rows share a y, boxes and arrows match the view one to one."""
+def check_structure(view, scene) -> None:
+    """Columns share an x, rows share a y (strip by strip), boxes and arrows match the
+    view one to one."""
+    source = scene_to_dot(scene)
     nodes, edges = parse_dot(source)
     boxes = {k: v for k, v in nodes.items() if k in view.boxes}
     assert len(boxes) == len(view.boxes)
     pos = {k: tuple(float(c) for c in v["pos"].rstrip("!").split(",")) for k, v in boxes.items()}
-    xs = {col.index: {pos[b][0] for b in col.boxes} for col in view.columns}
-    assert all(len(v) == 1 for v in xs.values()), "a column's boxes must share one x"
-    ordered = [xs[col.index].pop() for col in view.columns]
-    assert ordered == sorted(ordered) and len(set(ordered)) == len(ordered)
-    ys: dict[tuple, set[float]] = {}
-    for box in view.boxes.values():
-        ys.setdefault((box.row, box.lane), set()).add(pos[box.id][1])
-    assert all(len(v) == 1 for v in ys.values()), "a lane's boxes must share one y"
-    by_lane = [ys[k].pop() for k in sorted(ys)]
-    assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
+    check_positions(view, pos, scene.strips)
     drawn = Counter(re.sub(r"^arrow ", "", e[2]["class"]) for e in edges
                     if e[1] in view.boxes and "class" in e[2])
     assert drawn == Counter(a.kind for a in view.arrows)
@@ -72,7 +66,7 @@ def test_every_network_renders(file: str, network: str) -> None:
     ir = _ir(file, network)
     view = build_view(ir)
     source = dot_source(ir)
-    check_structure(view, source)
+    check_structure(view, scene_of(ir))
     weight_scopes = {ir.nodes[n].scope for n in ir if OPS[ir.nodes[n].op].weight_layer}
     layer_scopes = [{ir.nodes[view.boxes[b].node].scope for b in c.boxes}
                     for c in view.columns if c.kind == "layer"]
@@ -86,7 +80,7 @@ def test_every_network_renders(file: str, network: str) -> None:
         if level is not None:
             assert box.row == level, "rows are pyramid levels"
     folded = collapse(view)
-    check_structure(folded, dot_source(ir, collapse=True))
+    check_structure(folded, scene_of(ir, collapse=True))
     assert unfolded_columns(folded) == len(view.columns)
     if HAS_DOT:
         svg = draw(source, "svg").decode()
@@ -147,7 +141,7 @@ def test_every_std_block_renders_expanded(name: str) -> None:
     view = build_view(ir, expand=True)
     assert len(view.boxes) == len(ir)  # every IR node is drawn
     source = render(None, block=name)
-    check_structure(view, source)
+    check_structure(view, scene_of(None, block=name))
     nodes, _ = parse_dot(source)
     assert {f"n{n}" for n in ir} <= set(nodes)
 

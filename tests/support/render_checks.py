@@ -92,15 +92,47 @@ def expected_kind(ir: nx.DiGraph, view, arrow) -> str:
     return "xconv"  # read across levels as it is (attention's k and v)
 
 
-def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, str]],
-                  *, collapsed: bool) -> None:
-    """Boxes of one layer share a column, columns are the layers, every arrow points
-    right and has the IR's kind, and the drawing shows exactly the view's arrows."""
+def check_positions(view, pos: dict, strips: list[tuple[int, int]] | None = None) -> dict:
+    """Where the boxes are: a column's boxes share one x and, strip by strip (top to
+    bottom, never overlapping), x grows column by column and a lane's boxes share one y,
+    finer levels and lower lanes below the others. Returns each column's strip."""
+    strips = strips or [(0, len(view.columns) - 1)]
+    strip_of = {c: k for k, (first, last) in enumerate(strips) for c in range(first, last + 1)}
+    assert sorted(strip_of) == list(range(len(view.columns))), "strips cover every column"
     boxes = {b: pos[b] for b in view.boxes}
-    xs = sorted({x for x, _ in boxes.values()})
-    assert len(xs) == len(view.columns), "one x per column"
+    x_of: dict[int, set[float]] = {}
     for col in view.columns:
-        assert len({boxes[b][0] for b in col.boxes}) == 1, "a column's boxes share one x"
+        x_of[col.index] = {boxes[b][0] for b in col.boxes}
+        assert len(x_of[col.index]) == 1, "a column's boxes share one x"
+    for first, last in strips:
+        xs = [min(x_of[c]) for c in range(first, last + 1)]
+        assert xs == sorted(set(xs)), "one x per column, growing to the right"
+
+    def heights(strip: tuple[int, int]) -> list[float]:
+        return [boxes[b][1] for c in range(strip[0], strip[1] + 1) for b in view.columns[c].boxes]
+
+    for upper, lower in zip(strips, strips[1:], strict=False):
+        assert max(heights(lower)) < min(heights(upper)), "each strip lies below the one before"
+    ys: dict[tuple, set[float]] = {}
+    for b in view.boxes.values():
+        ys.setdefault((strip_of[b.column], b.row, b.lane), set()).add(boxes[b.id][1])
+    assert all(len(v) == 1 for v in ys.values()), "a lane's boxes share one y"
+    for k in range(len(strips)):
+        by_lane = [next(iter(ys[key])) for key in sorted(ys) if key[0] == k]
+        assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
+    return strip_of
+
+
+def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, str]],
+                  *, collapsed: bool, strips: list[tuple[int, int]] | None = None) -> None:
+    """Boxes of one layer share a column, columns are the layers, every arrow points
+    right and has the IR's kind, and the drawing shows exactly the view's arrows. With
+    `strips` (a drawing wrapped into strips, top to bottom), each strip on its own: x
+    grows column by column, strips do not overlap, and an arrow between two strips runs
+    through a connector (`wrap*` nodes) at each end."""
+    strips = strips or [(0, len(view.columns) - 1)]
+    strip_of = check_positions(view, pos, strips)
+    boxes = {b: pos[b] for b in view.boxes}
     by_scope: dict[tuple, list[str]] = {}
     for b in view.boxes.values():
         if b.kind in ("layer", "pool", "input"):
@@ -109,17 +141,16 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
         rows = [view.boxes[b].row for b in members]
         if len(rows) == len(set(rows)):
             assert len({boxes[b][0] for b in members}) == 1, "boxes of one layer, one column"
-    ys: dict[tuple, set[float]] = {}
-    for b in view.boxes.values():
-        ys.setdefault((b.row, b.lane), set()).add(boxes[b.id][1])
-    assert all(len(v) == 1 for v in ys.values()), "a lane's boxes share one y"
-    by_lane = [ys[k].pop() for k in sorted(ys)]
-    assert by_lane == sorted(by_lane), "finer levels (and lower lanes) lie below the others"
     for tail, head, _ in arrows:
         # an arrow within the input pyramid's column is routed along its left side
         around = tail in view.boxes and view.boxes[tail].kind == "input" and \
             head not in view.boxes
-        assert around or pos[head][0] >= pos[tail][0] - 1e-9, f"{tail} -> {head} points left"
+        # the unseen join between the two connectors of an arrow that crosses strips
+        joined = tail.startswith("wrap") and head.startswith("wrap")
+        assert around or joined or pos[head][0] >= pos[tail][0] - 1e-9, \
+            f"{tail} -> {head} points left"
+        if joined:
+            assert pos[head][1] < pos[tail][1], "a connector leads into a later strip"
     into_boxes = Counter((t, h, k) for t, h, k in arrows if h in view.boxes)
     hops = {h: t for t, h, _ in arrows if h not in view.boxes}
     drawn = Counter()
@@ -128,9 +159,13 @@ def check_drawing(ir: nx.DiGraph, view, pos: dict, arrows: list[tuple[str, str, 
             t = hops[t]
         drawn[(t, h, k)] += n
     assert drawn == Counter((a.src, a.dst, a.kind) for a in view.arrows)
+    wrapped = {(t, h) for t, h, _ in arrows if t.startswith("wrap")}
     for a in view.arrows:
         x0, x1 = boxes[a.src][0], boxes[a.dst][0]
         same_input = view.boxes[a.src].kind == view.boxes[a.dst].kind == "input"
+        if strip_of[view.boxes[a.src].column] != strip_of[view.boxes[a.dst].column]:
+            assert any(h == a.dst for _, h in wrapped), "a wrapped arrow ends at a connector"
+            continue
         assert x1 > x0 or same_input, "no arrow within a column (but the input pyramid's)"
         if not collapsed:
             assert a.kind == expected_kind(ir, view, a), (a, view.boxes[a.src], view.boxes[a.dst])
