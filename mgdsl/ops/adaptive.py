@@ -60,6 +60,12 @@ def _rf(a: Args, ins: list[Shape]) -> tuple[int, Fraction]:
     return max(steps)
 
 
+def _reads(a: Args, ins: list[Shape], out: Shape, axis: int):
+    """Bin i: rows floor(i n / out) to ceil((i + 1) n / out) - 1."""
+    n, m = ins[0][1 + axis], a["output"][axis]
+    return lambda i: (i * n // m, -(-(i + 1) * n // m) - 1)
+
+
 def _lower(fn: str):
     def lower(a: Args, ins: list[Shape]) -> Call:
         return Call(adaptive_pool, (tuple(a["output"]), "avg" if "avg" in fn else "max"))
@@ -73,7 +79,7 @@ def _source(fn: str) -> str:
 
 SPECS = [
     OpSpec("adaptive_avgpool", "adaptive average pooling", shape=_shape,
-           lower=_lower("adaptive_avg_pool2d"), rf=_rf,
+           lower=_lower("adaptive_avg_pool2d"), rf=_rf, reads=_reads,
            source=_source("adaptive_avg_pool2d"), draw="pool", colour="#a8d5e5",
            doc="Average pooling of every grid to `output` = [h, w] (PyTorch's "
                "`adaptive_avg_pool2d`: bin i spans rows floor(i H / h) to ceil((i + 1) H / h)"
@@ -81,7 +87,7 @@ SPECS = [
                "(PSPNet's pyramid pooling).",
            example="avgpool(x, output = 3)"),
     OpSpec("adaptive_maxpool", "adaptive max pooling", shape=_shape,
-           lower=_lower("adaptive_max_pool2d"), rf=_rf,
+           lower=_lower("adaptive_max_pool2d"), rf=_rf, reads=_reads,
            source=_source("adaptive_max_pool2d"), draw="pool", colour="#a8d5e5",
            doc="Max pooling of every grid to `output` = [h, w] (PyTorch's "
                "`adaptive_max_pool2d`), whatever the input size; the result sits on no "

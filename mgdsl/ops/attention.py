@@ -74,6 +74,13 @@ def _window_macs(a: Args, ins: list[Shape], out: Shape) -> int:
     return positions * c * (4 * c + 2 * win * win)
 
 
+def _window_reads(a: Args, ins: list[Shape], out: Shape, axis: int):
+    """Pixel i attends within its window of the grid rolled back by `shift`: rolled index
+    j holds pixel j + shift, and windows are the blocks [b w, (b + 1) w)."""
+    w, s = a["window"], a.get("shift", 0)
+    return lambda i: ((i - s) // w * w + s, (i - s) // w * w + s + w - 1)
+
+
 def _lower_window(a: Args, ins: list[Shape]) -> Module:
     return Module("WindowAttention", (ins[0][0], a["heads"]),
                   {"window": a["window"], "shift": a["shift"]})
@@ -83,7 +90,7 @@ WINDOW_ATTENTION = OpSpec(
     "window_attention", "shifted-window multi-head self-attention (Swin)",
     shape=same_shape, params=_window_params, macs=_window_macs,
     # a pixel attends within the (shifted) window that holds it: `window` pixels a side
-    rf=lambda a: (a["window"], Fraction(1)), weight_layer=True,
+    rf=lambda a: (a["window"], Fraction(1)), reads=_window_reads, weight_layer=True,
     lower=_lower_window, module=True, source="{{ n.mod }}({{ n.ins[0] }})",
     source_module=("WindowAttention({{ n.cin }}, {{ n.lit.heads }}, window={{ n.lit.window }}"
                    "{% if n.lit.shift != '0' %}, shift={{ n.lit.shift }}{% endif %})"),

@@ -96,10 +96,17 @@ CONV = OpSpec(
     shape_doc="`ch x H' x W'` with H' = (H + 2 pad - dilation (k - 1) - 1) // stride + 1 (same "
               "size at stride 1 for an odd k; H / k for an even k at stride k)")
 
+def _deconv_reads(a: Args, ins: list[Shape], out: Shape, axis: int):
+    """Output i of a transposed conv sums input j's tap t where j * stride - pad + t = i."""
+    s, k, p = a["stride"], a["k"], a["pad"]
+    return lambda i: (-(-(i + p - k + 1) // s), (i + p) // s)
+
+
 DECONV = OpSpec(
     "deconv", "transposed 2-d convolution", shape=_deconv_shape, params=_params,
     macs=lambda a, i, o: i[0][0] * a["out_ch"] * a["k"] * a["k"] * i[0][1] * i[0][2],
     rf=lambda a: (max(1, -(-a["k"] // a["stride"])), Fraction(1, a["stride"])),
+    reads=_deconv_reads,
     weight_layer=True, lower=_lower_deconv, module=True,
     source="{{ n.mod }}({{ n.ins[0] }})",
     source_module=(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from .spec import Args, Call, OpSpec, Param, Shape
@@ -43,6 +44,23 @@ def _upsample_rf(a: Args) -> tuple[int, Fraction]:
     return (2 if bilinear else 1), stride
 
 
+def _upsample_reads(a: Args, ins: list[Shape], out: Shape, axis: int):
+    """PyTorch's source index for output i: nearest floor(i * in / out); bilinear
+    (i + 1/2) in / out - 1/2, or i (in - 1) / (out - 1) with aligned corners, read at the
+    two pixels around it (one where it falls on a pixel)."""
+    n, m = a["from_size"][axis], a["size"][axis]
+    if a.get("mode", "nearest") != "bilinear":
+        return lambda i: (i * n // m, i * n // m)
+    if n == m:
+        return lambda i: (i, i)
+    if a.get("align_corners", False):
+        ratio = Fraction(n - 1, max(m - 1, 1))
+        return lambda i: (math.floor(i * ratio), math.ceil(i * ratio))
+    ratio = Fraction(n, m)
+    return lambda i: (math.floor((i + Fraction(1, 2)) * ratio - Fraction(1, 2)),
+                      math.ceil((i + Fraction(1, 2)) * ratio - Fraction(1, 2)))
+
+
 def _upsample(a: Args, ins: list[Shape]) -> Call:
     # `ins` holds the `like` grid's shape after the input's when the size follows it
     if len(ins) > 1:
@@ -62,7 +80,7 @@ def _pad(a: Args, ins: list[Shape]) -> Call:
 SPECS = [
     OpSpec("upsample", "nearest or bilinear upsampling",
            shape=lambda a, i: (i[0][0], a["size"][0], a["size"][1]),
-           rf=_upsample_rf, lower=_upsample,
+           rf=_upsample_rf, reads=_upsample_reads, lower=_upsample,
            source=("F.interpolate({{ n.ins[0] }}, "
                    "{% if n.refs %}size={{ n.refs[0] }}.shape[-2:]"
                    "{% else %}scale_factor={{ n.out[1] // n.in[0][1] }}{% endif %}"

@@ -152,7 +152,12 @@ class OpSpec:
     `(args, in_shapes, out_shape)`; `rf(args)` (or `rf(args, in_shapes)`, for a step that
     depends on the input's size) gives `(extent, stride)` for the receptive
     field recurrence `r_out = r_in + (extent - 1) * j_in`, `j_out = j_in * stride`
-    (`extent` None: the op sees its whole input). `weight_layer` marks ops that count as
+    (`extent` None: the op sees its whole input). Where one output pixel's window is not
+    `extent` input pixels from `floor(i * stride) - pad`, `reads(args, in_shapes,
+    out_shape, axis)` gives it exactly: a function from an output index along `axis` (0:
+    rows, 1: columns) to the first and last input index it reads, on an unbounded grid
+    (`stats` follows these windows back from the output, so that two resamplings in a row
+    are exact where the recurrence is not). `weight_layer` marks ops that count as
     a layer of depth. `optional` lists arguments an IR node stores only when they differ
     from the default given here (so adding an argument leaves older IR dumps unchanged);
     read them with `arg`.
@@ -200,6 +205,7 @@ class OpSpec:
     params: Callable[[Args, list[Shape], Shape], int] = _zero
     macs: Callable[[Args, list[Shape], Shape], int] = _zero
     rf: Callable[..., tuple[int | None, Fraction]] = _pointwise
+    reads: Callable[..., Callable[[int], tuple[int, int]]] | None = None
     weight_layer: bool = False
     module: bool = False
     source_module: str = ""

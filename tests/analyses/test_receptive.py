@@ -30,17 +30,19 @@ VARIANTS = [
     "maxpool(x, 3, 2, 1)", "avgpool(x, output = 4)", "window_attention(x, heads = 2, window = 4)",
 ]
 
-# where the recurrence `r_out = r_in + (extent - 1) * j_in` is not exact: after an
+# where the recurrence `r_out = r_in + (extent - 1) * j_in` alone is not exact: after an
 # upsampling, neighbouring pixels' windows do not move by the (fractional) jump each but
 # by 0 or a whole coarse pixel, so what reads several of them sees a window the rule
-# misses (two bilinear upsamplings) or one it overcounts (nearest, then an aligned pooling)
-INEXACT = ['upsample(upsample(x, mode = "bilinear"), mode = "bilinear")',
-           "x + avgpool(upsample(x))"]
+# misses (two bilinear upsamplings) or one it overcounts (nearest, then an aligned
+# pooling); `stats` follows each output pixel's window back instead (`OpSpec.reads`)
+PHASED = ['upsample(upsample(x, mode = "bilinear"), mode = "bilinear")',
+          "x + avgpool(upsample(x))", 'upsample(upsample(x, scale = 3), mode = "bilinear")',
+          "maxpool(upsample(x, scale = 4), 3, 2, 1)", "conv(upsample(x, scale = 3), 4, 2)",
+          'avgpool(upsample(x, scale = 4, mode = "bilinear"), 2, 2)',
+          "deconv(upsample(x), 4, 3, stride = 2, pad = 1, output_padding = 1)"]
 
 CASES = [(op, OPS[op].example) for op in sorted(OPS) if op not in ("input", "output")] + [
-    ("variant", v) for v in VARIANTS] + [
-    pytest.param("variant", v, marks=pytest.mark.xfail(strict=True, reason="see INEXACT"))
-    for v in INEXACT]
+    ("variant", v) for v in VARIANTS + PHASED]
 
 
 def _ir(expr: str):
