@@ -214,6 +214,25 @@ def test_near_identical_runs_do_not_fold() -> None:
     assert not {(1, 4, 1), (1, 3, 1)} & set(_runs(_chain_view(skipping)))
 
 
+def test_layers_sharing_weights_in_their_column_fold_and_runs_start_at_a_unit() -> None:
+    """FCOS's four tower layers each share their weights across the levels of their own
+    column (the shared node differs from layer to layer): alike, so they fold. CBAM's
+    stage: the first unit (with its projection) stays; the other two fold from the first
+    conv of the second unit, not from the middle of the first, where the kept copy's sum
+    would show the projection as the shortcut of every repetition."""
+    fcos = collapse(build_view(mgdsl.load(ROOT / "tests" / "data" / "unseen" / "fcos_head.mg")))
+    assert [(c.index, c.runs) for c in fcos.columns if c.runs] == [(1, [(4, 1)])]
+    view = build_view(mgdsl.load(ROOT / "examples" / "cbam_resnet_stage.mg"))
+    folded = collapse(view)
+    runs = [(c.index, c.runs) for c in folded.columns if c.runs]
+    assert len(runs) == 1 and runs[0][1] == [(2, 10)]
+    start = runs[0][0]
+    before = folded.columns[start - 1].boxes
+    assert [folded.boxes[b].kind for b in before] == ["add"], "the run starts after a sum"
+    first = folded.columns[start].boxes
+    assert all(a.src in before for a in folded.arrows if a.dst in first)
+
+
 PARALLEL = '''use "std.mg"
 network Fork() {
     input image: 3 x 32 x 32

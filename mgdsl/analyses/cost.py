@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from mgdsl.ops import OPS
+from mgdsl.ops import OPS, SHARES
 
 __all__ = ["Cost", "annotate_cost", "cost_of"]
 
@@ -97,10 +97,27 @@ def annotate_cost(ir: nx.DiGraph) -> None:
         data.meta.macs = spec.macs(data.args, ins, data.shape)
 
 
-def cost_of(ir: nx.DiGraph) -> Cost:
-    """Totals per network, per section, per level and per op (annotating if needed)."""
-    cost = Cost()
+SHARED_LEVELS = "shared"  # the by-level row of weights used on several levels
+
+
+def _shared_across_levels(ir: nx.DiGraph) -> set[int]:
+    """The nodes holding weights that nodes on other levels use too (`shared = true`
+    across a pyramid): their parameters belong to no one level."""
+    levels: dict[int, set] = {}
     for _, data in ir.nodes(data=True):
+        owner = data.args.get(SHARES)
+        if owner is not None:
+            levels.setdefault(owner, {ir.nodes[owner].level}).add(data.level)
+    return {owner for owner, seen in levels.items() if len(seen) > 1}
+
+
+def cost_of(ir: nx.DiGraph) -> Cost:
+    """Totals per network, per section, per level and per op (annotating if needed). The
+    parameters of a layer shared across levels go to the level row `shared`, its MACs to
+    each level it runs on."""
+    cost = Cost()
+    shared = _shared_across_levels(ir)
+    for n, data in ir.nodes(data=True):
         meta = data.meta
         if meta.params is None:
             annotate_cost(ir)
@@ -112,9 +129,17 @@ def cost_of(ir: nx.DiGraph) -> Cost:
             cost.live_macs += m
         if not (p or m):
             continue
+        level = "-" if data.level is None else str(data.level)
         for table, key in ((cost.by_section, data.section or "-"),
-                           (cost.by_level, "-" if data.level is None else str(data.level)),
+                           (cost.by_level, level),
                            (cost.by_op, data.op)):
-            table[key][0] += p
+            if table is cost.by_level and n in shared and p:
+                cost.by_level[SHARED_LEVELS][0] += p
+                p_here = 0
+            else:
+                p_here = p
+            table[key][0] += p_here
             table[key][1] += m
+    if SHARED_LEVELS in cost.by_level:  # after the levels
+        cost.by_level[SHARED_LEVELS] = cost.by_level.pop(SHARED_LEVELS)
     return cost

@@ -63,7 +63,12 @@ def format_summary(s: dict) -> str:
     lines += _table("by section:", rows) + [""]
     rows = [("level", "params", "MACs")] + [
         (r["level"], f"{r['params']:,}", f"{r['macs']:,}") for r in s["by_level"]]
-    lines += _table("by level (0 = input resolution):", rows) + [""]
+    notes = ["0 = input resolution"]
+    if any(r["level"] == "shared" for r in s["by_level"]):
+        notes.append("shared: weights used on several levels, their MACs on each")
+    if any(r["level"] == "-" for r in s["by_level"]):
+        notes.append("-: on no level")
+    lines += _table(f"by level ({'; '.join(notes)}):", rows) + [""]
     levels = sorted({lv for r in s["grids"] for lv in r["levels"]}, key=int)
     rows = [("section",) + tuple(f"level {lv}" for lv in levels)] + [
         (r["section"],) + tuple(r["levels"].get(lv, "") for lv in levels) for r in s["grids"]]

@@ -43,15 +43,29 @@ def column_signatures(view: View) -> list[tuple]:
     """What every column shows, without its arrows: its kind and folded runs, and for each
     box its kind, op, arguments, row, shape, section, folded ops and whether it is
     dropped (not its lane: lanes are laid out again after folding)."""
+    column_of = {b.node: b.column for b in view.boxes.values()}
     out = []
     for col in view.columns:
         boxes = []
         for box_id in col.boxes:
             b = view.boxes[box_id]
-            boxes.append((b.kind, b.op, b.args, b.row, b.shape, b.section,
-                          tuple(b.folded), b.dropped, b.off_level, b.shared))
+            boxes.append((b.kind, b.op, _relative(b.args, col.index, column_of), b.row,
+                          b.shape, b.section, tuple(b.folded), b.dropped, b.off_level,
+                          b.shared))
         out.append((col.kind, tuple(col.runs), tuple(boxes)))
     return out
+
+
+def _relative(args: tuple, column: int, column_of: dict[int, int]) -> tuple:
+    """A box's arguments, with the layer whose weights it shares (`shares`, an IR node)
+    written as "in this column" when it is: FCOS's tower layers each share weights
+    across the levels of their own column, and are alike although the nodes differ."""
+    out = []
+    for key, value in args:
+        if key == "shares" and str(value).isdigit() and column_of.get(int(value)) == column:
+            value = "this column"
+        out.append((key, value))
+    return tuple(out)
 
 
 class _Signatures:
@@ -132,6 +146,34 @@ def _find_run(sigs: _Signatures, spans: list[tuple[int, int]], i: int,
     return 1, 1
 
 
+def _detached(view: View, start: int, period: int) -> int:
+    """How many arrows from the first repetition of a run from `start` into the second
+    leave from another column than the first repetition's last: a run is best started
+    where each repetition continues from the end of the one before (CBAM's units), not in
+    the middle of a unit, where the second unit's sum would read the first unit's sum
+    from inside the repetition while the kept copy shows the projection before it."""
+    last, stop = start + period - 1, start + 2 * period
+    return sum(1 for a in view.arrows
+               if start <= view.boxes[a.src].column < last
+               and last < view.boxes[a.dst].column < stop)
+
+
+def _aligned_run(view: View, sigs: _Signatures, spans: list[tuple[int, int]], i: int,
+                 periods: range) -> tuple[int, int, int]:
+    """(start, period, repetitions) of the run found at column `i`, moved right by up to a
+    period less one when a start there covers as many columns and is less detached."""
+    period, reps = _find_run(sigs, spans, i, periods)
+    if reps < 2 or period == 1:
+        return i, period, reps
+    best = (i, period, reps)
+    for j in range(i + 1, i + period):
+        p, r = _find_run(sigs, spans, j, range(period, period + 1))
+        if r >= 2 and j + p * r >= i + period * reps and \
+                _detached(view, j, p) < _detached(view, best[0], period):
+            best = (j, p, r)
+    return best
+
+
 def collapse_once(view: View, max_period: int = MAX_PERIOD, min_period: int = 1) -> View:
     """One pass: every run of identical columns, of `min_period` to `max_period` columns a
     repetition, folded into its first repetition."""
@@ -142,7 +184,11 @@ def collapse_once(view: View, max_period: int = MAX_PERIOD, min_period: int = 1)
     inner: set[str] = set()  # boxes of the repetitions before the last of a run
     i = 0
     while i < len(view.columns):
-        period, reps = _find_run(sigs, spans, i, range(min_period, max_period + 1))
+        start, period, reps = _aligned_run(view, sigs, spans, i,
+                                           range(min_period, max_period + 1))
+        for k in range(start - i):  # the columns before a run moved right stay as they are
+            keep.append((view.columns[i + k], None))
+        i = start
         for k in range(period):
             kept = view.columns[i + k]
             keep.append((kept, (reps, period) if k == 0 and reps > 1 else None))
