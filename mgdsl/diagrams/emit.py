@@ -314,7 +314,7 @@ def _letters(k: int) -> str:
 def _wrapped(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[str, str],
              connectors: dict[tuple[str, int, str], str]) -> None:
     """An arrow from one strip into a later one: a short end from its source into a
-    lettered circle just above the source's right side (one per source, strip and kind),
+    lettered circle at the source's right (one per source, strip and kind),
     and the same letter just above the left side of its destination, with the end into
     it. An invisible edge joins the two circles, so the drawing still says which grid
     reads which."""
@@ -330,9 +330,13 @@ def _wrapped(g: Scene, view: View, lay: Layout, i: int, a: Arrow, attrs: dict[st
         x, y = lay.pos(src.column, src.row, src.lane)
         w, h = lay.size[src.id]
         out = len([k for k in connectors if k[0] == a.src]) - 1  # stacked when several
+        # beside the box at the end of its strip; above its right side elsewhere, clear
+        # of the arrow to the next box of its lane
+        last = lay.strips[lay.strip_of(src.column)][1] == src.column
+        y_at = y + 0.32 * out if last else y + h / 2 + 0.2 + 0.32 * out
         g.node(connectors[key], letter, **circle,
                tooltip=f"{src.name} continues in a row below, at {letter}",
-               pos=_pos(x + w / 2 + 0.2, y + h / 2 + 0.2 + 0.32 * out))
+               pos=_pos(x + w / 2 + 0.25, y_at))
         g.edge(a.src, connectors[key], **attrs, tailport="e")
     name = connectors[key]
     letter = name[len("wrap"):]
