@@ -10,9 +10,9 @@ inches, rounded, so the DOT text is identical on every run.
 
 A drawing wider than `wrap` inches is wrapped like text into *strips* stacked top to
 bottom, each with the bands of just the levels it uses. Strips break between columns,
-never inside a folded run that fits in one, preferably where a section ends and where few grids are read
-across the break, and are about equally wide; `emit` draws an arrow that crosses a break
-as two ends joined by a lettered connector.
+never inside a folded run that fits in one strip, preferably where a section ends and
+where few grids are read across the break, and are about equally wide; `emit` draws an
+arrow that crosses a break as two ends joined by a lettered connector.
 """
 
 from __future__ import annotations
