@@ -125,13 +125,26 @@ def _run_spans(view: View) -> list[tuple[int, int]]:
     return [(c.index, c.index + span - 1) for c in view.columns for _, span in c.runs]
 
 
-def _break_cost(view: View, before: int) -> float:
-    """How bad a break before column `before` is: the grids read across it (each needs a
-    connector), plus one unless a section ends there."""
-    crossing = {a.src for a in view.arrows
-                if view.boxes[a.src].column < before <= view.boxes[a.dst].column}
-    same_section = view.columns[before - 1].section == view.columns[before].section
-    return len(crossing) + (1.0 if same_section else 0.0)
+def _break_costs(view: View) -> list[float]:
+    """How bad a break before each column is: the grids read across it (each needs a
+    connector), plus one unless a section ends there. One pass over the arrows: a grid is
+    read across every break from just after its column to its furthest reader."""
+    n = len(view.columns)
+    furthest: dict[str, int] = {}
+    for a in view.arrows:
+        furthest[a.src] = max(furthest.get(a.src, -1), view.boxes[a.dst].column)
+    delta = [0] * (n + 1)
+    for src, last in furthest.items():
+        first = view.boxes[src].column + 1
+        if first <= last:
+            delta[first] += 1
+            delta[last + 1] -= 1
+    costs, crossing = [0.0] * n, 0
+    for c in range(n):
+        crossing += delta[c]
+        same_section = c > 0 and view.columns[c - 1].section == view.columns[c].section
+        costs[c] = crossing + (1.0 if same_section else 0.0)
+    return costs
 
 
 def _choose_breaks(view: View, x: dict[int, float], width: dict[int, float],
@@ -148,6 +161,7 @@ def _choose_breaks(view: View, x: dict[int, float], width: dict[int, float],
               if right[last] - x[first] + width[first] / 2 <= wrap
               for c in range(first + 1, last + 1)}
     allowed = [c for c in range(2, n - 1) if c not in inside]
+    costs = _break_costs(view)
     breaks: set[int] = set()
     start, left = 0, 0.0
     while True:
@@ -165,7 +179,7 @@ def _choose_breaks(view: View, x: dict[int, float], width: dict[int, float],
                 break
             if span < 0.5 * target:
                 continue
-            score = _break_cost(view, c) + 4.0 * abs(span - target) / target \
+            score = costs[c] + 4.0 * abs(span - target) / target \
                 + (50.0 if span > wrap else 0.0)
             if best_score is None or score < best_score:
                 best, best_score = c, score
