@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from paths import ROOT
 
@@ -35,17 +36,8 @@ def _package_imports() -> dict[str, set[str]]:
     """Module -> the mgdsl modules it imports anywhere in its body (top level or inside a
     function), except under `if TYPE_CHECKING:`; read from the source, not by importing."""
     import ast
-    from pathlib import Path
 
-    root = ROOT
-    roots = {"mgdsl": root / "mgdsl", "mgdsl.codegen": root / "codegen"}
-    modules: dict[str, Path] = {}
-    for prefix, folder in roots.items():
-        for path in folder.rglob("*.py"):
-            parts = path.relative_to(folder).with_suffix("").parts
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            modules[".".join((prefix, *parts))] = path
+    modules = _modules()
 
     def resolve(name: str) -> str | None:
         while name and name not in modules:
@@ -112,7 +104,7 @@ def layers() -> dict[str, int]:
     return ranks
 
 
-def _modules() -> dict[str, object]:
+def _modules() -> dict[str, Path]:
     """Every module of the package (`mgdsl.x.y` -> its path), codegen as `mgdsl.codegen`."""
     roots = {"mgdsl": ROOT / "mgdsl", "mgdsl.codegen": ROOT / "codegen"}
     modules = {}
