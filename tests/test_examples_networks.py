@@ -35,6 +35,23 @@ pytestmark = pytest.mark.torch  # imports torch
 
 EXAMPLES = ROOT / "examples"
 
+
+def _agree_at_sizes(ref, gm, example: str, sizes, *, channels: int = 3,
+                    input_name: str = "image", out=None, **params) -> None:
+    """`gm` computes what the reference `ref` does (float64, to 1e-5) at every (h, w) of
+    `sizes`, each size also checked by the front end (`inputs=`); `out(h, w)`, when given,
+    is the output shape both must have."""
+    for h, w in sizes:
+        mgdsl.load(EXAMPLES / example, **params, inputs={input_name: (channels, h, w)})
+        x = torch.randn(2, channels, h, w, dtype=torch.float64)
+        with torch.no_grad():
+            want, got = ref(x), gm(x)
+        if out is not None:
+            assert got.shape == want.shape == out(h, w)
+        assert want.std() > 0.05
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+
+
 LAYER_TYPES = (nn.Conv2d, nn.ConvTranspose2d, _BatchNorm, nn.Linear)
 
 
@@ -1156,13 +1173,7 @@ def test_swin_t_equals_torchvisions_layout(c, sizes, one_torch_thread):
     if c == 96:
         assert param_count(ref) == 28_288_354  # torchvision's swin_t
     copy_swin(ref, gm)
-    for h, w in sizes:
-        mgdsl.load(EXAMPLES / "swin_t.mg", c=c, size=sizes[0][0], inputs={"image": (3, h, w)})
-        x = torch.randn(2, 3, h, w, dtype=torch.float64)
-        with torch.no_grad():
-            want, got = ref(x), gm(x)
-        assert want.std() > 0.05
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    _agree_at_sizes(ref, gm, "swin_t.mg", sizes, c=c, size=sizes[0][0])
 
 
 class EfficientAttention(nn.Module):
@@ -1310,14 +1321,8 @@ def test_segformer_b0_equals_the_authors_layout(sizes, one_torch_thread):
     randomise(ref, x)
     copy_segformer(ref, gm)
     gm.eval()
-    for h, w in sizes:
-        mgdsl.load(EXAMPLES / "segformer_b0.mg", size=sizes[0][0], inputs={"image": (3, h, w)})
-        x = torch.randn(2, 3, h, w, dtype=torch.float64)
-        with torch.no_grad():
-            want, got = ref(x), gm(x)
-        assert got.shape == want.shape == (2, 150, h // 4, w // 4)
-        assert want.std() > 0.05
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    _agree_at_sizes(ref, gm, "segformer_b0.mg", sizes, size=sizes[0][0],
+                    out=lambda h, w: (2, 150, h // 4, w // 4))
 
 
 class CBAM(nn.Module):
@@ -1375,13 +1380,7 @@ def test_cbam_on_a_resnet50_stage(sizes, one_torch_thread):
             for name, p in a.state_dict().items():
                 getattr(b, name).copy_(p.reshape(getattr(b, name).shape))
     gm.eval()
-    for h, w in sizes:
-        mgdsl.load(EXAMPLES / "cbam_resnet_stage.mg", inputs={"x": (64, h, w)})
-        x = torch.randn(2, 64, h, w, dtype=torch.float64)
-        with torch.no_grad():
-            want, got = ref(x), gm(x)
-        assert want.std() > 0.05
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    _agree_at_sizes(ref, gm, "cbam_resnet_stage.mg", sizes, channels=64, input_name="x")
 
 
 class SeparableConvBN(nn.Module):
