@@ -22,23 +22,13 @@ def _generator(*key: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-class FakeSegTask:
-    """Segmentation: 2 output channels, 'bright' and 'dark' pixels of a 1×16×16 input."""
+class _FakeTask:
+    """What both fakes share: the batch streams, drawn by each fake's `_batch`; the fixed
+    test set comes from `test_seed`."""
 
-    name = "fake-seg"
-    kind = "segmentation"
-    input_shape = (1, 16, 16)
-    num_outputs = 2
-    train_size = 10_000
-
-    def __init__(self, test_size: int = 48, poison_at: int | None = None) -> None:
-        self.test_size = test_size
-        self.poison_at = poison_at  # a stream position whose input is NaN
-
-    def _batch(self, gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.rand(n, 1, 16, 16, generator=gen)
-        bright = (x > 0.5).float()
-        return x, torch.cat([bright, 1 - bright], dim=1)
+    test_seed: int
+    test_size: int
+    poison_at: int | None = None  # a stream position from which inputs are NaN
 
     def train_batches(self, batch_size, *, seed, rank=0, world_size=1, start_step=0):
         """Endless (x, y) batches; position s depends only on (seed, rank, world_size, s)."""
@@ -53,7 +43,7 @@ class FakeSegTask:
     def test_batches(self, batch_size, limit=None):
         """The fixed test set, `limit` samples at most."""
         total = self.test_size if limit is None else min(limit, self.test_size)
-        gen = _generator(12345)
+        gen = _generator(self.test_seed)
         done = 0
         while done < total:
             n = min(batch_size, total - done)
@@ -61,7 +51,27 @@ class FakeSegTask:
             done += n
 
 
-class FakeClsTask:
+class FakeSegTask(_FakeTask):
+    """Segmentation: 2 output channels, 'bright' and 'dark' pixels of a 1×16×16 input."""
+
+    name = "fake-seg"
+    kind = "segmentation"
+    input_shape = (1, 16, 16)
+    num_outputs = 2
+    train_size = 10_000
+    test_seed = 12345
+
+    def __init__(self, test_size: int = 48, poison_at: int | None = None) -> None:
+        self.test_size = test_size
+        self.poison_at = poison_at  # a stream position whose input is NaN
+
+    def _batch(self, gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.rand(n, 1, 16, 16, generator=gen)
+        bright = (x > 0.5).float()
+        return x, torch.cat([bright, 1 - bright], dim=1)
+
+
+class FakeClsTask(_FakeTask):
     """Classification: 3 classes, the channel of a 3×8×8 input with the highest mean."""
 
     name = "fake-cls"
@@ -70,27 +80,11 @@ class FakeClsTask:
     num_outputs = 3
     train_size = 10_000
     test_size = 60
+    test_seed = 999
 
     def _batch(self, gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.randn(n, 3, 8, 8, generator=gen)
         return x, x.mean(dim=(2, 3)).argmax(dim=1)
-
-    def train_batches(self, batch_size, *, seed, rank=0, world_size=1, start_step=0):
-        """Endless (x, y) batches; position s depends only on (seed, rank, world_size, s)."""
-        step = start_step
-        while True:
-            yield self._batch(_generator(seed, rank, world_size, step), batch_size)
-            step += 1
-
-    def test_batches(self, batch_size, limit=None):
-        """The fixed test set, `limit` samples at most."""
-        total = self.test_size if limit is None else min(limit, self.test_size)
-        gen = _generator(999)
-        done = 0
-        while done < total:
-            n = min(batch_size, total - done)
-            yield self._batch(gen, n)
-            done += n
 
 
 def seg_net(seed: int = 0) -> nn.Module:
